@@ -1,0 +1,21 @@
+/** Dispatches `okta-log-pipeline <command>` to the module that implements it. */
+type Command = (args: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {};
+
+const USAGE = `usage: okta-log-pipeline <command> [options]
+commands: ${Object.keys(COMMANDS).join(', ')}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`okta-log-pipeline: unknown command "${name}"\n${USAGE}\n`);
+    return 2;
+  }
+  return (await load())(rest);
+}

@@ -1,0 +1,129 @@
+/**
+ * The ports of the pipeline core. The core (paging, cursor discipline, validation,
+ * normalisation, batching, detections) talks only to these interfaces; AWS adapters
+ * (`lambdas/adapters/aws`) and local adapters (`lambdas/adapters/local`, `local/`) implement them.
+ * No AWS SDK import may appear under `lambdas/core`.
+ */
+
+/** Time, injected so that no test depends on the wall clock. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+  /** Resolves after `ms` milliseconds of this clock's time. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** How a source authenticates to its Okta org. */
+export type OktaCredential =
+  | { readonly kind: 'apiToken'; readonly token: string }
+  | {
+      readonly kind: 'oauth';
+      readonly clientId: string;
+      readonly privateKeyPem: string;
+      readonly keyId?: string;
+      readonly dpop: boolean;
+    };
+
+/** One Okta org registered as a source (one Secrets Manager secret, see DESIGN.md). */
+export interface SourceConfig {
+  /** `^[a-z0-9][a-z0-9-]{0,62}$`, the secret name after the prefix. */
+  readonly id: string;
+  /** Origin of the org, e.g. `https://acme.okta.com` (no path, no trailing slash). */
+  readonly domain: string;
+  readonly label: string;
+  readonly dropOffMinutes: number;
+  readonly backfillHours: number;
+  readonly enabled: boolean;
+  /** The org is served from a custom URL domain, not an Okta org host. */
+  readonly allowCustomDomain: boolean;
+  readonly credential: OktaCredential;
+}
+
+/** What the puller remembers about one source between runs. */
+export interface Cursor {
+  /** Okta's `next` link, verbatim; absent before the first page. */
+  readonly nextUrl?: string;
+  /** Newest `published` delivered so far (RFC 3339). */
+  readonly newestPublished?: string;
+  /** Wall-clock time (epoch ms) at which the newest delivered event was received. */
+  readonly lastEventAt?: number;
+  /** The last pull error, without any credential, for `sources status`. */
+  readonly lastError?: string;
+  /** Epoch ms of the last save. */
+  readonly updatedAt?: number;
+}
+
+/** A cursor store with a lease per source, so that two runs never pull one source at once. */
+export interface CursorStore {
+  /**
+   * Takes the source's lease for `owner` until `now + leaseMs`, and returns the cursor.
+   * Returns `undefined` when another owner holds an unexpired lease.
+   */
+  acquire(sourceId: string, owner: string, leaseMs: number): Promise<{ cursor: Cursor } | undefined>;
+  /**
+   * Advances the cursor, only while `owner` still holds the lease (fencing): otherwise throws
+   * `LeaseLostError` and the cursor is unchanged.
+   */
+  save(sourceId: string, owner: string, cursor: Cursor): Promise<void>;
+  /** Gives the lease up (best effort: it also expires by itself). */
+  release(sourceId: string, owner: string): Promise<void>;
+}
+
+/** Thrown by `CursorStore.save` when the lease was taken over by another run. */
+export class LeaseLostError extends Error {
+  constructor(readonly sourceId: string, readonly owner: string) {
+    super(`source ${sourceId}: lease no longer held by ${owner}; cursor not advanced`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** A normalised output record: the event's own fields plus Panther's `p_*` standard fields. */
+export type OutputRecord = Record<string, unknown> & {
+  readonly uuid: string;
+  readonly p_log_type: string;
+  readonly p_event_time: string;
+  readonly p_parse_time: string;
+  readonly p_row_id: string;
+  readonly p_source_id: string;
+  readonly p_source_label: string;
+};
+
+/** Where valid records go (Kinesis in AWS). Resolves only once every record is durable. */
+export interface RecordSink {
+  /**
+   * Writes the records, retrying partial failures. Records that can never be written (for
+   * example larger than the stream accepts) are returned with the reason; they belong in the
+   * quarantine. Throws when the others could not be made durable.
+   */
+  write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }>;
+}
+
+/** An event that was not delivered to the stream, kept with the reasons. */
+export interface QuarantinedEvent {
+  readonly sourceId: string;
+  /** The event as received (parsed JSON, or the raw text when it was not JSON). */
+  readonly event: unknown;
+  readonly errors: readonly string[];
+  /** Epoch ms. */
+  readonly receivedAt: number;
+}
+
+/** Where invalid events go (S3 in AWS). Resolves only once every item is durable. */
+export interface Quarantine {
+  put(items: readonly QuarantinedEvent[]): Promise<void>;
+}
+
+/** A problem with one source's registration; never stops the other sources. */
+export interface SourceProblem {
+  readonly sourceId: string;
+  /** Names the field that is wrong; never contains a credential. */
+  readonly message: string;
+}
+
+/** The registered sources (Secrets Manager in AWS). */
+export interface SourceRegistry {
+  /** Every registered source, enabled or not, and every secret that failed validation. */
+  list(): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
+  /** Forgets the cached secret of one source, so the next `list` re-reads it (after a 401). */
+  invalidate(sourceId: string): void;
+}
