@@ -127,3 +127,22 @@ export interface SourceRegistry {
   /** Forgets the cached secret of one source, so the next `list` re-reads it (after a 401). */
   invalidate(sourceId: string): void;
 }
+
+/** Who produced a record and when: the context the normaliser adds to every event. */
+export interface NormaliseContext {
+  readonly sourceId: string;
+  readonly sourceLabel: string;
+  /** Epoch ms at which the pull received the event (becomes `p_parse_time`). */
+  readonly parseTime: number;
+}
+
+/** The verdict on one event: the record the stream receives, or the validator's reasons. */
+export type ProcessResult =
+  | { readonly ok: true; readonly record: OutputRecord }
+  | { readonly ok: false; readonly errors: string[] };
+
+/** Validates and normalises events of one log type (see `lambdas/core/schema`). */
+export interface EventProcessor {
+  readonly logType: string;
+  process(event: unknown, context: NormaliseContext): ProcessResult;
+}

@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: runs every benchmark section, prints each one's table, and ends with one JSON
+ * line that merges the sections' figures (`{"validate": {...}, "pull": {...}, ...}`).
+ * Figures are printed, never asserted: timing goals are read by people, not by tests.
+ */
+import type { BenchSection } from './section';
+
+const SECTIONS: Array<() => Promise<BenchSection>> = [];
+
+async function main(): Promise<void> {
+  const summary: Record<string, Record<string, number>> = {};
+  for (const load of SECTIONS) {
+    const section = await load();
+    process.stdout.write(`\n== ${section.name}\n`);
+    const figures = await section.run((line) => process.stdout.write(`${line}\n`));
+    summary[section.name] = figures;
+  }
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
