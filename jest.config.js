@@ -8,4 +8,5 @@ module.exports = {
   testTimeout: 60000,
   // Two cores on CI: more workers only thrash.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/closing-line-reporter.js'],
 };
