@@ -1,0 +1,15 @@
+/** The detections that run on the stream. Adding one: a module next to this file, one line here. */
+import type { Rule } from '../rule';
+import { adminRoleAssigned } from './admin-role-assigned';
+import { apiKeyCreated } from './api-key-created';
+import { apiKeyRevoked } from './api-key-revoked';
+import { bruteForceLogins } from './brute-force-logins';
+import { geographicallyImprobableAccess } from './geographically-improbable-access';
+
+export const DEFAULT_RULES: readonly Rule[] = [
+  adminRoleAssigned,
+  apiKeyCreated,
+  apiKeyRevoked,
+  bruteForceLogins,
+  geographicallyImprobableAccess,
+];
