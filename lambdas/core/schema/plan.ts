@@ -1,0 +1,86 @@
+/**
+ * What the processor needs to know about a log type beyond validation, read once from the
+ * `x-panther` annotations of its generated JSON Schema: where the event time is and which fields
+ * feed which indicators.
+ */
+import {
+  ANNOTATION_KEYWORD,
+  isFieldType,
+  isIndicatorKind,
+  isTimeFormat,
+  type IndicatorKind,
+  type PantherAnnotation,
+  type TimeFormat,
+} from './vocabulary';
+
+/** A property name, or `null` for "every element of this array". */
+export type FieldStep = string | null;
+
+export interface IndicatorPlan {
+  readonly kind: IndicatorKind;
+  readonly steps: readonly FieldStep[];
+}
+
+export interface EventTimePlan {
+  /** Display path, e.g. `published`. */
+  readonly path: string;
+  readonly steps: readonly string[];
+  readonly formats: readonly TimeFormat[];
+}
+
+export interface LogTypePlan {
+  readonly eventTime?: EventTimePlan;
+  readonly indicators: readonly IndicatorPlan[];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringsOf<T extends string>(value: unknown, guard: (item: string) => item is T): T[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const items: T[] = [];
+  for (const item of value) {
+    if (typeof item !== 'string' || !guard(item)) return undefined;
+    items.push(item);
+  }
+  return items;
+}
+
+/** The `x-panther` annotation of a JSON Schema node, when it has a well-formed one. */
+export function readAnnotation(node: unknown): PantherAnnotation | undefined {
+  if (!isRecord(node)) return undefined;
+  const raw = node[ANNOTATION_KEYWORD];
+  if (!isRecord(raw) || typeof raw.type !== 'string' || !isFieldType(raw.type)) return undefined;
+  const timeFormats = stringsOf(raw.timeFormats, isTimeFormat);
+  const indicators = stringsOf(raw.indicators, isIndicatorKind);
+  return {
+    type: raw.type,
+    ...(timeFormats === undefined ? {} : { timeFormats }),
+    ...(raw.isEventTime === true ? { isEventTime: true } : {}),
+    ...(indicators === undefined ? {} : { indicators }),
+  };
+}
+
+/** Walks a generated JSON Schema and collects the event time and the indicator paths. */
+export function readPlan(schema: unknown): LogTypePlan {
+  const indicators: IndicatorPlan[] = [];
+  let eventTime: EventTimePlan | undefined;
+  function walk(node: unknown, steps: FieldStep[]): void {
+    if (!isRecord(node)) return;
+    const annotation = readAnnotation(node);
+    if (annotation?.indicators !== undefined) {
+      for (const kind of annotation.indicators) indicators.push({ kind, steps });
+    }
+    if (annotation?.isEventTime === true && annotation.timeFormats !== undefined && !steps.includes(null)) {
+      const names = steps.filter((step): step is string => step !== null);
+      eventTime = { path: names.join('.'), steps: names, formats: annotation.timeFormats };
+    }
+    if (isRecord(node.properties)) {
+      for (const [name, child] of Object.entries(node.properties)) walk(child, [...steps, name]);
+    }
+    if (node.items !== undefined) walk(node.items, [...steps, null]);
+  }
+  walk(schema, []);
+  return eventTime === undefined ? { indicators } : { eventTime, indicators };
+}

@@ -1,0 +1,159 @@
+/**
+ * Timestamp checks and UTC conversion for Panther's time formats.
+ *
+ * The generated validators `require` this module for their string formats (see `AJV_FORMATS`),
+ * so the check that accepts a timestamp and the conversion that turns it into `p_event_time` are
+ * the same code and cannot disagree. That is also why ajv-formats is not used: its `date-time`
+ * accepts a space instead of `T` and any number of fractional digits, and it has no conversion.
+ */
+import { RFC3339_FORMAT, RFC3339_OR_NUMERIC_FORMAT, type TimeFormat } from './vocabulary';
+
+/**
+ * RFC 3339 `date-time` with 0 to 9 fractional digits (Okta sends 0, 2 or 3; nanosecond sources
+ * exist). `T`/`Z` may be lower case as RFC 3339 allows. Leap seconds (`:60`) are rejected: no
+ * UTC instant other than the next second's start can represent them, and Okta does not emit them.
+ */
+const RFC3339_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+/** A decimal number as JSON writes it, for strings holding a Unix time. */
+const NUMERIC_PATTERN = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+const MS_PER_MINUTE = 60_000;
+/** RFC 3339 has four-digit years only. */
+const YEAR_MIN = 0;
+const YEAR_MAX = 9999;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return leap ? 29 : 28;
+  }
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Epoch ms of a UTC calendar time; `Date.UTC` alone maps years 0-99 to 1900-1999. */
+function utcEpochMs(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  return date.getTime();
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, or undefined outside years 0000-9999. */
+function formatUtc(epochMs: number, fraction: string): string | undefined {
+  const date = new Date(epochMs);
+  const year = date.getUTCFullYear();
+  if (!Number.isFinite(epochMs) || year < YEAR_MIN || year > YEAR_MAX) return undefined;
+  const iso = date.toISOString();
+  // toISOString writes years 0000-9999 with four digits, so the first 19 characters are fixed.
+  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
+}
+
+/**
+ * The instant of an RFC 3339 timestamp in UTC, keeping the original fractional digits (0-9 of
+ * them; a whole-minute offset never changes the fraction). Undefined when `value` is not a valid
+ * RFC 3339 timestamp (including impossible dates such as 2017-09-31).
+ */
+export function rfc3339ToUtc(value: string): string | undefined {
+  const match = RFC3339_PATTERN.exec(value);
+  if (match === null) return undefined;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const fraction = match[7] ?? '';
+  if (match[8] !== undefined) {
+    // Already UTC: the common case (Okta always sends `Z`); only the letters' case may change.
+    return value.charCodeAt(10) === 0x54 && match[8] === 'Z' ? value : `${value.slice(0, 10)}T${value.slice(11, -1)}Z`;
+  }
+  const offsetHours = Number(match[10]);
+  const offsetMinutes = Number(match[11]);
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const sign = match[9] === '-' ? -1 : 1;
+  const local = utcEpochMs(year, month, day, hour, minute, second);
+  return formatUtc(local - sign * (offsetHours * 60 + offsetMinutes) * MS_PER_MINUTE, fraction);
+}
+
+export function isRfc3339(value: string): boolean {
+  return rfc3339ToUtc(value) !== undefined;
+}
+
+/** A string that holds a JSON number, as some sources send Unix times. */
+export function isNumericString(value: string): boolean {
+  return NUMERIC_PATTERN.test(value);
+}
+
+/**
+ * The instant of a numeric Unix time in UTC, with the precision the format carries: seconds keep
+ * the decimal digits they were written with (up to 9), ms 3 digits, µs 6, ns 9. Undefined when the
+ * value is outside years 0000-9999 (or not integral for the integral formats).
+ */
+export function unixToUtc(value: number, format: Exclude<TimeFormat, 'rfc3339'>): string | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  switch (format) {
+    case 'unix': {
+      const text = String(value);
+      const dot = text.indexOf('.');
+      if (value >= 0 && !text.includes('e')) {
+        const seconds = dot === -1 ? text : text.slice(0, dot);
+        const fraction = dot === -1 ? '' : text.slice(dot + 1, dot + 10);
+        return formatUtc(Number(seconds) * 1000, fraction);
+      }
+      // Negative or exponent notation: millisecond precision is all a double carries reliably here.
+      const ms = Math.round(value * 1000);
+      return formatUtc(ms, ms % 1000 === 0 ? '' : String(((ms % 1000) + 1000) % 1000).padStart(3, '0'));
+    }
+    case 'unix_ms': {
+      if (!Number.isInteger(value)) return undefined;
+      return formatUtc(value, String(((value % 1000) + 1000) % 1000).padStart(3, '0'));
+    }
+    case 'unix_us': {
+      if (!Number.isInteger(value)) return undefined;
+      const micros = BigInt(value);
+      const seconds = floorDiv(micros, 1_000_000n);
+      return formatUtc(Number(seconds) * 1000, String(micros - seconds * 1_000_000n).padStart(6, '0'));
+    }
+    case 'unix_ns': {
+      if (!Number.isInteger(value)) return undefined;
+      const nanos = BigInt(value);
+      const seconds = floorDiv(nanos, 1_000_000_000n);
+      return formatUtc(Number(seconds) * 1000, String(nanos - seconds * 1_000_000_000n).padStart(9, '0'));
+    }
+  }
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const quotient = a / b;
+  return a % b < 0n ? quotient - 1n : quotient;
+}
+
+/**
+ * The UTC RFC 3339 form of a timestamp field's value under its declared `timeFormats` (tried in
+ * order; a string is read as RFC 3339, or as a number when the list has a numeric format).
+ */
+export function timestampToUtc(value: unknown, formats: readonly TimeFormat[]): string | undefined {
+  for (const format of formats) {
+    if (format === 'rfc3339') {
+      if (typeof value === 'string') {
+        const utc = rfc3339ToUtc(value);
+        if (utc !== undefined) return utc;
+      }
+    } else if (typeof value === 'number') {
+      const utc = unixToUtc(value, format);
+      if (utc !== undefined) return utc;
+    } else if (typeof value === 'string' && isNumericString(value)) {
+      const utc = unixToUtc(Number(value), format);
+      if (utc !== undefined) return utc;
+    }
+  }
+  return undefined;
+}
+
+/** The string formats the generated validators use, by ajv format name. */
+export const AJV_FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
+  [RFC3339_FORMAT]: isRfc3339,
+  [RFC3339_OR_NUMERIC_FORMAT]: (value) => isRfc3339(value) || isNumericString(value),
+};
