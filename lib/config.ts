@@ -1,0 +1,208 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * The deployment's settings, read from CDK context (`cdk.json` or `cdk deploy -c key=value`).
+ * Every default sits in `CONTEXT_DEFAULTS` below with the reason for it; `docs/ALARMS.md` lists
+ * them for users, and a test keeps that table equal to this file.
+ */
+export interface PipelineConfig {
+  /** Secrets named `<prefix><sourceId>` are sources; the puller may read only these. */
+  readonly sourceSecretPrefix: string;
+  /** E-mail address subscribed to the on-call topic (confirmation mail must be accepted). */
+  readonly alarmEmail?: string;
+  /** HTTPS endpoint subscribed to the on-call topic, e.g. a PagerDuty or Opsgenie CloudWatch integration URL. */
+  readonly alarmHttpsEndpoint?: string;
+  /** E-mail address subscribed to the detections' alerts topic. */
+  readonly alertsEmail?: string;
+  readonly streamMode: 'ON_DEMAND' | 'PROVISIONED';
+  /** Only with `streamMode: PROVISIONED`. */
+  readonly streamShardCount?: number;
+  readonly streamRetentionHours: number;
+  readonly quarantineExpirationDays: number;
+  readonly pullerMemoryMb: number;
+  readonly pullerTimeoutSeconds: number;
+  readonly runBudgetSeconds: number;
+  readonly rateLimitReservePercent: number;
+  readonly logRetentionDays: RetentionDays;
+}
+
+/** The context keys users set; anything else in context belongs to the CDK itself. */
+export const CONTEXT_KEYS = [
+  'sourceSecretPrefix',
+  'alarmEmail',
+  'alarmHttpsEndpoint',
+  'alertsEmail',
+  'streamMode',
+  'streamShardCount',
+  'streamRetentionHours',
+  'quarantineExpirationDays',
+  'pullerMemoryMb',
+  'pullerTimeoutSeconds',
+  'runBudgetSeconds',
+  'rateLimitReservePercent',
+  'logRetentionDays',
+] as const;
+
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+export const CONTEXT_DEFAULTS = {
+  // DESIGN.md fixes this prefix: the `sources` CLI and the docs create secrets under it.
+  sourceSecretPrefix: 'okta-log-pipeline/sources/',
+  // Pay per event and no shard planning: the puller writes in one-minute bursts whose size is
+  // set by the Okta orgs, not by us. PROVISIONED is cheaper only for a steady, known volume.
+  streamMode: 'ON_DEMAND',
+  // The stream is a transport, read within minutes by the detections and the user's consumers;
+  // 24 h is Kinesis' included retention, anything longer is billed per shard-hour or GB.
+  streamRetentionHours: 24,
+  // Long enough to notice schema drift, fix the schema and replay the quarantined events; short
+  // enough that raw copies of audit events (which hold personal data) do not pile up.
+  quarantineExpirationDays: 30,
+  // Issue 4's benchmark goal: 10 sources x 10,000 events fit in 256 MB.
+  pullerMemoryMb: 256,
+  // The run stops fetching at runBudgetSeconds (55) and still has to flush Kinesis batches and
+  // save every cursor; 35 s more covers one slow Okta request (35 s timeout) in flight.
+  pullerTimeoutSeconds: 90,
+  // Under the one-minute schedule, so that runs do not pile up (leases make overlap safe, not free).
+  runBudgetSeconds: 55,
+  // OKTA_API.md: the org's quota is shared with every other integration; 20 % stays for them.
+  rateLimitReservePercent: 20,
+  // Three months of puller and detections logs covers an incident review without keeping
+  // the logs forever (CloudWatch's default).
+  logRetentionDays: RetentionDays.THREE_MONTHS,
+} as const;
+
+/** Thrown when a context value is unusable; the message names the key and the value that was given. */
+export class InvalidContextError extends Error {
+  constructor(readonly key: ContextKey, message: string, options?: { cause?: unknown }) {
+    super(`CDK context "${key}": ${message}`, options);
+    this.name = 'InvalidContextError';
+  }
+}
+
+/** Reads one context value; `node.tryGetContext` in the app, a plain object in tests. */
+export type ContextReader = (key: string) => unknown;
+
+const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
+// Secrets Manager names are at most 512 characters and a source id up to 63 follows the prefix.
+const MAX_PREFIX_LENGTH = 512 - 63;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const LOG_RETENTION_DAYS = new Set<number>(
+  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+/** Reads and validates every context key, filling in `CONTEXT_DEFAULTS`. */
+export function readPipelineConfig(read: ContextReader): PipelineConfig {
+  const streamMode = readStreamMode(read('streamMode'));
+  const streamShardCount = readOptionalInteger(read, 'streamShardCount', 1, 4096);
+  if (streamMode === 'PROVISIONED' && streamShardCount === undefined) {
+    throw new InvalidContextError('streamShardCount', 'is required when streamMode is PROVISIONED (e.g. -c streamShardCount=2)');
+  }
+  if (streamMode === 'ON_DEMAND' && streamShardCount !== undefined) {
+    throw new InvalidContextError(
+      'streamShardCount',
+      `applies only when streamMode is PROVISIONED; got ${streamShardCount} with ON_DEMAND`,
+    );
+  }
+  const pullerTimeoutSeconds = readInteger(read, 'pullerTimeoutSeconds', 10, 900);
+  const runBudgetSeconds = readInteger(read, 'runBudgetSeconds', 5, 900);
+  // The run needs time after its budget to flush records and save cursors before Lambda kills it.
+  const minCleanupSeconds = 5;
+  if (runBudgetSeconds > pullerTimeoutSeconds - minCleanupSeconds) {
+    throw new InvalidContextError(
+      'runBudgetSeconds',
+      `must be at least ${minCleanupSeconds} s below pullerTimeoutSeconds (${pullerTimeoutSeconds}), got ${runBudgetSeconds}`,
+    );
+  }
+  const logRetentionDays = readInteger(read, 'logRetentionDays', 1, 3653);
+  if (!LOG_RETENTION_DAYS.has(logRetentionDays)) {
+    throw new InvalidContextError(
+      'logRetentionDays',
+      `must be one of CloudWatch Logs' retention periods (${[...LOG_RETENTION_DAYS].sort((a, b) => a - b).join(', ')}), got ${logRetentionDays}`,
+    );
+  }
+  return {
+    sourceSecretPrefix: readSecretPrefix(read('sourceSecretPrefix')),
+    alarmEmail: readOptionalEmail(read, 'alarmEmail'),
+    alarmHttpsEndpoint: readOptionalHttpsUrl(read, 'alarmHttpsEndpoint'),
+    alertsEmail: readOptionalEmail(read, 'alertsEmail'),
+    streamMode,
+    streamShardCount,
+    streamRetentionHours: readInteger(read, 'streamRetentionHours', 24, 8760),
+    quarantineExpirationDays: readInteger(read, 'quarantineExpirationDays', 1, 3650),
+    pullerMemoryMb: readInteger(read, 'pullerMemoryMb', 128, 10240),
+    pullerTimeoutSeconds,
+    runBudgetSeconds,
+    rateLimitReservePercent: readInteger(read, 'rateLimitReservePercent', 0, 90),
+    logRetentionDays: logRetentionDays as RetentionDays,
+  };
+}
+
+function describe(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+function readSecretPrefix(value: unknown): string {
+  const prefix = value ?? CONTEXT_DEFAULTS.sourceSecretPrefix;
+  if (typeof prefix !== 'string' || prefix.length === 0 || prefix.length > MAX_PREFIX_LENGTH || !SECRET_NAME_CHARS.test(prefix)) {
+    throw new InvalidContextError(
+      'sourceSecretPrefix',
+      `must be 1-${MAX_PREFIX_LENGTH} characters of A-Z a-z 0-9 / _ + = . @ - (a Secrets Manager name prefix), got ${describe(value)}`,
+    );
+  }
+  return prefix;
+}
+
+function readStreamMode(value: unknown): 'ON_DEMAND' | 'PROVISIONED' {
+  const mode = value ?? CONTEXT_DEFAULTS.streamMode;
+  if (mode !== 'ON_DEMAND' && mode !== 'PROVISIONED') {
+    throw new InvalidContextError('streamMode', `must be ON_DEMAND or PROVISIONED, got ${describe(value)}`);
+  }
+  return mode;
+}
+
+/** `-c key=5` arrives as the string "5", cdk.json gives the number 5: both are accepted. */
+function toInteger(key: ContextKey, value: unknown, min: number, max: number): number {
+  const parsed = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+    throw new InvalidContextError(key, `must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return parsed;
+}
+
+function readInteger(read: ContextReader, key: ContextKey & keyof typeof CONTEXT_DEFAULTS, min: number, max: number): number {
+  const value = read(key);
+  return toInteger(key, value ?? CONTEXT_DEFAULTS[key], min, max);
+}
+
+function readOptionalInteger(read: ContextReader, key: ContextKey, min: number, max: number): number | undefined {
+  const value = read(key);
+  return value === undefined || value === '' ? undefined : toInteger(key, value, min, max);
+}
+
+function readOptionalEmail(read: ContextReader, key: ContextKey): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !EMAIL.test(value)) {
+    throw new InvalidContextError(key, `must be an e-mail address, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function readOptionalHttpsUrl(read: ContextReader, key: ContextKey): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new InvalidContextError(key, `must be an https:// URL, got a ${typeof value}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (error) {
+    // The URL may carry an integration key (PagerDuty, Opsgenie), so the value is never echoed.
+    throw new InvalidContextError(key, 'must be an https:// URL, got a value that does not parse as a URL', { cause: error });
+  }
+  if (url.protocol !== 'https:') {
+    throw new InvalidContextError(key, `must be an https:// URL, got scheme ${url.protocol}`);
+  }
+  return value;
+}

@@ -1,0 +1,160 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CONTEXT_DEFAULTS } from './config';
+import { METRICS_NAMESPACE } from './metrics';
+import { PipelineFunction } from './pipeline-function';
+
+/** How the detections Lambda consumes the stream; every bound with the reason for its default. */
+export interface DetectionsStreamSettings {
+  /** Records per invocation. */
+  readonly batchSize: number;
+  /** Longest wait to fill a batch. */
+  readonly maxBatchingWindow: Duration;
+  /** Retries of a failing batch (after bisecting) before its position goes to the DLQ. */
+  readonly retryAttempts: number;
+  /** Records older than this are skipped (and reported to the DLQ) instead of retried. */
+  readonly maxRecordAge: Duration;
+}
+
+export const DEFAULT_DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
+  // The puller writes up to a few thousand records per minute per org; 500 per invocation
+  // keeps the state-table round trips per record low while one invocation stays well under a second.
+  batchSize: 500,
+  // Alerts should follow the events within seconds; the puller's minute cadence dominates latency anyway.
+  maxBatchingWindow: Duration.seconds(5),
+  // The handler reports the first failed record (reportBatchItemFailures) and bisection splits
+  // the rest, so a transient failure (state-table throttling) clears within a few tries, while a
+  // record that fails every time should reach the DLQ quickly instead of stalling its shard.
+  retryAttempts: 3,
+  // Brute-force and dedup windows are 15-60 minutes: alerting on records older than 6 hours
+  // helps nobody, and an unbounded age would let a stuck shard replay a day of events.
+  maxRecordAge: Duration.hours(6),
+};
+
+export interface DetectionsProps {
+  /** The event stream the rules read. */
+  readonly stream: IStream;
+  /**
+   * E-mail address subscribed to the alerts topic.
+   * @default - no subscription; subscribe your SIEM or ticketing system to `alertsTopic`
+   */
+  readonly alertsEmail?: string;
+  /**
+   * @default DEFAULT_DETECTIONS_STREAM_SETTINGS
+   */
+  readonly streamSettings?: Partial<DetectionsStreamSettings>;
+  /**
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The five built-in Okta detections: a Lambda on the event stream, its state table (thresholds,
+ * dedup, last login location; items expire through TTL `expiresAt`), the alerts topic (JSON
+ * alerts, separate from on-call), and a dead-letter queue for batches that keep failing.
+ */
+export class Detections extends Construct {
+  readonly function: IFunction;
+  readonly stateTable: ITable;
+  readonly alertsTopic: ITopic;
+  readonly deadLetterQueue: IQueue;
+
+  constructor(scope: Construct, id: string, props: DetectionsProps) {
+    super(scope, id);
+    const settings: DetectionsStreamSettings = { ...DEFAULT_DETECTIONS_STREAM_SETTINGS, ...props.streamSettings };
+
+    const stateTable = new Table(this, 'State', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      // Losing the state resets thresholds and last-login locations: alerts would be missed.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+    });
+
+    const alertsKey = new Key(this, 'AlertsKey', {
+      description: 'Encrypts the okta-log-pipeline detection alerts topic',
+      enableKeyRotation: true,
+    });
+    const alertsTopic = new Topic(this, 'Alerts', {
+      displayName: 'okta-log-pipeline detection alerts',
+      masterKey: alertsKey,
+      enforceSSL: true,
+    });
+    if (props.alertsEmail !== undefined) {
+      alertsTopic.addSubscription(new EmailSubscription(props.alertsEmail));
+    }
+
+    // The DLQ receives where a failed batch sits in the stream (shard, sequence numbers), not
+    // the records themselves; SQS-managed encryption covers that without another key.
+    const deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Kinesis keeps the records for the stream's retention: 14 days gives time to replay them.
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter destination of the detections event source mapping.',
+    });
+
+    const pipelineFunction = new PipelineFunction(this, 'Detections', {
+      entry: 'lambdas/detections/handler.ts',
+      description: 'Runs the built-in Okta detections on the event stream (okta-log-pipeline)',
+      memorySizeMb: 256,
+      // A 500-record batch with DynamoDB state round trips takes seconds; a minute is headroom
+      // for a throttled table, not a budget to fill.
+      timeout: Duration.seconds(60),
+      logRetention: props.logRetention ?? CONTEXT_DEFAULTS.logRetentionDays,
+      environment: {
+        STATE_TABLE_NAME: stateTable.tableName,
+        ALERTS_TOPIC_ARN: alertsTopic.topicArn,
+        POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    const role = pipelineFunction.role;
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [stateTable.tableArn],
+      }),
+    );
+    role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }));
+    alertsKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+    pipelineFunction.function.addEventSource(
+      new KinesisEventSource(props.stream, {
+        // Records written before the mapping existed (same deployment) are still examined.
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: settings.batchSize,
+        maxBatchingWindow: settings.maxBatchingWindow,
+        bisectBatchOnError: true,
+        retryAttempts: settings.retryAttempts,
+        maxRecordAge: settings.maxRecordAge,
+        reportBatchItemFailures: true,
+        // One batch per shard at a time keeps each shard's records in order, which the
+        // threshold and geo rules rely on.
+        parallelizationFactor: 1,
+        onFailure: new SqsDlq(deadLetterQueue),
+      }),
+    );
+
+    this.function = pipelineFunction.function;
+    this.stateTable = stateTable;
+    this.alertsTopic = alertsTopic;
+    this.deadLetterQueue = deadLetterQueue;
+  }
+}

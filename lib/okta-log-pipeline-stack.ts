@@ -1,0 +1,100 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { PipelineConfig } from './config';
+import { CursorTable } from './cursor-table';
+import { Detections } from './detections';
+import { EventStream } from './event-stream';
+import { OnCallTopic } from './on-call-topic';
+import { PipelineAlarms } from './pipeline-alarms';
+import { PipelineDashboard } from './pipeline-dashboard';
+import { Puller } from './puller';
+import { QuarantineBucket } from './quarantine-bucket';
+
+export interface OktaLogPipelineStackProps extends StackProps {
+  readonly config: PipelineConfig;
+}
+
+/**
+ * Names of the stack outputs; `okta-log-pipeline sources` reads them (DescribeStacks) to find
+ * the secret prefix, the cursor table, the stream and the topics of a deployment.
+ */
+export const STACK_OUTPUTS = {
+  sourceSecretPrefix: 'SourceSecretPrefix',
+  cursorTableName: 'CursorTableName',
+  streamName: 'StreamName',
+  streamArn: 'StreamArn',
+  quarantineBucketName: 'QuarantineBucketName',
+  onCallTopicArn: 'OnCallTopicArn',
+  alertsTopicArn: 'AlertsTopicArn',
+  pullerFunctionName: 'PullerFunctionName',
+  detectionStateTableName: 'DetectionStateTableName',
+} as const;
+
+/** The whole pipeline: puller, stream, cursors, quarantine, detections, alarms and dashboard. */
+export class OktaLogPipelineStack extends Stack {
+  readonly puller: Puller;
+  readonly detections: Detections;
+  readonly alarms: PipelineAlarms;
+
+  constructor(scope: Construct, id: string, props: OktaLogPipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const events = new EventStream(this, 'Events', {
+      mode: config.streamMode,
+      shardCount: config.streamShardCount,
+      retention: Duration.hours(config.streamRetentionHours),
+    });
+    const cursors = new CursorTable(this, 'Cursors');
+    const quarantine = new QuarantineBucket(this, 'Quarantine', {
+      expiration: Duration.days(config.quarantineExpirationDays),
+    });
+    const onCall = new OnCallTopic(this, 'OnCall', {
+      email: config.alarmEmail,
+      httpsEndpoint: config.alarmHttpsEndpoint,
+    });
+
+    this.puller = new Puller(this, 'Puller', {
+      stream: events.stream,
+      cursorTable: cursors.table,
+      quarantineBucket: quarantine.bucket,
+      sourceSecretPrefix: config.sourceSecretPrefix,
+      memorySizeMb: config.pullerMemoryMb,
+      timeout: Duration.seconds(config.pullerTimeoutSeconds),
+      runBudget: Duration.seconds(config.runBudgetSeconds),
+      rateLimitReservePercent: config.rateLimitReservePercent,
+      logRetention: config.logRetentionDays,
+    });
+    this.detections = new Detections(this, 'Detections', {
+      stream: events.stream,
+      alertsEmail: config.alertsEmail,
+      logRetention: config.logRetentionDays,
+    });
+
+    this.alarms = new PipelineAlarms(this, 'Alarms', {
+      onCallTopic: onCall.topic,
+      puller: this.puller.function,
+      stream: events.stream,
+      detections: this.detections.function,
+      detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+    });
+    new PipelineDashboard(this, 'Dashboard', {
+      puller: this.puller.function,
+      stream: events.stream,
+      detections: this.detections.function,
+      detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+      alarms: this.alarms.alarms,
+    });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output(STACK_OUTPUTS.sourceSecretPrefix, this.puller.sourceSecretPrefix, 'Create one secret named <prefix><sourceId> per Okta org');
+    output(STACK_OUTPUTS.cursorTableName, cursors.table.tableName, 'DynamoDB table of per-source cursors');
+    output(STACK_OUTPUTS.streamName, events.stream.streamName, 'Kinesis stream of normalised Okta events');
+    output(STACK_OUTPUTS.streamArn, events.stream.streamArn, 'Kinesis stream of normalised Okta events');
+    output(STACK_OUTPUTS.quarantineBucketName, quarantine.bucket.bucketName, 'S3 bucket of events that failed validation');
+    output(STACK_OUTPUTS.onCallTopicArn, onCall.topic.topicArn, 'SNS topic every alarm notifies');
+    output(STACK_OUTPUTS.alertsTopicArn, this.detections.alertsTopic.topicArn, 'SNS topic of detection alerts (JSON)');
+    output(STACK_OUTPUTS.pullerFunctionName, this.puller.function.functionName, 'The puller Lambda');
+    output(STACK_OUTPUTS.detectionStateTableName, this.detections.stateTable.tableName, 'DynamoDB table of detection state');
+  }
+}

@@ -1,0 +1,215 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Stats,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IStream } from 'aws-cdk-lib/aws-kinesis';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { globalMetric, perSourceQuery } from './metrics';
+
+export interface PipelineAlarmsProps {
+  /** Every alarm notifies this topic on ALARM and on OK. */
+  readonly onCallTopic: ITopic;
+  readonly puller: IFunction;
+  readonly stream: IStream;
+  readonly detections: IFunction;
+  readonly detectionsDeadLetterQueue: IQueue;
+}
+
+/** One alarm: what it watches and when it fires. The runbook entry is docs/ALARMS.md#<anchor>. */
+interface AlarmDefinition {
+  readonly id: string;
+  readonly anchor: string;
+  readonly summary: string;
+  readonly metric: IMetric;
+  readonly comparisonOperator: ComparisonOperator;
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm: number;
+  readonly treatMissingData: TreatMissingData;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * Every alarm of the pipeline, and the one place where they are wired to the on-call topic.
+ *
+ * Missing data: the alarm on the puller's invocations treats it as breaching, because silence is
+ * exactly what it exists to catch. The others watch metrics that exist only while something
+ * runs (Lambda Errors, EMF per source, SQS depth); for them silence means "nothing ran", which
+ * the invocations alarm already pages on, so they treat it as not breaching instead of paging
+ * twice for one cause. The per-source alarms are Metrics Insights GROUP BY SourceId queries:
+ * each source is a contributor with its own ALARM/OK state and its own notification.
+ */
+export class PipelineAlarms extends Construct {
+  readonly alarms: readonly Alarm[];
+
+  constructor(scope: Construct, id: string, props: PipelineAlarmsProps) {
+    super(scope, id);
+    const definitions: AlarmDefinition[] = [
+      {
+        id: 'SourceDropOff',
+        anchor: 'source-drop-off',
+        summary: 'a source has delivered no events for longer than its dropOffMinutes',
+        // The puller computes DropOffBreached (0/1) against each source's own interval, so the
+        // alarm needs no per-source threshold; MAX over 5 minutes tolerates one skipped run.
+        metric: perSourceQuery('MAX', 'DropOffBreached', FIVE_MINUTES),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'PullerNotRunning',
+        anchor: 'puller-not-running',
+        summary: 'the puller was not invoked in the last 5 minutes (schedule disabled, throttled, or deleted)',
+        metric: props.puller.metricInvocations({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // STYLE.md: a min-count alarm that treats silence as OK never pages.
+        treatMissingData: TreatMissingData.BREACHING,
+      },
+      {
+        id: 'PullerErrors',
+        anchor: 'puller-errors',
+        summary: 'puller invocations failed (crash or timeout) in 2 of the last 3 five-minute periods',
+        // pullSource never throws for one source's failure, so a Lambda error is the whole run
+        // failing; 2 of 3 periods skips a single transient blip.
+        metric: props.puller.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'SourceAuthFailures',
+        anchor: 'source-auth-failures',
+        summary: 'Okta rejected a source\'s credential (401/403): token revoked or expired, or key removed',
+        // One contributor per source, so the page names the org whose credential failed.
+        metric: perSourceQuery('SUM', 'AuthFailures', FIVE_MINUTES),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'SourceConfigErrors',
+        anchor: 'source-config-errors',
+        summary: 'a source secret under the prefix does not parse or fails validation, so it is not pulled',
+        metric: globalMetric('SourceConfigErrors', Stats.MAXIMUM, FIVE_MINUTES),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'QuarantinedEvents',
+        anchor: 'quarantined-events',
+        summary: 'events of a source failed schema validation and went to the quarantine bucket instead of the stream',
+        // Every quarantined event is one the stream's consumers will not see until someone acts.
+        metric: perSourceQuery('SUM', 'EventsInvalid', FIVE_MINUTES),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'StreamWriteThrottled',
+        anchor: 'stream-write-throttled',
+        summary: 'Kinesis throttled PutRecords in each of the last three five-minute periods',
+        // The sink retries throttled entries and the cursor waits for them, so a burst only delays
+        // events; fifteen minutes of throttling means the stream is too small for the load.
+        metric: props.stream.metricPutRecordsThrottledRecords({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'DetectionsIteratorAge',
+        anchor: 'detections-iterator-age',
+        summary: 'the detections lag more than 15 minutes behind the stream for 10 minutes',
+        // Fifteen minutes is the shortest detection window (brute force): beyond it, alerts
+        // arrive after the window they describe has closed.
+        metric: props.detections.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: Duration.minutes(15).toMilliseconds(),
+        evaluationPeriods: 2,
+        datapointsToAlarm: 2,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'DetectionsFunctionErrors',
+        anchor: 'detections-errors',
+        summary: 'detections invocations failed in 2 of the last 3 five-minute periods',
+        metric: props.detections.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'DetectionErrors',
+        anchor: 'detections-errors',
+        // With reportBatchItemFailures a failing record does not fail the invocation, so the
+        // handler's own DetectionErrors count is what shows failures the Lambda Errors metric misses.
+        summary: 'the detections reported records they could not process (DetectionErrors)',
+        metric: globalMetric('DetectionErrors', Stats.SUM, FIVE_MINUTES),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
+        id: 'DetectionsDeadLetters',
+        anchor: 'detections-dead-letters',
+        summary: 'stream batches the detections gave up on are waiting in the dead-letter queue',
+        metric: props.detectionsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          statistic: Stats.MAXIMUM,
+          period: FIVE_MINUTES,
+        }),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+    ];
+
+    const stackName = Stack.of(this).stackName;
+    const notify = new SnsAction(props.onCallTopic);
+    this.alarms = definitions.map((definition) => {
+      const alarm = new Alarm(this, definition.id, {
+        alarmName: `${stackName}-${definition.id}`,
+        alarmDescription: `okta-log-pipeline: ${definition.summary}. Runbook: docs/ALARMS.md#${definition.anchor}`,
+        metric: definition.metric,
+        comparisonOperator: definition.comparisonOperator,
+        threshold: definition.threshold,
+        evaluationPeriods: definition.evaluationPeriods,
+        datapointsToAlarm: definition.datapointsToAlarm,
+        treatMissingData: definition.treatMissingData,
+      });
+      // The one place alarms meet the on-call topic: OK too, so a page is followed by its all-clear.
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
+      return alarm;
+    });
+  }
+}
