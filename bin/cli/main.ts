@@ -1,7 +1,11 @@
 /** Dispatches `okta-log-pipeline <command>` to the module that implements it. */
 type Command = (args: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  // require, not import(): the bin shim registers tsx for CommonJS only, and import() goes through the ESM loader.
+  schema: async () => (require('./schema') as typeof import('./schema')).default,
+  validate: async () => (require('./validate') as typeof import('./validate')).default,
+};
 
 const USAGE = `usage: okta-log-pipeline <command> [options]
 commands: ${Object.keys(COMMANDS).join(', ')}`;
