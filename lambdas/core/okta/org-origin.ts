@@ -1,0 +1,63 @@
+import type { SourceConfig } from '../ports';
+import { OKTA_ORG_HOST_SUFFIXES } from '../sources/parse-source-secret';
+import { ForeignOriginError, OktaConfigError } from './errors';
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost'];
+
+/**
+ * The origin the client may send the source's credential to. `parseSourceSecret` already checks
+ * the domain; the client checks again because it is the last line before a credential leaves
+ * the process, and a SourceConfig can be built by other code than the secret parser.
+ */
+export function orgOriginOf(source: SourceConfig, allowLoopback: boolean): string {
+  const expected = 'expected https://<org>.okta.com (or oktapreview.com, okta-emea.com, okta-gov.com, okta.mil)';
+  let url: URL;
+  try {
+    url = new URL(source.domain);
+  } catch {
+    throw new OktaConfigError(source.id, `domain is not a URL; ${expected}`);
+  }
+  const host = url.hostname;
+  if (url.username !== '' || url.password !== '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw new OktaConfigError(source.id, `domain must be an origin only, without user, path, query or fragment (host ${host}); ${expected}`);
+  }
+  if (LOOPBACK_HOSTS.includes(host)) {
+    if (!allowLoopback) {
+      throw new OktaConfigError(source.id, `domain ${url.origin} is a loopback address, allowed only with OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1 (tests, demo, CLI)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new OktaConfigError(source.id, `domain must use http or https for a loopback address, got ${url.protocol}`);
+    }
+    return url.origin;
+  }
+  if (url.protocol !== 'https:') {
+    throw new OktaConfigError(source.id, `domain must use https (host ${host}, got ${url.protocol}); ${expected}`);
+  }
+  const isOrgHost = OKTA_ORG_HOST_SUFFIXES.some((suffix) => host.endsWith(`.${suffix}`));
+  if (!isOrgHost && !source.allowCustomDomain) {
+    throw new OktaConfigError(source.id, `domain host ${host} is not an Okta org host; ${expected}, or set "allowCustomDomain": true for a custom URL domain`);
+  }
+  return url.origin;
+}
+
+/**
+ * Resolves a link Okta returned (or a stored cursor) and insists that it has exactly the org's
+ * origin, so the credential is never sent anywhere else.
+ */
+export function sameOriginUrl(sourceId: string, origin: string, link: string, base: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(link, base);
+  } catch {
+    throw new ForeignOriginError(sourceId, `${what} is not a URL; refusing to follow it`, 'unparseable');
+  }
+  if (url.origin !== origin || url.username !== '' || url.password !== '') {
+    throw new ForeignOriginError(
+      sourceId,
+      `${what} points at ${url.origin}, not the org's ${origin}; refusing to send the credential there. If the org's domain really changed, update the source's domain and reset its cursor`,
+      url.origin,
+    );
+  }
+  // Followed verbatim (OKTA_API.md: never rebuild Okta's cursor); only a relative link is resolved.
+  return URL.canParse(link) ? link : url.href;
+}
