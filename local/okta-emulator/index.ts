@@ -25,7 +25,7 @@
  *   of 60 s opened by the first request, not aligned to minutes) and a `Date` from the org's clock;
  *   a spent bucket answers a real 429 E0000047. The token endpoint has a bucket of its own.
  * - Credentials: `Authorization: SSWS <apiToken>`; a wrong or revoked token is 401 E0000011.
- * - Faults (`inject`): see `faults.ts`.
+ * - Faults (`inject`): see `faults.ts`. Traffic (`generate`, `startTraffic`): see `traffic.ts`.
  * - `requests` records every request: method, path, query, status, auth scheme, fault; never a
  *   credential (the token endpoint's form body is not recorded at all).
  */
@@ -38,9 +38,12 @@ import { badParameter, invalidToken, oktaError, rateLimited, type ErrorAnswer } 
 import { EventStore, type BoundedKey, type OktaEvent, type SortOrder } from './event-store';
 import { DEFAULT_FOREIGN_ORIGIN, FaultQueue, faultName, type Fault } from './faults';
 import { RateLimitBucket, RATE_LIMIT_WINDOW_MS, type RateLimitState } from './rate-limit';
+import { spreadTimes, TrafficGenerator, type SystemLogEvent, type TrafficMix } from './traffic';
 
 export type { OktaEvent } from './event-store';
 export type { Fault, SimpleFault, SlowFault, ForeignNextLinkFault } from './faults';
+export { DEFAULT_TRAFFIC_MIX, TrafficGenerator, type SystemLogEvent, type TrafficKind, type TrafficMix } from './traffic';
+export { startTraffic, type LiveTraffic, type LiveTrafficOptions } from './live-traffic';
 
 /** The plan limit of Okta Workforce orgs on `/api/v1/logs` (OKTA_API.md, "Rate limits"). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
@@ -54,6 +57,25 @@ export const DEFAULT_CONCURRENCY_LIMIT = 75;
 export const MAX_SINCE_AGE_MS = 180 * 24 * 60 * 60 * 1000;
 /** A bounded request without `since` starts this long before its `until`. */
 export const DEFAULT_BOUNDED_SPAN_MS = 7 * 24 * 60 * 60 * 1000;
+/** `generate` publishes a batch over the last minute: one pull's worth of traffic. */
+export const DEFAULT_GENERATE_SPREAD_MS = 60_000;
+/** How far before their neighbours late events are published: Okta's pipeline delays are minutes. */
+export const DEFAULT_LATE_BY_MS = 10 * 60_000;
+
+export interface GenerateOptions {
+  /** `published` of the newest event, epoch ms. @default now by the org's clock */
+  readonly at?: number;
+  /** The batch is published evenly over this span before `at`. @default 60000 */
+  readonly spreadMs?: number;
+  /** Share of the events published `lateByMs` earlier than their place in storage suggests. @default 0 */
+  readonly lateFraction?: number;
+  /** @default 600000 (10 minutes) */
+  readonly lateByMs?: number;
+  /** Relative weights of the kinds of traffic. @default DEFAULT_TRAFFIC_MIX */
+  readonly mix?: TrafficMix;
+  /** Storage time, as for `addEvents`. @default now */
+  readonly storedAt?: number;
+}
 
 export interface OktaOrgOptions {
   /** Time of the org (`Date` header, rate-limit windows, token expiry). @default systemClock */
@@ -94,6 +116,8 @@ export interface EmulatedOrg {
   readonly apiToken: string;
   /** Stores events (verbatim, valid or not) at `storedAt` (default: now by the org's clock; a future time stores them then). */
   addEvents(events: readonly OktaEvent[], options?: { readonly storedAt?: number }): void;
+  /** Generates `count` realistic events (seeded), stores them, and returns them in storage order. */
+  generate(count: number, options?: GenerateOptions): SystemLogEvent[];
   /** Every event stored so far, in storage order. */
   storedEvents(): readonly OktaEvent[];
   /** Makes the API token invalid (401 E0000011) until `restoreToken`. */
@@ -148,6 +172,7 @@ class OktaOrgServer implements EmulatedOrg {
   private readonly cursorTag = randomBytes(6).toString('base64url');
   private readonly server: Server;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly traffic: TrafficGenerator;
   private tokenRevoked = false;
   private inFlight = 0;
 
@@ -157,6 +182,7 @@ class OktaOrgServer implements EmulatedOrg {
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
     this.concurrencyLimit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
     this.logsBucket = new RateLimitBucket(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    this.traffic = new TrafficGenerator(options.seed ?? 1);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
@@ -181,6 +207,19 @@ class OktaOrgServer implements EmulatedOrg {
   addEvents(events: readonly OktaEvent[], options: { readonly storedAt?: number } = {}): void {
     const now = this.clock.now();
     this.store.add(events, options.storedAt ?? now, now);
+  }
+
+  generate(count: number, options: GenerateOptions = {}): SystemLogEvent[] {
+    const now = this.clock.now();
+    const times = spreadTimes(count, options.at ?? now, options.spreadMs ?? DEFAULT_GENERATE_SPREAD_MS);
+    const lateBy = options.lateByMs ?? DEFAULT_LATE_BY_MS;
+    const late = new Set((options.lateFraction ?? 0) > 0 ? this.traffic.sample(count, options.lateFraction ?? 0) : []);
+    const events = this.traffic.next(
+      times.map((time, i) => (late.has(i) ? time - lateBy : time)),
+      options.mix,
+    );
+    this.store.add(events, options.storedAt ?? now, now);
+    return events;
   }
 
   storedEvents(): readonly OktaEvent[] {
