@@ -24,7 +24,9 @@
  * - Every response carries `X-Rate-Limit-Limit/-Remaining/-Reset` (reset in epoch seconds, windows
  *   of 60 s opened by the first request, not aligned to minutes) and a `Date` from the org's clock;
  *   a spent bucket answers a real 429 E0000047. The token endpoint has a bucket of its own.
- * - Credentials: `Authorization: SSWS <apiToken>`; a wrong or revoked token is 401 E0000011.
+ * - Credentials: `Authorization: SSWS <apiToken>`, or an access token of `POST /oauth2/v1/token`
+ *   (`Bearer`, or `DPoP` with a proof) for apps registered with `registerOAuthClient`; a wrong,
+ *   revoked or expired credential is 401 E0000011. See `oauth.ts`.
  * - Faults (`inject`): see `faults.ts`. Traffic (`generate`, `startTraffic`): see `traffic.ts`.
  * - `requests` records every request: method, path, query, status, auth scheme, fault; never a
  *   credential (the token endpoint's form body is not recorded at all).
@@ -37,11 +39,13 @@ import { systemClock } from '../../lambdas/core/clock';
 import { badParameter, invalidToken, oktaError, rateLimited, type ErrorAnswer } from './errors';
 import { EventStore, type BoundedKey, type OktaEvent, type SortOrder } from './event-store';
 import { DEFAULT_FOREIGN_ORIGIN, FaultQueue, faultName, type Fault } from './faults';
+import { OAuthAuthority, type OAuthClientRegistration } from './oauth';
 import { RateLimitBucket, RATE_LIMIT_WINDOW_MS, type RateLimitState } from './rate-limit';
 import { spreadTimes, TrafficGenerator, type SystemLogEvent, type TrafficMix } from './traffic';
 
 export type { OktaEvent } from './event-store';
 export type { Fault, SimpleFault, SlowFault, ForeignNextLinkFault } from './faults';
+export { ACCESS_TOKEN_LIFETIME_S, LOGS_SCOPE, type OAuthClientRegistration } from './oauth';
 export { DEFAULT_TRAFFIC_MIX, TrafficGenerator, type SystemLogEvent, type TrafficKind, type TrafficMix } from './traffic';
 export { startTraffic, type LiveTraffic, type LiveTrafficOptions } from './live-traffic';
 
@@ -123,6 +127,12 @@ export interface EmulatedOrg {
   /** Makes the API token invalid (401 E0000011) until `restoreToken`. */
   revokeToken(): void;
   restoreToken(): void;
+  /** `origin` + `/oauth2/v1/token`: the token endpoint, and the `aud` of client assertions. */
+  readonly tokenUrl: string;
+  /** Registers an OAuth 2.0 service app (private_key_jwt; DPoP when `dpop`), granted `okta.logs.read`. */
+  registerOAuthClient(client: OAuthClientRegistration): void;
+  /** Invalidates every access token issued so far (401 E0000011 until the client fetches a new one). */
+  revokeAccessTokens(): void;
   /** Applies `fault` to the next `times` (default 1) `/api/v1/logs` requests. */
   inject(fault: Fault, times?: number): void;
   /** Drops faults not yet applied. */
@@ -132,6 +142,9 @@ export interface EmulatedOrg {
 }
 
 const LOGS_PATH = '/api/v1/logs';
+const TOKEN_PATH = '/oauth2/v1/token';
+/** A token request is a short form; anything larger is refused rather than buffered. */
+const MAX_TOKEN_REQUEST_BYTES = 64 * 1024;
 
 /** What one request to `/api/v1/logs` asks for, after validation. */
 type LogsQuery =
@@ -168,6 +181,9 @@ class OktaOrgServer implements EmulatedOrg {
   private readonly store = new EventStore();
   private readonly faults = new FaultQueue();
   private readonly logsBucket: RateLimitBucket;
+  /** Okta limits the token endpoint separately from the System Log. */
+  private readonly tokenBucket: RateLimitBucket;
+  private readonly oauth: OAuthAuthority;
   /** Cursors carry this, so that a cursor of another org (or another run) is refused, not misread. */
   private readonly cursorTag = randomBytes(6).toString('base64url');
   private readonly server: Server;
@@ -182,6 +198,8 @@ class OktaOrgServer implements EmulatedOrg {
     this.maxPageSize = options.maxPageSize ?? DEFAULT_MAX_PAGE_SIZE;
     this.concurrencyLimit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
     this.logsBucket = new RateLimitBucket(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    this.tokenBucket = new RateLimitBucket(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    this.oauth = new OAuthAuthority(this.clock, () => this.tokenUrl);
     this.traffic = new TrafficGenerator(options.seed ?? 1);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -193,6 +211,10 @@ class OktaOrgServer implements EmulatedOrg {
 
   get origin(): string {
     return this.origin_;
+  }
+
+  get tokenUrl(): string {
+    return `${this.origin_}${TOKEN_PATH}`;
   }
 
   async listen(): Promise<void> {
@@ -234,6 +256,14 @@ class OktaOrgServer implements EmulatedOrg {
     this.tokenRevoked = false;
   }
 
+  registerOAuthClient(client: OAuthClientRegistration): void {
+    this.oauth.register(client);
+  }
+
+  revokeAccessTokens(): void {
+    this.oauth.revokeAccessTokens();
+  }
+
   inject(fault: Fault, times = 1): void {
     this.faults.add(fault, times);
   }
@@ -253,6 +283,10 @@ class OktaOrgServer implements EmulatedOrg {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.origin);
+    if (url.pathname === TOKEN_PATH) {
+      await this.handleToken(req, res);
+      return;
+    }
     if (url.pathname !== LOGS_PATH) {
       this.send(req, res, this.json(oktaError(404, 'E0000007', `Not found: Resource not found: ${url.pathname} (Request)`)));
       return;
@@ -311,7 +345,7 @@ class OktaOrgServer implements EmulatedOrg {
       default:
         break;
     }
-    const denied = this.authenticate(req);
+    const denied = this.authenticate(req, url);
     if (denied !== undefined) {
       this.send(req, res, this.json(denied, bucket), name);
       return;
@@ -338,6 +372,29 @@ class OktaOrgServer implements EmulatedOrg {
       return;
     }
     this.send(req, res, answer, name);
+  }
+
+  private async handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      this.send(req, res, this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method')));
+      return;
+    }
+    const bucket = this.tokenBucket.take(this.clock.now());
+    if (!bucket.allowed) {
+      this.send(req, res, this.json(rateLimited(), bucket));
+      return;
+    }
+    const body = await readBody(req, MAX_TOKEN_REQUEST_BYTES);
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const answer =
+      body === undefined || contentType !== 'application/x-www-form-urlencoded'
+        ? { status: 400, body: { error: 'invalid_request', error_description: 'Send a form (application/x-www-form-urlencoded) of at most 64 KiB.' } }
+        : this.oauth.token(new URLSearchParams(body), headerValue(req.headers.dpop));
+    this.send(req, res, {
+      status: answer.status,
+      body: JSON.stringify(answer.body),
+      headers: { ...this.rateLimitHeaders(bucket), 'content-type': 'application/json', 'cache-control': 'no-store', ...answer.headers },
+    });
   }
 
   private page(query: LogsQuery, url: URL, now: number): { json: readonly string[]; next?: string } {
@@ -438,10 +495,19 @@ class OktaOrgServer implements EmulatedOrg {
     return 'invalid';
   }
 
-  private authenticate(req: IncomingMessage): ErrorAnswer | undefined {
+  private authenticate(req: IncomingMessage, url: URL): ErrorAnswer | undefined {
     const { scheme, credential } = splitAuthorization(req.headers.authorization);
-    if (scheme === 'SSWS' && !this.tokenRevoked && sameSecret(credential, this.apiToken)) {
-      return undefined;
+    if (scheme === 'SSWS') {
+      return !this.tokenRevoked && sameSecret(credential, this.apiToken) ? undefined : invalidToken();
+    }
+    if (scheme === 'Bearer' || scheme === 'DPoP') {
+      return this.oauth.authorize({
+        scheme,
+        token: credential,
+        dpopProof: headerValue(req.headers.dpop),
+        method: req.method ?? 'GET',
+        uri: `${this.origin}${url.pathname}`,
+      });
     }
     return invalidToken();
   }
@@ -537,6 +603,25 @@ function splitAuthorization(header: string | undefined): { scheme: AuthScheme; c
   const known: readonly AuthScheme[] = ['SSWS', 'Bearer', 'DPoP'];
   const match = known.find((name) => name.toLowerCase() === scheme.toLowerCase());
   return { scheme: match ?? 'other', credential };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The request body as text, or undefined when it exceeds `maxBytes` (the rest is not read). */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maxBytes) {
+      return undefined;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Compares without leaking through timing how much of a guessed token was right. */
