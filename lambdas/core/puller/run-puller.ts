@@ -1,0 +1,235 @@
+import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument } from '../metrics/source-metrics';
+import type { EmfDocument } from '../metrics/emf';
+import type { PullOptions, PullSummary } from '../pull/pull-source';
+import type { Clock, Cursor, SourceConfig, SourceProblem, SourceRegistry } from '../ports';
+import { mapWithConcurrency } from './map-with-concurrency';
+
+/** What the cursor table knows about a source, read once per run to order and measure sources. */
+export interface SourceActivity extends Cursor {
+  /** Epoch ms of the source's first lease: drop-off is measured from it until an event arrives. */
+  readonly firstSeenAt?: number;
+}
+
+/** Reads the activity of many sources at once (DynamoDB BatchGetItem in AWS). */
+export interface SourceActivityStore {
+  activity(sourceIds: readonly string[]): Promise<Map<string, SourceActivity>>;
+}
+
+/** The structured logger the run writes to (Powertools Logger in the Lambda). Never given a secret. */
+export interface PullerLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface PullerDependencies {
+  readonly registry: SourceRegistry;
+  readonly activity: SourceActivityStore;
+  /** Pulls one source (see `sourcePuller`); must not throw for a source's failure. */
+  readonly pull: (source: SourceConfig, options: PullOptions) => Promise<PullSummary>;
+  readonly clock: Clock;
+  readonly logger: PullerLogger;
+  /** Writes one EMF document (a JSON line on stdout in the Lambda). */
+  readonly emitMetrics: (document: EmfDocument) => void;
+}
+
+/** Every bound of a puller run, with the reason for its default. */
+export interface PullerLimits {
+  /**
+   * Sources pulled at once. Eight keeps a 256 MB Lambda's memory bounded (a page of 1,000 events
+   * is a few MB per source in flight) while a few slow orgs cannot hold up the rest.
+   */
+  readonly concurrency: number;
+  /**
+   * Fetching stops this long before the Lambda's own timeout, whatever the budget says: a page
+   * requested just before the deadline may still take Okta's 30-second query timeout and then be
+   * delivered and its cursor saved.
+   */
+  readonly timeoutMarginMs: number;
+  /**
+   * The lease outlives the invocation by this much, so that a run killed by its timeout keeps the
+   * source locked until it is surely dead, and no later run pulls the same pages alongside it.
+   */
+  readonly leaseSlackMs: number;
+  /**
+   * In-flight pulls are aborted this long before the Lambda's timeout, leaving time to save
+   * cursors, emit every source's metrics and return.
+   */
+  readonly abortMarginMs: number;
+}
+
+export const DEFAULT_PULLER_LIMITS: PullerLimits = {
+  concurrency: 8,
+  timeoutMarginMs: 30_000,
+  leaseSlackMs: 5_000,
+  abortMarginMs: 5_000,
+};
+
+/**
+ * RUN_BUDGET_SECONDS' default: the run stops fetching by 55 s so that one-minute invocations never
+ * pile up (the next one starts at 60 s), and saves its cursors before the 90-second timeout.
+ */
+export const DEFAULT_RUN_BUDGET_MS = 55_000;
+
+export interface PullerRunOptions {
+  /** Unique per invocation (the Lambda request id): the lease owner of every source this run pulls. */
+  readonly invocationId: string;
+  /** How long the run may fetch. @default DEFAULT_RUN_BUDGET_MS */
+  readonly budgetMs?: number;
+  /** `context.getRemainingTimeInMillis()` at the start; absent outside Lambda. */
+  readonly remainingMs?: number;
+  readonly limits?: Partial<PullerLimits>;
+}
+
+export interface SourceRunReport {
+  readonly source: SourceConfig;
+  readonly summary: PullSummary;
+  readonly metrics: ReturnType<typeof computeSourceMetrics>;
+}
+
+export interface PullerReport {
+  readonly invocationId: string;
+  readonly startedAt: number;
+  /** Epoch ms after which no new page was fetched. */
+  readonly deadline: number;
+  /** Every enabled source, in the order it was started (least recently updated first). */
+  readonly sources: SourceRunReport[];
+  /** Ids of the sources listed with `"enabled": false`. */
+  readonly disabled: string[];
+  /** Secrets that failed validation. */
+  readonly problems: SourceProblem[];
+}
+
+/**
+ * One puller run: lists the sources, pulls the enabled ones concurrently (bounded, least recently
+ * updated first so that none starves), each under its own lease and the run's deadline, then
+ * emits every source's metrics and the run's own. A source that fails is reported and never
+ * stops or delays the others; a 401 makes the registry re-read that source's secret for the next
+ * run (one re-read per run, not a retry loop). Throws only when the sources cannot be listed.
+ */
+export async function runPuller(deps: PullerDependencies, options: PullerRunOptions): Promise<PullerReport> {
+  const limits: PullerLimits = { ...DEFAULT_PULLER_LIMITS, ...options.limits };
+  const { clock, logger } = deps;
+  const startedAt = clock.now();
+  const budgetMs = options.budgetMs ?? DEFAULT_RUN_BUDGET_MS;
+  const fetchWindowMs = options.remainingMs === undefined ? budgetMs : Math.min(budgetMs, options.remainingMs - limits.timeoutMarginMs);
+  const deadline = startedAt + Math.max(0, fetchWindowMs);
+  const leaseMs = (options.remainingMs ?? budgetMs + limits.timeoutMarginMs) + limits.leaseSlackMs;
+
+  const { sources: listed, problems } = await deps.registry.list();
+  for (const problem of problems) {
+    logger.error('source secret is invalid; the source is not pulled', { sourceId: problem.sourceId, problem: problem.message });
+  }
+  const enabled = listed.filter((source) => source.enabled);
+  const disabled = listed.filter((source) => !source.enabled).map((source) => source.id);
+
+  const activity = await readActivity(deps, enabled);
+  const ordered = [...enabled].sort(
+    (a, b) => (activity.get(a.id)?.updatedAt ?? 0) - (activity.get(b.id)?.updatedAt ?? 0) || a.id.localeCompare(b.id),
+  );
+
+  // Outside the Clock port on purpose: the Lambda's timeout runs on real time, whatever clock the core is given.
+  const abort = new AbortController();
+  const abortTimer =
+    options.remainingMs === undefined ? undefined : setTimeout(() => abort.abort(new Error('the run is about to reach the Lambda timeout')), Math.max(0, options.remainingMs - limits.abortMarginMs));
+  let summaries: PullSummary[];
+  try {
+    summaries = await mapWithConcurrency(ordered, limits.concurrency, (source) => pullOne(deps, source, { owner: options.invocationId, deadline, leaseMs, signal: abort.signal }));
+  } finally {
+    if (abortTimer !== undefined) clearTimeout(abortTimer);
+  }
+
+  const now = clock.now();
+  const reports: SourceRunReport[] = ordered.map((source, index) => {
+    const summary = summaries[index] as PullSummary;
+    const before = activity.get(source.id);
+    const metrics = computeSourceMetrics(
+      {
+        pages: summary.pages,
+        delivered: summary.delivered,
+        invalid: summary.invalid,
+        rateLimitWaits: summary.rateLimitWaits,
+        failed: summary.outcome === 'failed',
+        authFailed: summary.error?.kind === 'auth',
+      },
+      {
+        lastEventAt: summary.lastEventAt ?? before?.lastEventAt,
+        newestPublished: summary.newestPublished ?? before?.newestPublished,
+        // A source never leased before got its firstSeenAt in this run's acquire.
+        firstSeenAt: before?.firstSeenAt ?? startedAt,
+      },
+      source.dropOffMinutes,
+      now,
+    );
+    deps.emitMetrics(sourceMetricsDocument(source.id, metrics, now, { Outcome: summary.outcome }));
+    return { source, summary, metrics };
+  });
+  const pulled = reports.filter(({ summary }) => summary.outcome === 'caught-up' || summary.outcome === 'deadline').length;
+  deps.emitMetrics(pullerMetricsDocument({ SourceConfigErrors: problems.length, SourcesPulled: pulled }, now));
+  logger.info('puller run finished', {
+    sources: reports.length,
+    pulled,
+    disabled: disabled.length,
+    invalidSecrets: problems.length,
+    delivered: reports.reduce((sum, { summary }) => sum + summary.delivered, 0),
+    durationMs: now - startedAt,
+  });
+  return { invocationId: options.invocationId, startedAt, deadline, sources: reports, disabled, problems };
+}
+
+async function readActivity(deps: PullerDependencies, sources: readonly SourceConfig[]): Promise<Map<string, SourceActivity>> {
+  if (sources.length === 0) return new Map();
+  try {
+    return await deps.activity.activity(sources.map((source) => source.id));
+  } catch (error) {
+    // Activity only orders the sources and dates their silence; the pulls themselves can still run.
+    deps.logger.warn('cannot read source activity; pulling in id order', { error: error instanceof Error ? error.message : String(error) });
+    return new Map();
+  }
+}
+
+async function pullOne(deps: PullerDependencies, source: SourceConfig, options: PullOptions): Promise<PullSummary> {
+  const { clock, logger } = deps;
+  const started = clock.now();
+  let summary: PullSummary;
+  if (started >= options.deadline || options.signal?.aborted) {
+    // Its turn came after the deadline: not even the lease is taken; it goes first next run.
+    summary = { sourceId: source.id, outcome: 'deadline', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0 };
+  } else {
+    try {
+      summary = await deps.pull(source, options);
+    } catch (error) {
+      summary = {
+        sourceId: source.id,
+        outcome: 'failed',
+        pages: 0,
+        delivered: 0,
+        invalid: 0,
+        rateLimitWaits: 0,
+        rateLimitWaitMs: 0,
+        error: { kind: 'internal', message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` },
+      };
+    }
+  }
+  const attributes = {
+    sourceId: source.id,
+    outcome: summary.outcome,
+    pages: summary.pages,
+    delivered: summary.delivered,
+    invalid: summary.invalid,
+    rateLimitWaits: summary.rateLimitWaits,
+    rateLimitWaitMs: summary.rateLimitWaitMs,
+    durationMs: clock.now() - started,
+  };
+  if (summary.error === undefined) {
+    logger.info('source pulled', attributes);
+    return summary;
+  }
+  logger.error('source pull failed', { ...attributes, errorKind: summary.error.kind, error: summary.error.message });
+  if (summary.error.kind === 'auth') {
+    // A rotated credential is picked up by re-reading the secret once for the next run; the
+    // schedule itself is the only retry, so a revoked token costs one request a minute, not a storm.
+    deps.registry.invalidate(source.id);
+  }
+  return summary;
+}

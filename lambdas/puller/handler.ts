@@ -1,0 +1,71 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { runPuller, type PullerLogger, type PullerReport } from '../core/puller/run-puller';
+import { createPullerRuntime, type PullerRuntime, type PullerRuntimeOptions } from './puller-runtime';
+
+/** What an invocation returns (visible in the console's test runs): counts only, never a secret. */
+export interface PullerResult {
+  readonly invocationId: string;
+  readonly sources: number;
+  readonly pulled: number;
+  readonly failed: number;
+  readonly leaseHeld: number;
+  readonly disabled: number;
+  readonly invalidSecrets: number;
+  readonly delivered: number;
+}
+
+export type PullerHandler = (event: unknown, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>) => Promise<PullerResult>;
+
+/**
+ * Makes the puller handler. The runtime (SDK clients, adapters, caches) is built at the first
+ * invocation and kept for the container's life; a run fails only when the sources cannot be
+ * listed or the environment is wrong, never because of one source.
+ */
+export function createPullerHandler(options: Partial<PullerRuntimeOptions> = {}): PullerHandler & { runtime(): PullerRuntime | undefined } {
+  let runtime: PullerRuntime | undefined;
+  const handle: PullerHandler = async (_event, context) => {
+    runtime ??= createPullerRuntime({
+      env: options.env ?? process.env,
+      logger: options.logger ?? defaultLogger(),
+      writeLine: options.writeLine ?? ((line) => process.stdout.write(`${line}\n`)),
+      clock: options.clock,
+      allowLoopback: options.allowLoopback,
+    });
+    const report = await runPuller(runtime.deps, {
+      invocationId: context.awsRequestId,
+      budgetMs: runtime.config.runBudgetMs,
+      remainingMs: context.getRemainingTimeInMillis(),
+      limits: { concurrency: runtime.config.concurrency },
+    });
+    return resultOf(report);
+  };
+  return Object.assign(handle, { runtime: () => runtime });
+}
+
+/** Powertools Logger (JSON lines; `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`). */
+function defaultLogger(): PullerLogger {
+  const logger = new Logger();
+  return {
+    info: (message, attributes = {}) => logger.info(message, attributes),
+    warn: (message, attributes = {}) => logger.warn(message, attributes),
+    error: (message, attributes = {}) => logger.error(message, attributes),
+  };
+}
+
+function resultOf(report: PullerReport): PullerResult {
+  const count = (outcome: string): number => report.sources.filter(({ summary }) => summary.outcome === outcome).length;
+  return {
+    invocationId: report.invocationId,
+    sources: report.sources.length,
+    pulled: count('caught-up') + count('deadline'),
+    failed: count('failed'),
+    leaseHeld: count('lease-held'),
+    disabled: report.disabled.length,
+    invalidSecrets: report.problems.length,
+    delivered: report.sources.reduce((sum, { summary }) => sum + summary.delivered, 0),
+  };
+}
+
+/** The Lambda entry point (CDK bundles this export). Loopback Okta domains are never accepted here. */
+export const handler = createPullerHandler();

@@ -1,0 +1,25 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { listenOnLoopback, type LoopbackServer } from './listen';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-credentials';
+
+/** dynalite in-process on a free loopback port; tables become ACTIVE at once. */
+export function startDynalite(): Promise<LoopbackServer> {
+  return listenOnLoopback(dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }));
+}
+
+export function localDynamoDbClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
+/** The cursor table as the stack defines it: partition key `sourceId` (S), on-demand. */
+export async function createCursorTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'sourceId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
