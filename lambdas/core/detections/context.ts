@@ -1,14 +1,22 @@
 import { field, number, text, type DetectionRecord } from './record';
 
-function compact(entries: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+/** Drops missing values and empty groups, so the context shows only what the event says. */
+function compact(entries: Record<string, unknown>): Record<string, unknown> | undefined {
+  const kept = Object.entries(entries).filter(
+    ([, value]) => value !== undefined && !(typeof value === 'object' && value !== null && Object.keys(value).length === 0),
+  );
+  return kept.length === 0 ? undefined : Object.fromEntries(kept);
 }
 
 /** The first-look context of every alert: who, from where, against what. */
 export function commonContext(record: DetectionRecord): Record<string, unknown> {
+  return compact(fields(record)) ?? {};
+}
+
+function fields(record: DetectionRecord): Record<string, unknown> {
   const targets = field(record, 'target');
   const geo = ['client', 'geographicalContext'] as const;
-  return compact({
+  return {
     eventType: text(record, 'eventType'),
     outcome: compact({ result: text(record, 'outcome', 'result'), reason: text(record, 'outcome', 'reason') }),
     actor: compact({
@@ -34,8 +42,8 @@ export function commonContext(record: DetectionRecord): Record<string, unknown> 
             type: text(target, 'type'),
             alternateId: text(target, 'alternateId'),
             displayName: text(target, 'displayName'),
-          }),
+          }) ?? {},
         )
       : undefined,
-  });
+  };
 }
