@@ -1,0 +1,177 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { logicalIdOf, synthPipeline } from './synth-pipeline';
+
+const { template } = synthPipeline();
+const onCallTopicId = logicalIdOf(template, 'AWS::SNS::Topic', { DisplayName: 'okta-log-pipeline on-call' });
+const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) } });
+const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: Match.anyValue() }) } });
+const streamId = logicalIdOf(template, 'AWS::Kinesis::Stream');
+const dlqId = logicalIdOf(template, 'AWS::SQS::Queue');
+
+const perSource = (fn: string, metric: string) =>
+  `SELECT ${fn}(${metric}) FROM SCHEMA("OktaLogPipeline", SourceId) GROUP BY SourceId`;
+
+const expected: Record<string, Record<string, unknown>> = {
+  SourceDropOff: {
+    Metrics: [{ Id: Match.anyValue(), Expression: perSource('MAX', 'DropOffBreached'), Period: 300, ReturnData: true }],
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
+    TreatMissingData: 'notBreaching',
+  },
+  PullerNotRunning: {
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Invocations',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: pullerId } }],
+    Statistic: 'Sum',
+    Period: 300,
+    ComparisonOperator: 'LessThanThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'breaching',
+  },
+  PullerErrors: {
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: pullerId } }],
+    Statistic: 'Sum',
+    Period: 300,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 2,
+    TreatMissingData: 'notBreaching',
+  },
+  SourceAuthFailures: {
+    Metrics: [{ Id: Match.anyValue(), Expression: perSource('SUM', 'AuthFailures'), Period: 300, ReturnData: true }],
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+  },
+  SourceConfigErrors: {
+    Namespace: 'OktaLogPipeline',
+    MetricName: 'SourceConfigErrors',
+    Dimensions: Match.absent(),
+    Statistic: 'Maximum',
+    Period: 300,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+  },
+  QuarantinedEvents: {
+    Metrics: [{ Id: Match.anyValue(), Expression: perSource('SUM', 'EventsInvalid'), Period: 300, ReturnData: true }],
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+  },
+  StreamWriteThrottled: {
+    Namespace: 'AWS/Kinesis',
+    MetricName: 'PutRecords.ThrottledRecords',
+    Dimensions: [{ Name: 'StreamName', Value: { Ref: streamId } }],
+    Statistic: 'Sum',
+    Period: 300,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 3,
+    TreatMissingData: 'notBreaching',
+  },
+  DetectionsIteratorAge: {
+    Namespace: 'AWS/Lambda',
+    MetricName: 'IteratorAge',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: detectionsId } }],
+    Statistic: 'Maximum',
+    Period: 300,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 900_000,
+    EvaluationPeriods: 2,
+    DatapointsToAlarm: 2,
+    TreatMissingData: 'notBreaching',
+  },
+  DetectionsFunctionErrors: {
+    Namespace: 'AWS/Lambda',
+    MetricName: 'Errors',
+    Dimensions: [{ Name: 'FunctionName', Value: { Ref: detectionsId } }],
+    Statistic: 'Sum',
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 2,
+    TreatMissingData: 'notBreaching',
+  },
+  DetectionErrors: {
+    Namespace: 'OktaLogPipeline',
+    MetricName: 'DetectionErrors',
+    Dimensions: Match.absent(),
+    Statistic: 'Sum',
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    TreatMissingData: 'notBreaching',
+  },
+  DetectionsDeadLetters: {
+    Namespace: 'AWS/SQS',
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+    Statistic: 'Maximum',
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    TreatMissingData: 'notBreaching',
+  },
+};
+
+describe('alarms', () => {
+  it.each(Object.entries(expected))('%s is defined as documented', (name, properties) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `OktaLogPipeline-${name}`,
+      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/ALARMS\\.md#[a-z-]+$'),
+      ...properties,
+    });
+  });
+
+  it('are exactly the documented set', () => {
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties.AlarmName as string);
+    expect(names.sort()).toEqual(Object.keys(expected).map((name) => `OktaLogPipeline-${name}`).sort());
+  });
+
+  it('all page the on-call topic when they fire and when they clear', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect({ name: alarm.Properties.AlarmName, actions: alarm.Properties.AlarmActions, ok: alarm.Properties.OKActions }).toEqual({
+        name: alarm.Properties.AlarmName,
+        actions: [{ Ref: onCallTopicId }],
+        ok: [{ Ref: onCallTopicId }],
+      });
+    }
+  });
+
+  it('link to runbook entries that exist in docs/ALARMS.md', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/ALARMS.md'), 'utf8');
+    const headings = new Set(
+      [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')),
+    );
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      const anchor = /#([a-z-]+)$/.exec(alarm.Properties.AlarmDescription as string)![1]!;
+      expect(`${alarm.Properties.AlarmName} -> ${headings.has(anchor) ? anchor : 'missing'}`).toBe(`${alarm.Properties.AlarmName} -> ${anchor}`);
+    }
+  });
+});
+
+describe('the dashboard', () => {
+  it('graphs delivery and lag per source with Metrics Insights GROUP BY SourceId queries', () => {
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    // The body is a Fn::Join of JSON text and references; the literal parts hold the queries.
+    const body = dashboards[0]!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+    const text = body['Fn::Join'][1].filter((part): part is string => typeof part === 'string').join('');
+    for (const [fn, metric] of [['SUM', 'EventsDelivered'], ['MAX', 'LagSeconds'], ['SUM', 'PullErrors'], ['SUM', 'RateLimited']] as const) {
+      expect(text).toContain(JSON.stringify(perSource(fn, metric)));
+    }
+  });
+});

@@ -1,0 +1,47 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildPipelineApp } from '../../lib/pipeline-app';
+import { cdkJsonContext } from './synth-pipeline';
+
+/**
+ * The one test that bundles for real: esbuild (local, no Docker) turns each handler into a
+ * minified CommonJS file with a source map and the pinned AWS SDK inside, which loads in a
+ * fresh Node process and exports `handler`.
+ */
+describe('Lambda bundles', () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'okta-log-pipeline-cdk-'));
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  it('are built by esbuild with the SDK inside, and load', () => {
+    const app = new App({ outdir, context: cdkJsonContext(), builtinCloudFormationValidation: false });
+    const stack = buildPipelineApp(app);
+    app.synth();
+    const template = Template.fromStack(stack);
+    const functions = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } });
+    expect(Object.keys(functions)).toHaveLength(2);
+    for (const fn of Object.values(functions)) {
+      const key = fn.Properties.Code.S3Key as string;
+      const assetDir = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+      const bundle = path.join(assetDir, 'index.js');
+      const code = fs.readFileSync(bundle, 'utf8');
+      expect(fs.existsSync(`${bundle}.map`)).toBe(true);
+      expect(code).not.toMatch(/require\(["']@aws-sdk\//);
+      expect(code).not.toMatch(/require\(["']@aws-lambda-powertools\//);
+      const env = { ...process.env, AWS_REGION: 'us-east-1', ...stringEnv(fn.Properties.Environment.Variables) };
+      const exported = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], { env }).toString();
+      expect(exported).toBe('function');
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Code: { S3Key: Match.stringLikeRegexp('\\.zip$') } });
+  });
+});
+
+/** Placeholder values for the references (table names, ARNs) a template holds before deployment. */
+function stringEnv(variables: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : `placeholder-${name.toLowerCase()}`]),
+  );
+}

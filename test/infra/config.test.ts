@@ -1,0 +1,86 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CONTEXT_DEFAULTS, CONTEXT_KEYS, InvalidContextError, readPipelineConfig } from '../../lib/config';
+
+const read = (context: Record<string, unknown>) => (key: string) => context[key];
+
+function errorOf(context: Record<string, unknown>): InvalidContextError {
+  try {
+    readPipelineConfig(read(context));
+  } catch (error) {
+    if (error instanceof InvalidContextError) return error;
+    throw error;
+  }
+  throw new Error(`expected InvalidContextError for ${JSON.stringify(context)}`);
+}
+
+describe('readPipelineConfig', () => {
+  it('fills in every default when the context is empty', () => {
+    expect(readPipelineConfig(read({}))).toEqual({
+      sourceSecretPrefix: 'okta-log-pipeline/sources/',
+      alarmEmail: undefined,
+      alarmHttpsEndpoint: undefined,
+      alertsEmail: undefined,
+      streamMode: 'ON_DEMAND',
+      streamShardCount: undefined,
+      streamRetentionHours: 24,
+      quarantineExpirationDays: 30,
+      pullerMemoryMb: 256,
+      pullerTimeoutSeconds: 90,
+      runBudgetSeconds: 55,
+      rateLimitReservePercent: 20,
+      logRetentionDays: RetentionDays.THREE_MONTHS,
+    });
+  });
+
+  it('accepts numbers given as strings, as `cdk deploy -c key=value` passes them', () => {
+    const config = readPipelineConfig(
+      read({ streamMode: 'PROVISIONED', streamShardCount: '4', pullerMemoryMb: '512', logRetentionDays: '30', alarmEmail: 'oncall@example.com' }),
+    );
+    expect(config).toMatchObject({ streamMode: 'PROVISIONED', streamShardCount: 4, pullerMemoryMb: 512, logRetentionDays: 30, alarmEmail: 'oncall@example.com' });
+  });
+
+  it.each([
+    [{ streamMode: 'on-demand' }, 'streamMode', 'must be ON_DEMAND or PROVISIONED, got "on-demand"'],
+    [{ streamMode: 'PROVISIONED' }, 'streamShardCount', 'is required when streamMode is PROVISIONED'],
+    [{ streamShardCount: 2 }, 'streamShardCount', 'applies only when streamMode is PROVISIONED; got 2 with ON_DEMAND'],
+    [{ streamMode: 'PROVISIONED', streamShardCount: 0 }, 'streamShardCount', 'must be a whole number from 1 to 4096, got 0'],
+    [{ pullerMemoryMb: 'lots' }, 'pullerMemoryMb', 'must be a whole number from 128 to 10240, got "lots"'],
+    [{ pullerMemoryMb: 256.5 }, 'pullerMemoryMb', 'got 256.5'],
+    [{ runBudgetSeconds: 88 }, 'runBudgetSeconds', 'must be at least 5 s below pullerTimeoutSeconds (90), got 88'],
+    [{ logRetentionDays: 45 }, 'logRetentionDays', "must be one of CloudWatch Logs' retention periods"],
+    [{ streamRetentionHours: 12 }, 'streamRetentionHours', 'from 24 to 8760, got 12'],
+    [{ rateLimitReservePercent: 95 }, 'rateLimitReservePercent', 'from 0 to 90, got 95'],
+    [{ sourceSecretPrefix: 'okta/*' }, 'sourceSecretPrefix', 'got "okta/*"'],
+    [{ sourceSecretPrefix: '' }, 'sourceSecretPrefix', 'must be 1-449 characters'],
+    [{ alarmEmail: 'oncall' }, 'alarmEmail', 'must be an e-mail address, got "oncall"'],
+    [{ alertsEmail: 42 }, 'alertsEmail', 'must be an e-mail address, got 42'],
+    [{ alarmHttpsEndpoint: 'http://events.pagerduty.com/x' }, 'alarmHttpsEndpoint', 'must be an https:// URL, got scheme http:'],
+  ])('rejects %j naming the key %s', (context, key, message) => {
+    const error = errorOf(context);
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(`CDK context "${key}": `);
+    expect(error.message).toContain(message);
+  });
+
+  it('never echoes an HTTPS endpoint, which may carry an integration key', () => {
+    const secretish = 'not a url 0123456789abcdef';
+    const error = errorOf({ alarmHttpsEndpoint: secretish });
+    expect(error.message).toBe('CDK context "alarmHttpsEndpoint": must be an https:// URL, got a value that does not parse as a URL');
+    // jest's sandbox has its own TypeError, so the class is checked by name.
+    expect((error.cause as Error).name).toBe('TypeError');
+  });
+
+  it('documents every context key with its default in docs/ALARMS.md', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/ALARMS.md'), 'utf8');
+    const rows = new Map<string, string>();
+    for (const match of doc.matchAll(/^\| `([A-Za-z]+)` \| `?([^|`]*)`? \|/gm)) {
+      rows.set(match[1]!, match[2]!.trim());
+    }
+    expect([...rows.keys()].sort()).toEqual([...CONTEXT_KEYS].sort());
+    for (const [key, value] of Object.entries(CONTEXT_DEFAULTS)) {
+      expect(`${key}=${rows.get(key)}`).toBe(`${key}=${String(value)}`);
+    }
+  });
+});
