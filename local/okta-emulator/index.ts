@@ -94,6 +94,8 @@ export interface OktaOrgOptions {
   readonly concurrencyLimit?: number;
   /** Seed of the traffic generator, for reproducible events. @default 1 */
   readonly seed?: number;
+  /** Port on 127.0.0.1. @default 0 (a free port: tests run in parallel) */
+  readonly port?: number;
 }
 
 /** How a request authenticated (never the credential itself). */
@@ -167,7 +169,7 @@ interface Answer {
 /** Starts an emulated org on 127.0.0.1 and a free port. */
 export async function startOktaOrg(options: OktaOrgOptions = {}): Promise<EmulatedOrg> {
   const org = new OktaOrgServer(options);
-  await org.listen();
+  await org.listen(options.port ?? 0);
   return org;
 }
 
@@ -217,13 +219,13 @@ class OktaOrgServer implements EmulatedOrg {
     return `${this.origin_}${TOKEN_PATH}`;
   }
 
-  async listen(): Promise<void> {
+  async listen(port: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
+      this.server.listen(port, '127.0.0.1', () => resolve());
     });
-    const { port } = this.server.address() as AddressInfo;
-    this.origin_ = `http://127.0.0.1:${port}`;
+    const address = this.server.address() as AddressInfo;
+    this.origin_ = `http://127.0.0.1:${address.port}`;
   }
 
   addEvents(events: readonly OktaEvent[], options: { readonly storedAt?: number } = {}): void {
