@@ -1,0 +1,42 @@
+import { promises as fs, type WriteStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+
+/**
+ * An append-only NDJSON destination. `append` resolves only once its lines are durable: on a file,
+ * written and fsync'ed (so a cursor saved afterwards never points past lost lines); on a stream
+ * (stdout), handed to the operating system.
+ */
+export class NdjsonOutput {
+  private constructor(
+    private readonly target: { readonly file: FileHandle; readonly path: string } | { readonly stream: Writable | WriteStream },
+  ) {}
+
+  /** Appends to `path`, creating it: resuming a pull continues the same file instead of clobbering it. */
+  static async openFile(path: string): Promise<NdjsonOutput> {
+    return new NdjsonOutput({ file: await fs.open(path, 'a'), path });
+  }
+
+  static toStream(stream: Writable): NdjsonOutput {
+    return new NdjsonOutput({ stream });
+  }
+
+  async append(values: readonly unknown[]): Promise<void> {
+    if (values.length === 0) return;
+    const text = values.map((value) => `${JSON.stringify(value)}\n`).join('');
+    if ('file' in this.target) {
+      await this.target.file.write(text);
+      await this.target.file.datasync();
+      return;
+    }
+    const stream = this.target.stream;
+    await new Promise<void>((resolve, reject) => {
+      stream.write(text, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Closes a file; a stream (stdout, stderr) belongs to the process and stays open. */
+  async close(): Promise<void> {
+    if ('file' in this.target) await this.target.file.close();
+  }
+}
