@@ -5,6 +5,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // require, not import(): the bin shim registers tsx for CommonJS only, and import() goes through the ESM loader.
   schema: async () => (require('./schema') as typeof import('./schema')).default,
   validate: async () => (require('./validate') as typeof import('./validate')).default,
+  detect: async () => (require('./detect') as typeof import('./detect')).default,
 };
 
 const USAGE = `usage: okta-log-pipeline <command> [options]
