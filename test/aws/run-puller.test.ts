@@ -1,0 +1,287 @@
+import type { EmfDocument } from '../../lambdas/core/metrics/emf';
+import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
+import type { PullOptions, PullSummary } from '../../lambdas/core/pull/pull-source';
+import type { SourceConfig, SourceProblem, SourceRegistry } from '../../lambdas/core/ports';
+import { runPuller, type PullerDependencies, type SourceActivity } from '../../lambdas/core/puller/run-puller';
+import { VirtualClock } from '../support/virtual-clock';
+
+function source(id: string, fields: Partial<SourceConfig> = {}): SourceConfig {
+  return {
+    id,
+    domain: `https://${id}.okta.com`,
+    label: id,
+    dropOffMinutes: 60,
+    backfillHours: 24,
+    enabled: true,
+    allowCustomDomain: false,
+    credential: { kind: 'apiToken', token: 'secret-token-value' },
+    ...fields,
+  };
+}
+
+function summary(sourceId: string, fields: Partial<PullSummary> = {}): PullSummary {
+  return { sourceId, outcome: 'caught-up', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0, ...fields };
+}
+
+class FakeRegistry implements SourceRegistry {
+  readonly invalidated: string[] = [];
+  constructor(
+    public sources: SourceConfig[],
+    public problems: SourceProblem[] = [],
+  ) {}
+  async list(): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }> {
+    return { sources: this.sources, problems: this.problems };
+  }
+  invalidate(sourceId: string): void {
+    this.invalidated.push(sourceId);
+  }
+}
+
+interface Harness {
+  deps: PullerDependencies;
+  clock: VirtualClock;
+  registry: FakeRegistry;
+  documents: EmfDocument[];
+  logs: Array<{ level: string; message: string; attributes: Record<string, unknown> }>;
+  pulls: Array<{ sourceId: string; options: PullOptions }>;
+}
+
+function harness(options: {
+  sources: SourceConfig[];
+  problems?: SourceProblem[];
+  activity?: Record<string, SourceActivity>;
+  pull?: (source: SourceConfig, options: PullOptions, clock: VirtualClock) => Promise<PullSummary>;
+}): Harness {
+  const clock = new VirtualClock();
+  const registry = new FakeRegistry(options.sources, options.problems);
+  const documents: EmfDocument[] = [];
+  const logs: Harness['logs'] = [];
+  const pulls: Harness['pulls'] = [];
+  const log = (level: string) => (message: string, attributes: Record<string, unknown> = {}) => logs.push({ level, message, attributes });
+  return {
+    clock,
+    registry,
+    documents,
+    logs,
+    pulls,
+    deps: {
+      registry,
+      activity: { activity: async (ids) => new Map(ids.flatMap((id) => (options.activity?.[id] ? [[id, options.activity[id]] as const] : []))) },
+      pull: async (config, pullOptions) => {
+        pulls.push({ sourceId: config.id, options: pullOptions });
+        return options.pull ? options.pull(config, pullOptions, clock) : summary(config.id);
+      },
+      clock,
+      logger: { info: log('info'), warn: log('warn'), error: log('error') },
+      emitMetrics: (document) => documents.push(document),
+    },
+  };
+}
+
+function metricsOf(documents: EmfDocument[], sourceId: string): Record<string, unknown> | undefined {
+  return documents.find((document) => document.SourceId === sourceId);
+}
+
+describe('runPuller', () => {
+  it('emits every metric of every enabled source, zeros included, with the dimension set exactly [SourceId]', async () => {
+    const { deps, documents } = harness({
+      sources: [source('acme'), source('idle'), source('off', { enabled: false })],
+      pull: async (config) => (config.id === 'acme' ? summary('acme', { pages: 2, delivered: 1500, invalid: 3, rateLimitWaits: 1, newestPublished: '2025-12-31T23:59:00.000Z', lastEventAt: Date.parse('2026-01-01T00:00:00.000Z') }) : summary(config.id)),
+    });
+
+    await runPuller(deps, { invocationId: 'run-1' });
+
+    expect(documents).toHaveLength(3);
+    const acme = metricsOf(documents, 'acme');
+    expect(acme).toEqual({
+      _aws: {
+        Timestamp: Date.parse('2026-01-01T00:00:00.000Z'),
+        CloudWatchMetrics: [
+          {
+            Namespace: 'OktaLogPipeline',
+            Dimensions: [['SourceId']],
+            Metrics: [
+              { Name: 'EventsDelivered', Unit: 'Count' },
+              { Name: 'EventsInvalid', Unit: 'Count' },
+              { Name: 'PagesFetched', Unit: 'Count' },
+              { Name: 'RateLimited', Unit: 'Count' },
+              { Name: 'PullErrors', Unit: 'Count' },
+              { Name: 'AuthFailures', Unit: 'Count' },
+              { Name: 'LagSeconds', Unit: 'Seconds' },
+              { Name: 'MinutesSinceLastEvent', Unit: 'None' },
+              { Name: 'DropOffBreached', Unit: 'None' },
+            ],
+          },
+        ],
+      },
+      SourceId: 'acme',
+      Outcome: 'caught-up',
+      EventsDelivered: 1500,
+      EventsInvalid: 3,
+      PagesFetched: 2,
+      RateLimited: 1,
+      PullErrors: 0,
+      AuthFailures: 0,
+      LagSeconds: 60,
+      MinutesSinceLastEvent: 0,
+      DropOffBreached: 0,
+    });
+    expect(metricsOf(documents, 'idle')).toMatchObject({ EventsDelivered: 0, PagesFetched: 0, DropOffBreached: 0 });
+    expect(metricsOf(documents, 'off')).toBeUndefined();
+    expect(documents.at(-1)).toEqual({
+      _aws: {
+        Timestamp: Date.parse('2026-01-01T00:00:00.000Z'),
+        CloudWatchMetrics: [{ Namespace: 'OktaLogPipeline', Dimensions: [[]], Metrics: [{ Name: 'SourceConfigErrors', Unit: 'Count' }, { Name: 'SourcesPulled', Unit: 'Count' }] }],
+      },
+      SourceConfigErrors: 0,
+      SourcesPulled: 2,
+    });
+  });
+
+  it('measures drop-off against each source’s own interval, from its last event or, never having had one, from when it was first seen', async () => {
+    const { deps, clock, documents } = harness({
+      sources: [source('quick', { dropOffMinutes: 5 }), source('slow', { dropOffMinutes: 120 }), source('never', { dropOffMinutes: 30 }), source('new', { dropOffMinutes: 1 })],
+      activity: {},
+    });
+    const now = clock.now();
+    deps.activity.activity = async () =>
+      new Map<string, SourceActivity>([
+        ['quick', { lastEventAt: now - 6 * 60_000, newestPublished: new Date(now - 7 * 60_000).toISOString() }],
+        ['slow', { lastEventAt: now - 6 * 60_000 }],
+        ['never', { firstSeenAt: now - 31 * 60_000 }],
+      ]);
+
+    await runPuller(deps, { invocationId: 'run-1' });
+
+    expect(metricsOf(documents, 'quick')).toMatchObject({ MinutesSinceLastEvent: 6, DropOffBreached: 1, LagSeconds: 420 });
+    expect(metricsOf(documents, 'slow')).toMatchObject({ MinutesSinceLastEvent: 6, DropOffBreached: 0 });
+    expect(metricsOf(documents, 'never')).toMatchObject({ MinutesSinceLastEvent: 31, DropOffBreached: 1, LagSeconds: 31 * 60 });
+    expect(metricsOf(documents, 'new')).toMatchObject({ MinutesSinceLastEvent: 0, DropOffBreached: 0 });
+  });
+
+  it('isolates failures: a throwing pull and a 401 are reported while the others are pulled; the 401 invalidates the secret once', async () => {
+    const { deps, documents, registry, logs } = harness({
+      sources: [source('ok'), source('revoked'), source('buggy')],
+      pull: async (config) => {
+        if (config.id === 'buggy') throw new Error('unexpected');
+        if (config.id === 'revoked') return summary('revoked', { outcome: 'failed', error: { kind: 'auth', message: 'source revoked: Okta refused the API token (401 E0000011)' } });
+        return summary('ok', { delivered: 5, pages: 1 });
+      },
+    });
+
+    const report = await runPuller(deps, { invocationId: 'run-1' });
+
+    expect(report.sources.map(({ source: config, summary: result }) => [config.id, result.outcome, result.error?.kind])).toEqual(
+      expect.arrayContaining([
+        ['ok', 'caught-up', undefined],
+        ['revoked', 'failed', 'auth'],
+        ['buggy', 'failed', 'internal'],
+      ]),
+    );
+    expect(registry.invalidated).toEqual(['revoked']);
+    expect(metricsOf(documents, 'revoked')).toMatchObject({ PullErrors: 1, AuthFailures: 1 });
+    expect(metricsOf(documents, 'buggy')).toMatchObject({ PullErrors: 1, AuthFailures: 0 });
+    expect(metricsOf(documents, 'ok')).toMatchObject({ PullErrors: 0, EventsDelivered: 5 });
+    expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.attributes.sourceId).sort()).toEqual(['buggy', 'revoked']);
+    expect(JSON.stringify(logs)).not.toContain('secret-token-value');
+  });
+
+  it('reports invalid secrets in a log line each and the SourceConfigErrors metric', async () => {
+    const problems = [{ sourceId: 'broken', message: 'source broken: invalid secret: domain is missing' }];
+    const { deps, documents, logs } = harness({ sources: [source('ok')], problems });
+
+    await runPuller(deps, { invocationId: 'run-1' });
+
+    expect(documents.at(-1)).toMatchObject({ SourceConfigErrors: 1, SourcesPulled: 1 });
+    expect(logs).toContainEqual({ level: 'error', message: 'source secret is invalid; the source is not pulled', attributes: { sourceId: 'broken', problem: problems[0]?.message } });
+  });
+
+  it('pulls at most `concurrency` sources at once, least recently updated first, each under the run’s lease and deadline', async () => {
+    let running = 0;
+    let peak = 0;
+    const sources = Array.from({ length: 12 }, (_, index) => source(`s${String(index).padStart(2, '0')}`));
+    const { deps, pulls, clock } = harness({
+      sources,
+      pull: async (config) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+        return summary(config.id);
+      },
+    });
+    deps.activity.activity = async () => new Map(sources.map((config, index) => [config.id, { updatedAt: 1000 - index }]));
+
+    await runPuller(deps, { invocationId: 'run-1', budgetMs: 50_000, remainingMs: 90_000, limits: { concurrency: 3 } });
+
+    expect(peak).toBe(3);
+    expect(pulls.map((pull) => pull.sourceId)).toEqual(sources.map((config) => config.id).reverse());
+    expect(pulls[0]?.options).toMatchObject({ owner: 'run-1', deadline: clock.now() + 50_000, leaseMs: 95_000 });
+  });
+
+  it('stops fetching well before the Lambda timeout even when the budget is longer', async () => {
+    const { deps, pulls, clock } = harness({ sources: [source('a')] });
+    const start = clock.now();
+
+    const report = await runPuller(deps, { invocationId: 'run-1', budgetMs: 55_000, remainingMs: 60_000 });
+
+    expect(report.deadline).toBe(start + 30_000);
+    expect(pulls[0]?.options.deadline).toBe(start + 30_000);
+  });
+
+  it('does not start a source whose turn comes after the deadline, and reports it for the next run', async () => {
+    const { deps, pulls, documents } = harness({
+      sources: [source('a'), source('b'), source('c')],
+      pull: async (config, _options, clock) => {
+        clock.advance(30_000);
+        return summary(config.id, { outcome: 'deadline', pages: 1 });
+      },
+    });
+
+    const report = await runPuller(deps, { invocationId: 'run-1', budgetMs: 55_000, limits: { concurrency: 1 } });
+
+    expect(pulls.map((pull) => pull.sourceId)).toEqual(['a', 'b']);
+    expect(report.sources.map(({ summary: result }) => [result.sourceId, result.outcome, result.pages])).toEqual([
+      ['a', 'deadline', 1],
+      ['b', 'deadline', 1],
+      ['c', 'deadline', 0],
+    ]);
+    expect(metricsOf(documents, 'c')).toMatchObject({ PagesFetched: 0, PullErrors: 0 });
+  });
+
+  it('fails the run only when the sources cannot be listed', async () => {
+    const { deps } = harness({ sources: [] });
+    deps.registry.list = async () => {
+      throw new Error('cannot list source secrets');
+    };
+
+    await expect(runPuller(deps, { invocationId: 'run-1' })).rejects.toThrow('cannot list source secrets');
+  });
+
+  it('still pulls when the activity cannot be read, and says so', async () => {
+    const { deps, pulls, logs } = harness({ sources: [source('b'), source('a')] });
+    deps.activity.activity = async () => {
+      throw new Error('table unavailable');
+    };
+
+    await runPuller(deps, { invocationId: 'run-1' });
+
+    expect(pulls.map((pull) => pull.sourceId)).toEqual(['a', 'b']);
+    expect(logs).toContainEqual({ level: 'warn', message: 'cannot read source activity; pulling in id order', attributes: { error: 'table unavailable' } });
+  });
+});
+
+describe('computeSourceMetrics', () => {
+  const counts = { pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false };
+
+  it('breaches exactly at the interval', () => {
+    const now = 10 * 60_000;
+    expect(computeSourceMetrics(counts, { lastEventAt: now - 10 * 60_000 + 1 }, 10, now).DropOffBreached).toBe(0);
+    expect(computeSourceMetrics(counts, { lastEventAt: now - 10 * 60_000 }, 10, now).DropOffBreached).toBe(1);
+  });
+
+  it('never reports negative silence or lag when clocks disagree', () => {
+    const metrics = computeSourceMetrics(counts, { lastEventAt: 2_000, newestPublished: '1970-01-01T00:00:03.000Z' }, 1, 1_000);
+    expect([metrics.MinutesSinceLastEvent, metrics.LagSeconds]).toEqual([0, 0]);
+  });
+});
