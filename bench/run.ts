@@ -5,7 +5,9 @@
  */
 import type { BenchSection } from './section';
 
-const SECTIONS: Array<() => Promise<BenchSection>> = [];
+const SECTIONS: Array<() => Promise<BenchSection>> = [
+  async () => (await import('./detect')).detectBench,
+];
 
 async function main(): Promise<void> {
   const summary: Record<string, Record<string, number>> = {};

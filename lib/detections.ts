@@ -128,7 +128,8 @@ export class Detections extends Construct {
     const role = pipelineFunction.role;
     role.addToPolicy(
       new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        // The state store reads an item and writes it back with a version condition; TTL deletes.
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         resources: [stateTable.tableArn],
       }),
     );

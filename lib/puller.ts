@@ -96,7 +96,8 @@ export class Puller extends Construct {
     role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
     role.addToPolicy(
       new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        // The cursor store reads cursors in batches and writes them only with conditional updates.
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
         resources: [props.cursorTable.tableArn],
       }),
     );

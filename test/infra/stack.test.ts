@@ -106,7 +106,7 @@ describe('the puller', () => {
       ],
     });
     expect(byAction.get('"secretsmanager:ListSecrets"')).toBe('*');
-    expect(byAction.get('["dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"]')).toEqual({ 'Fn::GetAtt': [cursorTableId, 'Arn'] });
+    expect(byAction.get('["dynamodb:BatchGetItem","dynamodb:UpdateItem"]')).toEqual({ 'Fn::GetAtt': [cursorTableId, 'Arn'] });
     expect(byAction.get('"kinesis:PutRecords"')).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
     expect(byAction.get('"s3:PutObject"')).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [quarantineId, 'Arn'] }, '/*']] });
     // Nothing else but its own log group: a new statement must be added to this test on purpose.
@@ -267,7 +267,7 @@ describe('the detections', () => {
     expect(statements).toContainEqual(expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: alertsTopicId } }));
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         Resource: { 'Fn::GetAtt': [stateTableId, 'Arn'] },
       }),
     );
