@@ -5,6 +5,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // require, not import(): the bin shim registers tsx for CommonJS only, and import() goes through the ESM loader.
   schema: async () => (require('./schema') as typeof import('./schema')).default,
   validate: async () => (require('./validate') as typeof import('./validate')).default,
+  sources: async () => (require('./sources') as typeof import('./sources')).default,
+  pull: async () => (require('./pull') as typeof import('./pull')).default,
   detect: async () => (require('./detect') as typeof import('./detect')).default,
 };
 

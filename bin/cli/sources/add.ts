@@ -1,0 +1,96 @@
+import { InvalidSourceConfigError, parseSourceSecret } from '../../../lambdas/core/sources/parse-source-secret';
+import type { SourceConfig } from '../../../lambdas/core/ports';
+import { integerFlag, parseArgs } from './args';
+import { testConnection } from './connection-test';
+import { readCredential } from './credential-input';
+import { SourcesCommandError, SourcesUsageError } from './errors';
+import { authKindOf } from './describe-source';
+import { SourceSecretStore } from './secret-store';
+import { DEPLOYMENT_FLAGS, openDeployment } from './settings';
+import { sourceIdArgument } from './source-id-argument';
+
+const FLAGS = {
+  values: ['--domain', '--token-env', '--oauth-file', '--label', '--drop-off-minutes', '--backfill-hours', ...DEPLOYMENT_FLAGS],
+  switches: ['--custom-domain', '--update'],
+} as const;
+
+/** The flag that sets each field of the secret, so a refused value is reported in the operator's words. */
+const FLAG_OF_FIELD: Readonly<Record<string, string>> = {
+  domain: '--domain',
+  apiToken: '--token-env',
+  oauth: '--oauth-file',
+  label: '--label',
+  dropOffMinutes: '--drop-off-minutes',
+  backfillHours: '--backfill-hours',
+  allowCustomDomain: '--custom-domain',
+};
+
+/**
+ * `sources add ID --domain URL (--token-env VAR | --oauth-file FILE) [...]`: validates the
+ * secret as the puller will, makes one request to the org with it, and only then creates the
+ * secret (or, with `--update`, replaces its value). Prints nothing of the credential.
+ */
+export async function addSource(args: readonly string[], env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
+  const parsed = parseArgs(args, FLAGS);
+  const sourceId = sourceIdArgument(parsed.positionals, 'add');
+  const domain = parsed.value('--domain');
+  if (domain === undefined) throw new SourcesUsageError('--domain URL is required (the org, e.g. https://my-org.okta.com)');
+  const credential = readCredential(parsed.value('--token-env'), parsed.value('--oauth-file'), env);
+  const secret: Record<string, unknown> = { domain, ...credential };
+  const label = parsed.value('--label');
+  if (label !== undefined) secret.label = label;
+  const dropOffMinutes = integerFlag(parsed, '--drop-off-minutes');
+  if (dropOffMinutes !== undefined) secret.dropOffMinutes = dropOffMinutes;
+  const backfillHours = integerFlag(parsed, '--backfill-hours');
+  if (backfillHours !== undefined) secret.backfillHours = backfillHours;
+  secret.enabled = true;
+  if (parsed.has('--custom-domain')) secret.allowCustomDomain = true;
+  const secretString = JSON.stringify(secret);
+
+  const deployment = openDeployment(parsed, env);
+  try {
+    const config = validate(sourceId, secretString, deployment.allowLoopback);
+    const store = new SourceSecretStore(deployment.secretsManager, deployment.prefix);
+    const update = parsed.has('--update');
+    const existing = await store.describe(sourceId);
+    if (existing?.deletionDate !== undefined) {
+      throw new SourcesCommandError(
+        `source ${sourceId}: secret ${existing.name} was removed and is scheduled for deletion on ${existing.deletionDate.toISOString()}; ` +
+          `restore it first (aws secretsmanager restore-secret --secret-id ${existing.name}) and run add again with --update`,
+      );
+    }
+    if (existing !== undefined && !update) {
+      throw new SourcesCommandError(`source ${sourceId} already exists (secret ${existing.name}); nothing was changed. Use --update to replace its credential and settings`);
+    }
+
+    const probe = await testConnection(config, deployment.allowLoopback);
+    const verb = existing === undefined ? 'added' : 'updated';
+    if (existing === undefined) {
+      await store.create(sourceId, secretString, `okta-log-pipeline source ${sourceId}: Okta System Log of ${config.domain}`);
+    } else {
+      await store.put(sourceId, secretString);
+    }
+    out.write(
+      `${verb} source ${sourceId} (${JSON.stringify(config.label)}, ${config.domain}, ${authKindOf(config)}) as secret ${store.nameOf(sourceId)}\n` +
+        `  connection test: Okta answered ${probe.events === 0 ? 'with no event in the last hour' : 'with an event of the last hour'}; the credential may read the System Log\n` +
+        `  the puller picks it up on its next run (within a minute)` +
+        (existing === undefined ? `, starting ${config.backfillHours} h back` : ', resuming from its cursor') +
+        `; drop-off alarm after ${config.dropOffMinutes} min without events\n`,
+    );
+  } finally {
+    deployment.close();
+  }
+}
+
+function validate(sourceId: string, secretString: string, allowLoopback: boolean): SourceConfig {
+  try {
+    return parseSourceSecret(sourceId, secretString, { allowLoopback });
+  } catch (error) {
+    if (!(error instanceof InvalidSourceConfigError)) throw error;
+    const problems = error.issues.map((issue) => {
+      const flag = FLAG_OF_FIELD[issue.field.split('.')[0] as string];
+      return `${flag === undefined ? issue.field : `${flag} (${issue.field})`} ${issue.problem}`;
+    });
+    throw new SourcesUsageError(`source ${sourceId}: ${problems.join('; ')}`, { cause: error });
+  }
+}
