@@ -140,6 +140,8 @@ export interface EmulatedOrg {
   /** Drops faults not yet applied. */
   clearFaults(): void;
   readonly requests: ReadonlyArray<RequestRecord>;
+  /** `/api/v1/logs` requests received and not yet answered (e.g. held by a slow fault). */
+  readonly inFlight: number;
   close(): Promise<void>;
 }
 
@@ -192,7 +194,7 @@ class OktaOrgServer implements EmulatedOrg {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly traffic: TrafficGenerator;
   private tokenRevoked = false;
-  private inFlight = 0;
+  private inFlight_ = 0;
 
   constructor(options: OktaOrgOptions) {
     this.clock = options.clock ?? systemClock;
@@ -213,6 +215,10 @@ class OktaOrgServer implements EmulatedOrg {
 
   get origin(): string {
     return this.origin_;
+  }
+
+  get inFlight(): number {
+    return this.inFlight_;
   }
 
   get tokenUrl(): string {
@@ -297,16 +303,16 @@ class OktaOrgServer implements EmulatedOrg {
       this.send(req, res, this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method')));
       return;
     }
-    this.inFlight += 1;
+    this.inFlight_ += 1;
     res.once('close', () => {
-      this.inFlight -= 1;
+      this.inFlight_ -= 1;
     });
     await this.handleLogs(req, res, url);
   }
 
   private async handleLogs(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const now = this.clock.now();
-    if (this.inFlight > this.concurrencyLimit) {
+    if (this.inFlight_ > this.concurrencyLimit) {
       this.send(req, res, this.concurrencyAnswer(now));
       return;
     }
@@ -318,7 +324,7 @@ class OktaOrgServer implements EmulatedOrg {
     const fault = this.faults.take();
     const name = fault === undefined ? undefined : faultName(fault);
     if (fault !== undefined && typeof fault !== 'string' && fault.kind === 'slow') {
-      await this.delay(fault.ms, fault.via ?? 'timer');
+      await this.delay(fault.ms, fault.via ?? 'timer', res);
       if (res.destroyed) {
         this.record(req, 0, name);
         return;
@@ -568,16 +574,21 @@ class OktaOrgServer implements EmulatedOrg {
     res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
   }
 
-  private delay(ms: number, via: 'timer' | 'clock'): Promise<void> {
+  /** Waits `ms`, or less when the client gives up first (its timeout fired): nobody is left to answer. */
+  private delay(ms: number, via: 'timer' | 'clock', res: ServerResponse): Promise<void> {
     if (via === 'clock') {
       return this.clock.sleep(ms);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const done = (): void => {
+        clearTimeout(timer);
         this.timers.delete(timer);
+        res.off('close', done);
         resolve();
-      }, ms);
+      };
+      const timer = setTimeout(done, ms);
       this.timers.add(timer);
+      res.once('close', done);
     });
   }
 

@@ -98,10 +98,17 @@ describe('okta emulator: injected faults', () => {
     }
   });
 
-  it('holds a slow response long enough for a client timeout to fire', async () => {
-    org.inject({ kind: 'slow', ms: 5_000 });
-    await expect(get({ signal: AbortSignal.timeout(50) })).rejects.toThrow(/abort|timeout/i);
+  it('holds a slow response until the client gives up, and serves the next request at once', async () => {
+    org.inject({ kind: 'slow', ms: 60_000 });
+    const controller = new AbortController();
+    const slow = get({ signal: controller.signal });
+    await until(() => org.inFlight === 1);
+    controller.abort();
+    await expect(slow).rejects.toThrow(/abort/i);
+    await until(() => org.requests.length === 1);
+    expect(org.requests[0]).toMatchObject({ status: 0, fault: 'slow' });
     expect((await get()).status).toBe(200);
+    expect(org.inFlight).toBe(0);
   });
 
   it('can delay by the org clock instead of a timer', async () => {
@@ -149,3 +156,11 @@ describe('okta emulator: injected faults', () => {
     expect((await get()).status).toBe(200);
   });
 });
+
+/** Yields to the event loop until `condition` holds (bounded: the server reacts within a few turns). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1000 && !condition(); turn += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  expect(condition()).toBe(true);
+}
