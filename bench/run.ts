@@ -4,15 +4,14 @@
  * Figures are printed, never asserted: timing goals are read by people, not by tests.
  */
 import type { BenchSection } from './section';
+import { detectBench } from './detect';
+import { validateBench } from './validate';
 
-const SECTIONS: Array<() => Promise<BenchSection>> = [
-  async () => (await import('./detect')).detectBench,
-];
+const SECTIONS: BenchSection[] = [validateBench, detectBench];
 
 async function main(): Promise<void> {
   const summary: Record<string, Record<string, number>> = {};
-  for (const load of SECTIONS) {
-    const section = await load();
+  for (const section of SECTIONS) {
     process.stdout.write(`\n== ${section.name}\n`);
     const figures = await section.run((line) => process.stdout.write(`${line}\n`));
     summary[section.name] = figures;
