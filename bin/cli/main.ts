@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sources: async () => (require('./sources') as typeof import('./sources')).default,
   pull: async () => (require('./pull') as typeof import('./pull')).default,
   detect: async () => (require('./detect') as typeof import('./detect')).default,
+  demo: async () => (require('./demo') as typeof import('./demo')).default,
 };
 
 const USAGE = `usage: okta-log-pipeline <command> [options]

@@ -1,0 +1,85 @@
+/**
+ * `okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE]`:
+ * the embedded default that `npm start` runs (see `local/demo/run-demo.ts`). Exit status 0 when
+ * no served event is missing from the stream read back, 1 when one is, 2 for a usage error.
+ */
+import { runDemo, type DemoOptions } from '../../local/demo/run-demo';
+
+const USAGE = `usage: okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE]
+  Runs the whole pipeline on this machine: two emulated Okta orgs (one busy, one quiet), local
+  Kinesis, DynamoDB, Secrets Manager, S3 and SNS, the real puller on a schedule and the real
+  detections on the stream. No AWS account and no Okta org needed.
+  --interval SECONDS               time between puller runs (default 60, as deployed; 1 to 3600)
+  --for SECONDS                    stop by itself after this long (default: run until Ctrl-C)
+  --quiet-org-stops-after SECONDS  stop the quiet org's traffic then, so its drop-off alarm fires
+  --out FILE                       NDJSON file of the records read back from the stream
+                                   (default: records.ndjson in a new temporary directory)
+  Ends with a summary and, as its last line, {"eventsServed", "eventsDelivered", "duplicates", "lost", "invalid"}.`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const VALUE_FLAGS = ['--interval', '--for', '--quiet-org-stops-after', '--out'] as const;
+type ValueFlag = (typeof VALUE_FLAGS)[number];
+
+function parseArgs(args: readonly string[]): DemoOptions {
+  const values = new Map<ValueFlag, string>();
+  for (let index = 0; index < args.length; index += 1) {
+    const flag = args[index] as string;
+    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
+    if (!(VALUE_FLAGS as readonly string[]).includes(name)) throw new UsageError(`unknown option "${flag}"`);
+    const value = inline ?? args[(index += 1)];
+    if (value === undefined) throw new UsageError(`${name} needs a value`);
+    values.set(name as ValueFlag, value);
+  }
+  const seconds = (flag: ValueFlag, min: number, max: number): number | undefined => {
+    const text = values.get(flag);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+      throw new UsageError(`${flag} must be a number of seconds from ${min} to ${max}, got "${text}"`);
+    }
+    return value;
+  };
+  const forSeconds = seconds('--for', 1, 7 * 24 * 3600);
+  const quietOrgStopsAfterSeconds = seconds('--quiet-org-stops-after', 0, 7 * 24 * 3600);
+  const out = values.get('--out');
+  return {
+    intervalSeconds: seconds('--interval', 1, 3600) ?? 60,
+    ...(forSeconds === undefined ? {} : { forSeconds }),
+    ...(quietOrgStopsAfterSeconds === undefined ? {} : { quietOrgStopsAfterSeconds }),
+    ...(out === undefined ? {} : { out }),
+  };
+}
+
+export default async function demo(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let options: DemoOptions;
+  try {
+    options = parseArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`okta-log-pipeline demo: ${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const stop = new AbortController();
+  const onSigint = (): void => {
+    if (stop.signal.aborted) {
+      // A second Ctrl-C means "now": skip the final pull and the summary.
+      process.exit(130);
+    }
+    process.stderr.write('\nstopping cleanly (Ctrl-C again to quit at once)...\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const tally = await runDemo(options, { stdout: process.stdout, signal: stop.signal });
+    return tally.lost === 0 ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Runs inside a worker thread started by `startLambdaContainer`: one emulated Lambda container.
+ * It loads the REAL handler module once (a cold start), then answers invocations one at a time,
+ * with a fake Lambda context whose remaining time counts down to the invocation's timeout. Its
+ * stdout and stderr are what CloudWatch Logs would receive; the parent reads them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { InvocationReply, InvocationRequest, LambdaKind } from './lambda-protocol';
+
+type Invoke = (request: InvocationRequest) => Promise<unknown>;
+
+/** Lines the current invocation wrote as EMF documents; the puller emits one per source and run. */
+let currentMetricLines: string[] = [];
+
+function loadHandler(kind: LambdaKind): Invoke {
+  if (kind === 'puller') {
+    // The factory of the deployed handler: the same code, except that loopback Okta domains are
+    // accepted, and only when the container's environment says so (the local runtime does).
+    const { createPullerHandler } = require('../../lambdas/puller/handler') as typeof import('../../lambdas/puller/handler');
+    const handler = createPullerHandler({
+      allowLoopback: process.env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1',
+      writeLine: (line) => {
+        currentMetricLines.push(line);
+        process.stdout.write(`${line}\n`);
+      },
+    });
+    return (request) => handler(request.event, fakeContext(request));
+  }
+  const { handler } = require('../../lambdas/detections/handler') as {
+    handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
+  };
+  return (request) => handler(request.event as KinesisStreamEvent);
+}
+
+function fakeContext(request: InvocationRequest): { awsRequestId: string; getRemainingTimeInMillis(): number } {
+  const deadline = Date.now() + request.timeoutMs;
+  return { awsRequestId: request.requestId, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+}
+
+const port = parentPort;
+if (port === null) throw new Error('lambda-container-worker: must run in a worker thread started by startLambdaContainer');
+const invoke = loadHandler((workerData as { kind: LambdaKind }).kind);
+port.on('message', (request: InvocationRequest) => {
+  currentMetricLines = [];
+  const metricLines = currentMetricLines;
+  invoke(request).then(
+    (result) => port.postMessage({ id: request.id, ok: true, result, metricLines } satisfies InvocationReply),
+    (error: unknown) =>
+      port.postMessage({
+        id: request.id,
+        ok: false,
+        errorName: error instanceof Error ? error.name : 'Error',
+        errorMessage: error instanceof Error ? error.message : String(error),
+        metricLines,
+      } satisfies InvocationReply),
+  );
+});
+port.postMessage('ready');
