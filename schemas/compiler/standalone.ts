@@ -25,8 +25,6 @@ function ajvFor(kind: ValidatorKind): Ajv {
     // Messages are built by the processor from the `x-panther` declaration, naming the field.
     messages: false,
     allErrors: kind === 'all',
-    // The slow path needs each failing value and its schema to coerce losslessly and explain.
-    verbose: kind === 'all',
     formats: { ...AJV_FORMATS },
     code: { source: true, lines: true, formats: _`require(${TIME_FORMATS_MODULE}).AJV_FORMATS` },
   };

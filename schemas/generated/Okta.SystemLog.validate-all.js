@@ -10,7 +10,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.uuid === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uuid"},schema:schema11.required,parentSchema:schema11,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "uuid"}};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -20,7 +20,7 @@ vErrors.push(err0);
 errors++;
 }
 if(data.published === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "published"},schema:schema11.required,parentSchema:schema11,data};
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "published"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -30,7 +30,7 @@ vErrors.push(err1);
 errors++;
 }
 if(data.eventType === undefined){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventType"},schema:schema11.required,parentSchema:schema11,data};
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventType"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -40,7 +40,7 @@ vErrors.push(err2);
 errors++;
 }
 if(data.version === undefined){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},schema:schema11.required,parentSchema:schema11,data};
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -50,7 +50,7 @@ vErrors.push(err3);
 errors++;
 }
 if(data.severity === undefined){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "severity"},schema:schema11.required,parentSchema:schema11,data};
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "severity"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -60,9 +60,8 @@ vErrors.push(err4);
 errors++;
 }
 if(data.uuid !== undefined){
-let data0 = data.uuid;
-if(typeof data0 !== "string"){
-const err5 = {instancePath:instancePath+"/uuid",schemaPath:"#/properties/uuid/type",keyword:"type",params:{type: "string"},schema:schema11.properties.uuid.type,parentSchema:schema11.properties.uuid,data:data0};
+if(typeof data.uuid !== "string"){
+const err5 = {instancePath:instancePath+"/uuid",schemaPath:"#/properties/uuid/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -76,7 +75,7 @@ if(data.published !== undefined){
 let data1 = data.published;
 if(typeof data1 === "string"){
 if(!(formats0(data1))){
-const err6 = {instancePath:instancePath+"/published",schemaPath:"#/properties/published/format",keyword:"format",params:{format: "rfc3339"},schema:"rfc3339",parentSchema:schema11.properties.published,data:data1};
+const err6 = {instancePath:instancePath+"/published",schemaPath:"#/properties/published/format",keyword:"format",params:{format: "rfc3339"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -87,7 +86,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/published",schemaPath:"#/properties/published/type",keyword:"type",params:{type: "string"},schema:schema11.properties.published.type,parentSchema:schema11.properties.published,data:data1};
+const err7 = {instancePath:instancePath+"/published",schemaPath:"#/properties/published/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -98,9 +97,8 @@ errors++;
 }
 }
 if(data.eventType !== undefined){
-let data2 = data.eventType;
-if(typeof data2 !== "string"){
-const err8 = {instancePath:instancePath+"/eventType",schemaPath:"#/properties/eventType/type",keyword:"type",params:{type: "string"},schema:schema11.properties.eventType.type,parentSchema:schema11.properties.eventType,data:data2};
+if(typeof data.eventType !== "string"){
+const err8 = {instancePath:instancePath+"/eventType",schemaPath:"#/properties/eventType/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -111,9 +109,8 @@ errors++;
 }
 }
 if(data.version !== undefined){
-let data3 = data.version;
-if(typeof data3 !== "string"){
-const err9 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},schema:schema11.properties.version.type,parentSchema:schema11.properties.version,data:data3};
+if(typeof data.version !== "string"){
+const err9 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -124,9 +121,8 @@ errors++;
 }
 }
 if(data.severity !== undefined){
-let data4 = data.severity;
-if(typeof data4 !== "string"){
-const err10 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/type",keyword:"type",params:{type: "string"},schema:schema11.properties.severity.type,parentSchema:schema11.properties.severity,data:data4};
+if(typeof data.severity !== "string"){
+const err10 = {instancePath:instancePath+"/severity",schemaPath:"#/properties/severity/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -139,7 +135,7 @@ errors++;
 if(data.legacyEventType !== undefined){
 let data5 = data.legacyEventType;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err11 = {instancePath:instancePath+"/legacyEventType",schemaPath:"#/properties/legacyEventType/type",keyword:"type",params:{type: schema11.properties.legacyEventType.type},schema:schema11.properties.legacyEventType.type,parentSchema:schema11.properties.legacyEventType,data:data5};
+const err11 = {instancePath:instancePath+"/legacyEventType",schemaPath:"#/properties/legacyEventType/type",keyword:"type",params:{type: schema11.properties.legacyEventType.type}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -152,7 +148,7 @@ errors++;
 if(data.displayMessage !== undefined){
 let data6 = data.displayMessage;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err12 = {instancePath:instancePath+"/displayMessage",schemaPath:"#/properties/displayMessage/type",keyword:"type",params:{type: schema11.properties.displayMessage.type},schema:schema11.properties.displayMessage.type,parentSchema:schema11.properties.displayMessage,data:data6};
+const err12 = {instancePath:instancePath+"/displayMessage",schemaPath:"#/properties/displayMessage/type",keyword:"type",params:{type: schema11.properties.displayMessage.type}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -165,7 +161,7 @@ errors++;
 if(data.actor !== undefined){
 let data7 = data.actor;
 if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
-const err13 = {instancePath:instancePath+"/actor",schemaPath:"#/properties/actor/type",keyword:"type",params:{type: schema11.properties.actor.type},schema:schema11.properties.actor.type,parentSchema:schema11.properties.actor,data:data7};
+const err13 = {instancePath:instancePath+"/actor",schemaPath:"#/properties/actor/type",keyword:"type",params:{type: schema11.properties.actor.type}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -176,7 +172,7 @@ errors++;
 }
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.id === undefined){
-const err14 = {instancePath:instancePath+"/actor",schemaPath:"#/properties/actor/required",keyword:"required",params:{missingProperty: "id"},schema:schema11.properties.actor.required,parentSchema:schema11.properties.actor,data:data7};
+const err14 = {instancePath:instancePath+"/actor",schemaPath:"#/properties/actor/required",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -186,7 +182,7 @@ vErrors.push(err14);
 errors++;
 }
 if(data7.type === undefined){
-const err15 = {instancePath:instancePath+"/actor",schemaPath:"#/properties/actor/required",keyword:"required",params:{missingProperty: "type"},schema:schema11.properties.actor.required,parentSchema:schema11.properties.actor,data:data7};
+const err15 = {instancePath:instancePath+"/actor",schemaPath:"#/properties/actor/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -196,9 +192,8 @@ vErrors.push(err15);
 errors++;
 }
 if(data7.id !== undefined){
-let data8 = data7.id;
-if(typeof data8 !== "string"){
-const err16 = {instancePath:instancePath+"/actor/id",schemaPath:"#/properties/actor/properties/id/type",keyword:"type",params:{type: "string"},schema:schema11.properties.actor.properties.id.type,parentSchema:schema11.properties.actor.properties.id,data:data8};
+if(typeof data7.id !== "string"){
+const err16 = {instancePath:instancePath+"/actor/id",schemaPath:"#/properties/actor/properties/id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -209,9 +204,8 @@ errors++;
 }
 }
 if(data7.type !== undefined){
-let data9 = data7.type;
-if(typeof data9 !== "string"){
-const err17 = {instancePath:instancePath+"/actor/type",schemaPath:"#/properties/actor/properties/type/type",keyword:"type",params:{type: "string"},schema:schema11.properties.actor.properties.type.type,parentSchema:schema11.properties.actor.properties.type,data:data9};
+if(typeof data7.type !== "string"){
+const err17 = {instancePath:instancePath+"/actor/type",schemaPath:"#/properties/actor/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -224,7 +218,7 @@ errors++;
 if(data7.alternateId !== undefined){
 let data10 = data7.alternateId;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err18 = {instancePath:instancePath+"/actor/alternateId",schemaPath:"#/properties/actor/properties/alternateId/type",keyword:"type",params:{type: schema11.properties.actor.properties.alternateId.type},schema:schema11.properties.actor.properties.alternateId.type,parentSchema:schema11.properties.actor.properties.alternateId,data:data10};
+const err18 = {instancePath:instancePath+"/actor/alternateId",schemaPath:"#/properties/actor/properties/alternateId/type",keyword:"type",params:{type: schema11.properties.actor.properties.alternateId.type}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -237,7 +231,7 @@ errors++;
 if(data7.displayName !== undefined){
 let data11 = data7.displayName;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err19 = {instancePath:instancePath+"/actor/displayName",schemaPath:"#/properties/actor/properties/displayName/type",keyword:"type",params:{type: schema11.properties.actor.properties.displayName.type},schema:schema11.properties.actor.properties.displayName.type,parentSchema:schema11.properties.actor.properties.displayName,data:data11};
+const err19 = {instancePath:instancePath+"/actor/displayName",schemaPath:"#/properties/actor/properties/displayName/type",keyword:"type",params:{type: schema11.properties.actor.properties.displayName.type}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -252,7 +246,7 @@ errors++;
 if(data.client !== undefined){
 let data12 = data.client;
 if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (data12 !== null)){
-const err20 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/type",keyword:"type",params:{type: schema11.properties.client.type},schema:schema11.properties.client.type,parentSchema:schema11.properties.client,data:data12};
+const err20 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/type",keyword:"type",params:{type: schema11.properties.client.type}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -265,7 +259,7 @@ if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 if(data12.id !== undefined){
 let data13 = data12.id;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err21 = {instancePath:instancePath+"/client/id",schemaPath:"#/properties/client/properties/id/type",keyword:"type",params:{type: schema11.properties.client.properties.id.type},schema:schema11.properties.client.properties.id.type,parentSchema:schema11.properties.client.properties.id,data:data13};
+const err21 = {instancePath:instancePath+"/client/id",schemaPath:"#/properties/client/properties/id/type",keyword:"type",params:{type: schema11.properties.client.properties.id.type}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -278,7 +272,7 @@ errors++;
 if(data12.userAgent !== undefined){
 let data14 = data12.userAgent;
 if((!(data14 && typeof data14 == "object" && !Array.isArray(data14))) && (data14 !== null)){
-const err22 = {instancePath:instancePath+"/client/userAgent",schemaPath:"#/properties/client/properties/userAgent/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.type},schema:schema11.properties.client.properties.userAgent.type,parentSchema:schema11.properties.client.properties.userAgent,data:data14};
+const err22 = {instancePath:instancePath+"/client/userAgent",schemaPath:"#/properties/client/properties/userAgent/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.type}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -291,7 +285,7 @@ if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 if(data14.browser !== undefined){
 let data15 = data14.browser;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err23 = {instancePath:instancePath+"/client/userAgent/browser",schemaPath:"#/properties/client/properties/userAgent/properties/browser/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.properties.browser.type},schema:schema11.properties.client.properties.userAgent.properties.browser.type,parentSchema:schema11.properties.client.properties.userAgent.properties.browser,data:data15};
+const err23 = {instancePath:instancePath+"/client/userAgent/browser",schemaPath:"#/properties/client/properties/userAgent/properties/browser/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.properties.browser.type}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -304,7 +298,7 @@ errors++;
 if(data14.os !== undefined){
 let data16 = data14.os;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err24 = {instancePath:instancePath+"/client/userAgent/os",schemaPath:"#/properties/client/properties/userAgent/properties/os/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.properties.os.type},schema:schema11.properties.client.properties.userAgent.properties.os.type,parentSchema:schema11.properties.client.properties.userAgent.properties.os,data:data16};
+const err24 = {instancePath:instancePath+"/client/userAgent/os",schemaPath:"#/properties/client/properties/userAgent/properties/os/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.properties.os.type}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -317,7 +311,7 @@ errors++;
 if(data14.rawUserAgent !== undefined){
 let data17 = data14.rawUserAgent;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err25 = {instancePath:instancePath+"/client/userAgent/rawUserAgent",schemaPath:"#/properties/client/properties/userAgent/properties/rawUserAgent/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.properties.rawUserAgent.type},schema:schema11.properties.client.properties.userAgent.properties.rawUserAgent.type,parentSchema:schema11.properties.client.properties.userAgent.properties.rawUserAgent,data:data17};
+const err25 = {instancePath:instancePath+"/client/userAgent/rawUserAgent",schemaPath:"#/properties/client/properties/userAgent/properties/rawUserAgent/type",keyword:"type",params:{type: schema11.properties.client.properties.userAgent.properties.rawUserAgent.type}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -332,7 +326,7 @@ errors++;
 if(data12.geographicalContext !== undefined){
 let data18 = data12.geographicalContext;
 if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
-const err26 = {instancePath:instancePath+"/client/geographicalContext",schemaPath:"#/properties/client/properties/geographicalContext/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.type},schema:schema11.properties.client.properties.geographicalContext.type,parentSchema:schema11.properties.client.properties.geographicalContext,data:data18};
+const err26 = {instancePath:instancePath+"/client/geographicalContext",schemaPath:"#/properties/client/properties/geographicalContext/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.type}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -345,7 +339,7 @@ if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 if(data18.geolocation !== undefined){
 let data19 = data18.geolocation;
 if((!(data19 && typeof data19 == "object" && !Array.isArray(data19))) && (data19 !== null)){
-const err27 = {instancePath:instancePath+"/client/geographicalContext/geolocation",schemaPath:"#/properties/client/properties/geographicalContext/properties/geolocation/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.geolocation.type},schema:schema11.properties.client.properties.geographicalContext.properties.geolocation.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.geolocation,data:data19};
+const err27 = {instancePath:instancePath+"/client/geographicalContext/geolocation",schemaPath:"#/properties/client/properties/geographicalContext/properties/geolocation/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.geolocation.type}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -358,7 +352,7 @@ if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.lat !== undefined){
 let data20 = data19.lat;
 if((!((typeof data20 == "number") && (isFinite(data20)))) && (data20 !== null)){
-const err28 = {instancePath:instancePath+"/client/geographicalContext/geolocation/lat",schemaPath:"#/properties/client/properties/geographicalContext/properties/geolocation/properties/lat/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lat.type},schema:schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lat.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lat,data:data20};
+const err28 = {instancePath:instancePath+"/client/geographicalContext/geolocation/lat",schemaPath:"#/properties/client/properties/geographicalContext/properties/geolocation/properties/lat/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lat.type}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -371,7 +365,7 @@ errors++;
 if(data19.lon !== undefined){
 let data21 = data19.lon;
 if((!((typeof data21 == "number") && (isFinite(data21)))) && (data21 !== null)){
-const err29 = {instancePath:instancePath+"/client/geographicalContext/geolocation/lon",schemaPath:"#/properties/client/properties/geographicalContext/properties/geolocation/properties/lon/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lon.type},schema:schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lon.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lon,data:data21};
+const err29 = {instancePath:instancePath+"/client/geographicalContext/geolocation/lon",schemaPath:"#/properties/client/properties/geographicalContext/properties/geolocation/properties/lon/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.geolocation.properties.lon.type}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -386,7 +380,7 @@ errors++;
 if(data18.city !== undefined){
 let data22 = data18.city;
 if((typeof data22 !== "string") && (data22 !== null)){
-const err30 = {instancePath:instancePath+"/client/geographicalContext/city",schemaPath:"#/properties/client/properties/geographicalContext/properties/city/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.city.type},schema:schema11.properties.client.properties.geographicalContext.properties.city.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.city,data:data22};
+const err30 = {instancePath:instancePath+"/client/geographicalContext/city",schemaPath:"#/properties/client/properties/geographicalContext/properties/city/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.city.type}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -399,7 +393,7 @@ errors++;
 if(data18.state !== undefined){
 let data23 = data18.state;
 if((typeof data23 !== "string") && (data23 !== null)){
-const err31 = {instancePath:instancePath+"/client/geographicalContext/state",schemaPath:"#/properties/client/properties/geographicalContext/properties/state/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.state.type},schema:schema11.properties.client.properties.geographicalContext.properties.state.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.state,data:data23};
+const err31 = {instancePath:instancePath+"/client/geographicalContext/state",schemaPath:"#/properties/client/properties/geographicalContext/properties/state/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.state.type}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -412,7 +406,7 @@ errors++;
 if(data18.country !== undefined){
 let data24 = data18.country;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err32 = {instancePath:instancePath+"/client/geographicalContext/country",schemaPath:"#/properties/client/properties/geographicalContext/properties/country/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.country.type},schema:schema11.properties.client.properties.geographicalContext.properties.country.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.country,data:data24};
+const err32 = {instancePath:instancePath+"/client/geographicalContext/country",schemaPath:"#/properties/client/properties/geographicalContext/properties/country/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.country.type}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -425,7 +419,7 @@ errors++;
 if(data18.postalCode !== undefined){
 let data25 = data18.postalCode;
 if((typeof data25 !== "string") && (data25 !== null)){
-const err33 = {instancePath:instancePath+"/client/geographicalContext/postalCode",schemaPath:"#/properties/client/properties/geographicalContext/properties/postalCode/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.postalCode.type},schema:schema11.properties.client.properties.geographicalContext.properties.postalCode.type,parentSchema:schema11.properties.client.properties.geographicalContext.properties.postalCode,data:data25};
+const err33 = {instancePath:instancePath+"/client/geographicalContext/postalCode",schemaPath:"#/properties/client/properties/geographicalContext/properties/postalCode/type",keyword:"type",params:{type: schema11.properties.client.properties.geographicalContext.properties.postalCode.type}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -440,7 +434,7 @@ errors++;
 if(data12.zone !== undefined){
 let data26 = data12.zone;
 if((typeof data26 !== "string") && (data26 !== null)){
-const err34 = {instancePath:instancePath+"/client/zone",schemaPath:"#/properties/client/properties/zone/type",keyword:"type",params:{type: schema11.properties.client.properties.zone.type},schema:schema11.properties.client.properties.zone.type,parentSchema:schema11.properties.client.properties.zone,data:data26};
+const err34 = {instancePath:instancePath+"/client/zone",schemaPath:"#/properties/client/properties/zone/type",keyword:"type",params:{type: schema11.properties.client.properties.zone.type}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -453,7 +447,7 @@ errors++;
 if(data12.ipAddress !== undefined){
 let data27 = data12.ipAddress;
 if((typeof data27 !== "string") && (data27 !== null)){
-const err35 = {instancePath:instancePath+"/client/ipAddress",schemaPath:"#/properties/client/properties/ipAddress/type",keyword:"type",params:{type: schema11.properties.client.properties.ipAddress.type},schema:schema11.properties.client.properties.ipAddress.type,parentSchema:schema11.properties.client.properties.ipAddress,data:data27};
+const err35 = {instancePath:instancePath+"/client/ipAddress",schemaPath:"#/properties/client/properties/ipAddress/type",keyword:"type",params:{type: schema11.properties.client.properties.ipAddress.type}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -466,7 +460,7 @@ errors++;
 if(data12.device !== undefined){
 let data28 = data12.device;
 if((typeof data28 !== "string") && (data28 !== null)){
-const err36 = {instancePath:instancePath+"/client/device",schemaPath:"#/properties/client/properties/device/type",keyword:"type",params:{type: schema11.properties.client.properties.device.type},schema:schema11.properties.client.properties.device.type,parentSchema:schema11.properties.client.properties.device,data:data28};
+const err36 = {instancePath:instancePath+"/client/device",schemaPath:"#/properties/client/properties/device/type",keyword:"type",params:{type: schema11.properties.client.properties.device.type}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -481,7 +475,7 @@ errors++;
 if(data.request !== undefined){
 let data29 = data.request;
 if((!(data29 && typeof data29 == "object" && !Array.isArray(data29))) && (data29 !== null)){
-const err37 = {instancePath:instancePath+"/request",schemaPath:"#/properties/request/type",keyword:"type",params:{type: schema11.properties.request.type},schema:schema11.properties.request.type,parentSchema:schema11.properties.request,data:data29};
+const err37 = {instancePath:instancePath+"/request",schemaPath:"#/properties/request/type",keyword:"type",params:{type: schema11.properties.request.type}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -494,7 +488,7 @@ if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
 if(data29.ipChain !== undefined){
 let data30 = data29.ipChain;
 if((!(Array.isArray(data30))) && (data30 !== null)){
-const err38 = {instancePath:instancePath+"/request/ipChain",schemaPath:"#/properties/request/properties/ipChain/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.type},schema:schema11.properties.request.properties.ipChain.type,parentSchema:schema11.properties.request.properties.ipChain,data:data30};
+const err38 = {instancePath:instancePath+"/request/ipChain",schemaPath:"#/properties/request/properties/ipChain/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.type}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -511,7 +505,7 @@ if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 if(data31.ip !== undefined){
 let data32 = data31.ip;
 if((typeof data32 !== "string") && (data32 !== null)){
-const err39 = {instancePath:instancePath+"/request/ipChain/" + i0+"/ip",schemaPath:"#/properties/request/properties/ipChain/items/properties/ip/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.ip.type},schema:schema11.properties.request.properties.ipChain.items.properties.ip.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.ip,data:data32};
+const err39 = {instancePath:instancePath+"/request/ipChain/" + i0+"/ip",schemaPath:"#/properties/request/properties/ipChain/items/properties/ip/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.ip.type}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -524,7 +518,7 @@ errors++;
 if(data31.geographicalContext !== undefined){
 let data33 = data31.geographicalContext;
 if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
-const err40 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext,data:data33};
+const err40 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.type}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -537,7 +531,7 @@ if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
 if(data33.geolocation !== undefined){
 let data34 = data33.geolocation;
 if((!(data34 && typeof data34 == "object" && !Array.isArray(data34))) && (data34 !== null)){
-const err41 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/geolocation",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/geolocation/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation,data:data34};
+const err41 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/geolocation",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/geolocation/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.type}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -550,7 +544,7 @@ if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
 if(data34.lat !== undefined){
 let data35 = data34.lat;
 if((!((typeof data35 == "number") && (isFinite(data35)))) && (data35 !== null)){
-const err42 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/geolocation/lat",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/geolocation/properties/lat/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lat.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lat.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lat,data:data35};
+const err42 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/geolocation/lat",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/geolocation/properties/lat/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lat.type}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -563,7 +557,7 @@ errors++;
 if(data34.lon !== undefined){
 let data36 = data34.lon;
 if((!((typeof data36 == "number") && (isFinite(data36)))) && (data36 !== null)){
-const err43 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/geolocation/lon",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/geolocation/properties/lon/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lon.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lon.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lon,data:data36};
+const err43 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/geolocation/lon",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/geolocation/properties/lon/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.geolocation.properties.lon.type}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -578,7 +572,7 @@ errors++;
 if(data33.city !== undefined){
 let data37 = data33.city;
 if((typeof data37 !== "string") && (data37 !== null)){
-const err44 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/city",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/city/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.city.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.city.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.city,data:data37};
+const err44 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/city",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/city/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.city.type}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -591,7 +585,7 @@ errors++;
 if(data33.state !== undefined){
 let data38 = data33.state;
 if((typeof data38 !== "string") && (data38 !== null)){
-const err45 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/state",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/state/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.state.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.state.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.state,data:data38};
+const err45 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/state",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/state/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.state.type}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -604,7 +598,7 @@ errors++;
 if(data33.country !== undefined){
 let data39 = data33.country;
 if((typeof data39 !== "string") && (data39 !== null)){
-const err46 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/country",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/country/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.country.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.country.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.country,data:data39};
+const err46 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/country",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/country/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.country.type}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -617,7 +611,7 @@ errors++;
 if(data33.postalCode !== undefined){
 let data40 = data33.postalCode;
 if((typeof data40 !== "string") && (data40 !== null)){
-const err47 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/postalCode",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/postalCode/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.postalCode.type},schema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.postalCode.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.postalCode,data:data40};
+const err47 = {instancePath:instancePath+"/request/ipChain/" + i0+"/geographicalContext/postalCode",schemaPath:"#/properties/request/properties/ipChain/items/properties/geographicalContext/properties/postalCode/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.geographicalContext.properties.postalCode.type}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -632,7 +626,7 @@ errors++;
 if(data31.version !== undefined){
 let data41 = data31.version;
 if((typeof data41 !== "string") && (data41 !== null)){
-const err48 = {instancePath:instancePath+"/request/ipChain/" + i0+"/version",schemaPath:"#/properties/request/properties/ipChain/items/properties/version/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.version.type},schema:schema11.properties.request.properties.ipChain.items.properties.version.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.version,data:data41};
+const err48 = {instancePath:instancePath+"/request/ipChain/" + i0+"/version",schemaPath:"#/properties/request/properties/ipChain/items/properties/version/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.version.type}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -645,7 +639,7 @@ errors++;
 if(data31.source !== undefined){
 let data42 = data31.source;
 if((typeof data42 !== "string") && (data42 !== null)){
-const err49 = {instancePath:instancePath+"/request/ipChain/" + i0+"/source",schemaPath:"#/properties/request/properties/ipChain/items/properties/source/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.source.type},schema:schema11.properties.request.properties.ipChain.items.properties.source.type,parentSchema:schema11.properties.request.properties.ipChain.items.properties.source,data:data42};
+const err49 = {instancePath:instancePath+"/request/ipChain/" + i0+"/source",schemaPath:"#/properties/request/properties/ipChain/items/properties/source/type",keyword:"type",params:{type: schema11.properties.request.properties.ipChain.items.properties.source.type}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -657,7 +651,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/request/ipChain/" + i0,schemaPath:"#/properties/request/properties/ipChain/items/type",keyword:"type",params:{type: "object"},schema:schema11.properties.request.properties.ipChain.items.type,parentSchema:schema11.properties.request.properties.ipChain.items,data:data31};
+const err50 = {instancePath:instancePath+"/request/ipChain/" + i0,schemaPath:"#/properties/request/properties/ipChain/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -674,7 +668,7 @@ errors++;
 if(data.outcome !== undefined){
 let data43 = data.outcome;
 if((!(data43 && typeof data43 == "object" && !Array.isArray(data43))) && (data43 !== null)){
-const err51 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/type",keyword:"type",params:{type: schema11.properties.outcome.type},schema:schema11.properties.outcome.type,parentSchema:schema11.properties.outcome,data:data43};
+const err51 = {instancePath:instancePath+"/outcome",schemaPath:"#/properties/outcome/type",keyword:"type",params:{type: schema11.properties.outcome.type}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -687,7 +681,7 @@ if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
 if(data43.result !== undefined){
 let data44 = data43.result;
 if((typeof data44 !== "string") && (data44 !== null)){
-const err52 = {instancePath:instancePath+"/outcome/result",schemaPath:"#/properties/outcome/properties/result/type",keyword:"type",params:{type: schema11.properties.outcome.properties.result.type},schema:schema11.properties.outcome.properties.result.type,parentSchema:schema11.properties.outcome.properties.result,data:data44};
+const err52 = {instancePath:instancePath+"/outcome/result",schemaPath:"#/properties/outcome/properties/result/type",keyword:"type",params:{type: schema11.properties.outcome.properties.result.type}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -700,7 +694,7 @@ errors++;
 if(data43.reason !== undefined){
 let data45 = data43.reason;
 if((typeof data45 !== "string") && (data45 !== null)){
-const err53 = {instancePath:instancePath+"/outcome/reason",schemaPath:"#/properties/outcome/properties/reason/type",keyword:"type",params:{type: schema11.properties.outcome.properties.reason.type},schema:schema11.properties.outcome.properties.reason.type,parentSchema:schema11.properties.outcome.properties.reason,data:data45};
+const err53 = {instancePath:instancePath+"/outcome/reason",schemaPath:"#/properties/outcome/properties/reason/type",keyword:"type",params:{type: schema11.properties.outcome.properties.reason.type}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -715,7 +709,7 @@ errors++;
 if(data.target !== undefined){
 let data46 = data.target;
 if((!(Array.isArray(data46))) && (data46 !== null)){
-const err54 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: schema11.properties.target.type},schema:schema11.properties.target.type,parentSchema:schema11.properties.target,data:data46};
+const err54 = {instancePath:instancePath+"/target",schemaPath:"#/properties/target/type",keyword:"type",params:{type: schema11.properties.target.type}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -730,7 +724,7 @@ for(let i1=0; i1<len1; i1++){
 let data47 = data46[i1];
 if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
 if(data47.id === undefined){
-const err55 = {instancePath:instancePath+"/target/" + i1,schemaPath:"#/properties/target/items/required",keyword:"required",params:{missingProperty: "id"},schema:schema11.properties.target.items.required,parentSchema:schema11.properties.target.items,data:data47};
+const err55 = {instancePath:instancePath+"/target/" + i1,schemaPath:"#/properties/target/items/required",keyword:"required",params:{missingProperty: "id"}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -740,7 +734,7 @@ vErrors.push(err55);
 errors++;
 }
 if(data47.type === undefined){
-const err56 = {instancePath:instancePath+"/target/" + i1,schemaPath:"#/properties/target/items/required",keyword:"required",params:{missingProperty: "type"},schema:schema11.properties.target.items.required,parentSchema:schema11.properties.target.items,data:data47};
+const err56 = {instancePath:instancePath+"/target/" + i1,schemaPath:"#/properties/target/items/required",keyword:"required",params:{missingProperty: "type"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -750,9 +744,8 @@ vErrors.push(err56);
 errors++;
 }
 if(data47.id !== undefined){
-let data48 = data47.id;
-if(typeof data48 !== "string"){
-const err57 = {instancePath:instancePath+"/target/" + i1+"/id",schemaPath:"#/properties/target/items/properties/id/type",keyword:"type",params:{type: "string"},schema:schema11.properties.target.items.properties.id.type,parentSchema:schema11.properties.target.items.properties.id,data:data48};
+if(typeof data47.id !== "string"){
+const err57 = {instancePath:instancePath+"/target/" + i1+"/id",schemaPath:"#/properties/target/items/properties/id/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -763,9 +756,8 @@ errors++;
 }
 }
 if(data47.type !== undefined){
-let data49 = data47.type;
-if(typeof data49 !== "string"){
-const err58 = {instancePath:instancePath+"/target/" + i1+"/type",schemaPath:"#/properties/target/items/properties/type/type",keyword:"type",params:{type: "string"},schema:schema11.properties.target.items.properties.type.type,parentSchema:schema11.properties.target.items.properties.type,data:data49};
+if(typeof data47.type !== "string"){
+const err58 = {instancePath:instancePath+"/target/" + i1+"/type",schemaPath:"#/properties/target/items/properties/type/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -778,7 +770,7 @@ errors++;
 if(data47.alternateId !== undefined){
 let data50 = data47.alternateId;
 if((typeof data50 !== "string") && (data50 !== null)){
-const err59 = {instancePath:instancePath+"/target/" + i1+"/alternateId",schemaPath:"#/properties/target/items/properties/alternateId/type",keyword:"type",params:{type: schema11.properties.target.items.properties.alternateId.type},schema:schema11.properties.target.items.properties.alternateId.type,parentSchema:schema11.properties.target.items.properties.alternateId,data:data50};
+const err59 = {instancePath:instancePath+"/target/" + i1+"/alternateId",schemaPath:"#/properties/target/items/properties/alternateId/type",keyword:"type",params:{type: schema11.properties.target.items.properties.alternateId.type}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -791,7 +783,7 @@ errors++;
 if(data47.displayName !== undefined){
 let data51 = data47.displayName;
 if((typeof data51 !== "string") && (data51 !== null)){
-const err60 = {instancePath:instancePath+"/target/" + i1+"/displayName",schemaPath:"#/properties/target/items/properties/displayName/type",keyword:"type",params:{type: schema11.properties.target.items.properties.displayName.type},schema:schema11.properties.target.items.properties.displayName.type,parentSchema:schema11.properties.target.items.properties.displayName,data:data51};
+const err60 = {instancePath:instancePath+"/target/" + i1+"/displayName",schemaPath:"#/properties/target/items/properties/displayName/type",keyword:"type",params:{type: schema11.properties.target.items.properties.displayName.type}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -803,7 +795,7 @@ errors++;
 }
 }
 else {
-const err61 = {instancePath:instancePath+"/target/" + i1,schemaPath:"#/properties/target/items/type",keyword:"type",params:{type: "object"},schema:schema11.properties.target.items.type,parentSchema:schema11.properties.target.items,data:data47};
+const err61 = {instancePath:instancePath+"/target/" + i1,schemaPath:"#/properties/target/items/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -818,7 +810,7 @@ errors++;
 if(data.transaction !== undefined){
 let data52 = data.transaction;
 if((!(data52 && typeof data52 == "object" && !Array.isArray(data52))) && (data52 !== null)){
-const err62 = {instancePath:instancePath+"/transaction",schemaPath:"#/properties/transaction/type",keyword:"type",params:{type: schema11.properties.transaction.type},schema:schema11.properties.transaction.type,parentSchema:schema11.properties.transaction,data:data52};
+const err62 = {instancePath:instancePath+"/transaction",schemaPath:"#/properties/transaction/type",keyword:"type",params:{type: schema11.properties.transaction.type}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -831,7 +823,7 @@ if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
 if(data52.id !== undefined){
 let data53 = data52.id;
 if((typeof data53 !== "string") && (data53 !== null)){
-const err63 = {instancePath:instancePath+"/transaction/id",schemaPath:"#/properties/transaction/properties/id/type",keyword:"type",params:{type: schema11.properties.transaction.properties.id.type},schema:schema11.properties.transaction.properties.id.type,parentSchema:schema11.properties.transaction.properties.id,data:data53};
+const err63 = {instancePath:instancePath+"/transaction/id",schemaPath:"#/properties/transaction/properties/id/type",keyword:"type",params:{type: schema11.properties.transaction.properties.id.type}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -844,7 +836,7 @@ errors++;
 if(data52.type !== undefined){
 let data54 = data52.type;
 if((typeof data54 !== "string") && (data54 !== null)){
-const err64 = {instancePath:instancePath+"/transaction/type",schemaPath:"#/properties/transaction/properties/type/type",keyword:"type",params:{type: schema11.properties.transaction.properties.type.type},schema:schema11.properties.transaction.properties.type.type,parentSchema:schema11.properties.transaction.properties.type,data:data54};
+const err64 = {instancePath:instancePath+"/transaction/type",schemaPath:"#/properties/transaction/properties/type/type",keyword:"type",params:{type: schema11.properties.transaction.properties.type.type}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -859,7 +851,7 @@ errors++;
 if(data.debugContext !== undefined){
 let data55 = data.debugContext;
 if((!(data55 && typeof data55 == "object" && !Array.isArray(data55))) && (data55 !== null)){
-const err65 = {instancePath:instancePath+"/debugContext",schemaPath:"#/properties/debugContext/type",keyword:"type",params:{type: schema11.properties.debugContext.type},schema:schema11.properties.debugContext.type,parentSchema:schema11.properties.debugContext,data:data55};
+const err65 = {instancePath:instancePath+"/debugContext",schemaPath:"#/properties/debugContext/type",keyword:"type",params:{type: schema11.properties.debugContext.type}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -872,7 +864,7 @@ errors++;
 if(data.authenticationContext !== undefined){
 let data56 = data.authenticationContext;
 if((!(data56 && typeof data56 == "object" && !Array.isArray(data56))) && (data56 !== null)){
-const err66 = {instancePath:instancePath+"/authenticationContext",schemaPath:"#/properties/authenticationContext/type",keyword:"type",params:{type: schema11.properties.authenticationContext.type},schema:schema11.properties.authenticationContext.type,parentSchema:schema11.properties.authenticationContext,data:data56};
+const err66 = {instancePath:instancePath+"/authenticationContext",schemaPath:"#/properties/authenticationContext/type",keyword:"type",params:{type: schema11.properties.authenticationContext.type}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -885,7 +877,7 @@ if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
 if(data56.authenticationProvider !== undefined){
 let data57 = data56.authenticationProvider;
 if((typeof data57 !== "string") && (data57 !== null)){
-const err67 = {instancePath:instancePath+"/authenticationContext/authenticationProvider",schemaPath:"#/properties/authenticationContext/properties/authenticationProvider/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.authenticationProvider.type},schema:schema11.properties.authenticationContext.properties.authenticationProvider.type,parentSchema:schema11.properties.authenticationContext.properties.authenticationProvider,data:data57};
+const err67 = {instancePath:instancePath+"/authenticationContext/authenticationProvider",schemaPath:"#/properties/authenticationContext/properties/authenticationProvider/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.authenticationProvider.type}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -898,7 +890,7 @@ errors++;
 if(data56.authenticationStep !== undefined){
 let data58 = data56.authenticationStep;
 if((!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))) && (data58 !== null)){
-const err68 = {instancePath:instancePath+"/authenticationContext/authenticationStep",schemaPath:"#/properties/authenticationContext/properties/authenticationStep/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.authenticationStep.type},schema:schema11.properties.authenticationContext.properties.authenticationStep.type,parentSchema:schema11.properties.authenticationContext.properties.authenticationStep,data:data58};
+const err68 = {instancePath:instancePath+"/authenticationContext/authenticationStep",schemaPath:"#/properties/authenticationContext/properties/authenticationStep/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.authenticationStep.type}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -909,7 +901,7 @@ errors++;
 }
 if((typeof data58 == "number") && (isFinite(data58))){
 if(data58 < -2147483648 || isNaN(data58)){
-const err69 = {instancePath:instancePath+"/authenticationContext/authenticationStep",schemaPath:"#/properties/authenticationContext/properties/authenticationStep/minimum",keyword:"minimum",params:{comparison: ">=", limit: -2147483648},schema:-2147483648,parentSchema:schema11.properties.authenticationContext.properties.authenticationStep,data:data58};
+const err69 = {instancePath:instancePath+"/authenticationContext/authenticationStep",schemaPath:"#/properties/authenticationContext/properties/authenticationStep/minimum",keyword:"minimum",params:{comparison: ">=", limit: -2147483648}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -919,7 +911,7 @@ vErrors.push(err69);
 errors++;
 }
 if(data58 >= 2147483648 || isNaN(data58)){
-const err70 = {instancePath:instancePath+"/authenticationContext/authenticationStep",schemaPath:"#/properties/authenticationContext/properties/authenticationStep/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 2147483648},schema:2147483648,parentSchema:schema11.properties.authenticationContext.properties.authenticationStep,data:data58};
+const err70 = {instancePath:instancePath+"/authenticationContext/authenticationStep",schemaPath:"#/properties/authenticationContext/properties/authenticationStep/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 2147483648}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -933,7 +925,7 @@ errors++;
 if(data56.credentialProvider !== undefined){
 let data59 = data56.credentialProvider;
 if((typeof data59 !== "string") && (data59 !== null)){
-const err71 = {instancePath:instancePath+"/authenticationContext/credentialProvider",schemaPath:"#/properties/authenticationContext/properties/credentialProvider/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.credentialProvider.type},schema:schema11.properties.authenticationContext.properties.credentialProvider.type,parentSchema:schema11.properties.authenticationContext.properties.credentialProvider,data:data59};
+const err71 = {instancePath:instancePath+"/authenticationContext/credentialProvider",schemaPath:"#/properties/authenticationContext/properties/credentialProvider/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.credentialProvider.type}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -946,7 +938,7 @@ errors++;
 if(data56.credentialType !== undefined){
 let data60 = data56.credentialType;
 if((typeof data60 !== "string") && (data60 !== null)){
-const err72 = {instancePath:instancePath+"/authenticationContext/credentialType",schemaPath:"#/properties/authenticationContext/properties/credentialType/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.credentialType.type},schema:schema11.properties.authenticationContext.properties.credentialType.type,parentSchema:schema11.properties.authenticationContext.properties.credentialType,data:data60};
+const err72 = {instancePath:instancePath+"/authenticationContext/credentialType",schemaPath:"#/properties/authenticationContext/properties/credentialType/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.credentialType.type}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -959,7 +951,7 @@ errors++;
 if(data56.issuer !== undefined){
 let data61 = data56.issuer;
 if((!(data61 && typeof data61 == "object" && !Array.isArray(data61))) && (data61 !== null)){
-const err73 = {instancePath:instancePath+"/authenticationContext/issuer",schemaPath:"#/properties/authenticationContext/properties/issuer/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.issuer.type},schema:schema11.properties.authenticationContext.properties.issuer.type,parentSchema:schema11.properties.authenticationContext.properties.issuer,data:data61};
+const err73 = {instancePath:instancePath+"/authenticationContext/issuer",schemaPath:"#/properties/authenticationContext/properties/issuer/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.issuer.type}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -972,7 +964,7 @@ if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
 if(data61.id !== undefined){
 let data62 = data61.id;
 if((typeof data62 !== "string") && (data62 !== null)){
-const err74 = {instancePath:instancePath+"/authenticationContext/issuer/id",schemaPath:"#/properties/authenticationContext/properties/issuer/properties/id/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.issuer.properties.id.type},schema:schema11.properties.authenticationContext.properties.issuer.properties.id.type,parentSchema:schema11.properties.authenticationContext.properties.issuer.properties.id,data:data62};
+const err74 = {instancePath:instancePath+"/authenticationContext/issuer/id",schemaPath:"#/properties/authenticationContext/properties/issuer/properties/id/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.issuer.properties.id.type}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -985,7 +977,7 @@ errors++;
 if(data61.type !== undefined){
 let data63 = data61.type;
 if((typeof data63 !== "string") && (data63 !== null)){
-const err75 = {instancePath:instancePath+"/authenticationContext/issuer/type",schemaPath:"#/properties/authenticationContext/properties/issuer/properties/type/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.issuer.properties.type.type},schema:schema11.properties.authenticationContext.properties.issuer.properties.type.type,parentSchema:schema11.properties.authenticationContext.properties.issuer.properties.type,data:data63};
+const err75 = {instancePath:instancePath+"/authenticationContext/issuer/type",schemaPath:"#/properties/authenticationContext/properties/issuer/properties/type/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.issuer.properties.type.type}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1000,7 +992,7 @@ errors++;
 if(data56.externalSessionId !== undefined){
 let data64 = data56.externalSessionId;
 if((typeof data64 !== "string") && (data64 !== null)){
-const err76 = {instancePath:instancePath+"/authenticationContext/externalSessionId",schemaPath:"#/properties/authenticationContext/properties/externalSessionId/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.externalSessionId.type},schema:schema11.properties.authenticationContext.properties.externalSessionId.type,parentSchema:schema11.properties.authenticationContext.properties.externalSessionId,data:data64};
+const err76 = {instancePath:instancePath+"/authenticationContext/externalSessionId",schemaPath:"#/properties/authenticationContext/properties/externalSessionId/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.externalSessionId.type}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1013,7 +1005,7 @@ errors++;
 if(data56.interface !== undefined){
 let data65 = data56.interface;
 if((typeof data65 !== "string") && (data65 !== null)){
-const err77 = {instancePath:instancePath+"/authenticationContext/interface",schemaPath:"#/properties/authenticationContext/properties/interface/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.interface.type},schema:schema11.properties.authenticationContext.properties.interface.type,parentSchema:schema11.properties.authenticationContext.properties.interface,data:data65};
+const err77 = {instancePath:instancePath+"/authenticationContext/interface",schemaPath:"#/properties/authenticationContext/properties/interface/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.interface.type}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1026,7 +1018,7 @@ errors++;
 if(data56.authenticatorProvider !== undefined){
 let data66 = data56.authenticatorProvider;
 if((typeof data66 !== "string") && (data66 !== null)){
-const err78 = {instancePath:instancePath+"/authenticationContext/authenticatorProvider",schemaPath:"#/properties/authenticationContext/properties/authenticatorProvider/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.authenticatorProvider.type},schema:schema11.properties.authenticationContext.properties.authenticatorProvider.type,parentSchema:schema11.properties.authenticationContext.properties.authenticatorProvider,data:data66};
+const err78 = {instancePath:instancePath+"/authenticationContext/authenticatorProvider",schemaPath:"#/properties/authenticationContext/properties/authenticatorProvider/type",keyword:"type",params:{type: schema11.properties.authenticationContext.properties.authenticatorProvider.type}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1041,7 +1033,7 @@ errors++;
 if(data.securityContext !== undefined){
 let data67 = data.securityContext;
 if((!(data67 && typeof data67 == "object" && !Array.isArray(data67))) && (data67 !== null)){
-const err79 = {instancePath:instancePath+"/securityContext",schemaPath:"#/properties/securityContext/type",keyword:"type",params:{type: schema11.properties.securityContext.type},schema:schema11.properties.securityContext.type,parentSchema:schema11.properties.securityContext,data:data67};
+const err79 = {instancePath:instancePath+"/securityContext",schemaPath:"#/properties/securityContext/type",keyword:"type",params:{type: schema11.properties.securityContext.type}};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1054,7 +1046,7 @@ if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
 if(data67.asNumber !== undefined){
 let data68 = data67.asNumber;
 if((!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))) && (data68 !== null)){
-const err80 = {instancePath:instancePath+"/securityContext/asNumber",schemaPath:"#/properties/securityContext/properties/asNumber/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.asNumber.type},schema:schema11.properties.securityContext.properties.asNumber.type,parentSchema:schema11.properties.securityContext.properties.asNumber,data:data68};
+const err80 = {instancePath:instancePath+"/securityContext/asNumber",schemaPath:"#/properties/securityContext/properties/asNumber/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.asNumber.type}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1065,7 +1057,7 @@ errors++;
 }
 if((typeof data68 == "number") && (isFinite(data68))){
 if(data68 < -9223372036854776000 || isNaN(data68)){
-const err81 = {instancePath:instancePath+"/securityContext/asNumber",schemaPath:"#/properties/securityContext/properties/asNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9223372036854776000},schema:-9223372036854776000,parentSchema:schema11.properties.securityContext.properties.asNumber,data:data68};
+const err81 = {instancePath:instancePath+"/securityContext/asNumber",schemaPath:"#/properties/securityContext/properties/asNumber/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9223372036854776000}};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1075,7 +1067,7 @@ vErrors.push(err81);
 errors++;
 }
 if(data68 >= 9223372036854776000 || isNaN(data68)){
-const err82 = {instancePath:instancePath+"/securityContext/asNumber",schemaPath:"#/properties/securityContext/properties/asNumber/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 9223372036854776000},schema:9223372036854776000,parentSchema:schema11.properties.securityContext.properties.asNumber,data:data68};
+const err82 = {instancePath:instancePath+"/securityContext/asNumber",schemaPath:"#/properties/securityContext/properties/asNumber/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 9223372036854776000}};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1089,7 +1081,7 @@ errors++;
 if(data67.asOrg !== undefined){
 let data69 = data67.asOrg;
 if((typeof data69 !== "string") && (data69 !== null)){
-const err83 = {instancePath:instancePath+"/securityContext/asOrg",schemaPath:"#/properties/securityContext/properties/asOrg/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.asOrg.type},schema:schema11.properties.securityContext.properties.asOrg.type,parentSchema:schema11.properties.securityContext.properties.asOrg,data:data69};
+const err83 = {instancePath:instancePath+"/securityContext/asOrg",schemaPath:"#/properties/securityContext/properties/asOrg/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.asOrg.type}};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1102,7 +1094,7 @@ errors++;
 if(data67.isp !== undefined){
 let data70 = data67.isp;
 if((typeof data70 !== "string") && (data70 !== null)){
-const err84 = {instancePath:instancePath+"/securityContext/isp",schemaPath:"#/properties/securityContext/properties/isp/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.isp.type},schema:schema11.properties.securityContext.properties.isp.type,parentSchema:schema11.properties.securityContext.properties.isp,data:data70};
+const err84 = {instancePath:instancePath+"/securityContext/isp",schemaPath:"#/properties/securityContext/properties/isp/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.isp.type}};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1115,7 +1107,7 @@ errors++;
 if(data67.domain !== undefined){
 let data71 = data67.domain;
 if((typeof data71 !== "string") && (data71 !== null)){
-const err85 = {instancePath:instancePath+"/securityContext/domain",schemaPath:"#/properties/securityContext/properties/domain/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.domain.type},schema:schema11.properties.securityContext.properties.domain.type,parentSchema:schema11.properties.securityContext.properties.domain,data:data71};
+const err85 = {instancePath:instancePath+"/securityContext/domain",schemaPath:"#/properties/securityContext/properties/domain/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.domain.type}};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1128,7 +1120,7 @@ errors++;
 if(data67.isProxy !== undefined){
 let data72 = data67.isProxy;
 if((typeof data72 !== "boolean") && (data72 !== null)){
-const err86 = {instancePath:instancePath+"/securityContext/isProxy",schemaPath:"#/properties/securityContext/properties/isProxy/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.isProxy.type},schema:schema11.properties.securityContext.properties.isProxy.type,parentSchema:schema11.properties.securityContext.properties.isProxy,data:data72};
+const err86 = {instancePath:instancePath+"/securityContext/isProxy",schemaPath:"#/properties/securityContext/properties/isProxy/type",keyword:"type",params:{type: schema11.properties.securityContext.properties.isProxy.type}};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1142,7 +1134,7 @@ errors++;
 }
 }
 else {
-const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},schema:schema11.type,parentSchema:schema11,data};
+const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err87];
 }

@@ -4,15 +4,13 @@
  * so that nothing is compiled at Lambda cold start.
  */
 
-/** One validation error as ajv's standalone code reports it (`verbose` adds parentSchema/data). */
+/** One validation error as ajv's standalone code reports it (built without messages). */
 export interface ValidatorError {
   readonly keyword: string;
   /** JSON Pointer to the offending value, e.g. `/target/0/type`. */
   readonly instancePath: string;
   readonly schemaPath: string;
   readonly params: Readonly<Record<string, unknown>>;
-  readonly parentSchema?: unknown;
-  readonly data?: unknown;
 }
 
 /** A precompiled validator: returns whether `data` is valid and leaves the reasons in `errors`. */
@@ -26,6 +24,6 @@ export interface GeneratedLogType {
   readonly schema: unknown;
   /** Stops at the first error and builds no messages: the hot path for events that are valid. */
   readonly validateFirst: StandaloneValidator;
-  /** Reports every error with its schema and value (`allErrors`, `verbose`): for invalid events only. */
+  /** Reports every error (`allErrors`): for explaining invalid events only. */
   readonly validateAll: StandaloneValidator;
 }

@@ -4,10 +4,12 @@
  * that placeholders such as `"unknown"` or Okta's `"000.000.00.000"` never reach a search index.
  */
 import { isIP } from 'node:net';
+import type { FieldStep, IndicatorPlan } from './plan';
 import { INDICATOR_FIELDS, type IndicatorKind } from './vocabulary';
 
-/** Collected values per standard field, e.g. `{ p_any_ip_addresses: ['10.0.0.1'] }`. */
-export type IndicatorBuckets = Record<string, string[] | undefined>;
+/** Values collected per standard field, by the field's index in `IndicatorCollector.fields`. */
+type Buckets = Array<string[] | undefined>;
+type Sink = (buckets: Buckets, value: string) => void;
 
 const EMAIL = /^[^\s@"<>(),;:\\[\]]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}$/;
 /** At least two labels and an alphabetic top-level label: rules out ".", "localhost", "unknown". */
@@ -20,19 +22,6 @@ const AWS_ACCOUNT_ID = /^\d{12}$/;
 const AWS_ARN = /^arn:aws[A-Za-z-]*:[^:\s]*:[^:\s]*:[^:\s]*:\S+$/;
 const AWS_INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 
-function add(buckets: IndicatorBuckets, field: string, value: string): void {
-  const bucket = buckets[field];
-  if (bucket === undefined) buckets[field] = [value];
-  else bucket.push(value);
-}
-
-/** A host (from a URL, a hostname or a network address) is an IP address or a domain name. */
-function addHost(buckets: IndicatorBuckets, host: string): void {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(bare) !== 0) add(buckets, 'p_any_ip_addresses', bare);
-  else if (DOMAIN.test(bare)) add(buckets, 'p_any_domain_names', bare);
-}
-
 function hostOfUrl(value: string): string | undefined {
   if (!value.includes('://')) return undefined;
   try {
@@ -43,55 +32,131 @@ function hostOfUrl(value: string): string | undefined {
   }
 }
 
-function matching(pattern: RegExp, field: string): (buckets: IndicatorBuckets, value: string) => void {
+function pusher(index: number): Sink {
   return (buckets, value) => {
-    if (pattern.test(value)) add(buckets, field, value);
+    const bucket = buckets[index];
+    if (bucket === undefined) buckets[index] = [value];
+    else bucket.push(value);
   };
 }
 
-function nonEmpty(field: string): (buckets: IndicatorBuckets, value: string) => void {
-  return (buckets, value) => {
-    const trimmed = value.trim();
-    if (trimmed !== '') add(buckets, field, trimmed);
+/** The sink of one indicator kind, given where each standard field's values go. */
+function sinkOf(kind: IndicatorKind, slot: (field: string) => Sink): Sink {
+  const matching = (pattern: RegExp, field: string): Sink => {
+    const push = slot(field);
+    return (buckets, value) => {
+      if (pattern.test(value)) push(buckets, value);
+    };
+  };
+  const nonEmpty = (field: string): Sink => {
+    const push = slot(field);
+    return (buckets, value) => {
+      const trimmed = value.trim();
+      if (trimmed !== '') push(buckets, trimmed);
+    };
+  };
+  /** A host (of a URL, a hostname, a network address) is an IP address or a domain name. */
+  const host = (): Sink => {
+    const ip = slot('p_any_ip_addresses');
+    const domain = slot('p_any_domain_names');
+    return (buckets, value) => {
+      const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+      if (isIP(bare) !== 0) ip(buckets, bare);
+      else if (DOMAIN.test(bare)) domain(buckets, bare);
+    };
+  };
+  switch (kind) {
+    case 'actor_id':
+      return nonEmpty('p_any_actor_ids');
+    case 'aws_account_id':
+      return matching(AWS_ACCOUNT_ID, 'p_any_aws_account_ids');
+    case 'aws_arn':
+      return matching(AWS_ARN, 'p_any_aws_arns');
+    case 'aws_instance_id':
+      return matching(AWS_INSTANCE_ID, 'p_any_aws_instance_ids');
+    case 'aws_tag':
+      return nonEmpty('p_any_aws_tags');
+    case 'domain':
+      return matching(DOMAIN, 'p_any_domain_names');
+    case 'email':
+      return matching(EMAIL, 'p_any_emails');
+    case 'hostname':
+    case 'net_addr':
+      return host();
+    case 'ip': {
+      const push = slot('p_any_ip_addresses');
+      return (buckets, value) => {
+        if (isIP(value) !== 0) push(buckets, value);
+      };
+    }
+    case 'mac':
+      return matching(MAC, 'p_any_mac_addresses');
+    case 'md5':
+      return matching(MD5, 'p_any_md5_hashes');
+    case 'serial_number':
+      return nonEmpty('p_any_serial_numbers');
+    case 'sha1':
+      return matching(SHA1, 'p_any_sha1_hashes');
+    case 'sha256':
+      return matching(SHA256, 'p_any_sha256_hashes');
+    case 'trace_id':
+      return nonEmpty('p_any_trace_ids');
+    case 'url': {
+      const ofHost = host();
+      return (buckets, value) => {
+        const found = hostOfUrl(value);
+        if (found !== undefined) ofHost(buckets, found);
+      };
+    }
+    case 'username':
+      return nonEmpty('p_any_usernames');
+  }
+}
+
+type Walker = (value: unknown, buckets: Buckets) => void;
+
+/** Follows a field path (through arrays) and hands every string at its end to `sink`. */
+function walkerOf(steps: readonly FieldStep[], sink: Sink): Walker {
+  if (steps.length === 0) {
+    return (value, buckets) => {
+      if (typeof value === 'string') sink(buckets, value);
+    };
+  }
+  const [step, ...rest] = steps as [FieldStep, ...FieldStep[]];
+  const next = walkerOf(rest, sink);
+  if (step === null) {
+    return (value, buckets) => {
+      if (Array.isArray(value)) for (const element of value) next(element, buckets);
+    };
+  }
+  return (value, buckets) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) next((value as Record<string, unknown>)[step], buckets);
   };
 }
 
-const EXTRACTORS: Readonly<Record<IndicatorKind, (buckets: IndicatorBuckets, value: string) => void>> = {
-  actor_id: nonEmpty('p_any_actor_ids'),
-  aws_account_id: matching(AWS_ACCOUNT_ID, 'p_any_aws_account_ids'),
-  aws_arn: matching(AWS_ARN, 'p_any_aws_arns'),
-  aws_instance_id: matching(AWS_INSTANCE_ID, 'p_any_aws_instance_ids'),
-  aws_tag: nonEmpty('p_any_aws_tags'),
-  domain: matching(DOMAIN, 'p_any_domain_names'),
-  email: matching(EMAIL, 'p_any_emails'),
-  hostname: addHost,
-  ip: (buckets, value) => {
-    if (isIP(value) !== 0) add(buckets, 'p_any_ip_addresses', value);
-  },
-  mac: matching(MAC, 'p_any_mac_addresses'),
-  md5: matching(MD5, 'p_any_md5_hashes'),
-  net_addr: addHost,
-  serial_number: nonEmpty('p_any_serial_numbers'),
-  sha1: matching(SHA1, 'p_any_sha1_hashes'),
-  sha256: matching(SHA256, 'p_any_sha256_hashes'),
-  trace_id: nonEmpty('p_any_trace_ids'),
-  url: (buckets, value) => {
-    const host = hostOfUrl(value);
-    if (host !== undefined) addHost(buckets, host);
-  },
-  username: nonEmpty('p_any_usernames'),
-};
-
-/** Adds `value` to the standard fields of `kind` when it is a real indicator of that kind. */
-export function collectIndicator(buckets: IndicatorBuckets, kind: IndicatorKind, value: string): void {
-  EXTRACTORS[kind](buckets, value);
+export interface IndicatorCollector {
+  /** The standard fields this log type can fill, sorted: the order they appear in a record. */
+  readonly fields: readonly string[];
+  /** Per field (same order), the event's values, or undefined when there are none. */
+  collect(event: unknown): Array<string[] | undefined>;
 }
 
-/** Every standard field an indicator kind can fill, sorted: the order they appear in a record. */
-export function indicatorFieldsOf(kinds: Iterable<IndicatorKind>): string[] {
-  const fields = new Set<string>();
-  for (const kind of kinds) for (const field of INDICATOR_FIELDS[kind]) fields.add(field);
-  return [...fields].sort();
+/**
+ * Compiles a log type's indicator paths once into plain closures, so that per event the work is
+ * the field lookups and the checks themselves.
+ */
+export function compileIndicators(plans: readonly IndicatorPlan[]): IndicatorCollector {
+  const fields: string[] = [...new Set(plans.flatMap((plan): readonly string[] => INDICATOR_FIELDS[plan.kind]))].sort();
+  const slot = (field: string): Sink => pusher(fields.indexOf(field));
+  const walkers = plans.map((plan) => walkerOf(plan.steps, sinkOf(plan.kind, slot)));
+  return {
+    fields,
+    collect(event) {
+      const buckets: Buckets = new Array<string[] | undefined>(fields.length);
+      for (const walk of walkers) walk(event, buckets);
+      return buckets;
+    },
+  };
 }
 
 /** Sorted (by UTF-16 code unit) and without duplicates, in place. */

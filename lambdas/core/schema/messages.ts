@@ -3,7 +3,7 @@
  * with paths such as `actor.id` or `target[0].type`, the declared type, and what arrived.
  */
 import type { ValidatorError } from './generated-log-type';
-import { readAnnotation } from './plan';
+import { pointerSegments, valueAt } from './plan';
 import { INTEGER_RANGES, type PantherAnnotation, type TimeFormat } from './vocabulary';
 
 /** Longest excerpt of an offending string quoted in a reason. */
@@ -42,11 +42,6 @@ function expected(declared: PantherAnnotation | undefined): string {
   }
 }
 
-/** One JSON Pointer segment as the key it names (RFC 6901: `~1` is `/`, `~0` is `~`). */
-export function unescapePointer(segment: string): string {
-  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -70,7 +65,7 @@ export function displayPath(root: unknown, pointer: string): string {
   if (pointer === '') return 'event';
   let path = '';
   let current: unknown = root;
-  for (const segment of pointer.split('/').slice(1).map(unescapePointer)) {
+  for (const segment of pointerSegments(pointer)) {
     if (Array.isArray(current)) {
       path += `[${segment}]`;
       current = current[Number(segment)];
@@ -82,9 +77,13 @@ export function displayPath(root: unknown, pointer: string): string {
   return path;
 }
 
-function describeError(error: ValidatorError, root: unknown): string {
+/** Finds the Panther declaration of the schema node an error's `schemaPath` points into. */
+export type DeclarationLookup = (schemaPath: string) => PantherAnnotation | undefined;
+
+function describeError(error: ValidatorError, root: unknown, declaredAt: DeclarationLookup): string {
   const path = displayPath(root, error.instancePath);
-  const declared = readAnnotation(error.parentSchema);
+  const declared = declaredAt(error.schemaPath);
+  const data = valueAt(root, pointerSegments(error.instancePath));
   switch (error.keyword) {
     case 'required': {
       const missing = String(error.params.missingProperty);
@@ -92,19 +91,19 @@ function describeError(error: ValidatorError, root: unknown): string {
     }
     case 'type':
     case 'not':
-      return error.data === null
+      return data === null
         ? `${path}: is required and must not be null`
-        : `${path}: must be ${expected(declared)}, got ${describeValue(error.data)}`;
+        : `${path}: must be ${expected(declared)}, got ${describeValue(data)}`;
     case 'format':
     case 'minimum':
     case 'exclusiveMaximum':
-      return `${path}: must be ${expected(declared)}, got ${describeValue(error.data)}`;
+      return `${path}: must be ${expected(declared)}, got ${describeValue(data)}`;
     default:
-      return `${path}: fails the "${error.keyword}" check, got ${describeValue(error.data)}`;
+      return `${path}: fails the "${error.keyword}" check, got ${describeValue(data)}`;
   }
 }
 
 /** One reason per error, without repeats, in the validator's order. */
-export function describeErrors(errors: readonly ValidatorError[], root: unknown): string[] {
-  return [...new Set(errors.map((error) => describeError(error, root)))];
+export function describeErrors(errors: readonly ValidatorError[], root: unknown, declaredAt: DeclarationLookup): string[] {
+  return [...new Set(errors.map((error) => describeError(error, root, declaredAt)))];
 }

@@ -84,3 +84,32 @@ export function readPlan(schema: unknown): LogTypePlan {
   walk(schema, []);
   return eventTime === undefined ? { indicators } : { eventTime, indicators };
 }
+
+/** One JSON Pointer segment as the key it names (RFC 6901: `~1` is `/`, `~0` is `~`). */
+function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** `/target/0/type` → `['target', '0', 'type']`; `''` (the whole document) → `[]`. */
+export function pointerSegments(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.split('/').slice(1).map(unescapePointer);
+}
+
+/** The value at `segments` inside `root` (array indexes as strings), or undefined. */
+export function valueAt(root: unknown, segments: readonly string[]): unknown {
+  let current = root;
+  for (const segment of segments) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = Array.isArray(current) ? current[Number(segment)] : (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/**
+ * The schema node holding the keyword an error's `schemaPath` names, e.g.
+ * `#/properties/target/items/properties/id/type` → the node of `target[].id`.
+ */
+export function schemaNodeAt(schema: unknown, schemaPath: string): unknown {
+  const segments = pointerSegments(schemaPath.startsWith('#') ? schemaPath.slice(1) : schemaPath);
+  return valueAt(schema, segments.slice(0, -1));
+}

@@ -8,12 +8,8 @@
  */
 import { RFC3339_FORMAT, RFC3339_OR_NUMERIC_FORMAT, type TimeFormat } from './vocabulary';
 
-/**
- * RFC 3339 `date-time` with 0 to 9 fractional digits (Okta sends 0, 2 or 3; nanosecond sources
- * exist). `T`/`Z` may be lower case as RFC 3339 allows. Leap seconds (`:60`) are rejected: no
- * UTC instant other than the next second's start can represent them, and Okta does not emit them.
- */
-const RFC3339_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+/** Fractional digits RFC 3339 timestamps may carry here: Okta sends 0, 2 or 3; some sources 9. */
+const MAX_FRACTION_DIGITS = 9;
 
 /** A decimal number as JSON writes it, for strings holding a Unix time. */
 const NUMERIC_PATTERN = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -48,31 +44,58 @@ function formatUtc(epochMs: number, fraction: string): string | undefined {
   return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
 }
 
+/** The number written by `count` ASCII digits at `start`, or -1 when one of them is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let index = start; index < start + count; index += 1) {
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /**
- * The instant of an RFC 3339 timestamp in UTC, keeping the original fractional digits (0-9 of
- * them; a whole-minute offset never changes the fraction). Undefined when `value` is not a valid
- * RFC 3339 timestamp (including impossible dates such as 2017-09-31).
+ * The instant of an RFC 3339 `date-time` in UTC, keeping the original fractional digits (a
+ * whole-minute offset never changes them). Accepts 0 to 9 fractional digits and lower-case `t`/`z`
+ * as RFC 3339 allows; rejects impossible dates (2017-09-31) and leap seconds (`:60`, which no UTC
+ * instant other than the next second's start can represent; Okta does not emit them). Undefined
+ * when `value` is not such a timestamp. Parsed by hand: it runs for every event.
  */
 export function rfc3339ToUtc(value: string): string | undefined {
-  const match = RFC3339_PATTERN.exec(value);
-  if (match === null) return undefined;
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  const hour = Number(match[4]);
-  const minute = Number(match[5]);
-  const second = Number(match[6]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  const fraction = match[7] ?? '';
-  if (match[8] !== undefined) {
-    // Already UTC: the common case (Okta always sends `Z`); only the letters' case may change.
-    return value.charCodeAt(10) === 0x54 && match[8] === 'Z' ? value : `${value.slice(0, 10)}T${value.slice(11, -1)}Z`;
+  const length = value.length;
+  if (length < 20 || value[4] !== '-' || value[7] !== '-' || value[13] !== ':' || value[16] !== ':') return undefined;
+  const separator = value[10];
+  if (separator !== 'T' && separator !== 't') return undefined;
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  let index = 19;
+  let fraction = '';
+  if (value[index] === '.') {
+    let end = index + 1;
+    while (end < length && digitsAt(value, end, 1) >= 0) end += 1;
+    const count = end - index - 1;
+    if (count < 1 || count > MAX_FRACTION_DIGITS) return undefined;
+    fraction = value.slice(index + 1, end);
+    index = end;
   }
-  const offsetHours = Number(match[10]);
-  const offsetMinutes = Number(match[11]);
-  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-  const sign = match[9] === '-' ? -1 : 1;
+  const zone = value[index];
+  if (zone === 'Z' || zone === 'z') {
+    if (index !== length - 1) return undefined;
+    // Already UTC: the common case (Okta always sends `Z`); only the letters' case may change.
+    return separator === 'T' && zone === 'Z' ? value : `${value.slice(0, 10)}T${value.slice(11, -1)}Z`;
+  }
+  if ((zone !== '+' && zone !== '-') || index + 6 !== length || value[index + 3] !== ':') return undefined;
+  const offsetHours = digitsAt(value, index + 1, 2);
+  const offsetMinutes = digitsAt(value, index + 4, 2);
+  if (offsetHours < 0 || offsetHours > 23 || offsetMinutes < 0 || offsetMinutes > 59) return undefined;
+  const sign = zone === '-' ? -1 : 1;
   const local = utcEpochMs(year, month, day, hour, minute, second);
   return formatUtc(local - sign * (offsetHours * 60 + offsetMinutes) * MS_PER_MINUTE, fraction);
 }
