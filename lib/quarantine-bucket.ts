@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS } from './config';
@@ -29,10 +29,6 @@ export class QuarantineBucket extends Construct {
       // Object ownership is left to the CDK: with cdk.json's serverAccessLogsUseBucketPolicy it
       // grants log delivery through the bucket policy, without it through the legacy ACL.
       lifecycleRules: [{ expiration }],
-    });
-    Validations.of(accessLogs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket is the destination of the quarantine bucket\'s server access logs; logging it too would only log the log delivery.',
     });
     this.bucket = new Bucket(this, 'Bucket', {
       // SSE-S3: the objects are written and read by principals of this account only, and

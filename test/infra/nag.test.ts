@@ -1,3 +1,4 @@
+import { Validations, type Acknowledgment } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -15,6 +16,21 @@ describe('cdk-nag AwsSolutions checks', () => {
     const { app } = synthPipeline(context);
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(describeViolations(report)).toEqual([]);
+  });
+
+  it('are acknowledged only where they fire: every acknowledgement matches a finding', () => {
+    const acknowledged: string[] = [];
+    const acknowledge = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation((...rules: Acknowledgment[]) => {
+      acknowledged.push(...rules.map((rule) => rule.id));
+    });
+    try {
+      const { app } = buildPipeline();
+      const findings = new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName);
+      expect(acknowledged.length).toBeGreaterThan(0);
+      expect([...new Set(findings)].sort()).toEqual([...new Set(acknowledged)].sort());
+    } finally {
+      acknowledge.mockRestore();
+    }
   });
 
   it('run on every synth of the app and fail it when a construct breaks a rule', () => {
