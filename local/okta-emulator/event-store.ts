@@ -11,8 +11,10 @@
 export type OktaEvent = { readonly [field: string]: unknown };
 
 interface StoredEvent {
-  readonly event: OktaEvent;
-  /** The event serialised once, so that serving large backlogs costs no re-serialisation. */
+  /**
+   * The event serialised once: pages are served without re-serialisation, and large backlogs
+   * (100,000 events in the benchmark) keep no object graphs alive for the garbage collector.
+   */
   readonly json: string;
   readonly storedAt: number;
   /** Storage sequence number: the tie-break between events stored in the same millisecond. */
@@ -72,10 +74,10 @@ export class EventStore {
     this.pending = [...this.pending, ...entries].sort((a, b) => a.storedAt - b.storedAt || a.seq - b.seq);
   }
 
-  /** Every event stored by `now`, in storage order. */
+  /** Every event stored by `now`, in storage order (fresh copies: the store keeps only JSON). */
   stored(now: number): readonly OktaEvent[] {
     this.commitUpTo(now);
-    return this.committed.map((entry) => entry.event);
+    return this.committed.map((entry) => JSON.parse(entry.json) as OktaEvent);
   }
 
   /** Storage index just before the first event stored at or after `since` (the start of a poll). */
@@ -132,7 +134,6 @@ export class EventStore {
   private entry(event: OktaEvent, storedAt: number): StoredEvent {
     const published = event.published;
     return {
-      event,
       json: JSON.stringify(event),
       storedAt,
       seq: this.nextSeq++,
