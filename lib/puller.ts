@@ -82,6 +82,9 @@ export class Puller extends Construct {
       },
     });
     this.function = pipelineFunction.function;
+    // Lambda retries a failed asynchronous invocation twice by default; for a puller that runs
+    // every minute a retry only overlaps the next scheduled run, which resumes from the cursor.
+    this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
     const role = pipelineFunction.role;
 
     const sourceSecrets = Stack.of(this).formatArn({
@@ -125,8 +128,8 @@ export class Puller extends Construct {
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [
         new LambdaFunction(this.function, {
-          // A missed minute is made up by the next run (the cursor holds the position), while a
-          // retried or late invocation would only overlap the next one.
+          // EventBridge's own delivery retries (throttled invokes) likewise: a missed minute is
+          // made up by the next run, a late delivery would only overlap it.
           retryAttempts: 0,
           maxEventAge: Duration.minutes(1),
         }),
