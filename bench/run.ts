@@ -5,9 +5,10 @@
  */
 import type { BenchSection } from './section';
 import { detectBench } from './detect';
+import { lambdaBench } from './lambda';
 import { validateBench } from './validate';
 
-const SECTIONS: BenchSection[] = [validateBench, detectBench];
+const SECTIONS: BenchSection[] = [validateBench, detectBench, lambdaBench];
 
 async function main(): Promise<void> {
   const summary: Record<string, Record<string, number>> = {};

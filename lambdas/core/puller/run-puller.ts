@@ -1,4 +1,4 @@
-import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument } from '../metrics/source-metrics';
+import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
 import type { Clock, Cursor, SourceConfig, SourceProblem, SourceRegistry } from '../ports';
@@ -84,7 +84,7 @@ export interface PullerRunOptions {
 export interface SourceRunReport {
   readonly source: SourceConfig;
   readonly summary: PullSummary;
-  readonly metrics: ReturnType<typeof computeSourceMetrics>;
+  readonly metrics: SourceMetrics;
 }
 
 export interface PullerReport {
