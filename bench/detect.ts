@@ -36,7 +36,7 @@ function ruleEvents(): Array<Record<string, unknown>> {
 /** Events that match no rule, as most of a real log is (sessions ending, app access, MFA). */
 const BACKGROUND = ['user.session.end', 'user.authentication.sso', 'app.oauth2.token.grant.access_token', 'user.mfa.factor.verify'];
 
-export function benchItems(count: number): BatchItem[] {
+function benchItems(count: number): BatchItem[] {
   const events = ruleEvents();
   const start = Date.parse('2026-01-01T00:00:00.000Z');
   const items: BatchItem[] = [];

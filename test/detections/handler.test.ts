@@ -9,12 +9,12 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { AlertMessage } from '../../lambdas/core/detections/alert';
 import type { DetectionRecord } from '../../lambdas/core/detections/record';
+import { alertSubject } from '../../lambdas/adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../../lambdas/adapters/aws/detection-state-store';
 import { startSnsServer, type SnsServer } from './sns-server';
 import { failedLogin, MINUTE, T0 } from './support';
 
 // dynalite ships no types: it exports a factory of a node:http server.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: { createTableMs: number }) => Server;
 
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:okta-log-pipeline-alerts';
@@ -79,7 +79,6 @@ function loadContainer(): Handler {
   let handler: Handler | undefined;
   jest.isolateModules(() => {
     // A fresh module registry: the handler's module-level clients are built again, as in a new container.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     ({ handler } = require('../../lambdas/detections/handler') as { handler: Handler });
   });
   if (!handler) throw new Error('handler not loaded');
@@ -220,6 +219,26 @@ describe('detections Lambda', () => {
     );
     expect(stored?.value).toMatchObject({ count: 10 });
     expect((stored?.value.uuids as string[]).slice().sort()).toEqual(failures.map((failure) => String(failure.uuid)).sort());
+  });
+});
+
+describe('detections Lambda configuration', () => {
+  it('fails the invocation naming the missing variable', async () => {
+    delete process.env.STATE_TABLE_NAME;
+    const handler = loadContainer();
+    await expect(handler(kinesisEvent([failedLogin(T0)]))).rejects.toThrow(
+      'detections Lambda: environment variable STATE_TABLE_NAME is not set; the stack must pass it',
+    );
+  });
+});
+
+describe('alertSubject', () => {
+  it('fits SNS: printable ASCII, at most 100 characters, updates marked', () => {
+    const base = { severity: 'HIGH', title: `Geographically improbable login for user [\u00e9ric@acme.io] from [Z\u00fcrich]  to [${'x'.repeat(80)}]` } as const;
+    const subject = alertSubject({ ...(base as unknown as AlertMessage), status: 'new' });
+    expect(subject).toHaveLength(100);
+    expect(subject).toMatch(/^\[HIGH\] Geographically improbable login for user \[\?ric@acme\.io\] from \[Z\?rich\]  to \[x+\.\.\.$/);
+    expect(alertSubject({ ...(base as unknown as AlertMessage), status: 'updated', title: 'short' })).toBe('Updated: [HIGH] short');
   });
 });
 
