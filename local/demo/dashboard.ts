@@ -95,7 +95,7 @@ export class Dashboard {
       ...this.header,
       '',
       `running ${duration(frame.elapsedSeconds)}${frame.forSeconds === undefined ? '' : ` of ${duration(frame.forSeconds)}`}, puller every ${frame.intervalSeconds} s, ${frame.runs} runs` +
-        (frame.skippedTicks > 0 ? `, ${frame.skippedTicks} ticks skipped (previous run still going)` : '') +
+        (frame.skippedTicks > 0 ? `, ${plural(frame.skippedTicks, 'tick')} skipped (previous run still going)` : '') +
         '   Ctrl-C stops cleanly',
       '',
       ...table(frame.sources),
@@ -114,7 +114,7 @@ export class Dashboard {
     for (const alert of fresh) byRule.set(alert.ruleId, (byRule.get(alert.ruleId) ?? 0) + 1);
     this.write('');
     this.write('summary');
-    this.write(`  puller runs: ${summary.runs}${summary.skippedTicks > 0 ? ` (${summary.skippedTicks} ticks skipped while a run was still going)` : ''}`);
+    this.write(`  puller runs: ${summary.runs}${summary.skippedTicks > 0 ? ` (${plural(summary.skippedTicks, 'tick')} skipped while a run was still going)` : ''}`);
     for (const line of table(summary.sources)) this.write(`  ${line}`);
     this.write(`  alerts raised: ${fresh.length}${byRule.size > 0 ? ` (${[...byRule].map(([rule, count]) => `${rule} ${count}`).join(', ')})` : ''}, updates: ${summary.alerts.length - fresh.length}`);
     if (summary.detectionFailures > 0) this.write(`  records the detections gave up on after retries: ${summary.detectionFailures} (see the log)`);
@@ -164,7 +164,11 @@ function dropOff(source: SourceView): string {
 
 function alertLine(alert: AlertMessage): string {
   const verb = alert.status === 'new' ? 'ALERT' : 'alert updated';
-  return `${verb} [${alert.severity}] ${alert.title} (source ${alert.sourceId}, ${alert.eventCount} event${alert.eventCount === 1 ? '' : 's'})`;
+  return `${verb} [${alert.severity}] ${alert.title} (source ${alert.sourceId}, ${plural(alert.eventCount, 'event')})`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function seconds(value: number | undefined): string {
