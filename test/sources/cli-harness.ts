@@ -17,6 +17,13 @@ import { startSecretsManagerServer, type SecretsManagerServer } from '../../loca
 const BIN = resolve(__dirname, '../../bin/okta-log-pipeline.js');
 export const CURSOR_TABLE = 'okta-log-pipeline-cursors';
 export const PREFIX = 'okta-log-pipeline/sources/';
+/**
+ * A cap, not a timing assertion: a hung child must fail the test rather than the whole run.
+ * Generous because CI shares two cores with other suites and each child loads the AWS SDK.
+ */
+const CHILD_TIMEOUT_MS = 120_000;
+/** Per test: each spawns the command several times in sequence. */
+export const MANY_RUNS_TEST_TIMEOUT_MS = 300_000;
 
 export interface CliResult {
   readonly code: number;
@@ -65,7 +72,7 @@ export async function startSourcesHarness(): Promise<SourcesHarness> {
     transcript,
     run(args, env = {}) {
       return new Promise((resolveRun) => {
-        execFile(process.execPath, [BIN, 'sources', ...args], { env: { ...baseEnv, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+        execFile(process.execPath, [BIN, 'sources', ...args], { env: { ...baseEnv, ...env }, timeout: CHILD_TIMEOUT_MS }, (error, stdout, stderr) => {
           transcript.push(stdout, stderr);
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
           resolveRun({ code, stdout, stderr });

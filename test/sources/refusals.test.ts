@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { listenOnLoopback, type LoopbackServer } from '../../local/aws/listen';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
-import { PREFIX, startSourcesHarness, type SourcesHarness } from './cli-harness';
+import { MANY_RUNS_TEST_TIMEOUT_MS, PREFIX, startSourcesHarness, type SourcesHarness } from './cli-harness';
 
+
+jest.setTimeout(MANY_RUNS_TEST_TIMEOUT_MS);
 let harness: SourcesHarness;
 let org: EmulatedOrg;
 /** Answers like a web site that is not an Okta org: HTML and 404 for every path. */
@@ -83,6 +85,7 @@ test('add refuses a domain that is not an Okta org, before or after asking it', 
   // Assess: what can be judged from the value is a usage error; what Okta (or not-Okta) answered is a failure
   expectOneLineFailure(foreignHost, 2);
   expect(foreignHost.stderr).toContain('source foreign: --domain (domain) host logs.example.com is not an Okta org host');
+  expect(foreignHost.stderr).toContain('for a custom URL domain pass --custom-domain');
   expectOneLineFailure(plainHttp, 2);
   expect(plainHttp.stderr).toContain('--domain (domain) must use https');
   expectOneLineFailure(notAnOrg, 1);

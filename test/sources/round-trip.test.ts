@@ -4,8 +4,10 @@ import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-
 import { systemClock } from '../../lambdas/core/clock';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
 import { VirtualClock } from '../support/virtual-clock';
-import { CURSOR_TABLE, PREFIX, startSourcesHarness, type SourcesHarness } from './cli-harness';
+import { CURSOR_TABLE, MANY_RUNS_TEST_TIMEOUT_MS, PREFIX, startSourcesHarness, type SourcesHarness } from './cli-harness';
 
+
+jest.setTimeout(MANY_RUNS_TEST_TIMEOUT_MS);
 let harness: SourcesHarness;
 let org: EmulatedOrg;
 const TOKEN_ENV = { OKTA_API_TOKEN: '' };
@@ -174,4 +176,33 @@ test('an expired lease is shown as free', async () => {
   const status = JSON.parse(result.stdout) as Record<string, unknown>;
   expect(status.lease).toBeUndefined();
   expect(status).toMatchObject({ pulled: true, dropOffBreached: true });
+});
+
+test('add --update to another org deletes the cursor of the old one, and needs the table to do so', async () => {
+  // Prepare: a source pulled from one org, then moved to another
+  const otherOrg = await startOktaOrg({ seed: 6 });
+  try {
+    expect(await harness.run(['add', 'mover', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({ code: 0 });
+    const cursors = new DynamoDbCursorStore({ client: harness.dynamoDb, tableName: CURSOR_TABLE, clock: systemClock });
+    await cursors.acquire('mover', 'run-1', 60_000);
+    await cursors.save('mover', 'run-1', { nextUrl: `${org.origin}/api/v1/logs?after=old`, updatedAt: systemClock.now() });
+    const moveArgs = ['add', 'mover', '--domain', otherOrg.origin, '--token-env', 'OKTA_API_TOKEN', '--update'];
+    const otherToken = { OKTA_API_TOKEN: otherOrg.apiToken };
+
+    // Act
+    const withoutTable = await harness.run(moveArgs, otherToken);
+    const withTable = await harness.run([...moveArgs, ...table], otherToken);
+
+    // Assess
+    expect(withoutTable.code).toBe(2);
+    expect(withoutTable.stderr).toContain(`--domain moves the source from ${org.origin} to ${otherOrg.origin}, so its cursor must be reset; pass --table NAME`);
+    expect(withTable).toMatchObject({ code: 0, stderr: '' });
+    expect(withTable.stdout).toContain(`the domain changed, so the cursor of the previous org was deleted from table ${CURSOR_TABLE}`);
+    expect((await secretOf('mover')).domain).toBe(otherOrg.origin);
+    const item = await harness.dynamoDb.send(new GetItemCommand({ TableName: CURSOR_TABLE, Key: { sourceId: { S: 'mover' } } }));
+    expect(item.Item).toBeUndefined();
+    expect(harness.transcript.join('\n')).not.toContain(otherOrg.apiToken);
+  } finally {
+    await otherOrg.close();
+  }
 });

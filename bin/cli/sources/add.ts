@@ -2,11 +2,12 @@ import { InvalidSourceConfigError, parseSourceSecret } from '../../../lambdas/co
 import type { SourceConfig } from '../../../lambdas/core/ports';
 import { integerFlag, parseArgs } from './args';
 import { testConnection } from './connection-test';
+import { deleteCursorItem } from './cursor-items';
 import { readCredential } from './credential-input';
 import { SourcesCommandError, SourcesUsageError } from './errors';
 import { authKindOf } from './describe-source';
 import { SourceSecretStore } from './secret-store';
-import { DEPLOYMENT_FLAGS, openDeployment } from './settings';
+import { DEPLOYMENT_FLAGS, SOURCES_ENV, openDeployment } from './settings';
 import { sourceIdArgument } from './source-id-argument';
 
 const FLAGS = {
@@ -63,6 +64,17 @@ export async function addSource(args: readonly string[], env: NodeJS.ProcessEnv,
       throw new SourcesCommandError(`source ${sourceId} already exists (secret ${existing.name}); nothing was changed. Use --update to replace its credential and settings`);
     }
 
+    // A cursor is Okta's next link on the old org: the client would refuse it (foreign origin) on
+    // every run. So a changed domain resets the cursor, and needs the table to do it.
+    const previousOrigin = existing === undefined ? undefined : originOf(await store.read(sourceId));
+    const domainChanged = previousOrigin !== undefined && previousOrigin !== config.domain;
+    if (domainChanged && !deployment.hasCursorTable) {
+      throw new SourcesUsageError(
+        `source ${sourceId}: --domain moves the source from ${previousOrigin} to ${config.domain}, so its cursor must be reset; pass --table NAME (or set ${SOURCES_ENV.cursorTable}) with the stack's CursorTableName`,
+      );
+    }
+    const staleCursorTable = domainChanged ? deployment.cursorTable() : undefined;
+
     const probe = await testConnection(config, deployment.allowLoopback);
     const verb = existing === undefined ? 'added' : 'updated';
     if (existing === undefined) {
@@ -70,15 +82,29 @@ export async function addSource(args: readonly string[], env: NodeJS.ProcessEnv,
     } else {
       await store.put(sourceId, secretString);
     }
+    const cursorReset = staleCursorTable !== undefined && (await deleteCursorItem(staleCursorTable, sourceId));
     out.write(
       `${verb} source ${sourceId} (${JSON.stringify(config.label)}, ${config.domain}, ${authKindOf(config)}) as secret ${store.nameOf(sourceId)}\n` +
         `  connection test: Okta answered ${probe.events === 0 ? 'with no event in the last hour' : 'with an event of the last hour'}; the credential may read the System Log\n` +
         `  the puller picks it up on its next run (within a minute)` +
-        (existing === undefined ? `, starting ${config.backfillHours} h back` : ', resuming from its cursor') +
-        `; drop-off alarm after ${config.dropOffMinutes} min without events\n`,
+        (existing === undefined || cursorReset ? `, starting ${config.backfillHours} h back` : ', resuming from its cursor') +
+        `; drop-off alarm after ${config.dropOffMinutes} min without events\n` +
+        (cursorReset ? `  the domain changed, so the cursor of the previous org was deleted from table ${staleCursorTable?.name}\n` : ''),
     );
   } finally {
     deployment.close();
+  }
+}
+
+/** The origin of a stored secret's domain, or `undefined` when it has none that parses. */
+function originOf(secretString: string | undefined): string | undefined {
+  if (secretString === undefined) return undefined;
+  try {
+    const domain: unknown = (JSON.parse(secretString) as { domain?: unknown }).domain;
+    return typeof domain === 'string' && URL.canParse(domain.trim()) ? new URL(domain.trim()).origin : undefined;
+  } catch {
+    // Not JSON: nothing could have pulled with it, so there is no cursor of another org to reset.
+    return undefined;
   }
 }
 
@@ -89,7 +115,9 @@ function validate(sourceId: string, secretString: string, allowLoopback: boolean
     if (!(error instanceof InvalidSourceConfigError)) throw error;
     const problems = error.issues.map((issue) => {
       const flag = FLAG_OF_FIELD[issue.field.split('.')[0] as string];
-      return `${flag === undefined ? issue.field : `${flag} (${issue.field})`} ${issue.problem}`;
+      // The parser speaks of the secret's fields; on the command line the opt-in is a flag.
+      const problem = issue.problem.replace('set "allowCustomDomain": true', 'pass --custom-domain');
+      return `${flag === undefined ? issue.field : `${flag} (${issue.field})`} ${problem}`;
     });
     throw new SourcesUsageError(`source ${sourceId}: ${problems.join('; ')}`, { cause: error });
   }

@@ -54,8 +54,9 @@ export async function removeSource(args: readonly string[], env: NodeJS.ProcessE
       if (!live && !deleted) throw new SourcesCommandError(`source ${sourceId}: no secret ${name} and no cursor in table ${table.name}; nothing was removed`);
       lines.push(deleted ? `  cursor deleted from table ${table.name}: adding ${sourceId} again starts from its backfillHours` : `  no cursor in table ${table.name} (never pulled)`);
     } else {
-      const tableNote = deployment.hasCursorTable ? '' : ' (sources remove --delete-cursor --table NAME deletes it)';
-      lines.push(`  cursor kept: adding ${sourceId} again resumes where the puller stopped${tableNote}`);
+      const readd = parsed.has('--now') ? `adding ${sourceId} again` : 'restoring the secret (or adding it again once deleted)';
+      const tableNote = deployment.hasCursorTable ? '' : '; sources remove --delete-cursor --table NAME deletes it';
+      lines.push(`  cursor kept: ${readd} resumes where the puller stopped${tableNote}`);
     }
     out.write(`${lines.join('\n')}\n`);
   } finally {
