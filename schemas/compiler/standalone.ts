@@ -26,6 +26,9 @@ function ajvFor(kind: ValidatorKind): Ajv {
     messages: false,
     allErrors: kind === 'all',
     formats: { ...AJV_FORMATS },
+    // Checked once against the draft-07 meta-schema by `checkAgainstMetaSchema`: compiling the
+    // meta-schema again in every fresh instance would dominate the build (and the property tests).
+    validateSchema: false,
     code: { source: true, lines: true, formats: _`require(${TIME_FORMATS_MODULE}).AJV_FORMATS` },
   };
   const ajv = new Ajv(options);
@@ -34,8 +37,23 @@ function ajvFor(kind: ValidatorKind): Ajv {
   return ajv;
 }
 
-/** The CommonJS source of one standalone validator for `schema`. */
+let metaSchemaChecker: Ajv | undefined;
+
+/** Throws when the generated JSON Schema is not a valid draft-07 schema (a compiler bug). */
+function checkAgainstMetaSchema(schema: JsonSchema): void {
+  metaSchemaChecker ??= new Ajv({ strict: true, allowUnionTypes: true, keywords: [ANNOTATION_KEYWORD], formats: { ...AJV_FORMATS } });
+  if (!metaSchemaChecker.validateSchema(schema)) {
+    throw new Error(`generated JSON Schema is invalid: ${metaSchemaChecker.errorsText(metaSchemaChecker.errors)}`);
+  }
+}
+
+/**
+ * The CommonJS source of one standalone validator for `schema`. A fresh ajv instance per call
+ * keeps the generated names (validate10 ...) independent of what was compiled before, so the
+ * output is deterministic.
+ */
 export function standaloneValidatorSource(schema: JsonSchema, kind: ValidatorKind): string {
+  checkAgainstMetaSchema(schema);
   const ajv = ajvFor(kind);
   const validate = ajv.compile(schema);
   return standaloneCode(ajv, validate);

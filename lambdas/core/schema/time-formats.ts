@@ -37,8 +37,10 @@ function utcEpochMs(year: number, month: number, day: number, hour: number, minu
 /** `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, or undefined outside years 0000-9999. */
 function formatUtc(epochMs: number, fraction: string): string | undefined {
   const date = new Date(epochMs);
+  // Beyond ±8.64e15 ms a Date is invalid and its year NaN, which no comparison catches.
+  if (Number.isNaN(date.getTime())) return undefined;
   const year = date.getUTCFullYear();
-  if (!Number.isFinite(epochMs) || year < YEAR_MIN || year > YEAR_MAX) return undefined;
+  if (year < YEAR_MIN || year > YEAR_MAX) return undefined;
   const iso = date.toISOString();
   // toISOString writes years 0000-9999 with four digits, so the first 19 characters are fixed.
   return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
