@@ -7,7 +7,9 @@
 export function parseLinkHeader(value: string | null | undefined): Map<string, string> {
   const links = new Map<string, string>();
   if (!value) return links;
-  const linkValue = /<([^>]*)>((?:\s*;\s*[^;,<]+)*)/g;
+  // `[^<>]`, not `[^>]`: with a stray `<` and no `>` after it, every later `<` would rescan to the end
+  // of the header (quadratic in its length); a URL never holds a raw `<` (RFC 3986 encodes it).
+  const linkValue = /<([^<>]*)>((?:\s*;\s*[^;,<]+)*)/g;
   for (const match of value.matchAll(linkValue)) {
     const target = match[1]?.trim() ?? '';
     const params = match[2] ?? '';
