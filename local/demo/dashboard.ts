@@ -130,9 +130,10 @@ export class Dashboard {
 
 function table(sources: readonly SourceView[]): string[] {
   const rows = [
-    ['source', 'served', 'delivered', 'lag', 'cursor age', 'rate limit (60 s)', 'drop-off'],
+    ['source', 'label', 'served', 'delivered', 'lag', 'cursor age', 'rate limit (60 s)', 'drop-off'],
     ...sources.map((source) => [
       `${source.sourceId}${source.trafficStopped ? ' (traffic stopped)' : ''}`,
+      source.label,
       String(source.served),
       String(source.delivered),
       seconds(source.lagSeconds),
