@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'okta-log-pipeline.js');
+const EVENTS = path.join(ROOT, 'test', 'fixtures', 'okta-events.ndjson');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'validate', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('okta-log-pipeline validate', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'validate-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the record of every corpus event and exits 0', async () => {
+    const result = await run([EVENTS]);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('55 valid, 0 invalid\n');
+    const records = jsonLines(result.stdout);
+    expect(records).toHaveLength(55);
+    const events = jsonLines(readFileSync(EVENTS, 'utf8'));
+    expect(records.map((record) => record.uuid)).toEqual(events.map((event) => event.uuid));
+    for (const record of records) {
+      expect(record).toMatchObject({ p_log_type: 'Okta.SystemLog', p_source_id: 'local' });
+      expect(typeof record.p_row_id).toBe('string');
+    }
+  });
+
+  it('splits valid and invalid lines from stdin, skips blank lines, and exits 3', async () => {
+    const [valid] = readFileSync(EVENTS, 'utf8').split('\n');
+    const invalid = JSON.stringify({ uuid: 'u1', published: 'redacted', eventType: 'x', version: '0', severity: 'INFO' });
+    const out = path.join(dir, 'records.ndjson');
+    const quarantine = path.join(dir, 'quarantine.ndjson');
+
+    const result = await run(['-', '--out', out, '--quarantine', quarantine, '--source-id', 'acme'], `${valid}\r\n\n   \n${invalid}\n{not json\n${valid}`);
+
+    expect(result.code).toBe(3);
+    expect(result.stderr).toBe('2 valid, 2 invalid\n');
+    expect(result.stdout).toBe('');
+    expect(jsonLines(readFileSync(out, 'utf8')).map((record) => record.p_source_id)).toEqual(['acme', 'acme']);
+    const rejected = jsonLines(readFileSync(quarantine, 'utf8'));
+    expect(rejected[0]).toEqual({
+      event: JSON.parse(invalid),
+      errors: ['published: must be an RFC 3339 timestamp such as 2024-05-01T12:34:56.789Z, got string "redacted"'],
+    });
+    expect(rejected[1]?.event).toBe('{not json');
+    expect(rejected[1]?.errors).toEqual([expect.stringMatching(/^event: not valid JSON \(.+\)$/)]);
+  });
+
+  it('writes invalid events to stderr by default, before the summary', async () => {
+    const result = await run([], '{"uuid":"u"}\n');
+
+    expect(result.code).toBe(3);
+    const [line, summary] = result.stderr.split('\n');
+    expect(JSON.parse(line ?? '')).toEqual({ event: { uuid: 'u' }, errors: ['published: is required', 'eventType: is required', 'version: is required', 'severity: is required'] });
+    expect(summary).toBe('0 valid, 1 invalid');
+  });
+
+  it.each([
+    [['/no/such/file.ndjson'], /^okta-log-pipeline validate: cannot read \/no\/such\/file\.ndjson: ENOENT/],
+    [['--log-type', 'Okta.Nope'], /^okta-log-pipeline validate: --log-type: unknown log type "Okta.Nope"; known: Okta.SystemLog/],
+    [['--frobnicate'], /^okta-log-pipeline validate: unknown option "--frobnicate"/],
+    [['a.ndjson', 'b.ndjson'], /^okta-log-pipeline validate: expected at most one input file/],
+    [['--out'], /^okta-log-pipeline validate: --out needs a value/],
+  ])('exits 2 with one clear line for %j', async (args, message) => {
+    const result = await run(args);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('says in its help that blank lines are skipped', async () => {
+    const result = await run(['--help']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Blank lines are skipped');
+  });
+
+  it('handles an input larger than one read chunk, in order', async () => {
+    const lines = readFileSync(EVENTS, 'utf8').split('\n').filter((line) => line !== '');
+    const big = path.join(dir, 'big.ndjson');
+    writeFileSync(big, `${Array.from({ length: 40 }, () => lines.join('\n')).join('\n')}\n`);
+
+    const result = await run([big]);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`${40 * lines.length} valid, 0 invalid\n`);
+    expect(jsonLines(result.stdout)).toHaveLength(40 * lines.length);
+  });
+});
