@@ -5,10 +5,11 @@
  */
 import type { BenchSection } from './section';
 import { detectBench } from './detect';
+import { pullBench } from './pull';
 import { lambdaBench } from './lambda';
 import { validateBench } from './validate';
 
-const SECTIONS: BenchSection[] = [validateBench, detectBench, lambdaBench];
+const SECTIONS: BenchSection[] = [validateBench, detectBench, lambdaBench, pullBench];
 
 async function main(): Promise<void> {
   const summary: Record<string, Record<string, number>> = {};
