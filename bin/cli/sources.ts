@@ -20,7 +20,8 @@ const USAGE = `usage: okta-log-pipeline sources <subcommand> [options]
       --token-env VAR     name of the environment variable holding the API token (never the token itself)
       --oauth-file FILE   JSON of an OAuth service app: {"clientId", "privateKeyPem", "keyId"?, "dpop"?}
       --custom-domain     allow a domain that is not *.okta.com, *.oktapreview.com, *.okta-emea.com, ...
-      --update            replace the secret of an existing source (its cursor is kept)
+      --update            replace the whole secret of an existing source (give every option again);
+                          its cursor is kept unless --domain moves it to another org
   list [--json]           id, label, domain, enabled, auth kind and drop-off of every source; invalid secrets
   status [ID] [--json]    cursor age, lag, last event, drop-off verdict, last error and lease holder
   disable ID | enable ID  sets "enabled" in the secret: the puller skips / resumes the source

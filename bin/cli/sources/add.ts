@@ -103,7 +103,7 @@ function originOf(secretString: string | undefined): string | undefined {
     const domain: unknown = (JSON.parse(secretString) as { domain?: unknown }).domain;
     return typeof domain === 'string' && URL.canParse(domain.trim()) ? new URL(domain.trim()).origin : undefined;
   } catch {
-    // Not JSON: nothing could have pulled with it, so there is no cursor of another org to reset.
+    // Not a JSON object: nothing could have pulled with it, so there is no cursor of another org to reset.
     return undefined;
   }
 }
