@@ -4,6 +4,8 @@
  * assert how long they would have been.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { createOktaClient, type OktaClientLimits } from '../../lambdas/core/okta';
 import { pullSource, type PullDependencies } from '../../lambdas/core/pull/pull-source';
@@ -54,6 +56,11 @@ function harness(org: EmulatedOrg, clock: VirtualClock, limits: Partial<OktaClie
   };
 }
 
+const fixture = (name: string) =>
+  readFileSync(join(__dirname, '../fixtures', name), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 const uuidsOf = (events: ReadonlyArray<unknown>) => events.map((event) => (event as { uuid: string }).uuid);
 const logRequests = (org: EmulatedOrg) => org.requests.filter((request) => request.path === '/api/v1/logs');
 const tokenRequests = (org: EmulatedOrg) => org.requests.filter((request) => request.path === '/oauth2/v1/token');
@@ -230,6 +237,28 @@ describe('pull from the emulated org', () => {
     } finally {
       await elsewhere.close();
     }
+  });
+
+  it('delivers every real-shaped corpus event with all its fields, and quarantines non-conforming ones without stopping', async () => {
+    const clock = new VirtualClock();
+    const org = await emulatedOrg(clock);
+    const real = fixture('okta-events.ndjson');
+    const nonconforming = fixture('okta-events-nonconforming.ndjson').map((fixtureLine) => fixtureLine.event);
+    org.addEvents(real);
+    org.addEvents(nonconforming as Record<string, unknown>[]);
+    const pull = harness(org, clock, { pageSize: 25 });
+
+    const summary = await pull.run();
+
+    expect(summary.outcome).toBe('caught-up');
+    expect(summary.delivered + summary.invalid).toBe(real.length + nonconforming.length);
+    expect(pull.sink.uuids().slice(0, real.length)).toEqual(uuidsOf(real));
+    for (const [index, event] of real.entries()) {
+      expect(Object.keys(pull.sink.records[index] ?? {})).toEqual(expect.arrayContaining(Object.keys(event)));
+    }
+    expect(pull.quarantine.items.length).toBe(summary.invalid);
+    expect(pull.quarantine.items.every((item) => item.errors.length > 0 && item.sourceId === 'acme')).toBe(true);
+    expect(pull.cursors.cursorOf('acme')?.nextUrl).toContain(org.origin);
   });
 
   it('re-delivers the page when the run dies between the sink write and the cursor save', async () => {
