@@ -303,8 +303,23 @@ describe('createOktaClient: retries and bounds', () => {
     const error = await caught(clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
 
     expect(error).toBeInstanceOf(OktaUnavailableError);
-    expect((error as Error).message).toBe(`source acme: GET ${org.origin}/api/v1/logs answered 503; gave up after 4 attempt(s): maxAttempts is 4`);
+    expect((error as Error).message).toBe(`source acme: GET ${org.origin}/api/v1/logs answered 503; gave up after 4 failed attempt(s): maxAttempts is 4`);
     expect(clock.slept).toEqual([375, 750, 1_500]);
+  });
+
+  it('does not count 429 waits against the attempts meant for failures', async () => {
+    const clock = new VirtualClock();
+    const org = await serve((_request, index): Script => {
+      if (index < 3) return { status: 429, headers: { date: httpDate(clock.now()), 'x-rate-limit-reset': String(clock.now() / 1000 + 5) } };
+      if (index < 6) return { status: 500 };
+      return { body: page(0, 1) };
+    });
+
+    const result = await clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' });
+
+    expect(result.events).toHaveLength(1);
+    expect(org.requests).toHaveLength(7);
+    expect(clock.slept).toEqual([6_000, 6_000, 6_000, 375, 750, 1_500]);
   });
 
   it('stops retrying when the retry budget is spent', async () => {

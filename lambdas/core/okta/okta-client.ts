@@ -131,13 +131,14 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   }
 
   async send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T> {
-    let attempts = 0;
+    // 429s and transient failures are bounded separately: waiting out the rate limit is not a
+    // sign that the org is down, and must not use up the attempts meant for that.
+    let failures = 0;
     let backoffSpent = 0;
     let rateLimited = 0;
     for (;;) {
       await this.waitForGate(gate, context);
       const request = build();
-      attempts += 1;
       let failure: string;
       let cause: unknown;
       try {
@@ -175,7 +176,8 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         failure = `${request.method} ${describeUrl(request.url)}: ${error.message}`;
         cause = error;
       }
-      backoffSpent += await this.backoff(attempts, backoffSpent, context, failure, cause);
+      failures += 1;
+      backoffSpent += await this.backoff(failures, backoffSpent, context, failure, cause);
     }
   }
 
@@ -237,12 +239,12 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   }
 
   /** Waits before another attempt (exponential backoff, equal jitter) or gives up; returns the wait. */
-  private async backoff(attempts: number, spent: number, context: CallContext, failure: string, cause: unknown): Promise<number> {
+  private async backoff(failures: number, spent: number, context: CallContext, failure: string, cause: unknown): Promise<number> {
     const giveUp = (why: string): never => {
-      throw new OktaUnavailableError(this.sourceId, `${failure}; gave up after ${attempts} attempt(s): ${why}`, cause === undefined ? {} : { cause });
+      throw new OktaUnavailableError(this.sourceId, `${failure}; gave up after ${failures} failed attempt(s): ${why}`, cause === undefined ? {} : { cause });
     };
-    if (attempts >= this.limits.maxAttempts) giveUp(`maxAttempts is ${this.limits.maxAttempts}`);
-    const ceiling = Math.min(this.limits.maxBackoffMs, this.limits.baseBackoffMs * 2 ** (attempts - 1));
+    if (failures >= this.limits.maxAttempts) giveUp(`maxAttempts is ${this.limits.maxAttempts}`);
+    const ceiling = Math.min(this.limits.maxBackoffMs, this.limits.baseBackoffMs * 2 ** (failures - 1));
     // Half fixed, half random: retries of many sources spread out, yet each still backs off.
     const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
     if (spent + delay > this.limits.retryBudgetMs) giveUp(`the retry budget of ${this.limits.retryBudgetMs} ms (retryBudgetMs) is spent`);
