@@ -114,7 +114,10 @@ function valueOf(spec: YamlValue): fc.Arbitrary<unknown> {
 function objectOf(fields: readonly YamlField[]): fc.Arbitrary<Record<string, unknown>> {
   const entries = fields.map((field) =>
     field.required === true
-      ? valueOf(field).map((value) => [[field.name, value]] as Array<[string, unknown]>)
+      ? valueOf(field)
+          // A required `json` field may hold anything but null.
+          .filter((value) => value !== null)
+          .map((value) => [[field.name, value]] as Array<[string, unknown]>)
       : fc.oneof(
           valueOf(field).map((value) => [[field.name, value]] as Array<[string, unknown]>),
           fc.constant([[field.name, null]] as Array<[string, unknown]>),

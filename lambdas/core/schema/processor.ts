@@ -134,8 +134,9 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
       current = next;
       if (validateFirst(current)) return normalise(current as Record<string, unknown>, context);
     }
-    // Otherwise collect every error, coerce what can be, and explain what is left.
-    if (validateAll(current)) return normalise(current as Record<string, unknown>, context);
+    // Otherwise collect every error (this call fails whenever the fast validator did), coerce what
+    // can be, and explain what is left.
+    validateAll(current);
     let changed = false;
     for (const error of validateAll.errors ?? []) {
       const next = coerced(current, error);
