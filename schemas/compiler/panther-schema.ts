@@ -88,7 +88,13 @@ export function parseLogSchema(file: string, text: string): LogSchema {
     const first = document.errors[0];
     throw new SchemaCompileError(file, undefined, `not valid YAML: ${first?.message ?? 'parse error'}`, { cause: first });
   }
-  const root: unknown = document.toJS();
+  let root: unknown;
+  try {
+    root = document.toJS();
+  } catch (error) {
+    // The yaml library reports an alias without its anchor only here, as a plain ReferenceError.
+    throw new SchemaCompileError(file, undefined, `not valid YAML: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   if (!isRecord(root)) throw new SchemaCompileError(file, undefined, 'must be a YAML mapping with `schema` and `fields`');
   for (const key of Object.keys(root)) {
     if (!SCHEMA_KEYS.has(key)) {
@@ -103,7 +109,7 @@ export function parseLogSchema(file: string, text: string): LogSchema {
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
     throw new SchemaCompileError(file, undefined, `"version" must be a non-negative integer, got ${JSON.stringify(version)}`);
   }
-  const context: ParseContext = { file, eventTimePaths: [] };
+  const context: ParseContext = { file, eventTimePaths: [], openValues: new Set() };
   const fields = parseFields(context, root.fields, '');
   if (fields.length === 0) throw new SchemaCompileError(file, undefined, '"fields" must list at least one field');
   if (context.eventTimePaths.length > 1) {
@@ -122,6 +128,8 @@ export function parseLogSchema(file: string, text: string): LogSchema {
 interface ParseContext {
   readonly file: string;
   readonly eventTimePaths: string[];
+  /** The field and element mappings being read: a YAML alias can make one contain itself. */
+  readonly openValues: Set<Raw>;
 }
 
 function optionalString(file: string, path: string | undefined, raw: Raw, key: 'description' | 'referenceURL'): { description?: string; referenceURL?: string } {
@@ -164,6 +172,16 @@ function parseFields(context: ParseContext, raw: unknown, parentPath: string): F
 }
 
 function parseValue(context: ParseContext, raw: Raw, path: string, isEventTime: boolean): ValueSpec {
+  if (context.openValues.has(raw)) throw new SchemaCompileError(context.file, path, 'contains itself through a YAML alias; a schema must be finite');
+  context.openValues.add(raw);
+  try {
+    return parseOpenValue(context, raw, path, isEventTime);
+  } finally {
+    context.openValues.delete(raw);
+  }
+}
+
+function parseOpenValue(context: ParseContext, raw: Raw, path: string, isEventTime: boolean): ValueSpec {
   const type = raw.type;
   if (typeof type !== 'string' || !isFieldType(type)) {
     throw new SchemaCompileError(context.file, path, `unknown type ${JSON.stringify(type)} (known: ${FIELD_TYPES.join(', ')})`);
