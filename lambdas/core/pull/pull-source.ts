@@ -124,9 +124,7 @@ class PullRun {
       if (failure.kind !== 'lease-lost') await this.recordError(failure.message);
       return this.summary('failed', failure);
     } finally {
-      await cursors.release(this.source.id, owner).catch(() => {
-        // Best effort by contract: the lease also expires by itself, and the outcome is already known.
-      });
+      await this.release();
     }
   }
 
@@ -219,6 +217,14 @@ class PullRun {
   private firstSince(): string {
     const start = this.options.startAt ?? this.deps.clock.now() - this.source.backfillHours * 3_600_000;
     return new Date(start).toISOString();
+  }
+
+  private async release(): Promise<void> {
+    try {
+      await this.deps.cursors.release(this.source.id, this.options.owner);
+    } catch {
+      // Best effort by contract: the lease also expires by itself, and the outcome is already known.
+    }
   }
 
   /** Keeps the cursor where it is and notes the failure for `sources status`. */
