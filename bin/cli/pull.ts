@@ -124,8 +124,11 @@ function sourceIdFromDomain(domain: string): string {
 
 function readSince(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
-  const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(time)) throw new PullUsageError(`--since must be an ISO 8601 time such as 2026-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`);
+  // A time needs its offset: without one JavaScript reads it as local time, Okta as UTC.
+  const time = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new PullUsageError(`--since must be an ISO 8601 date or time with its offset, such as 2026-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`);
+  }
   if (time > now) throw new PullUsageError(`--since ${text} is in the future`);
   return time;
 }
