@@ -1,4 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { MAX_PULLER_SHARDS } from '../lambdas/core/puller/shard';
 
 /**
  * The deployment's settings, read from CDK context (`cdk.json` or `cdk deploy -c key=value`).
@@ -23,6 +24,8 @@ export interface PipelineConfig {
   readonly pullerTimeoutSeconds: number;
   readonly runBudgetSeconds: number;
   readonly rateLimitReservePercent: number;
+  /** Puller invocations per minute, each pulling the sources whose id hashes to its shard. */
+  readonly pullerShards: number;
   readonly logRetentionDays: RetentionDays;
 }
 
@@ -40,6 +43,7 @@ export const CONTEXT_KEYS = [
   'pullerTimeoutSeconds',
   'runBudgetSeconds',
   'rateLimitReservePercent',
+  'pullerShards',
   'logRetentionDays',
 ] as const;
 
@@ -66,6 +70,9 @@ export const CONTEXT_DEFAULTS = {
   runBudgetSeconds: 55,
   // OKTA_API.md: the org's quota is shared with every other integration; 20 % stays for them.
   rateLimitReservePercent: 20,
+  // One invocation covers about 1,400 caught-up sources a minute (docs/SCALING.md), so 500 fit;
+  // more shards only pay off when many orgs backfill at once and sources wait for a slot.
+  pullerShards: 1,
   // Three months of puller and detections logs covers an incident review without keeping
   // the logs forever (CloudWatch's default).
   logRetentionDays: RetentionDays.THREE_MONTHS,
@@ -133,6 +140,7 @@ export function readPipelineConfig(read: ContextReader): PipelineConfig {
     pullerTimeoutSeconds,
     runBudgetSeconds,
     rateLimitReservePercent: readInteger(read, 'rateLimitReservePercent', 0, 90),
+    pullerShards: readInteger(read, 'pullerShards', 1, MAX_PULLER_SHARDS),
     logRetentionDays: logRetentionDays as RetentionDays,
   };
 }

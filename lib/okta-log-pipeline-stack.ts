@@ -63,6 +63,7 @@ export class OktaLogPipelineStack extends Stack {
       timeout: Duration.seconds(config.pullerTimeoutSeconds),
       runBudget: Duration.seconds(config.runBudgetSeconds),
       rateLimitReservePercent: config.rateLimitReservePercent,
+      shards: config.pullerShards,
       logRetention: config.logRetentionDays,
     });
     this.detections = new Detections(this, 'Detections', {

@@ -64,8 +64,9 @@ export class PipelineDashboard extends Construct {
         [
           graph('Quarantined (invalid) events per source', [perSourceQuery('SUM', 'EventsInvalid', MINUTE, '')]),
           graph('Sources', [
-            globalMetric('SourcesPulled', Stats.MAXIMUM, MINUTE).with({ label: 'Sources pulled' }),
-            globalMetric('SourceConfigErrors', Stats.MAXIMUM, MINUTE).with({ label: 'Invalid source secrets' }),
+            // Summed: with pullerShards > 1 each shard's run reports only its own part of the sources.
+            globalMetric('SourcesPulled', Stats.SUM, MINUTE).with({ label: 'Sources pulled' }),
+            globalMetric('SourceConfigErrors', Stats.SUM, MINUTE).with({ label: 'Invalid source secrets' }),
           ]),
           graph('Puller', [
             props.puller.metricInvocations({ statistic: Stats.SUM, period: MINUTE }),

@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
@@ -8,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
 import { CONTEXT_DEFAULTS } from './config';
 import { METRICS_NAMESPACE } from './metrics';
 import { acknowledgeWildcardResource } from './nag';
@@ -41,6 +42,12 @@ export interface PullerProps {
    */
   readonly rateLimitReservePercent?: number;
   /**
+   * Puller invocations a minute; each gets `{"shard": i, "shards": N}` and pulls the sources whose
+   * id hashes to shard i (1 to `MAX_PULLER_SHARDS`).
+   * @default 1
+   */
+  readonly shards?: number;
+  /**
    * @default RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: RetentionDays;
@@ -52,8 +59,16 @@ export interface PullerProps {
 }
 
 /**
- * The puller Lambda and the one-minute schedule that runs it, with exactly the permissions it
- * needs: read the source secrets under the prefix, write to the stream, keep cursors, quarantine.
+ * EventBridge allows at most 5 targets per rule, not adjustable ("Targets per rule",
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html), so shards are spread
+ * over rules of up to this many targets.
+ */
+export const SCHEDULE_TARGETS_PER_RULE = 5;
+
+/**
+ * The puller Lambda and the one-minute schedule that runs it (once per shard), with exactly the
+ * permissions it needs: read the source secrets under the prefix, write to the stream, keep
+ * cursors, quarantine.
  */
 export class Puller extends Construct {
   readonly function: IFunction;
@@ -123,17 +138,33 @@ export class Puller extends Construct {
       'One object per quarantined event under keys chosen at run time; the statement allows only s3:PutObject, only in the quarantine bucket.',
     );
 
-    new Rule(this, 'Schedule', {
-      description: 'Runs the okta-log-pipeline puller every minute',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [
-        new LambdaFunction(this.function, {
-          // EventBridge's own delivery retries (throttled invokes) likewise: a missed minute is
-          // made up by the next run, a late delivery would only overlap it.
-          retryAttempts: 0,
-          maxEventAge: Duration.minutes(1),
-        }),
-      ],
-    });
+    const shards = props.shards ?? CONTEXT_DEFAULTS.pullerShards;
+    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_PULLER_SHARDS) {
+      throw new RangeError(`Puller ${this.node.path}: shards must be a whole number from 1 to ${MAX_PULLER_SHARDS}, got ${shards}`);
+    }
+    const assignments: PullerShard[] = Array.from({ length: shards }, (_, index) => ({ index, count: shards }));
+    for (let first = 0; first < shards; first += SCHEDULE_TARGETS_PER_RULE) {
+      const group = assignments.slice(first, first + SCHEDULE_TARGETS_PER_RULE);
+      // The first rule keeps the id it had before sharding, so that an upgrade updates it in place.
+      const id = first === 0 ? 'Schedule' : `Schedule${first / SCHEDULE_TARGETS_PER_RULE + 1}`;
+      new Rule(this, id, {
+        description:
+          shards === 1
+            ? 'Runs the okta-log-pipeline puller every minute'
+            : `Runs the okta-log-pipeline puller every minute, shards ${first}-${first + group.length - 1} of ${shards}`,
+        schedule: Schedule.rate(Duration.minutes(1)),
+        targets: group.map(
+          (shard) =>
+            new LambdaFunction(this.function, {
+              // The handler's parsePullerInput reads exactly these two keys.
+              event: RuleTargetInput.fromObject({ shard: shard.index, shards: shard.count }),
+              // EventBridge's own delivery retries (throttled invokes) likewise: a missed minute is
+              // made up by the next run, a late delivery would only overlap it.
+              retryAttempts: 0,
+              maxEventAge: Duration.minutes(1),
+            }),
+        ),
+      });
+    }
   }
 }

@@ -1,11 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { runPuller, type PullerLogger, type PullerReport } from '../core/puller/run-puller';
+import { parsePullerInput } from '../core/puller/shard';
 import { createPullerRuntime, type PullerRuntime, type PullerRuntimeOptions } from './puller-runtime';
 
 /** What an invocation returns (visible in the console's test runs): counts only, never a secret. */
 export interface PullerResult {
   readonly invocationId: string;
+  /** The shard this invocation pulled (`{"shard": i, "shards": N}` in its event; 0 of 1 without). */
+  readonly shard: number;
+  readonly shards: number;
   readonly sources: number;
   readonly pulled: number;
   readonly failed: number;
@@ -20,11 +24,13 @@ export type PullerHandler = (event: unknown, context: Pick<Context, 'awsRequestI
 /**
  * Makes the puller handler. The runtime (SDK clients, adapters, caches) is built at the first
  * invocation and kept for the container's life; a run fails only when the sources cannot be
- * listed or the environment is wrong, never because of one source.
+ * listed, the environment is wrong or the event is not a shard assignment (`PullerInputError`),
+ * never because of one source.
  */
 export function createPullerHandler(options: Partial<PullerRuntimeOptions> = {}): PullerHandler & { runtime(): PullerRuntime | undefined } {
   let runtime: PullerRuntime | undefined;
-  const handle: PullerHandler = async (_event, context) => {
+  const handle: PullerHandler = async (event, context) => {
+    const shard = parsePullerInput(event);
     runtime ??= createPullerRuntime({
       env: options.env ?? process.env,
       logger: options.logger ?? defaultLogger(),
@@ -37,6 +43,7 @@ export function createPullerHandler(options: Partial<PullerRuntimeOptions> = {})
       budgetMs: runtime.config.runBudgetMs,
       remainingMs: context.getRemainingTimeInMillis(),
       limits: { concurrency: runtime.config.concurrency },
+      shard,
     });
     return resultOf(report);
   };
@@ -57,6 +64,8 @@ function resultOf(report: PullerReport): PullerResult {
   const count = (outcome: string): number => report.sources.filter(({ summary }) => summary.outcome === outcome).length;
   return {
     invocationId: report.invocationId,
+    shard: report.shard.index,
+    shards: report.shard.count,
     sources: report.sources.length,
     pulled: count('caught-up') + count('deadline'),
     failed: count('failed'),

@@ -30,6 +30,7 @@ describe('readPipelineConfig', () => {
       pullerTimeoutSeconds: 90,
       runBudgetSeconds: 55,
       rateLimitReservePercent: 20,
+      pullerShards: 1,
       logRetentionDays: RetentionDays.THREE_MONTHS,
     });
   });
@@ -52,6 +53,8 @@ describe('readPipelineConfig', () => {
     [{ logRetentionDays: 45 }, 'logRetentionDays', "must be one of CloudWatch Logs' retention periods"],
     [{ streamRetentionHours: 12 }, 'streamRetentionHours', 'from 24 to 8760, got 12'],
     [{ rateLimitReservePercent: 95 }, 'rateLimitReservePercent', 'from 0 to 90, got 95'],
+    [{ pullerShards: 0 }, 'pullerShards', 'must be a whole number from 1 to 20, got 0'],
+    [{ pullerShards: '21' }, 'pullerShards', 'must be a whole number from 1 to 20, got "21"'],
     [{ sourceSecretPrefix: 'okta/*' }, 'sourceSecretPrefix', 'got "okta/*"'],
     [{ sourceSecretPrefix: '' }, 'sourceSecretPrefix', 'must be 1-449 characters'],
     [{ alarmEmail: 'oncall' }, 'alarmEmail', 'must be an e-mail address, got "oncall"'],

@@ -20,12 +20,15 @@ function policyStatementsOf(roleOfFunction: string): Array<Record<string, unknow
 
 describe('the puller', () => {
   it('runs every minute from an EventBridge rule, without retries that would overlap the next run', () => {
+    template.resourceCountIs('AWS::Events::Rule', 1);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       Targets: [
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [pullerId, 'Arn'] },
+          // One shard by default: the single invocation pulls every source.
+          Input: JSON.stringify({ shard: 0, shards: 1 }),
           RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
         }),
       ],
@@ -40,6 +43,31 @@ describe('the puller', () => {
       FunctionName: { 'Fn::GetAtt': [pullerId, 'Arn'] },
       Principal: 'events.amazonaws.com',
     });
+  });
+
+  it.each([2, 5, 7, 20])('with pullerShards=%i, invokes the puller once a minute per shard, at most 5 targets per rule', (shards) => {
+    const sharded = synthPipeline({ pullerShards: String(shards) }).template;
+    const rules = Object.values(sharded.findResources('AWS::Events::Rule')).map((rule) => rule.Properties as { ScheduleExpression: string; State: string; Targets: Array<Record<string, unknown>> });
+    expect(rules).toHaveLength(Math.ceil(shards / 5));
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
+      expect(rule.Targets.length).toBeGreaterThanOrEqual(1);
+      expect(rule.Targets.length).toBeLessThanOrEqual(5);
+    }
+    const targets = rules.flatMap((rule) => rule.Targets);
+    const puller = logicalIdOf(sharded, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) } });
+    for (const target of targets) {
+      expect(target).toMatchObject({ Arn: { 'Fn::GetAtt': [puller, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } });
+    }
+    const inputs = targets.map((target) => JSON.parse(target.Input as string) as { shard: number; shards: number }).sort((a, b) => a.shard - b.shard);
+    expect(inputs).toEqual(Array.from({ length: shards }, (_, shard) => ({ shard, shards })));
+    // EventBridge may invoke the function from each rule, and from nothing else.
+    const permissions = Object.values(sharded.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'events.amazonaws.com' } }));
+    expect(permissions).toHaveLength(rules.length);
+  });
+
+  it('refuses a shard count the handler would reject', () => {
+    expect(() => synthPipeline({ pullerShards: 21 })).toThrow('CDK context "pullerShards": must be a whole number from 1 to 20, got 21');
   });
 
   it('is a Node 24 arm64 function with the configured memory and timeout', () => {

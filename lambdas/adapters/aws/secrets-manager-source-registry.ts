@@ -54,8 +54,12 @@ export class SecretsManagerSourceRegistry implements SourceRegistry {
     this.cacheTtlMs = options.cacheTtlMs ?? SOURCE_REGISTRY_DEFAULTS.cacheTtlMs;
   }
 
-  async list(): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }> {
-    const listed = await this.listSecretNames();
+  /**
+   * `include` narrows the listing by source id before any secret is read: a puller shard reads
+   * only its own sources' secrets (and caches only those).
+   */
+  async list(include: (sourceId: string) => boolean = () => true): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }> {
+    const listed = (await this.listSecretNames()).filter((entry) => include(entry.sourceId));
     const listedIds = new Set(listed.map((entry) => entry.sourceId));
     for (const id of [...this.cache.keys()]) if (!listedIds.has(id)) this.cache.delete(id);
 

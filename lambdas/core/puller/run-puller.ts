@@ -1,8 +1,9 @@
 import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
-import type { Clock, Cursor, SourceConfig, SourceProblem, SourceRegistry } from '../ports';
+import type { Clock, Cursor, SourceConfig, SourceProblem } from '../ports';
 import { mapWithConcurrency } from './map-with-concurrency';
+import { inShard, SINGLE_SHARD, type PullerShard } from './shard';
 
 /** What the cursor table knows about a source, read once per run to order and measure sources. */
 export interface SourceActivity extends Cursor {
@@ -22,8 +23,18 @@ export interface PullerLogger {
   error(message: string, attributes?: Record<string, unknown>): void;
 }
 
+/**
+ * The `SourceRegistry` of ports.ts, optionally told which source ids the run wants, so that a
+ * shard does not read (and pay for) the secrets of the other shards' sources. Any
+ * `SourceRegistry` fits: the run filters the listing itself as well.
+ */
+export interface PullerSourceRegistry {
+  list(include?: (sourceId: string) => boolean): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
+  invalidate(sourceId: string): void;
+}
+
 export interface PullerDependencies {
-  readonly registry: SourceRegistry;
+  readonly registry: PullerSourceRegistry;
   readonly activity: SourceActivityStore;
   /** Pulls one source (see `sourcePuller`); must not throw for a source's failure. */
   readonly pull: (source: SourceConfig, options: PullOptions) => Promise<PullSummary>;
@@ -79,6 +90,8 @@ export interface PullerRunOptions {
   /** `context.getRemainingTimeInMillis()` at the start; absent outside Lambda. */
   readonly remainingMs?: number;
   readonly limits?: Partial<PullerLimits>;
+  /** The part of the sources this invocation pulls. @default SINGLE_SHARD (every source) */
+  readonly shard?: PullerShard;
 }
 
 export interface SourceRunReport {
@@ -89,19 +102,20 @@ export interface SourceRunReport {
 
 export interface PullerReport {
   readonly invocationId: string;
+  readonly shard: PullerShard;
   readonly startedAt: number;
   /** Epoch ms after which no new page was fetched. */
   readonly deadline: number;
-  /** Every enabled source, in the order it was started (least recently updated first). */
+  /** Every enabled source of the shard, in the order it was started (least recently updated first). */
   readonly sources: SourceRunReport[];
-  /** Ids of the sources listed with `"enabled": false`. */
+  /** Ids of the shard's sources listed with `"enabled": false`. */
   readonly disabled: string[];
-  /** Secrets that failed validation. */
+  /** The shard's secrets that failed validation. */
   readonly problems: SourceProblem[];
 }
 
 /**
- * One puller run: lists the sources, pulls the enabled ones concurrently (bounded, least recently
+ * One puller run: lists the sources of its shard, pulls the enabled ones concurrently (bounded, least recently
  * updated first so that none starves), each under its own lease and the run's deadline, then
  * emits every source's metrics and the run's own. A source that fails is reported and never
  * stops or delays the others; a 401 makes the registry re-read that source's secret for the next
@@ -116,7 +130,13 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   const deadline = startedAt + Math.max(0, fetchWindowMs);
   const leaseMs = (options.remainingMs ?? budgetMs + limits.timeoutMarginMs) + limits.leaseSlackMs;
 
-  const { sources: listed, problems } = await deps.registry.list();
+  const shard = options.shard ?? SINGLE_SHARD;
+  const mine = (sourceId: string): boolean => inShard(sourceId, shard);
+  // Filtered here too, whatever the registry did with `mine`: each source (and each broken
+  // secret's SourceConfigErrors count) must be reported by exactly one shard.
+  const listing = await deps.registry.list(mine);
+  const listed = listing.sources.filter((source) => mine(source.id));
+  const problems = listing.problems.filter((problem) => mine(problem.sourceId));
   for (const problem of problems) {
     logger.error('source secret is invalid; the source is not pulled', { sourceId: problem.sourceId, problem: problem.message });
   }
@@ -167,6 +187,8 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   const pulled = reports.filter(({ summary }) => summary.outcome === 'caught-up' || summary.outcome === 'deadline').length;
   deps.emitMetrics(pullerMetricsDocument({ SourceConfigErrors: problems.length, SourcesPulled: pulled }, now));
   logger.info('puller run finished', {
+    shard: shard.index,
+    shards: shard.count,
     sources: reports.length,
     pulled,
     disabled: disabled.length,
@@ -174,7 +196,7 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
     delivered: reports.reduce((sum, { summary }) => sum + summary.delivered, 0),
     durationMs: now - startedAt,
   });
-  return { invocationId: options.invocationId, startedAt, deadline, sources: reports, disabled, problems };
+  return { invocationId: options.invocationId, shard, startedAt, deadline, sources: reports, disabled, problems };
 }
 
 async function readActivity(deps: PullerDependencies, sources: readonly SourceConfig[]): Promise<Map<string, SourceActivity>> {
