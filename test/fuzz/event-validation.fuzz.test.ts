@@ -223,3 +223,15 @@ describe('the Okta.SystemLog validator on mutated real events', () => {
     );
   });
 });
+
+describe('events that try to reach object prototypes', () => {
+  it('keeps __proto__ and constructor keys as plain data and pollutes no prototype', () => {
+    const text = JSON.stringify(events[0]).replace(/^\{/, '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},');
+    const event = JSON.parse(text) as Json;
+    (event as { actor: Json }).actor = JSON.parse('{"id":"00u1","type":"User","__proto__":{"polluted":"yes"}}') as Json;
+    const verdict = process(event);
+    expect(verdict.ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    if (verdict.ok) expect(JSON.parse(JSON.stringify(verdict.record)).__proto__).toEqual({ polluted: 'yes' });
+  });
+});
