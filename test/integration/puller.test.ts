@@ -1,6 +1,7 @@
 import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import type { PullerLogger } from '../../lambdas/core/puller/run-puller';
+import { shardOfSource } from '../../lambdas/core/puller/shard';
 import { createPullerHandler, type PullerHandler, type PullerResult } from '../../lambdas/puller/handler';
 import { readStream } from '../../local/aws/kinesis';
 import { startLocalAws, type LocalAws } from '../../local/aws/local-aws';
@@ -62,9 +63,9 @@ function container(env: Record<string, string> = {}, logger?: PullerLogger): Con
   return made;
 }
 
-function invoke(target: Container): Promise<PullerResult> {
+function invoke(target: Container, event: unknown = {}): Promise<PullerResult> {
   invocation += 1;
-  return target.handler({}, { awsRequestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 90_000 });
+  return target.handler(event, { awsRequestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 90_000 });
 }
 
 async function org(options: { rateLimitPerMinute?: number; seed?: number } = {}): Promise<EmulatedOrg> {
@@ -164,6 +165,53 @@ describe('puller handler, integrated', () => {
     const records = await streamRecords();
     expect(records).toHaveLength(served.length);
     expect(new Set(records.map((record) => record.uuid)).size).toBe(served.length);
+  });
+
+  it('splits the sources between shard invocations: each pulls, reads the secrets of and reports only its own', async () => {
+    const ids = ['acme', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'];
+    // The fixture is only meaningful when both shards get work.
+    expect(new Set(ids.map((id) => shardOfSource(id, 2))).size).toBe(2);
+    const served = new Map<string, string[]>();
+    for (const [index, id] of ids.entries()) {
+      const target = await org({ seed: index + 1 });
+      served.set(id, target.generate(30 + index).map((event) => event.uuid));
+      await addSource(id, target);
+    }
+    const shards = [container(), container()];
+
+    const results = await Promise.all(shards.map((lambda, shard) => invoke(lambda, { shard, shards: 2 })));
+
+    for (const [shard, lambda] of shards.entries()) {
+      const mine = ids.filter((id) => shardOfSource(id, 2) === shard);
+      expect(results[shard]).toMatchObject({ shard, shards: 2, sources: mine.length, pulled: mine.length, failed: 0, leaseHeld: 0 });
+      const reported = lambda.metrics.filter((document) => typeof document.SourceId === 'string').map((document) => document.SourceId);
+      expect(reported.sort()).toEqual([...mine].sort());
+      expect(lambda.metrics.at(-1)).toMatchObject({ SourcesPulled: mine.length, SourceConfigErrors: 0 });
+    }
+    // Each secret was read once, by its own shard: no shard pays for the others' sources.
+    const reads = aws.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue');
+    expect(reads).toHaveLength(ids.length);
+    const records = await streamRecords();
+    expect(records.map((record) => record.uuid).sort()).toEqual([...served.values()].flat().sort());
+  });
+
+  it('stays exactly-once while re-sharding: a run of the old single shard overlapping the new shards', async () => {
+    const ids = ['acme', 'beta', 'gamma', 'delta'];
+    const served: string[] = [];
+    for (const [index, id] of ids.entries()) {
+      const target = await org({ seed: index + 1 });
+      served.push(...target.generate(1100).map((event) => event.uuid));
+      await addSource(id, target);
+    }
+
+    const results = await Promise.all([invoke(container(), {}), invoke(container(), { shard: 0, shards: 2 }), invoke(container(), { shard: 1, shards: 2 })]);
+
+    // Each source is listed by two invocations (the old shard and its new one); whichever comes
+    // second finds the lease held or the cursor already moved, so nothing is delivered twice.
+    expect(results.reduce((sum, result) => sum + result.sources, 0)).toBe(2 * ids.length);
+    expect(results.map((result) => result.failed)).toEqual([0, 0, 0]);
+    const records = await streamRecords();
+    expect(records.map((record) => record.uuid).sort()).toEqual([...served].sort());
   });
 
   it('retries only the failed Kinesis entries and delivers every event exactly once', async () => {
