@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { InvocationReply, InvocationRequest, LambdaKind } from './lambda-protocol';
+import { SCALED_CLOCK_ENV, scaledClockFromEnvironment } from './scaled-clock';
 
 type Invoke = (request: InvocationRequest) => Promise<unknown>;
 
@@ -18,7 +19,10 @@ function loadHandler(kind: LambdaKind): Invoke {
     // The factory of the deployed handler: the same code, except that loopback Okta domains are
     // accepted, and only when the container's environment says so (the local runtime does).
     const { createPullerHandler } = require('../../lambdas/puller/handler') as typeof import('../../lambdas/puller/handler');
+    // The soak compresses time: its containers share a scaled clock with the emulated orgs.
+    const clock = scaledClockFromEnvironment(process.env[SCALED_CLOCK_ENV]);
     const handler = createPullerHandler({
+      ...(clock === undefined ? {} : { clock }),
       allowLoopback: process.env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1',
       writeLine: (line) => {
         currentMetricLines.push(line);

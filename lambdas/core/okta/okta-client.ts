@@ -38,6 +38,11 @@ export interface FetchPageOptions {
   readonly signal?: AbortSignal;
   /** Called before each wait for the rate limit (reserve reached or 429), with its length. */
   readonly onRateLimitWait?: (waitMs: number) => void;
+  /**
+   * Called before each retry of a transient failure (5xx, timeout, reset, truncated body), with
+   * what failed (no credential): a flapping org that retries absorb must still show in the logs.
+   */
+  readonly onRetry?: (failure: string) => void;
 }
 
 /** Reads one Okta org's System Log. Made by `createOktaClient`; one per source. */
@@ -96,6 +101,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       deadline: options.deadline ?? Number.POSITIVE_INFINITY,
       signal: options.signal,
       onRateLimitWait: options.onRateLimitWait,
+      onRetry: options.onRetry,
     };
     const url = 'since' in request ? this.firstPageUrl(request.since) : sameOriginUrl(this.sourceId, this.origin, request.nextUrl, this.origin, 'the stored cursor (next link)');
     // One 401 may be answered once with a fresh access token or a new DPoP nonce; a second one
@@ -249,6 +255,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
     if (spent + delay > this.limits.retryBudgetMs) giveUp(`the retry budget of ${this.limits.retryBudgetMs} ms (retryBudgetMs) is spent`);
     if (this.clock.now() + delay > context.deadline) giveUp('the run deadline comes before the next attempt');
+    context.onRetry?.(failure);
     await this.clock.sleep(delay);
     context.signal?.throwIfAborted();
     return delay;

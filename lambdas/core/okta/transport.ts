@@ -8,6 +8,7 @@ export interface CallContext {
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
   readonly onRateLimitWait: ((waitMs: number) => void) | undefined;
+  readonly onRetry?: ((failure: string) => void) | undefined;
 }
 
 /** What a response means to the caller: a value, or a transient failure worth another attempt. */

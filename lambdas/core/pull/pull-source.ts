@@ -56,6 +56,8 @@ export interface PullProgress {
   /** Times the pull held back for the rate limit (waited, or stopped because the reset came after the deadline). */
   readonly rateLimitWaits: number;
   readonly rateLimitWaitMs: number;
+  /** Okta requests retried after a transient failure (5xx, timeout, reset, truncated body). */
+  readonly retries?: number;
   /** Newest `published` delivered so far, this run or before (RFC 3339, as Okta wrote it). */
   readonly newestPublished?: string;
   /** Epoch ms at which the newest event was received, this run or before. */
@@ -97,6 +99,7 @@ class PullRun {
   private invalid = 0;
   private rateLimitWaits = 0;
   private rateLimitWaitMs = 0;
+  private retries = 0;
   private cursor: Cursor = {};
   private stage: Stage = 'lease';
 
@@ -140,6 +143,9 @@ class PullRun {
         page = await okta.fetchPage(request, {
           deadline,
           signal,
+          onRetry: () => {
+            this.retries += 1;
+          },
           onRateLimitWait: (waitMs) => {
             this.rateLimitWaits += 1;
             this.rateLimitWaitMs += waitMs;
@@ -251,6 +257,7 @@ class PullRun {
       invalid: this.invalid,
       rateLimitWaits: this.rateLimitWaits,
       rateLimitWaitMs: this.rateLimitWaitMs,
+      retries: this.retries,
     };
     return {
       ...progress,

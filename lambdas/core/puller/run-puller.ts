@@ -241,6 +241,7 @@ async function pullOne(deps: PullerDependencies, source: SourceConfig, options: 
     invalid: summary.invalid,
     rateLimitWaits: summary.rateLimitWaits,
     rateLimitWaitMs: summary.rateLimitWaitMs,
+    retries: summary.retries ?? 0,
     durationMs: clock.now() - started,
   };
   if (summary.error === undefined) {
