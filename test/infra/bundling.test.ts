@@ -32,6 +32,11 @@ describe('Lambda bundles', () => {
       // The SDK's optional CRT signer stays an unresolved require inside a try; the clients must not.
       expect(code).not.toMatch(/require\(["']@aws-sdk\/client-/);
       expect(code).not.toMatch(/require\(["']@aws-lambda-powertools\//);
+      // Module-first (PIPELINE_BUNDLING.mainFields): the SDK's ES modules, which esbuild tree-shakes, not its CommonJS.
+      const sources = (JSON.parse(fs.readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources;
+      const sdk = sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source));
+      expect(sdk.length).toBeGreaterThan(0);
+      expect(sdk.filter((source) => source.includes('/dist-cjs/'))).toEqual([]);
       const env = { ...process.env, AWS_REGION: 'us-east-1', ...stringEnv(fn.Properties.Environment.Variables) };
       const exported = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], { env }).toString();
       expect(exported).toBe('function');
