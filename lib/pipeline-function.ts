@@ -20,7 +20,7 @@ export const PIPELINE_BUNDLING: { readonly minify: boolean; readonly sourceMap: 
   sourcesContent: false,
   // The SDK v3 and Smithy packages ship ES modules (`module`) next to CommonJS (`main`); esbuild
   // tree-shakes the ES modules far better. Module-first cut the puller's bundle from 958 KB to
-  // 684 KB and its load time by about 40 % (docs/SCALING.md, `npm run bench`, section lambda).
+  // 684 KB and its load time by a third (docs/SCALING.md, `npm run bench`, section lambda).
   mainFields: ['module', 'main'],
 };
 
