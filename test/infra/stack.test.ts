@@ -1,5 +1,10 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { CursorTable } from '../../lib/cursor-table';
+import { EventStream } from '../../lib/event-stream';
 import { STACK_OUTPUTS } from '../../lib/okta-log-pipeline-stack';
+import { Puller } from '../../lib/puller';
+import { QuarantineBucket } from '../../lib/quarantine-bucket';
 import { logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
@@ -68,6 +73,12 @@ describe('the puller', () => {
 
   it('refuses a shard count the handler would reject', () => {
     expect(() => synthPipeline({ pullerShards: 21 })).toThrow('CDK context "pullerShards": must be a whole number from 1 to 20, got 21');
+  });
+
+  it.each([0, 2.5, 21])('refuses shards=%p when the Puller construct is used on its own', (shards) => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Library');
+    const props = { stream: new EventStream(stack, 'Events').stream, cursorTable: new CursorTable(stack, 'Cursors').table, quarantineBucket: new QuarantineBucket(stack, 'Quarantine').bucket };
+    expect(() => new Puller(stack, 'Puller', { ...props, shards })).toThrow(`Puller Library/Puller: shards must be a whole number from 1 to 20, got ${shards}`);
   });
 
   it('is a Node 24 arm64 function with the configured memory and timeout', () => {
