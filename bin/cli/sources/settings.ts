@@ -40,10 +40,6 @@ export function openDeployment(args: ParsedArgs, env: NodeJS.ProcessEnv): Deploy
   const prefix = args.value('--prefix') ?? nonEmpty(env[SOURCES_ENV.secretPrefix]) ?? DEFAULT_SOURCE_SECRET_PREFIX;
   if (/\s/.test(prefix)) throw new SourcesUsageError(`--prefix must not contain spaces, got ${JSON.stringify(prefix)}`);
   const tableName = args.value('--table') ?? nonEmpty(env[SOURCES_ENV.cursorTable]);
-  // The SDK warns on Node 20 that versions published after January 2027 will need Node 22. Ours
-  // are pinned, so for an operator the warning is only noise around the one line we promise on
-  // stderr. Whoever sets the variable themselves keeps their choice.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const secretsManager = new SecretsManagerClient({});
   let dynamoDb: DynamoDBClient | undefined;
   return {
