@@ -16,7 +16,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 export default async function schema(args: string[]): Promise<number> {
   const [sub, ...flags] = args;
-  if (sub === '--help' || sub === '-h') {
+  // `schema build --help` asks for help too: the README's command table names the command with its subcommand.
+  if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
