@@ -60,9 +60,12 @@ export function userDocs(): MarkdownDoc[] {
   return ['README.md', ...docs].map(readDoc);
 }
 
-/** The inline code spans of the prose (single backticks; double-backtick spans are not used here). */
+/**
+ * The inline code spans of the prose (single backticks; double-backtick spans are not used here).
+ * A span may wrap onto the next line of its paragraph, which renders as one space.
+ */
 export function inlineCode(doc: MarkdownDoc): string[] {
-  return [...doc.prose.matchAll(/`([^`\n]+)`/g)].map((match) => match[1]!);
+  return [...doc.prose.matchAll(/`([^`]+)`/g)].map((match) => match[1]!.replace(/\s*\n\s*/g, ' '));
 }
 
 export interface Link {
