@@ -1,0 +1,362 @@
+/**
+ * The invariants of the soak, checked from what it observed: the stream read back, every call
+ * each run made to Kinesis and DynamoDB (attributed to the run by its container and time), every
+ * line the containers logged, every request the orgs answered, and the faults applied.
+ */
+import type { RequestRecord, OktaEvent } from '../okta-emulator';
+import type { LambdaLogLine, QuarantinedObject } from '../runtime';
+import type { FaultKind } from './fault-plan';
+import type { ObservedCall } from './observer-proxy';
+import { attribute, cursorCallKind, parseJson } from './calls';
+import type { SoakInvocation } from './soak';
+
+export interface LoggedLine extends LambdaLogLine {
+  /** Soak clock time at which the line arrived. */
+  readonly at: number;
+}
+
+export interface AppliedFault {
+  readonly kind: FaultKind;
+  /** Empty for faults of a run rather than a source (aborts). */
+  readonly sourceId: string;
+  readonly at: number;
+  readonly slowMs?: number;
+  /** Lease races: the run whose lease was taken over. */
+  readonly victim?: string;
+}
+
+export interface SoakObservations {
+  readonly lines: LoggedLine[];
+  readonly invocations: SoakInvocation[];
+  /** The call lists of every observer proxy. */
+  readonly callLists: ObservedCall[][];
+  readonly intruderAcquisitions: Array<{ sourceId: string; owner: string; requestAt: number; at: number; expiresAt: number }>;
+  readonly intruderReleases: Array<{ sourceId: string; owner: string; at: number }>;
+  readonly forcedExpiries: Array<{ sourceId: string; owner: string; at: number }>;
+  readonly applied: AppliedFault[];
+  readonly outages: Array<{ kind: 'okta-token-revoked' | 'secret-invalid'; sourceId: string; from: number; until: number }>;
+  /** Invalid events the soak stored, by uuid → source: they belong in the quarantine, not the stream. */
+  readonly invalidEventUuids: Map<string, string>;
+  readonly rate: number;
+}
+
+export interface InvariantResult {
+  readonly name: string;
+  readonly held: boolean;
+  readonly detail: string;
+}
+
+export interface InvariantInput {
+  readonly observations: SoakObservations;
+  /** The stream, read back from kinesalite. */
+  readonly records: ReadonlyArray<Record<string, unknown>>;
+  readonly served: ReadonlyArray<{ sourceId: string; events: readonly OktaEvent[]; requests: readonly RequestRecord[]; token: string }>;
+  readonly quarantined: readonly QuarantinedObject[];
+  /** When each quarantined event was received (soak clock), from the objects' bodies. */
+  readonly quarantineReceipts: ReadonlyArray<{ sourceId: string; uuid: string; receivedAt: number }>;
+  /** Calls the AWS fault proxies answered with a fault: what CloudWatch's AWS/Kinesis and AWS/DynamoDB metrics would count. */
+  readonly awsFaultCalls: { readonly kinesis: number; readonly dynamoDb: number };
+  readonly drained: boolean;
+}
+
+export interface InvariantSummary {
+  readonly eventsServed: number;
+  readonly eventsDelivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly duplicatesAllowed: number;
+  readonly faults: Record<string, number>;
+}
+
+/** The client's attempts per request (DEFAULT_OKTA_CLIENT_LIMITS): a failed page stands for this many faults. */
+const ATTEMPTS_PER_FAILED_PAGE = 4;
+/** 429s tolerated per request before OktaRateLimitError (maxRateLimitRetries + 1). */
+const RATE_LIMITED_PER_FAILED_PAGE = 4;
+
+/** Simulated ms after which a secret edit must show in every record: a run's 55 s budget plus the 60 s secret cache. */
+const SECRET_EDIT_SETTLES_MS = 120_000;
+
+const OKTA_FAULT_NAMES: Readonly<Record<string, string>> = {
+  'rate-limit': 'okta-429',
+  'concurrency-limit': 'okta-concurrency-429',
+  'server-error': 'okta-5xx',
+  unavailable: 'okta-503',
+  'truncated-body': 'okta-truncated',
+  'connection-reset': 'okta-reset',
+  slow: 'okta-slow',
+};
+
+interface PullLog {
+  readonly sourceId: string;
+  readonly at: number;
+  readonly failed: boolean;
+  readonly errorKind?: string;
+  readonly retries: number;
+  readonly durationMs: number;
+}
+
+export function checkInvariants(input: InvariantInput): { results: InvariantResult[]; summary: InvariantSummary } {
+  const { observations } = input;
+  const calls = observations.callLists.flat();
+  const results: InvariantResult[] = [];
+  const check = (name: string, problems: readonly string[], fine: string): void => {
+    results.push({ name, held: problems.length === 0, detail: problems.length === 0 ? fine : problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '') });
+  };
+
+  // 1. Every event served reaches the stream (valid ones) or the quarantine (the soak's invalid ones).
+  const copies = new Map<string, number>();
+  const streamSource = new Map<string, string>();
+  for (const record of input.records) {
+    const uuid = String(record.uuid);
+    copies.set(uuid, (copies.get(uuid) ?? 0) + 1);
+    streamSource.set(uuid, String(record.p_source_id));
+  }
+  const quarantinedUuids = new Set(input.quarantined.map((item) => (typeof item.event === 'object' && item.event !== null ? String((item.event as { uuid?: unknown }).uuid) : '')));
+  const lossProblems: string[] = [];
+  let eventsServed = 0;
+  for (const org of input.served) {
+    for (const event of org.events) {
+      eventsServed += 1;
+      const uuid = String(event.uuid);
+      if (observations.invalidEventUuids.has(uuid)) {
+        if (!quarantinedUuids.has(uuid)) lossProblems.push(`${org.sourceId}: invalid event ${uuid} is not in the quarantine`);
+        if (copies.has(uuid)) lossProblems.push(`${org.sourceId}: invalid event ${uuid} reached the stream`);
+      } else if (!copies.has(uuid)) {
+        lossProblems.push(`${org.sourceId}: event ${uuid} (published ${String(event.published)}) never reached the stream`);
+      } else if (streamSource.get(uuid) !== org.sourceId) {
+        lossProblems.push(`${org.sourceId}: event ${uuid} reached the stream as source ${streamSource.get(uuid)}`);
+      }
+    }
+  }
+  const servedUuids = new Set(input.served.flatMap((org) => org.events.map((event) => String(event.uuid))));
+  const phantoms = [...copies.keys()].filter((uuid) => !servedUuids.has(uuid));
+  check(
+    'every event served is in the stream (invalid ones in the quarantine)',
+    [...(input.drained ? [] : ['the pipeline did not catch up after the faults stopped']), ...lossProblems, ...phantoms.map((uuid) => `record ${uuid} was never served by any org`)],
+    `${eventsServed} events served, all accounted for`,
+  );
+
+  // 2. Duplicates only where a run wrote records and never saved the cursor past them.
+  const unsaved = new Map<string, number>();
+  for (const invocation of observations.invocations) {
+    const mine = calls
+      .filter((call) => call.container === invocation.slot && call.requestAt >= invocation.startedAt && call.requestAt <= (invocation.endedAt ?? Number.POSITIVE_INFINITY))
+      .sort((a, b) => a.requestAt - b.requestAt);
+    const saves = mine.filter((call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200);
+    for (const write of mine.filter((call) => call.operation === 'PutRecords' && call.status === 200)) {
+      const written = writtenEntries(write);
+      const sourceId = written[0]?.sourceId;
+      const savedAfter = saves.some((save) => attribute(save.request, 'Key', 'sourceId', 'S') === sourceId && save.requestAt >= (write.responseAt ?? write.requestAt));
+      if (savedAfter) continue;
+      for (const entry of written) unsaved.set(entry.uuid, (unsaved.get(entry.uuid) ?? 0) + 1);
+    }
+  }
+  let duplicates = 0;
+  const duplicateProblems: string[] = [];
+  for (const [uuid, count] of copies) {
+    if (count <= 1) continue;
+    duplicates += count - 1;
+    if (count - 1 > (unsaved.get(uuid) ?? 0)) duplicateProblems.push(`event ${uuid} is in the stream ${count} times, but only ${unsaved.get(uuid) ?? 0} unsaved write(s) of it explain extra copies`);
+  }
+  const duplicatesAllowed = [...unsaved.values()].reduce((sum, count) => sum + count, 0);
+  check('duplicates only from writes whose cursor save never happened (abort, lease lost, store error)', duplicateProblems, `${duplicates} duplicates, at most ${duplicatesAllowed} allowed by unsaved writes`);
+
+  // 3. No cursor ever moved backwards.
+  const cursorProblems: string[] = [];
+  const successfulSaves = calls.filter((call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200).sort((a, b) => (a.responseAt ?? 0) - (b.responseAt ?? 0));
+  const positions = new Map<string, number>();
+  for (const save of successfulSaves) {
+    const sourceId = attribute(save.request, 'Key', 'sourceId', 'S') ?? '';
+    const position = pollingPosition(attribute(save.request, 'ExpressionAttributeValues', ':nextUrl', 'S'));
+    if (position === undefined) continue;
+    const before = positions.get(sourceId) ?? Number.NEGATIVE_INFINITY;
+    if (position < before) cursorProblems.push(`${sourceId}: cursor moved back from storage index ${before} to ${position}`);
+    positions.set(sourceId, Math.max(before, position));
+  }
+  check('no cursor ever moved backwards', cursorProblems, `${successfulSaves.length} cursor saves observed, each at or after the one before`);
+
+  // 4. No two runs held one source's lease at once.
+  results.push(checkLeases(calls, observations));
+
+  // 5. The credential appears in no log line (nor in any record or quarantined event).
+  const tokens = input.served.map((org) => org.token);
+  const leaks: string[] = [];
+  for (const line of observations.lines) if (tokens.some((token) => line.line.includes(token))) leaks.push(`${line.container} logged a token`);
+  const output = JSON.stringify(input.records) + JSON.stringify(input.quarantined);
+  if (tokens.some((token) => output.includes(token))) leaks.push('a token is in the stream or the quarantine');
+  check('no credential in any log line, record or quarantined event', leaks, `${observations.lines.length} log lines searched for ${tokens.length} tokens`);
+
+  // 6. Every injected fault shows in a metric or a log line.
+  const { problems: unseen, faults } = checkFaultEvidence(input);
+  check('every injected fault shows in a metric or a log line', unseen, `${Object.values(faults).reduce((sum, count) => sum + count, 0)} faults, each with its evidence`);
+
+  return { results, summary: { eventsServed, eventsDelivered: input.records.length, lost: lossProblems.length, duplicates, duplicatesAllowed, faults } };
+}
+
+function writtenEntries(call: ObservedCall): Array<{ uuid: string; sourceId: string }> {
+  const sent = Array.isArray(call.request.Records) ? (call.request.Records as Array<{ PartitionKey?: string; Data?: string }>) : [];
+  const answered = Array.isArray(call.response?.Records) ? (call.response?.Records as Array<{ ErrorCode?: string }>) : [];
+  return sent.flatMap((entry, index) => {
+    if (answered[index]?.ErrorCode !== undefined) return [];
+    const record = parseJson(Buffer.from(entry.Data ?? '', 'base64').toString('utf8'));
+    return [{ uuid: entry.PartitionKey ?? '', sourceId: String(record?.p_source_id ?? '') }];
+  });
+}
+
+/**
+ * The storage index a polling `next` link continues after. The emulator's `after` is base64url
+ * of `<org tag>:p:<index>` (its own documented form, opaque to the puller): the soak may read it
+ * because it checks the emulator's cursors, not Okta's.
+ */
+function pollingPosition(nextUrl: string | undefined): number | undefined {
+  if (nextUrl === undefined || !URL.canParse(nextUrl)) return undefined;
+  const after = new URL(nextUrl).searchParams.get('after');
+  if (after === null) return undefined;
+  const match = /:p:(-?\d+)$/.exec(Buffer.from(after, 'base64url').toString('utf8'));
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * Each lease lasts from its acquisition's answer until it expires, is released (the release's
+ * request) or was forced to expire; a later acquisition by another owner must come after that
+ * end. Every successful save must come from the owner of the latest acquisition before it.
+ */
+function checkLeases(calls: readonly ObservedCall[], observations: SoakObservations): InvariantResult {
+  const cursorCalls = calls.filter((call) => call.operation === 'UpdateItem');
+  const owner = (call: ObservedCall): string => attribute(call.request, 'ExpressionAttributeValues', ':owner', 'S') ?? '';
+  const source = (call: ObservedCall): string => attribute(call.request, 'Key', 'sourceId', 'S') ?? '';
+  const acquisitions = [
+    ...cursorCalls
+      .filter((call) => cursorCallKind(call) === 'acquire' && call.status === 200)
+      .map((call) => ({ sourceId: source(call), owner: owner(call), requestAt: call.requestAt, at: call.responseAt ?? call.requestAt, expiresAt: Number(attribute(call.request, 'ExpressionAttributeValues', ':expires', 'N')) })),
+    ...observations.intruderAcquisitions,
+  ].sort((a, b) => a.at - b.at);
+  const ends = [
+    ...cursorCalls.filter((call) => cursorCallKind(call) === 'release' && call.status === 200).map((call) => ({ sourceId: source(call), owner: owner(call), at: call.requestAt })),
+    ...observations.intruderReleases,
+    ...observations.forcedExpiries,
+  ];
+  const problems: string[] = [];
+  for (const [j, next] of acquisitions.entries()) {
+    for (const previous of acquisitions.slice(0, j)) {
+      if (previous.sourceId !== next.sourceId || previous.owner === next.owner) continue;
+      const endedBy = ends.filter((end) => end.sourceId === previous.sourceId && end.owner === previous.owner && end.at >= previous.requestAt).map((end) => end.at);
+      const end = Math.min(previous.expiresAt, ...endedBy);
+      if (end > next.at) problems.push(`${next.sourceId}: ${next.owner} took the lease at ${next.at} while ${previous.owner} held it until ${end}`);
+    }
+  }
+  const saves = cursorCalls.filter((call) => cursorCallKind(call) === 'save' && call.status === 200);
+  for (const save of saves) {
+    const holder = acquisitions.filter((acquisition) => acquisition.sourceId === source(save) && acquisition.at < save.requestAt).pop();
+    if (holder !== undefined && holder.owner !== owner(save)) problems.push(`${source(save)}: ${owner(save)} saved the cursor while ${holder.owner} held the lease`);
+  }
+  return {
+    name: 'no two runs held one source’s lease at once, and only the holder saved',
+    held: problems.length === 0,
+    detail: problems.length === 0 ? `${acquisitions.length} acquisitions and ${saves.length} saves, all exclusive` : problems.slice(0, 5).join('; '),
+  };
+}
+
+function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults: Record<string, number> } {
+  const { observations } = input;
+  const parsed = observations.lines.map((line) => ({ line, entry: parseJson(line.line) }));
+  const pullLogs: PullLog[] = parsed.flatMap(({ line, entry }) =>
+    entry !== undefined && (entry.message === 'source pulled' || entry.message === 'source pull failed') && typeof entry.sourceId === 'string'
+      ? [{ sourceId: entry.sourceId, at: line.at, failed: entry.message === 'source pull failed', errorKind: typeof entry.errorKind === 'string' ? entry.errorKind : undefined, retries: Number(entry.retries ?? 0), durationMs: Number(entry.durationMs ?? 0) }]
+      : [],
+  );
+  const metrics = parsed.flatMap(({ line, entry }) => (entry !== undefined && '_aws' in entry ? [{ at: line.at, document: entry }] : []));
+  const sum = (sourceId: string, name: string): number =>
+    metrics.filter(({ document }) => document.SourceId === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
+  const killed = observations.invocations.filter((invocation) => invocation.killedAt !== undefined).map((invocation) => ({ from: invocation.startedAt, to: invocation.killedAt as number }));
+  // A fault met by a run that was then killed has no log of its own: the kill (the Lambda's Errors metric) is its evidence.
+  const excused = (time: number): boolean => killed.some((window) => time >= window.from && time <= window.to);
+
+  const faults: Record<string, number> = {};
+  const count = (kind: string, times = 1): void => {
+    if (times > 0) faults[kind] = (faults[kind] ?? 0) + times;
+  };
+  const problems: string[] = [];
+  for (const org of input.served) {
+    const met = org.requests.filter((request) => request.fault !== undefined);
+    for (const request of met) count(OKTA_FAULT_NAMES[request.fault as string] ?? `okta-${request.fault}`);
+    const shown = (names: readonly string[]): number => met.filter((request) => names.includes(request.fault as string) && !excused(request.at)).length;
+    const logs = pullLogs.filter((log) => log.sourceId === org.sourceId);
+
+    const rateLimited = shown(['rate-limit', 'concurrency-limit']);
+    const rateLimitEvidence = sum(org.sourceId, 'RateLimited') + logs.filter((log) => log.errorKind === 'rate-limited').length * RATE_LIMITED_PER_FAILED_PAGE;
+    if (rateLimited > rateLimitEvidence) problems.push(`${org.sourceId}: ${rateLimited} Okta 429s met, but RateLimited and the logs show only ${rateLimitEvidence}`);
+
+    const transient = shown(['server-error', 'unavailable', 'truncated-body', 'connection-reset']);
+    const transientEvidence = logs.reduce((total, log) => total + log.retries, 0) + logs.filter((log) => log.errorKind === 'unavailable').length * ATTEMPTS_PER_FAILED_PAGE;
+    if (transient > transientEvidence) problems.push(`${org.sourceId}: ${transient} transient Okta failures met, but the logs show only ${transientEvidence} retries or failed pages`);
+
+    const slowThresholdMs = (observations.applied.filter((fault) => fault.kind === 'okta-slow').reduce((least, fault) => Math.min(least, fault.slowMs ?? least), Number.POSITIVE_INFINITY) * observations.rate) / 2;
+    for (const request of met.filter((each) => each.fault === 'slow' && !excused(each.at))) {
+      if (!logs.some((log) => log.at >= request.at && log.durationMs >= slowThresholdMs)) problems.push(`${org.sourceId}: a slow answer at ${request.at} shows in no pull's durationMs`);
+    }
+
+    const unauthorized = org.requests.filter((request) => request.status === 401);
+    count('okta-401', unauthorized.length);
+    for (const outage of observations.outages.filter((each) => each.sourceId === org.sourceId)) {
+      if (outage.kind === 'okta-token-revoked') {
+        const answered = unauthorized.some((request) => request.at >= outage.from && !excused(request.at));
+        if (answered && !metrics.some(({ document, at }) => document.SourceId === org.sourceId && document.AuthFailures === 1 && at >= outage.from)) {
+          problems.push(`${org.sourceId}: the token was refused, but no run reported AuthFailures`);
+        }
+      } else {
+        const readers = observations.invocations.filter((invocation) => invocation.killedAt === undefined && invocation.startedAt > outage.from && invocation.startedAt < outage.until);
+        const logged = parsed.some(({ line, entry }) => entry !== undefined && String(entry.message).startsWith('source secret is invalid') && entry.sourceId === org.sourceId && line.at >= outage.from);
+        const metric = metrics.some(({ document, at }) => typeof document.SourceConfigErrors === 'number' && document.SourceConfigErrors > 0 && at >= outage.from);
+        if (readers.length > 0 && !(logged && metric)) problems.push(`${org.sourceId}: its secret was invalid, but no log line named it or SourceConfigErrors stayed 0`);
+      }
+    }
+    // A run killed after quarantining an event takes its EventsInvalid with it (metrics are emitted at the end of a run).
+    for (const receipt of input.quarantineReceipts.filter((each) => each.sourceId === org.sourceId && observations.invalidEventUuids.has(each.uuid))) {
+      const counted = metrics.some(({ document, at }) => document.SourceId === org.sourceId && typeof document.EventsInvalid === 'number' && document.EventsInvalid > 0 && at >= receipt.receivedAt);
+      if (!counted && !excused(receipt.receivedAt)) problems.push(`${org.sourceId}: invalid event ${receipt.uuid} was quarantined, but EventsInvalid never counted it`);
+    }
+  }
+
+  for (const fault of observations.applied) {
+    switch (fault.kind) {
+      case 'okta-late-events':
+      case 'okta-invalid-event':
+      case 'okta-token-revoked':
+      case 'secret-invalid':
+      case 'overlapping-invocation':
+        count(fault.kind);
+        break;
+      case 'secret-relabelled': {
+        count(fault.kind);
+        // Runs re-read a changed secret at once; a run that started before the edit may still finish with the old one.
+        const settled = fault.at + SECRET_EDIT_SETTLES_MS;
+        const stale = input.records.filter((record) => record.p_source_id === fault.sourceId && Date.parse(String(record.p_parse_time)) > settled && !String(record.p_source_label).includes('relabelled'));
+        if (stale.length > 0) problems.push(`${fault.sourceId}: its secret was relabelled, but ${stale.length} records received later still carry the old label`);
+        break;
+      }
+      case 'lease-race': {
+        count(fault.kind);
+        const victim = observations.invocations.find((invocation) => invocation.requestId === fault.victim);
+        const reported = pullLogs.some((log) => log.sourceId === fault.sourceId && log.errorKind === 'lease-lost' && log.at >= fault.at);
+        if (victim?.killedAt === undefined && !reported) problems.push(`${fault.sourceId}: a run lost its lease to another, but no log line says lease-lost`);
+        break;
+      }
+      case 'abort-before-write':
+      case 'abort-between-write-and-save':
+      case 'abort-after-save':
+        count(fault.kind);
+        break;
+      default:
+        break;
+    }
+  }
+  for (const invocation of observations.invocations.filter((each) => each.killedAt !== undefined)) {
+    if (invocation.failed === undefined) problems.push(`run ${invocation.requestId} was killed, but its invocation did not fail (no Lambda Errors metric)`);
+  }
+  // The AWS services count these themselves (AWS/Kinesis WriteProvisionedThroughputExceeded, AWS/DynamoDB
+  // SystemErrors and ThrottledRequests), which the stack's health alarms watch; the fault proxies are their stand-in.
+  count('kinesis-faulted-calls', input.awsFaultCalls.kinesis);
+  count('dynamodb-faulted-calls', input.awsFaultCalls.dynamoDb);
+  return { problems, faults };
+}

@@ -1,0 +1,545 @@
+/**
+ * The chaos soak (issue 7): the whole local pipeline from `startLocalPipeline` (emulated orgs with
+ * live traffic, kinesalite, dynalite, the Secrets Manager and S3 stand-ins) with the REAL puller
+ * handler in emulated Lambda containers on a one-minute schedule, while faults drawn from the
+ * seed hit Okta, AWS and the handler itself. Afterwards the faults stop, the pipeline drains, and
+ * the invariants are checked from what was observed (see `invariants.ts`).
+ *
+ * Time is compressed: one clock, `rate` times faster than wall time, drives the orgs, their
+ * traffic and every puller container (leases, run budget, rate-limit waits, backoff, secret
+ * cache), so a simulated minute takes 60/rate seconds. What stays on real time: HTTP timeouts,
+ * the Lambda timeout (90 s, never reached), and "slow" Okta answers (held back real milliseconds).
+ *
+ * Each puller container gets its own observer proxies in front of Kinesis and DynamoDB, so every
+ * call is attributed to the run that made it, and runs can be killed at exact points.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { Clock } from '../../lambdas/core/ports';
+import type { SecretFileEntry } from '../aws/secrets-manager-server';
+import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
+import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
+import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
+import { checkInvariants, type InvariantResult, type SoakObservations } from './invariants';
+import { attribute, cursorCallKind, parseJson } from './calls';
+import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
+
+/** Every bound of the soak, with the reason for its value. */
+export const SOAK_DEFAULTS = {
+  /**
+   * Simulated ms per real ms. At 30 a simulated minute takes 2 s: a run (55 s budget) still has
+   * ~1.8 s of real time for its few loopback requests, and a 5-minute soak stays well under a
+   * minute of CPU on two cores.
+   */
+  rate: 30,
+  /**
+   * Simulated ms between scheduled invocations. Four a minute instead of EventBridge's one: faults
+   * armed within a minute meet runs within that minute, and runs overlap more often.
+   */
+  scheduleEveryMs: 15_000,
+  /** The puller's own budget and the stack's Lambda timeout: the soak runs the defaults. */
+  runBudgetSeconds: 55,
+  /** One simulated minute, instead of ten: a secret edit must reach the runs within the soak. */
+  secretCacheSeconds: 60,
+  /** How long a revoked token or a broken secret stays so, simulated ms: two or three runs. */
+  outageMs: 150_000,
+  /** How long a lease-race intruder holds the lease it took over, simulated ms. */
+  intruderHoldMs: 20_000,
+  /** Simulated ms between drain runs: past a killed run's lease (95 s) within a few rounds. */
+  drainIntervalMs: 30_000,
+  /** Drain runs before giving up on catching up (at 30 s each, 20 simulated minutes). */
+  maxDrainRuns: 40,
+  /** Real ms held back by a slow Okta answer: long against loopback, short against the 35 s request timeout. */
+  slowAnswerMs: { min: 150, max: 600 },
+} as const;
+
+/** The orgs of the soak: different sizes and limits, one small enough to sit at its rate-limit reserve. */
+const SOURCES = [
+  { sourceId: 'acme', eventsPerMinute: 240, rateLimitPerMinute: 120 },
+  { sourceId: 'globex', eventsPerMinute: 90, rateLimitPerMinute: 10 },
+  { sourceId: 'initech', eventsPerMinute: 150, rateLimitPerMinute: 60 },
+] as const;
+
+export interface SoakOptions {
+  readonly minutes: number;
+  readonly seed: number;
+  /** @default SOAK_DEFAULTS.rate */
+  readonly rate?: number;
+  /** One line per simulated minute and phase. */
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface SoakReport {
+  readonly minutes: number;
+  readonly seed: number;
+  readonly rate: number;
+  /** Real seconds the soak took. */
+  readonly realSeconds: number;
+  /** Where the Lambda logs (`soak.log`) and the secrets file are kept. */
+  readonly workDir: string;
+  readonly eventsServed: number;
+  readonly eventsDelivered: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  /** Records written by runs that never saved the cursor past them: the most duplicates allowed. */
+  readonly duplicatesAllowed: number;
+  /** Faults that really happened (injected and met by a request or a run), by kind. */
+  readonly faults: Record<string, number>;
+  readonly invocations: { total: number; aborted: number; failed: number; drain: number };
+  readonly invariants: readonly InvariantResult[];
+  readonly invariantsHeld: boolean;
+}
+
+type AbortKind = 'abort-before-write' | 'abort-between-write-and-save' | 'abort-after-save';
+
+/** One puller invocation of the soak. */
+export interface SoakInvocation {
+  readonly requestId: string;
+  readonly slot: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  abort?: AbortKind;
+  /** When the soak killed it, and at which point. */
+  killedAt?: number;
+  failed?: string;
+  readonly drain: boolean;
+}
+
+/** A container slot: one emulated Lambda environment at a time, with its own observers. */
+interface Slot {
+  readonly name: string;
+  container: LambdaContainer;
+  readonly kinesis: ObserverProxy;
+  readonly dynamoDb: ObserverProxy;
+  current?: SoakInvocation;
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const rate = options.rate ?? SOAK_DEFAULTS.rate;
+  const progress = options.onProgress ?? (() => undefined);
+  const realStart = Date.now();
+  const spec: ScaledClockSpec = { originMs: realStart, realStartMs: realStart, rate };
+  const clock = scaledClock(spec);
+  const random = seededRandom(options.seed ^ 0x5eed);
+  const plan = planFaults(options.seed, options.minutes, SOURCES.length);
+
+  const observations: SoakObservations = {
+    lines: [],
+    invocations: [],
+    callLists: [],
+    intruderAcquisitions: [],
+    intruderReleases: [],
+    forcedExpiries: [],
+    applied: [],
+    outages: [],
+    invalidEventUuids: new Map(),
+    rate,
+  };
+  const onLogLine = (line: LambdaLogLine): void => {
+    observations.lines.push({ ...line, at: clock.now() });
+  };
+
+  const pipeline = await startLocalPipeline({
+    sources: SOURCES.map((source, index) => ({ ...source, seed: options.seed * 10 + index + 1 })),
+    clock,
+    runBudgetSeconds: SOAK_DEFAULTS.runBudgetSeconds,
+    onLogLine,
+  });
+  const timers = new Set<NodeJS.Timeout>();
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise)).catch(() => undefined);
+    return promise;
+  };
+  /** Runs `action` at simulated time `at` (real timers, scaled). */
+  const at = (time: number, action: () => Promise<void> | void): void => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      track(Promise.resolve().then(action));
+    }, Math.max(0, (time - clock.now()) / rate));
+    timers.add(timer);
+  };
+
+  const harness = new Harness(pipeline, clock, spec, observations, onLogLine, random);
+  try {
+    const start = clock.now();
+    let chaos = true;
+
+    for (let minute = 0; minute < options.minutes; minute += 1) {
+      const tick = start + minute * 60_000;
+      await clock.sleep(tick - clock.now());
+      for (const fault of plan.filter((planned) => planned.minute === minute)) {
+        at(tick + fault.atMs, () => (chaos ? harness.apply(fault, at) : undefined));
+      }
+      for (let offset = 0; offset < 60_000; offset += SOAK_DEFAULTS.scheduleEveryMs) at(tick + offset, () => harness.invoke(false).then(() => undefined));
+      const writes = observations.callLists.flat().filter((call) => call.operation === 'PutRecords').length;
+      progress(`minute ${minute + 1}/${options.minutes} (simulated): ${observations.invocations.length} invocations so far, ${writes} PutRecords calls, ${observations.applied.length} faults applied`);
+    }
+    await clock.sleep(start + options.minutes * 60_000 - clock.now());
+
+    chaos = false;
+    progress('faults stopped; draining');
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    harness.endChaos();
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+    await harness.restoreAll();
+    const drained = await harness.drain();
+    progress(drained ? 'drained: every source caught up' : 'drain gave up before every source caught up');
+
+    // Every line every container logged, for a person reading a failed soak (the tokens are fake).
+    writeFileSync(join(pipeline.workDir, 'soak.log'), observations.lines.map((line) => `${line.at} ${line.container} ${line.stream} ${line.line}\n`).join(''), { mode: 0o600 });
+    const records = (await pipeline.readStream()).map((record) => JSON.parse(record.data.toString('utf8')) as Record<string, unknown>);
+    const served = pipeline.orgs.map((org) => ({ sourceId: org.sourceId, events: org.org.storedEvents(), requests: org.org.requests, token: org.org.apiToken }));
+    const invariants = checkInvariants({
+      observations,
+      records,
+      served,
+      quarantined: pipeline.quarantined(),
+      quarantineReceipts: [...pipeline.aws.s3.objects(pipeline.aws.names.quarantineBucketName).values()].map((object) => {
+        const body = JSON.parse(object.body.toString('utf8')) as { sourceId: string; receivedAt: string; event: { uuid?: unknown } };
+        return { sourceId: body.sourceId, uuid: String(body.event?.uuid), receivedAt: Date.parse(body.receivedAt) };
+      }),
+      awsFaultCalls: {
+        kinesis: pipeline.aws.kinesisProxy.calls.filter((call) => call.fault !== undefined).length,
+        dynamoDb: pipeline.aws.dynamoDbProxy.calls.filter((call) => call.fault !== undefined).length,
+      },
+      drained,
+    });
+    const summary = invariants.summary;
+    return {
+      minutes: options.minutes,
+      seed: options.seed,
+      rate,
+      realSeconds: Math.round((Date.now() - realStart) / 100) / 10,
+      workDir: pipeline.workDir,
+      eventsServed: summary.eventsServed,
+      eventsDelivered: summary.eventsDelivered,
+      lost: summary.lost,
+      duplicates: summary.duplicates,
+      duplicatesAllowed: summary.duplicatesAllowed,
+      faults: summary.faults,
+      invocations: {
+        total: observations.invocations.length,
+        aborted: observations.invocations.filter((invocation) => invocation.killedAt !== undefined).length,
+        failed: observations.invocations.filter((invocation) => invocation.failed !== undefined).length,
+        drain: observations.invocations.filter((invocation) => invocation.drain).length,
+      },
+      invariants: invariants.results,
+      invariantsHeld: invariants.results.every((result) => result.held),
+    };
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+    await Promise.allSettled([...pending]);
+    await harness.close();
+    await pipeline.stop();
+  }
+}
+
+/** Everything the soak does to the pipeline while it runs. */
+class Harness {
+  private readonly slots: Slot[] = [];
+  private readonly pendingAborts: AbortKind[] = [];
+  private leaseRaces = 0;
+  private readonly releaseTimers = new Set<NodeJS.Timeout>();
+  private invocationCount = 0;
+  private readonly revoked = new Set<number>();
+  private readonly cursors: DynamoDbCursorStore;
+
+  constructor(
+    private readonly pipeline: LocalPipeline,
+    private readonly clock: Clock,
+    private readonly spec: ScaledClockSpec,
+    private readonly observations: SoakObservations,
+    private readonly onLogLine: (line: LambdaLogLine) => void,
+    private readonly random: () => number,
+  ) {
+    this.cursors = new DynamoDbCursorStore({ client: pipeline.aws.clients.dynamoDb, tableName: pipeline.aws.names.cursorTableName, clock });
+  }
+
+  /** Kills the soak's containers and closes their observers. */
+  async close(): Promise<void> {
+    for (const timer of this.releaseTimers) clearTimeout(timer);
+    await Promise.all(this.slots.map(async (slot) => {
+      await slot.container.kill('the soak ended');
+      await Promise.all([slot.kinesis.close(), slot.dynamoDb.close()]);
+    }));
+  }
+
+  /** One scheduled invocation on a free container (a new one when all are busy, as Lambda scales out). */
+  async invoke(drain: boolean): Promise<SoakInvocation> {
+    const slot = this.slots.find((candidate) => candidate.current === undefined && candidate.container.alive) ?? (await this.newSlot());
+    this.invocationCount += 1;
+    const invocation: SoakInvocation = { requestId: `soak-run-${this.invocationCount}-${randomUUID().slice(0, 8)}`, slot: slot.name, startedAt: this.clock.now(), drain };
+    const abort = this.pendingAborts.shift();
+    if (abort !== undefined) invocation.abort = abort;
+    slot.current = invocation;
+    this.observations.invocations.push(invocation);
+    try {
+      await this.pipeline.runPuller({ container: slot.container, requestId: invocation.requestId });
+    } catch (error) {
+      invocation.failed = error instanceof Error ? error.message : String(error);
+    } finally {
+      invocation.endedAt = this.clock.now();
+      // A run that never reached its abort point (nothing to write) hands the abort to the next run.
+      if (abort !== undefined && invocation.killedAt === undefined) this.pendingAborts.push(abort);
+      if (!slot.container.alive) slot.container = await this.startContainer(slot.name, slot.kinesis, slot.dynamoDb);
+      slot.current = undefined;
+    }
+    return invocation;
+  }
+
+  /** Applies one planned fault now; `at` schedules its end (a token restored, a secret repaired). */
+  async apply(fault: PlannedFault, at: (time: number, action: () => void | Promise<void>) => void): Promise<void> {
+    const { org, sourceId } = this.pipeline.orgs[fault.source] as LocalPipeline['orgs'][number];
+    const now = this.clock.now();
+    const note = (kind: FaultKind, detail: Record<string, unknown> = {}): void => {
+      this.observations.applied.push({ kind, sourceId, at: now, ...detail });
+    };
+    switch (fault.kind) {
+      case 'okta-429':
+        org.inject('rate-limit', fault.times);
+        return note(fault.kind);
+      case 'okta-concurrency-429':
+        org.inject('concurrency-limit', 1);
+        return note(fault.kind);
+      case 'okta-5xx':
+        org.inject('server-error', fault.times);
+        return note(fault.kind);
+      case 'okta-5xx-burst':
+        // More than the client's four attempts: the page fails and the source's run with it.
+        org.inject('server-error', 5);
+        return note(fault.kind);
+      case 'okta-503':
+        org.inject('unavailable', fault.times);
+        return note(fault.kind);
+      case 'okta-truncated':
+        org.inject('truncated-body', fault.times);
+        return note(fault.kind);
+      case 'okta-reset':
+        org.inject('connection-reset', fault.times);
+        return note(fault.kind);
+      case 'okta-slow': {
+        const span = SOAK_DEFAULTS.slowAnswerMs.max - SOAK_DEFAULTS.slowAnswerMs.min;
+        const ms = SOAK_DEFAULTS.slowAnswerMs.min + Math.floor(this.random() * span);
+        org.inject({ kind: 'slow', ms }, 1);
+        return note(fault.kind, { slowMs: ms });
+      }
+      case 'okta-late-events': {
+        // Published ten minutes ago but stored now, and a batch stored half a minute from now.
+        org.generate(5 * fault.times, { lateFraction: 1 });
+        org.generate(3 * fault.times, { storedAt: now + 30_000, at: now - 120_000 });
+        return note(fault.kind);
+      }
+      case 'okta-invalid-event': {
+        const [template] = org.generate(1);
+        const uuid = `soak-invalid-${randomUUID()}`;
+        const invalid: Record<string, unknown> = { ...template, uuid };
+        delete invalid.eventType;
+        org.addEvents([invalid]);
+        this.observations.invalidEventUuids.set(uuid, sourceId);
+        return note(fault.kind);
+      }
+      case 'okta-token-revoked': {
+        if (this.revoked.has(fault.source)) return;
+        this.revoked.add(fault.source);
+        org.revokeToken();
+        const until = now + SOAK_DEFAULTS.outageMs;
+        this.observations.outages.push({ kind: 'okta-token-revoked', sourceId, from: now, until });
+        at(until, () => this.restoreToken(fault.source));
+        return note(fault.kind);
+      }
+      case 'secret-invalid': {
+        this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 'sixty' }));
+        const until = now + SOAK_DEFAULTS.outageMs;
+        this.observations.outages.push({ kind: 'secret-invalid', sourceId, from: now, until });
+        at(until, () => this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 })));
+        return note(fault.kind);
+      }
+      case 'secret-relabelled':
+        this.editSecret(sourceId, (secret) => ({ ...secret, label: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
+        return note(fault.kind);
+      case 'kinesis-partial':
+        this.pipeline.aws.kinesisProxy.inject({ kind: 'kinesis-partial', failEntry: (index) => index % 2 === 0 }, fault.times);
+        return note(fault.kind);
+      case 'kinesis-throttle':
+        this.pipeline.aws.kinesisProxy.inject({ kind: 'error', operation: 'PutRecords', status: 400, type: 'ProvisionedThroughputExceededException' }, fault.times);
+        return note(fault.kind);
+      case 'dynamodb-error':
+        this.pipeline.aws.dynamoDbProxy.inject({ kind: 'error', operation: 'UpdateItem', status: 500, type: 'InternalServerError' }, fault.times + 1);
+        return note(fault.kind);
+      case 'dynamodb-throttle':
+        this.pipeline.aws.dynamoDbProxy.inject({ kind: 'error', operation: 'UpdateItem', status: 400, type: 'ProvisionedThroughputExceededException' }, fault.times);
+        return note(fault.kind);
+      case 'lease-race':
+        // Happens at the next cursor save of any run: noted then, with the source it hit.
+        this.leaseRaces += 1;
+        return;
+      case 'abort-before-write':
+      case 'abort-between-write-and-save':
+      case 'abort-after-save':
+        this.pendingAborts.push(fault.kind);
+        await this.invoke(false);
+        return;
+      case 'overlapping-invocation':
+        note(fault.kind);
+        await Promise.all([this.invoke(false), this.invoke(false)]);
+        return;
+    }
+  }
+
+  /**
+   * No new faults and no new events. Faults already armed (queued Okta and AWS faults, aborts,
+   * lease races) stay armed: the drain runs meet them, and must still catch up.
+   */
+  endChaos(): void {
+    for (const org of this.pipeline.orgs) org.stopTraffic();
+  }
+
+  /** Tokens back, secrets as they were onboarded (labels keep their last edit: that is not a fault). */
+  async restoreAll(): Promise<void> {
+    for (const index of [...this.revoked]) this.restoreToken(index);
+    for (const { sourceId } of this.pipeline.orgs) this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 }));
+    await Promise.resolve();
+  }
+
+  /**
+   * Runs the puller until a run finds every source caught up with nothing new (after the last
+   * event stored in the future has arrived and killed runs' leases have expired).
+   */
+  async drain(): Promise<boolean> {
+    for (let round = 0; round < SOAK_DEFAULTS.maxDrainRuns; round += 1) {
+      await this.clock.sleep(SOAK_DEFAULTS.drainIntervalMs);
+      const invocation = await this.invoke(true);
+      const lines = this.observations.lines.filter((line) => line.container === invocation.slot && line.at >= invocation.startedAt && line.at <= (invocation.endedAt ?? Infinity));
+      const pulled = lines.map((line) => parseJson(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
+      const quiet = pulled.length === this.pipeline.orgs.length && pulled.every((entry) => entry?.outcome === 'caught-up' && entry.delivered === 0);
+      if (quiet && invocation.failed === undefined) return true;
+    }
+    return false;
+  }
+
+  private restoreToken(index: number): void {
+    if (!this.revoked.delete(index)) return;
+    this.pipeline.orgs[index]?.org.restoreToken();
+  }
+
+  private editSecret(sourceId: string, change: (secret: Record<string, unknown>) => Record<string, unknown>): void {
+    const entries = JSON.parse(readFileSync(this.pipeline.secretsFile, 'utf8')) as SecretFileEntry[];
+    const edited = entries.map((entry) =>
+      entry.Name.endsWith(`/${sourceId}`) ? { ...entry, SecretString: JSON.stringify(change(JSON.parse(entry.SecretString) as Record<string, unknown>)) } : entry,
+    );
+    writeFileSync(this.pipeline.secretsFile, `${JSON.stringify(edited, null, 2)}\n`, { mode: 0o600 });
+  }
+
+  private async newSlot(): Promise<Slot> {
+    const name = `soak-puller-${this.slots.length + 1}`;
+    const hooks = {
+      beforeForward: (call: ObservedCall) => this.beforeForward(slot, call),
+      afterResponse: (call: ObservedCall) => this.afterResponse(slot, call),
+    };
+    const kinesis = await startObserverProxy({ container: name, target: this.pipeline.aws.kinesisProxy.endpoint, clock: this.clock, hooks });
+    const dynamoDb = await startObserverProxy({ container: name, target: this.pipeline.aws.dynamoDbProxy.endpoint, clock: this.clock, hooks });
+    this.observations.callLists.push(kinesis.calls, dynamoDb.calls);
+    const slot: Slot = { name, container: await this.startContainer(name, kinesis, dynamoDb), kinesis, dynamoDb };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** A cold puller container whose AWS calls go through this slot's observers. */
+  private startContainer(name: string, kinesis: ObserverProxy, dynamoDb: ObserverProxy): Promise<LambdaContainer> {
+    return startLambdaContainer({
+      kind: 'puller',
+      name,
+      env: {
+        ...this.pipeline.env,
+        POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
+        RUN_BUDGET_SECONDS: String(SOAK_DEFAULTS.runBudgetSeconds),
+        SECRET_CACHE_SECONDS: String(SOAK_DEFAULTS.secretCacheSeconds),
+        // As the local runtime's own puller containers: the emulated orgs live on loopback.
+        OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1',
+        AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
+        [SCALED_CLOCK_ENV]: JSON.stringify(this.spec),
+      },
+      timeoutMs: 90_000,
+      onLogLine: this.onLogLine,
+    });
+  }
+
+  private async beforeForward(slot: Slot, call: ObservedCall): Promise<'continue' | 'drop'> {
+    const invocation = slot.current;
+    if (invocation === undefined) return 'continue';
+    if (call.operation === 'PutRecords' && invocation.abort === 'abort-before-write' && invocation.killedAt === undefined) {
+      await this.kill(slot, invocation);
+      return 'drop';
+    }
+    // Only a save that advances the cursor: the one that notes a failure swallows a lost lease by design.
+    const advancing = attribute(call.request, 'ExpressionAttributeValues', ':lastError', 'S') === undefined;
+    if (call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && advancing && this.leaseRaces > 0) {
+      this.leaseRaces -= 1;
+      await this.raceLease(call);
+    }
+    return 'continue';
+  }
+
+  private async afterResponse(slot: Slot, call: ObservedCall): Promise<'continue' | 'drop'> {
+    const invocation = slot.current;
+    if (invocation === undefined || invocation.killedAt !== undefined || call.status !== 200) return 'continue';
+    const betweenWriteAndSave = call.operation === 'PutRecords' && invocation.abort === 'abort-between-write-and-save';
+    const afterSave = call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && invocation.abort === 'abort-after-save';
+    if (!betweenWriteAndSave && !afterSave) return 'continue';
+    await this.kill(slot, invocation);
+    return 'drop';
+  }
+
+  private async kill(slot: Slot, invocation: SoakInvocation): Promise<void> {
+    invocation.killedAt = this.clock.now();
+    this.observations.applied.push({ kind: invocation.abort as FaultKind, sourceId: '', at: invocation.killedAt });
+    await slot.container.kill(`soak: ${invocation.abort ?? 'abort'}`);
+  }
+
+  /**
+   * The run about to save has overrun its lease (as a frozen or very slow run would), and another
+   * run has taken the source over: the save must then fail and the cursor stay where the new
+   * holder found it.
+   */
+  private async raceLease(call: ObservedCall): Promise<void> {
+    const sourceId = attribute(call.request, 'Key', 'sourceId', 'S');
+    const owner = attribute(call.request, 'ExpressionAttributeValues', ':owner', 'S');
+    if (sourceId === undefined || owner === undefined) return;
+    const expiredAt = this.clock.now();
+    try {
+      await this.pipeline.aws.clients.dynamoDb.send(
+        new UpdateItemCommand({
+          TableName: this.pipeline.aws.names.cursorTableName,
+          Key: { sourceId: { S: sourceId } },
+          UpdateExpression: 'SET leaseExpiresAt = :past',
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':past': { N: String(expiredAt - 1) }, ':owner': { S: owner } },
+        }),
+      );
+    } catch {
+      // The run lost its lease already (released or expired): there is nothing left to race.
+      return;
+    }
+    this.observations.forcedExpiries.push({ sourceId, owner, at: expiredAt });
+    const intruder = `soak-intruder-${randomUUID().slice(0, 8)}`;
+    const requestAt = this.clock.now();
+    const acquired = await this.cursors.acquire(sourceId, intruder, SOAK_DEFAULTS.intruderHoldMs * 10);
+    if (acquired === undefined) return;
+    this.observations.intruderAcquisitions.push({ sourceId, owner: intruder, requestAt, at: this.clock.now(), expiresAt: requestAt + SOAK_DEFAULTS.intruderHoldMs * 10 });
+    this.observations.applied.push({ kind: 'lease-race', sourceId, at: requestAt, victim: owner });
+    const releaseAt = this.clock.now() + SOAK_DEFAULTS.intruderHoldMs;
+    const timer = setTimeout(() => {
+      this.releaseTimers.delete(timer);
+      this.observations.intruderReleases.push({ sourceId, owner: intruder, at: this.clock.now() });
+      void this.cursors.release(sourceId, intruder).catch(() => undefined);
+    }, (releaseAt - this.clock.now()) / this.spec.rate);
+    this.releaseTimers.add(timer);
+  }
+}
