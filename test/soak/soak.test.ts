@@ -1,0 +1,39 @@
+/**
+ * The one-minute chaos soak, with a fixed seed, as part of `npm test`: the whole local pipeline
+ * under every kind of fault (see local/soak), then every invariant checked. Longer runs and other
+ * seeds: `npm run soak -- --minutes 5 --seed S`.
+ */
+import { FAULT_KINDS } from '../../local/soak/fault-plan';
+import { runSoak, type SoakReport } from '../../local/soak/soak';
+
+/** A seed whose plan deals every fault kind into the one minute (every seed does for one minute). */
+const SEED = 7;
+
+describe('the chaos soak', () => {
+  let report: SoakReport;
+
+  beforeAll(async () => {
+    report = await runSoak({ minutes: 1, seed: SEED });
+  }, 120_000);
+
+  it('holds every invariant through a simulated minute of faults', () => {
+    for (const invariant of report.invariants) expect({ name: invariant.name, held: invariant.held, detail: invariant.detail }).toMatchObject({ held: true });
+    expect(report.invariantsHeld).toBe(true);
+    expect(report.invariants.map((invariant) => invariant.name)).toHaveLength(6);
+  });
+
+  it('really delivers, and really injects faults of Okta, AWS and the handler', () => {
+    expect(report.eventsServed).toBeGreaterThan(300);
+    expect(report.lost).toBe(0);
+    expect(report.eventsDelivered).toBeGreaterThanOrEqual(report.eventsServed - 1);
+    expect(report.duplicates).toBeLessThanOrEqual(report.duplicatesAllowed);
+    const kinds = Object.keys(report.faults);
+    for (const okta of ['okta-5xx', 'okta-401', 'okta-late-events', 'okta-invalid-event', 'secret-invalid']) expect(kinds).toContain(okta);
+    expect(report.faults['kinesis-faulted-calls']).toBeGreaterThan(0);
+    expect(report.faults['dynamodb-faulted-calls']).toBeGreaterThan(0);
+    expect(report.invocations.aborted).toBeGreaterThan(0);
+    expect(report.invocations.total).toBeGreaterThan(report.invocations.drain);
+    // Every kind the plan knows is one the soak can apply.
+    expect(FAULT_KINDS.length).toBeGreaterThan(20);
+  });
+});
