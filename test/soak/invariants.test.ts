@@ -1,0 +1,95 @@
+/**
+ * The soak's invariant checks must be able to fail: each is fed a small made-up observation that
+ * breaks it (a lost event, an unexplained duplicate, a cursor moved back, two lease holders, a
+ * leaked token, a fault with no evidence) next to one that keeps it.
+ */
+import { checkInvariants, type InvariantInput, type SoakObservations } from '../../local/soak/invariants';
+import type { ObservedCall } from '../../local/soak/observer-proxy';
+
+const TOKEN = '00soakTokenThatMustNeverAppear';
+const event = (uuid: string) => ({ uuid, published: '2026-01-01T00:00:00.000Z' });
+const record = (uuid: string) => ({ uuid, p_source_id: 'acme', p_parse_time: '2026-01-01T00:00:00.000Z', p_source_label: 'acme' });
+const nextUrl = (index: number) => `http://127.0.0.1:1/api/v1/logs?after=${Buffer.from(`tag:p:${index}`).toString('base64url')}`;
+
+function call(operation: string, request: Record<string, unknown>, at: number, response: Record<string, unknown> = {}): ObservedCall {
+  return { container: 'c1', operation, request, requestAt: at, responseAt: at + 1, status: 200, response };
+}
+const acquire = (owner: string, at: number, expires: number) =>
+  call('UpdateItem', { UpdateExpression: 'SET leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: owner }, ':expires': { N: String(expires) } } }, at);
+const save = (owner: string, at: number, index: number) =>
+  call('UpdateItem', { UpdateExpression: 'SET updatedAt = :updatedAt', ConditionExpression: 'leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: owner }, ':nextUrl': { S: nextUrl(index) } } }, at);
+const write = (uuids: string[], at: number) =>
+  call('PutRecords', { Records: uuids.map((uuid) => ({ PartitionKey: uuid, Data: Buffer.from(JSON.stringify(record(uuid))).toString('base64') })) }, at, { Records: uuids.map(() => ({ SequenceNumber: '1' })) });
+
+function input(calls: ObservedCall[], overrides: Partial<InvariantInput> = {}, lines: string[] = []): InvariantInput {
+  const observations: SoakObservations = {
+    lines: lines.map((line) => ({ container: 'c1', stream: 'stdout', line, at: 50 })),
+    invocations: [{ requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 1000, drain: false }],
+    callLists: [calls],
+    intruderAcquisitions: [],
+    intruderReleases: [],
+    forcedExpiries: [],
+    applied: [],
+    outages: [],
+    invalidEventUuids: new Map(),
+    rate: 30,
+  };
+  return {
+    observations,
+    records: [record('a'), record('b')],
+    served: [{ sourceId: 'acme', events: [event('a'), event('b')], requests: [], token: TOKEN }],
+    quarantined: [],
+    quarantineReceipts: [],
+    awsFaultCalls: { kinesis: 0, dynamoDb: 0 },
+    drained: true,
+    ...overrides,
+  };
+}
+
+const held = (result: ReturnType<typeof checkInvariants>, name: RegExp): boolean => result.results.find((each) => name.test(each.name))?.held ?? false;
+
+describe('soak invariants', () => {
+  const healthy = [acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)];
+
+  it('hold for a run that wrote, saved and logged nothing secret', () => {
+    const result = checkInvariants(input(healthy, {}, ['{"message":"source pulled","sourceId":"acme","retries":0}']));
+    expect(result.results.filter((each) => !each.held)).toEqual([]);
+    expect(result.summary).toMatchObject({ eventsServed: 2, eventsDelivered: 2, lost: 0, duplicates: 0 });
+  });
+
+  it('catch an event that never reached the stream', () => {
+    const result = checkInvariants(input(healthy, { records: [record('a')] }));
+    expect(held(result, /every event served/)).toBe(false);
+    expect(result.summary.lost).toBe(1);
+  });
+
+  it('allow a duplicate only when its first write was never saved', () => {
+    const twice = { records: [record('a'), record('b'), record('a')] };
+    expect(held(checkInvariants(input(healthy, twice)), /duplicates only/)).toBe(false);
+    const unsavedFirst = [acquire('run-1', 10, 5000), write(['a'], 20), write(['a', 'b'], 40), save('run-1', 50, 5)];
+    const observations = input(unsavedFirst, twice);
+    observations.observations.invocations.unshift({ requestId: 'run-0', slot: 'c1', startedAt: 15, endedAt: 25, drain: false, killedAt: 25 });
+    observations.observations.invocations[1] = { requestId: 'run-1', slot: 'c1', startedAt: 30, endedAt: 1000, drain: false };
+    expect(held(checkInvariants(observations), /duplicates only/)).toBe(true);
+  });
+
+  it('catch a cursor that moved back', () => {
+    expect(held(checkInvariants(input([...healthy, save('run-1', 40, 3)])), /backwards/)).toBe(false);
+  });
+
+  it('catch a second holder of an unexpired lease, and a save by a run that no longer held it', () => {
+    const result = checkInvariants(input([acquire('run-1', 10, 5000), acquire('run-2', 20, 5000), save('run-1', 30, 5)]));
+    expect(held(result, /two runs held/)).toBe(false);
+  });
+
+  it('catch a token in a log line', () => {
+    expect(held(checkInvariants(input(healthy, {}, [`{"message":"oops ${TOKEN}"}`])), /credential/)).toBe(false);
+  });
+
+  it('catch a transient Okta failure that no log shows', () => {
+    const requests = [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS' as const, at: 15, fault: 'server-error' }];
+    const served = [{ sourceId: 'acme', events: [event('a'), event('b')], requests, token: TOKEN }];
+    expect(held(checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":0}'])), /every injected fault/)).toBe(false);
+    expect(held(checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":1}'])), /every injected fault/)).toBe(true);
+  });
+});
