@@ -142,7 +142,10 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
     const mine = calls
       .filter((call) => call.container === invocation.slot && call.requestAt >= invocation.startedAt && call.requestAt <= (invocation.endedAt ?? Number.POSITIVE_INFINITY))
       .sort((a, b) => a.requestAt - b.requestAt);
-    const saves = mine.filter((call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200);
+    // Only a save that moves the cursor past the page covers its write; the save that notes an error keeps the old cursor.
+    const saves = mine.filter(
+      (call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200 && attribute(call.request, 'ExpressionAttributeValues', ':lastError', 'S') === undefined,
+    );
     for (const write of mine.filter((call) => call.operation === 'PutRecords' && call.status === 200)) {
       const written = writtenEntries(write);
       const sourceId = written[0]?.sourceId;

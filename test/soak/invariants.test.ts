@@ -73,6 +73,13 @@ describe('soak invariants', () => {
     expect(held(checkInvariants(observations), /duplicates only/)).toBe(true);
   });
 
+  it('do not count the save that notes an error as covering a write', () => {
+    const noted = call('UpdateItem', { UpdateExpression: 'SET updatedAt = :updatedAt', ConditionExpression: 'leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: 'run-1' }, ':nextUrl': { S: nextUrl(0) }, ':lastError': { S: 'store failed' } } }, 30);
+    const twice = { records: [record('a'), record('b'), record('a'), record('b')] };
+    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), noted], twice)), /duplicates only/)).toBe(true);
+    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)], twice)), /duplicates only/)).toBe(false);
+  });
+
   it('catch a cursor that moved back', () => {
     expect(held(checkInvariants(input([...healthy, save('run-1', 40, 3)])), /backwards/)).toBe(false);
   });
