@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { systemClock } from '../lambdas/core/clock';
 import { createOktaClient } from '../lambdas/core/okta';
 import { pullSource } from '../lambdas/core/pull/pull-source';
-import type { Cursor, CursorStore, OutputRecord, RecordSink, SourceConfig } from '../lambdas/core/ports';
+import { MemoryCursorStore } from '../lambdas/adapters/local';
+import type { OutputRecord, RecordSink, SourceConfig } from '../lambdas/core/ports';
 import { eventProcessorFor } from '../lambdas/core/schema';
 import { startOktaOrg } from '../local/okta-emulator';
 import type { BenchSection } from './section';
@@ -26,20 +27,6 @@ class CountingSink implements RecordSink {
     this.count += records.length;
     return { rejected: [] };
   }
-}
-
-class MemoryCursorStore implements CursorStore {
-  private cursor: Cursor = {};
-
-  async acquire(): Promise<{ cursor: Cursor }> {
-    return { cursor: this.cursor };
-  }
-
-  async save(_sourceId: string, _owner: string, cursor: Cursor): Promise<void> {
-    this.cursor = cursor;
-  }
-
-  async release(): Promise<void> {}
 }
 
 export const pullBench: BenchSection = {

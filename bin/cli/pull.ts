@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { OktaError, createOktaClient, type OktaClient } from '../../lambdas/core/okta';
-import { FileCursorStore, NdjsonOutput, NdjsonQuarantine, NdjsonRecordSink, StateFileError } from '../../lambdas/adapters/local';
+import { FileCursorStore, MemoryCursorStore, NdjsonOutput, NdjsonQuarantine, NdjsonRecordSink, StateFileError } from '../../lambdas/adapters/local';
 import { pullSource, type PullDependencies, type PullProgress, type PullSummary } from '../../lambdas/core/pull/pull-source';
-import type { Clock, Cursor, CursorStore, SourceConfig } from '../../lambdas/core/ports';
+import type { Clock, CursorStore, SourceConfig } from '../../lambdas/core/ports';
 import { eventProcessorFor } from '../../lambdas/core/schema';
 import { InvalidSourceConfigError, parseSourceSecret } from '../../lambdas/core/sources/parse-source-secret';
 import { SOURCE_ID_PATTERN } from '../../lambdas/core/sources/source-id';
@@ -248,21 +248,6 @@ function interruptibleClock(signal: AbortSignal): Clock {
         signal.addEventListener('abort', done, { once: true });
       }),
   };
-}
-
-/** Without --state the cursor lives only as long as the process (a one-off pull). */
-class MemoryCursorStore implements CursorStore {
-  private cursor: Cursor = {};
-
-  async acquire(): Promise<{ cursor: Cursor }> {
-    return { cursor: this.cursor };
-  }
-
-  async save(_sourceId: string, _owner: string, cursor: Cursor): Promise<void> {
-    this.cursor = cursor;
-  }
-
-  async release(): Promise<void> {}
 }
 
 /** One self-overwriting line on a terminal; nothing at all when stderr is a file or a pipe. */

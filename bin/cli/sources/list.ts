@@ -1,9 +1,7 @@
-import { systemClock } from '../../../lambdas/core/clock';
-import { SecretsManagerSourceRegistry } from '../../../lambdas/adapters/aws/secrets-manager-source-registry';
 import { parseArgs } from './args';
 import { renderTable, summarize } from './describe-source';
-import { SourcesCommandError, SourcesUsageError } from './errors';
-import { DEPLOYMENT_FLAGS, openDeployment } from './settings';
+import { SourcesUsageError } from './errors';
+import { DEPLOYMENT_FLAGS, listRegisteredSources, openDeployment } from './settings';
 
 const FLAGS = { values: [...DEPLOYMENT_FLAGS], switches: ['--json'] } as const;
 
@@ -17,18 +15,7 @@ export async function listSources(args: readonly string[], env: NodeJS.ProcessEn
   if (parsed.positionals.length > 0) throw new SourcesUsageError(`sources list takes no arguments, got ${parsed.positionals.join(' ')}`);
   const deployment = openDeployment(parsed, env);
   try {
-    const registry = new SecretsManagerSourceRegistry({
-      client: deployment.secretsManager,
-      prefix: deployment.prefix,
-      clock: systemClock,
-      allowLoopback: deployment.allowLoopback,
-    });
-    let listed;
-    try {
-      listed = await registry.list();
-    } catch (error) {
-      throw new SourcesCommandError(error instanceof Error ? error.message : String(error), { cause: error });
-    }
+    const listed = await listRegisteredSources(deployment);
     const sources = listed.sources.map(summarize).sort((a, b) => a.id.localeCompare(b.id));
     const problems = [...listed.problems].sort((a, b) => a.sourceId.localeCompare(b.sourceId));
     if (parsed.has('--json')) {

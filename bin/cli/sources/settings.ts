@@ -1,8 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerSourceRegistry } from '../../../lambdas/adapters/aws/secrets-manager-source-registry';
+import { systemClock } from '../../../lambdas/core/clock';
+import type { SourceConfig, SourceProblem } from '../../../lambdas/core/ports';
 import { DEFAULT_SOURCE_SECRET_PREFIX } from '../../../lambdas/puller/puller-config';
 import type { ParsedArgs } from './args';
-import { SourcesUsageError } from './errors';
+import { SourcesCommandError, SourcesUsageError } from './errors';
 
 /** Environment variables that stand in for `--prefix` and `--table`, so a shell can be set up once per deployment. */
 export const SOURCES_ENV = {
@@ -61,4 +64,22 @@ export function openDeployment(args: ParsedArgs, env: NodeJS.ProcessEnv): Deploy
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * Every source secret under the deployment's prefix, read and validated exactly as the puller's
+ * registry does, so an invalid secret shows with the same message the puller logs.
+ */
+export async function listRegisteredSources(deployment: Deployment): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }> {
+  const registry = new SecretsManagerSourceRegistry({
+    client: deployment.secretsManager,
+    prefix: deployment.prefix,
+    clock: systemClock,
+    allowLoopback: deployment.allowLoopback,
+  });
+  try {
+    return await registry.list();
+  } catch (error) {
+    throw new SourcesCommandError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }

@@ -1,12 +1,11 @@
 import { systemClock } from '../../../lambdas/core/clock';
-import { SecretsManagerSourceRegistry } from '../../../lambdas/adapters/aws/secrets-manager-source-registry';
 import { InvalidSourceConfigError, parseSourceSecret } from '../../../lambdas/core/sources/parse-source-secret';
 import { parseArgs } from './args';
 import { readCursorItem, scanCursorItems, type CursorItem } from './cursor-items';
 import { renderTable } from './describe-source';
 import { SourcesCommandError, SourcesUsageError } from './errors';
 import { SourceSecretStore } from './secret-store';
-import { DEPLOYMENT_FLAGS, openDeployment, type Deployment } from './settings';
+import { DEPLOYMENT_FLAGS, listRegisteredSources, openDeployment, type Deployment } from './settings';
 import { checkedSourceId } from './source-id-argument';
 import { describeDropOff, formatDuration, sourceStatus, type Registration, type SourceStatus } from './source-status';
 
@@ -65,18 +64,7 @@ async function registrationOf(deployment: Deployment, sourceId: string): Promise
 }
 
 async function allRegistrations(deployment: Deployment): Promise<Map<string, Registration>> {
-  const registry = new SecretsManagerSourceRegistry({
-    client: deployment.secretsManager,
-    prefix: deployment.prefix,
-    clock: systemClock,
-    allowLoopback: deployment.allowLoopback,
-  });
-  let listed;
-  try {
-    listed = await registry.list();
-  } catch (error) {
-    throw new SourcesCommandError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  const listed = await listRegisteredSources(deployment);
   const registrations = new Map<string, Registration>();
   for (const config of listed.sources) registrations.set(config.id, { kind: 'registered', config });
   for (const problem of listed.problems) registrations.set(problem.sourceId, { kind: 'invalid', message: problem.message });
