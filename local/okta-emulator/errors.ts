@@ -16,7 +16,7 @@ export interface ErrorAnswer {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Okta's error ids look like `oaeXXXXXXXXXXXXXXXXXXXXXX`; clients only log them. */
+/** Okta's error ids look like `oae` and 22 letters or digits; clients only log them. */
 function errorId(): string {
   return `oae${randomBytes(16).toString('base64url').slice(0, 22)}`;
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * missing, because Okta sends `null` for most optional fields.
  */
 
-/** A record as the detections see it: any JSON object. */
+/** A record as the detections see it: a JSON object of whatever shape. */
 export type DetectionRecord = Readonly<Record<string, unknown>>;
 
 function isObject(value: unknown): value is Record<string, unknown> {
