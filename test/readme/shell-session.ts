@@ -9,16 +9,12 @@
  */
 import { execFile } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createCursorTable, localDynamoDbClient, startDynalite } from '../../local/aws/dynamodb';
-import type { LoopbackServer } from '../../local/aws/listen';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
-import { startSecretsManagerServer, type SecretsManagerServer } from '../../local/aws/secrets-manager-server';
 import type { EmulatedOrg } from '../../local/okta-emulator';
+import { startOperatorDeployment } from '../support/operator-deployment';
 import { REPO_ROOT } from './markdown';
 
 const BIN = join(REPO_ROOT, 'bin', 'okta-log-pipeline.js');
@@ -122,27 +118,12 @@ export interface ShellSessionOptions {
 
 export async function startShellSession(options: ShellSessionOptions): Promise<ShellSession> {
   const { org } = options;
-  const secretsManager: SecretsManagerServer = await startSecretsManagerServer({ region: LOCAL_REGION });
-  const dynalite: LoopbackServer = await startDynalite();
-  const dynamoDb = localDynamoDbClient(dynalite.endpoint);
-  await createCursorTable(dynamoDb, LOCAL_CURSOR_TABLE);
-  const secrets = new SecretsManagerClient({ endpoint: secretsManager.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const dir = mkdtempSync(join(tmpdir(), 'readme-session-'));
+  const deployment = await startOperatorDeployment({ cursorTable: LOCAL_CURSOR_TABLE, dirPrefix: 'readme-session-' });
+  const { secrets, dynamoDb, dir } = deployment;
   const transcript: string[] = [];
   const registered: string[] = [];
-  // Only what the commands need: nothing of the developer's own AWS profile can leak in.
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-    OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1',
-  };
+  // The session's own copy: `export` and `unset` lines change it as a shell would.
+  const env: Record<string, string> = { ...deployment.env };
 
   /** The docs' placeholders: the example domain is the emulated org. */
   const substitute = (text: string): string => text.split(EXAMPLE_ORG_DOMAIN).join(org.origin);
@@ -240,11 +221,6 @@ export async function startShellSession(options: ShellSessionOptions): Promise<S
       if (words[0] === 'jq' || words[0] === 'shred' || words[0] === 'openssl') return spawnPlayed(line, 'bash', ['-c', line]);
       throw new Error(`the docs show a line this test cannot play; teach test/readme/shell-session.ts how: ${line}`);
     },
-    async close() {
-      secrets.destroy();
-      dynamoDb.destroy();
-      await Promise.all([secretsManager.close(), dynalite.close()]);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => deployment.close(),
   };
 }

@@ -4,15 +4,11 @@
  * The child is spawned asynchronously so the emulators, which live in this process, keep serving.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { resolve } from 'node:path';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createCursorTable, localDynamoDbClient, startDynalite } from '../../local/aws/dynamodb';
-import type { LoopbackServer } from '../../local/aws/listen';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
-import { startSecretsManagerServer, type SecretsManagerServer } from '../../local/aws/secrets-manager-server';
+import type { SecretsManagerServer } from '../../local/aws/secrets-manager-server';
+import { startOperatorDeployment } from '../support/operator-deployment';
 
 const BIN = resolve(__dirname, '../../bin/okta-log-pipeline.js');
 export const CURSOR_TABLE = 'okta-log-pipeline-cursors';
@@ -44,46 +40,23 @@ export interface SourcesHarness {
 }
 
 export async function startSourcesHarness(): Promise<SourcesHarness> {
-  const secretsManager = await startSecretsManagerServer({ region: LOCAL_REGION });
-  const dynalite: LoopbackServer = await startDynalite();
-  const dynamoDb = localDynamoDbClient(dynalite.endpoint);
-  await createCursorTable(dynamoDb, CURSOR_TABLE);
-  const secrets = new SecretsManagerClient({ endpoint: secretsManager.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const dir = mkdtempSync(join(tmpdir(), 'sources-cli-'));
+  const deployment = await startOperatorDeployment({ cursorTable: CURSOR_TABLE, dirPrefix: 'sources-cli-' });
   const transcript: string[] = [];
-  // Only what the command needs: nothing of the developer's own AWS profile can leak in.
-  const baseEnv: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint,
-    OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1',
-  };
   return {
-    secretsManager,
-    secrets,
-    dynamoDb,
-    dir,
+    secretsManager: deployment.secretsManager,
+    secrets: deployment.secrets,
+    dynamoDb: deployment.dynamoDb,
+    dir: deployment.dir,
     transcript,
     run(args, env = {}) {
       return new Promise((resolveRun) => {
-        execFile(process.execPath, [BIN, 'sources', ...args], { env: { ...baseEnv, ...env }, timeout: CHILD_TIMEOUT_MS }, (error, stdout, stderr) => {
+        execFile(process.execPath, [BIN, 'sources', ...args], { env: { ...deployment.env, ...env }, timeout: CHILD_TIMEOUT_MS }, (error, stdout, stderr) => {
           transcript.push(stdout, stderr);
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
           resolveRun({ code, stdout, stderr });
         });
       });
     },
-    async close() {
-      secrets.destroy();
-      dynamoDb.destroy();
-      await Promise.all([secretsManager.close(), dynalite.close()]);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => deployment.close(),
   };
 }
