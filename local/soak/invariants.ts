@@ -64,7 +64,9 @@ export interface InvariantSummary {
   readonly eventsDelivered: number;
   readonly lost: number;
   readonly duplicates: number;
+  /** Records written by runs that never saved the cursor past them: the most duplicates allowed. */
   readonly duplicatesAllowed: number;
+  /** Faults that really happened (injected and met by a request or a run), by kind. */
   readonly faults: Record<string, number>;
 }
 

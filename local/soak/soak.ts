@@ -23,7 +23,7 @@ import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
-import { checkInvariants, type InvariantResult, type SoakObservations } from './invariants';
+import { checkInvariants, type InvariantResult, type InvariantSummary, type SoakObservations } from './invariants';
 import { attribute, cursorCallKind, parseJson } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
 
@@ -72,7 +72,7 @@ export interface SoakOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-export interface SoakReport {
+export interface SoakReport extends InvariantSummary {
   readonly minutes: number;
   readonly seed: number;
   readonly rate: number;
@@ -80,14 +80,6 @@ export interface SoakReport {
   readonly realSeconds: number;
   /** Where the Lambda logs (`soak.log`) and the secrets file are kept. */
   readonly workDir: string;
-  readonly eventsServed: number;
-  readonly eventsDelivered: number;
-  readonly lost: number;
-  readonly duplicates: number;
-  /** Records written by runs that never saved the cursor past them: the most duplicates allowed. */
-  readonly duplicatesAllowed: number;
-  /** Faults that really happened (injected and met by a request or a run), by kind. */
-  readonly faults: Record<string, number>;
   readonly invocations: { total: number; aborted: number; failed: number; drain: number };
   readonly invariants: readonly InvariantResult[];
   readonly invariantsHeld: boolean;
