@@ -249,6 +249,25 @@ describe('runPuller', () => {
     expect(metricsOf(documents, 'c')).toMatchObject({ PagesFetched: 0, PullErrors: 0 });
   });
 
+  it('does not count a source whose turn came after the deadline as pulled', async () => {
+    const { deps, documents } = harness({
+      sources: [source('a'), source('b'), source('c')],
+      pull: async (config, _options, clock) => {
+        clock.advance(30_000);
+        return summary(config.id, { outcome: 'deadline', pages: 1 });
+      },
+    });
+
+    const report = await runPuller(deps, { invocationId: 'run-1', budgetMs: 55_000, limits: { concurrency: 1 } });
+
+    expect(report.sources.map(({ source: config, started }) => [config.id, started])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', false],
+    ]);
+    expect(documents.find((document) => 'SourcesPulled' in document)).toMatchObject({ SourcesPulled: 2 });
+  });
+
   it('fails the run only when the sources cannot be listed', async () => {
     const { deps } = harness({ sources: [] });
     deps.registry.list = async () => {

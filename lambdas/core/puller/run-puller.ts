@@ -98,6 +98,8 @@ export interface SourceRunReport {
   readonly source: SourceConfig;
   readonly summary: PullSummary;
   readonly metrics: SourceMetrics;
+  /** False when its turn came after the deadline: not leased, not pulled (its outcome still says `deadline`). */
+  readonly started: boolean;
 }
 
 export interface PullerReport {
@@ -152,7 +154,7 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   const abort = new AbortController();
   const abortTimer =
     options.remainingMs === undefined ? undefined : setTimeout(() => abort.abort(new Error('the run is about to reach the Lambda timeout')), Math.max(0, options.remainingMs - limits.abortMarginMs));
-  let summaries: PullSummary[];
+  let summaries: Array<{ summary: PullSummary; started: boolean }>;
   try {
     summaries = await mapWithConcurrency(ordered, limits.concurrency, (source) => pullOne(deps, source, { owner: options.invocationId, deadline, leaseMs, signal: abort.signal }));
   } finally {
@@ -161,7 +163,7 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
 
   const now = clock.now();
   const reports: SourceRunReport[] = ordered.map((source, index) => {
-    const summary = summaries[index] as PullSummary;
+    const { summary, started } = summaries[index] as { summary: PullSummary; started: boolean };
     const before = activity.get(source.id);
     const metrics = computeSourceMetrics(
       {
@@ -182,9 +184,10 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
       now,
     );
     deps.emitMetrics(sourceMetricsDocument(source.id, metrics, now, { Outcome: summary.outcome }));
-    return { source, summary, metrics };
+    return { source, summary, metrics, started };
   });
-  const pulled = reports.filter(({ summary }) => summary.outcome === 'caught-up' || summary.outcome === 'deadline').length;
+  // A source never started also reports `deadline`; counting it would hide that the run could not reach it.
+  const pulled = reports.filter(({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline')).length;
   deps.emitMetrics(pullerMetricsDocument({ SourceConfigErrors: problems.length, SourcesPulled: pulled }, now));
   logger.info('puller run finished', {
     shard: shard.index,
@@ -210,11 +213,12 @@ async function readActivity(deps: PullerDependencies, sources: readonly SourceCo
   }
 }
 
-async function pullOne(deps: PullerDependencies, source: SourceConfig, options: PullOptions): Promise<PullSummary> {
+async function pullOne(deps: PullerDependencies, source: SourceConfig, options: PullOptions): Promise<{ summary: PullSummary; started: boolean }> {
   const { clock, logger } = deps;
   const started = clock.now();
+  const notStarted = started >= options.deadline || options.signal?.aborted === true;
   let summary: PullSummary;
-  if (started >= options.deadline || options.signal?.aborted) {
+  if (notStarted) {
     // Its turn came after the deadline: not even the lease is taken; it goes first next run.
     summary = { sourceId: source.id, outcome: 'deadline', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0 };
   } else {
@@ -246,7 +250,7 @@ async function pullOne(deps: PullerDependencies, source: SourceConfig, options: 
   };
   if (summary.error === undefined) {
     logger.info('source pulled', attributes);
-    return summary;
+    return { summary, started: !notStarted };
   }
   logger.error('source pull failed', { ...attributes, errorKind: summary.error.kind, error: summary.error.message });
   if (summary.error.kind === 'auth') {
@@ -254,5 +258,5 @@ async function pullOne(deps: PullerDependencies, source: SourceConfig, options: 
     // schedule itself is the only retry, so a revoked token costs one request a minute, not a storm.
     deps.registry.invalidate(source.id);
   }
-  return summary;
+  return { summary, started: !notStarted };
 }
