@@ -27,6 +27,25 @@ export const KINESIS_HTTP = {
   requestTimeoutMs: 10_000,
 } as const;
 
+/**
+ * DynamoDB, S3 and Secrets Manager calls: each is one small item, object or secret, so ten seconds
+ * is generous; without a bound a black-holed connection would hold a source's slot (and the
+ * run's metrics) until the Lambda timeout.
+ */
+export const AWS_API_HTTP = {
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 10_000,
+} as const;
+
+/**
+ * An SDK request handler whose connect and request timeouts end the call instead of hanging it.
+ * `throwOnRequestTimeout` is what makes `requestTimeout` a bound: without it this SDK version
+ * only logs a warning when the time is up and keeps waiting.
+ */
+export function awsHttpHandler(bounds: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number }): NodeHttpHandler {
+  return new NodeHttpHandler({ connectionTimeout: bounds.connectionTimeoutMs, requestTimeout: bounds.requestTimeoutMs, throwOnRequestTimeout: true });
+}
+
 export interface PullerRuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: PullerLogger;
@@ -56,13 +75,11 @@ export function createPullerRuntime(options: PullerRuntimeOptions): PullerRuntim
   const config = readPullerConfig(options.env);
   const clock = options.clock ?? systemClock;
   const allowLoopback = options.allowLoopback === true;
-  const secretsManager = new SecretsManagerClient({});
-  const dynamoDb = new DynamoDBClient({});
-  const kinesis = new KinesisClient({
-    requestHandler: new NodeHttpHandler({ connectionTimeout: KINESIS_HTTP.connectionTimeoutMs, requestTimeout: KINESIS_HTTP.requestTimeoutMs }),
-  });
+  const secretsManager = new SecretsManagerClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) });
+  const dynamoDb = new DynamoDBClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) });
+  const kinesis = new KinesisClient({ requestHandler: awsHttpHandler(KINESIS_HTTP) });
   // Path-style only when pointed at a stand-in: its loopback address cannot take bucket subdomains.
-  const s3 = new S3Client({ forcePathStyle: options.env.AWS_ENDPOINT_URL_S3 !== undefined });
+  const s3 = new S3Client({ forcePathStyle: options.env.AWS_ENDPOINT_URL_S3 !== undefined, requestHandler: awsHttpHandler(AWS_API_HTTP) });
 
   const cursors = new DynamoDbCursorStore({ client: dynamoDb, tableName: config.cursorTableName, clock });
   const registry = new SecretsManagerSourceRegistry({ client: secretsManager, prefix: config.sourceSecretPrefix, clock, cacheTtlMs: config.secretCacheMs, allowLoopback });
