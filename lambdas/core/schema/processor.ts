@@ -92,11 +92,15 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
     record.p_row_id = `${rowIdPrefix}${rowCounter.toString(36)}`;
     record.p_source_id = context.sourceId;
     record.p_source_label = context.sourceLabel;
+    // A value the event brought along in one of these fields (forged, or left from an earlier run)
+    // would reach the indicator index unchecked: each holds what this event's own fields say, or nothing.
     if (indicatorFields.length > 0) {
       const buckets = indicators.collect(event);
       for (let index = 0; index < indicatorFields.length; index += 1) {
+        const field = indicatorFields[index] as string;
         const values = buckets[index];
-        if (values !== undefined) record[indicatorFields[index] as string] = uniqueSorted(values);
+        if (values !== undefined) record[field] = uniqueSorted(values);
+        else if (record[field] !== undefined) delete record[field];
       }
     }
     // The schema guarantees the event's own fields; the p_* fields were just set.
