@@ -135,19 +135,27 @@ export function unixToUtc(value: number, format: Exclude<TimeFormat, 'rfc3339'>)
       if (!Number.isInteger(value)) return undefined;
       return formatUtc(value, String(((value % 1000) + 1000) % 1000).padStart(3, '0'));
     }
-    case 'unix_us': {
-      if (!Number.isInteger(value)) return undefined;
-      const micros = BigInt(value);
-      const seconds = floorDiv(micros, 1_000_000n);
-      return formatUtc(Number(seconds) * 1000, String(micros - seconds * 1_000_000n).padStart(6, '0'));
-    }
-    case 'unix_ns': {
-      if (!Number.isInteger(value)) return undefined;
-      const nanos = BigInt(value);
-      const seconds = floorDiv(nanos, 1_000_000_000n);
-      return formatUtc(Number(seconds) * 1000, String(nanos - seconds * 1_000_000_000n).padStart(9, '0'));
-    }
+    case 'unix_us':
+    case 'unix_ns':
+      return Number.isInteger(value) ? integralUnixToUtc(BigInt(value), format) : undefined;
   }
+}
+
+/** Fractional digits of the integral Unix formats, and the units per second they count. */
+const INTEGRAL_UNITS = {
+  unix_ms: { digits: 3, perSecond: 1_000n },
+  unix_us: { digits: 6, perSecond: 1_000_000n },
+  unix_ns: { digits: 9, perSecond: 1_000_000_000n },
+} as const;
+
+/** An integer literal, as the integral Unix formats are written when sent as strings. */
+const INTEGER_PATTERN = /^-?(?:0|[1-9]\d*)$/;
+
+/** Like `unixToUtc` for an exact integer, which a string beyond 2^53 (every ns time) needs. */
+function integralUnixToUtc(value: bigint, format: keyof typeof INTEGRAL_UNITS): string | undefined {
+  const { digits, perSecond } = INTEGRAL_UNITS[format];
+  const seconds = floorDiv(value, perSecond);
+  return formatUtc(Number(seconds) * 1000, String(value - seconds * perSecond).padStart(digits, '0'));
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {
@@ -170,7 +178,8 @@ export function timestampToUtc(value: unknown, formats: readonly TimeFormat[]): 
       const utc = unixToUtc(value, format);
       if (utc !== undefined) return utc;
     } else if (typeof value === 'string' && isNumericString(value)) {
-      const utc = unixToUtc(Number(value), format);
+      // Number() would round an integer beyond 2^53 and change the fraction digits it carries.
+      const utc = format !== 'unix' && INTEGER_PATTERN.test(value) ? integralUnixToUtc(BigInt(value), format) : unixToUtc(Number(value), format);
       if (utc !== undefined) return utc;
     }
   }
