@@ -9,6 +9,7 @@ import {
   ANNOTATION_KEYWORD,
   INTEGER_RANGES,
   RFC3339_FORMAT,
+  RFC3339_OR_INTEGER_FORMAT,
   RFC3339_OR_NUMERIC_FORMAT,
   type PantherAnnotation,
   type TimeFormat,
@@ -105,5 +106,8 @@ function timestampSchema(formats: readonly TimeFormat[], nullable: boolean): Jso
   const numberType = numeric.includes('unix') ? 'number' : 'integer';
   if (numeric.length === 0) return { ...withType(['string'], nullable), format: RFC3339_FORMAT };
   if (!hasRfc3339) return withType([numberType], nullable);
-  return { ...withType(['string', numberType], nullable), format: RFC3339_OR_NUMERIC_FORMAT };
+  return {
+    ...withType(['string', numberType], nullable),
+    format: numberType === 'number' ? RFC3339_OR_NUMERIC_FORMAT : RFC3339_OR_INTEGER_FORMAT,
+  };
 }

@@ -2,7 +2,9 @@
  * Review findings on validation and normalisation, each shown by a case that failed before its fix.
  */
 import { eventProcessorFor } from '../../lambdas/core/schema';
+import { createEventProcessor } from '../../lambdas/core/schema/processor';
 import { timestampToUtc } from '../../lambdas/core/schema/time-formats';
+import { compileYaml } from '../schema/support/compile-in-memory';
 
 const CONTEXT = { sourceId: 'acme', sourceLabel: 'Acme Okta', parseTime: Date.parse('2026-01-01T00:00:00.000Z') };
 
@@ -50,5 +52,31 @@ describe('numeric timestamps held in strings keep every digit', () => {
 
   it('a microsecond time sent as a string beyond 2^53 keeps its six digits', () => {
     expect(timestampToUtc('9007199254740993', ['rfc3339', 'unix_us'])).toBe('2255-06-05T23:47:34.740993Z');
+  });
+});
+
+describe('a string in a timestamp field whose numeric formats are all integral', () => {
+  const { logType, generated } = compileYaml(`schema: Review.Times
+fields:
+  - name: at
+    type: timestamp
+    timeFormats: [rfc3339, unix_ms]
+    isEventTime: true
+  - name: seenAt
+    type: timestamp
+    timeFormats: [rfc3339, unix_ms]
+`);
+  const processor = createEventProcessor(logType, generated);
+
+  it('is refused when it is not a whole number, as the JSON number would be', () => {
+    const string = processor.process({ at: '2024-01-01T00:00:00Z', seenAt: '1.5' }, CONTEXT);
+    const number = processor.process({ at: '2024-01-01T00:00:00Z', seenAt: 1.5 }, CONTEXT);
+    expect(number.ok).toBe(false);
+    expect(string.ok).toBe(false);
+    if (!string.ok) expect(string.errors).toEqual([expect.stringMatching(/^seenAt: must be /)]);
+  });
+
+  it('is accepted when it is a whole number of milliseconds', () => {
+    expect(processor.process({ at: '2024-01-01T00:00:00Z', seenAt: '1700000000123' }, CONTEXT).ok).toBe(true);
   });
 });

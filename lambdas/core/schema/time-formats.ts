@@ -6,7 +6,7 @@
  * the same code and cannot disagree. That is also why ajv-formats is not used: its `date-time`
  * accepts a space instead of `T` and any number of fractional digits, and it has no conversion.
  */
-import { RFC3339_FORMAT, RFC3339_OR_NUMERIC_FORMAT, type TimeFormat } from './vocabulary';
+import { RFC3339_FORMAT, RFC3339_OR_INTEGER_FORMAT, RFC3339_OR_NUMERIC_FORMAT, type TimeFormat } from './vocabulary';
 
 /** Fractional digits RFC 3339 timestamps may carry here: Okta sends 0, 2 or 3; some sources 9. */
 const MAX_FRACTION_DIGITS = 9;
@@ -190,4 +190,5 @@ export function timestampToUtc(value: unknown, formats: readonly TimeFormat[]): 
 export const AJV_FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
   [RFC3339_FORMAT]: isRfc3339,
   [RFC3339_OR_NUMERIC_FORMAT]: (value) => isRfc3339(value) || isNumericString(value),
+  [RFC3339_OR_INTEGER_FORMAT]: (value) => isRfc3339(value) || INTEGER_PATTERN.test(value),
 };

@@ -74,6 +74,8 @@ export interface PantherAnnotation {
 export const RFC3339_FORMAT = 'rfc3339';
 /** A timestamp whose `timeFormats` list mixes rfc3339 and numeric forms, sent as a string. */
 export const RFC3339_OR_NUMERIC_FORMAT = 'rfc3339-or-numeric';
+/** The same when every numeric form is integral (unix_ms, unix_us, unix_ns): "1.5" is no such time. */
+export const RFC3339_OR_INTEGER_FORMAT = 'rfc3339-or-integer';
 
 export function isFieldType(value: string): value is FieldType {
   return (FIELD_TYPES as readonly string[]).includes(value);
