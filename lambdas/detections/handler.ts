@@ -18,6 +18,7 @@ import { DetectionEngine } from '../core/detections/engine';
 import { runDetectionBatch } from '../core/detections/run-batch';
 import { SnsAlertPublisher } from '../adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../adapters/aws/detection-state-store';
+import { AWS_API_HTTP, awsHttpHandler } from '../adapters/aws/http-handler';
 
 /** A required environment variable is missing: the stack did not configure the function. */
 export class DetectionsConfigError extends Error {
@@ -43,8 +44,8 @@ let dependencies: { engine: DetectionEngine; publisher: SnsAlertPublisher } | un
 /** Built once per container, on first use, so that a missing variable fails the invocation loudly. */
 function deps(): { engine: DetectionEngine; publisher: SnsAlertPublisher } {
   dependencies ??= {
-    engine: new DetectionEngine({ state: new DynamoDbStateStore(new DynamoDBClient({}), required('STATE_TABLE_NAME')) }),
-    publisher: new SnsAlertPublisher(new SNSClient({}), required('ALERTS_TOPIC_ARN')),
+    engine: new DetectionEngine({ state: new DynamoDbStateStore(new DynamoDBClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) }), required('STATE_TABLE_NAME')) }),
+    publisher: new SnsAlertPublisher(new SNSClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) }), required('ALERTS_TOPIC_ARN')),
   };
   return dependencies;
 }

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { AWS_API_HTTP, awsHttpHandler } from '../adapters/aws/http-handler';
 import { DynamoDbCursorStore } from '../adapters/aws/dynamodb-cursor-store';
 import { KinesisRecordSink } from '../adapters/aws/kinesis-record-sink';
 import { S3Quarantine } from '../adapters/aws/s3-quarantine';
@@ -26,25 +26,6 @@ export const KINESIS_HTTP = {
   /** One PutRecords of up to 5 MiB; ten seconds is generous and still small against the run budget. */
   requestTimeoutMs: 10_000,
 } as const;
-
-/**
- * DynamoDB, S3 and Secrets Manager calls: each is one small item, object or secret, so ten seconds
- * is generous; without a bound a black-holed connection would hold a source's slot (and the
- * run's metrics) until the Lambda timeout.
- */
-export const AWS_API_HTTP = {
-  connectionTimeoutMs: 3_000,
-  requestTimeoutMs: 10_000,
-} as const;
-
-/**
- * An SDK request handler whose connect and request timeouts end the call instead of hanging it.
- * `throwOnRequestTimeout` is what makes `requestTimeout` a bound: without it this SDK version
- * only logs a warning when the time is up and keeps waiting.
- */
-export function awsHttpHandler(bounds: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number }): NodeHttpHandler {
-  return new NodeHttpHandler({ connectionTimeout: bounds.connectionTimeoutMs, requestTimeout: bounds.requestTimeoutMs, throwOnRequestTimeout: true });
-}
 
 export interface PullerRuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;

@@ -3,7 +3,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisRecordSink } from '../../lambdas/adapters/aws/kinesis-record-sink';
 import { KinesisWriteError } from '../../lambdas/adapters/aws/errors';
 import type { OutputRecord } from '../../lambdas/core/ports';
-import { awsHttpHandler } from '../../lambdas/puller/puller-runtime';
+import { awsHttpHandler } from '../../lambdas/adapters/aws/http-handler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
 import { VirtualClock } from '../support/virtual-clock';
 
@@ -31,7 +31,7 @@ const record: OutputRecord = {
   p_source_label: 'Acme',
 };
 
-describe('awsHttpHandler (the puller runtime’s SDK request handler)', () => {
+describe('awsHttpHandler (the SDK request handler of both Lambdas)', () => {
   // The runtime's bounds are seconds; the same handler with short bounds shows they end the call.
   it('fails a call that gets no answer within requestTimeout instead of hanging the run', async () => {
     const client = new KinesisClient({
