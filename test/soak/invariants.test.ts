@@ -73,6 +73,16 @@ describe('soak invariants', () => {
     expect(held(checkInvariants(observations), /duplicates only/)).toBe(true);
   });
 
+  it('allow a copy the same run re-sent (a lost acknowledgement), but not one from a second run that had saved', () => {
+    const twice = { records: [record('a'), record('b'), record('a')] };
+    const resent = [acquire('run-1', 10, 5000), write(['a', 'b'], 20), write(['a'], 25), save('run-1', 30, 5)];
+    expect(held(checkInvariants(input(resent, twice)), /duplicates only/)).toBe(true);
+    const secondRun = input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5), write(['a'], 40), save('run-1', 50, 6)], twice);
+    secondRun.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 35, drain: false };
+    secondRun.observations.invocations.push({ requestId: 'run-2', slot: 'c1', startedAt: 36, endedAt: 1000, drain: false });
+    expect(held(checkInvariants(secondRun), /duplicates only/)).toBe(false);
+  });
+
   it('do not count the save that notes an error as covering a write', () => {
     const noted = call('UpdateItem', { UpdateExpression: 'SET updatedAt = :updatedAt', ConditionExpression: 'leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: 'run-1' }, ':nextUrl': { S: nextUrl(0) }, ':lastError': { S: 'store failed' } } }, 30);
     const twice = { records: [record('a'), record('b'), record('a'), record('b')] };
