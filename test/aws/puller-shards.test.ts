@@ -5,19 +5,11 @@ import type { SourceConfig, SourceProblem } from '../../lambdas/core/ports';
 import { runPuller, type PullerDependencies } from '../../lambdas/core/puller/run-puller';
 import { fnv1a32, inShard, MAX_PULLER_SHARDS, parsePullerInput, PullerInputError, shardOfSource, SINGLE_SHARD, type PullerShard } from '../../lambdas/core/puller/shard';
 import { createPullerHandler } from '../../lambdas/puller/handler';
+import { namedSource } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
 
 function source(id: string, enabled = true): SourceConfig {
-  return {
-    id,
-    domain: `https://${id}.okta.com`,
-    label: id,
-    dropOffMinutes: 60,
-    backfillHours: 24,
-    enabled,
-    allowCustomDomain: false,
-    credential: { kind: 'apiToken', token: 'secret-token-value' },
-  };
+  return namedSource(id, { enabled });
 }
 
 interface ShardRun {

@@ -3,21 +3,10 @@ import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics'
 import type { PullOptions, PullSummary } from '../../lambdas/core/pull/pull-source';
 import type { SourceConfig, SourceProblem, SourceRegistry } from '../../lambdas/core/ports';
 import { runPuller, type PullerDependencies, type SourceActivity } from '../../lambdas/core/puller/run-puller';
+import { namedSource, TEST_API_TOKEN } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
 
-function source(id: string, fields: Partial<SourceConfig> = {}): SourceConfig {
-  return {
-    id,
-    domain: `https://${id}.okta.com`,
-    label: id,
-    dropOffMinutes: 60,
-    backfillHours: 24,
-    enabled: true,
-    allowCustomDomain: false,
-    credential: { kind: 'apiToken', token: 'secret-token-value' },
-    ...fields,
-  };
-}
+const source = namedSource;
 
 function summary(sourceId: string, fields: Partial<PullSummary> = {}): PullSummary {
   return { sourceId, outcome: 'caught-up', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0, ...fields };
@@ -183,7 +172,7 @@ describe('runPuller', () => {
     expect(metricsOf(documents, 'buggy')).toMatchObject({ PullErrors: 1, AuthFailures: 0 });
     expect(metricsOf(documents, 'ok')).toMatchObject({ PullErrors: 0, EventsDelivered: 5 });
     expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.attributes.sourceId).sort()).toEqual(['buggy', 'revoked']);
-    expect(JSON.stringify(logs)).not.toContain('secret-token-value');
+    expect(JSON.stringify(logs)).not.toContain(TEST_API_TOKEN);
   });
 
   it('reports invalid secrets in a log line each and the SourceConfigErrors metric', async () => {

@@ -18,6 +18,9 @@ import {
   type SourceConfig,
 } from '../../lambdas/core/ports';
 
+/** The API token of every test source: tests assert it appears in no output. */
+export const TEST_API_TOKEN = 'test-token-not-real';
+
 export function testSource(overrides: Partial<SourceConfig> = {}): SourceConfig {
   return {
     id: 'acme',
@@ -27,9 +30,14 @@ export function testSource(overrides: Partial<SourceConfig> = {}): SourceConfig 
     backfillHours: 24,
     enabled: true,
     allowCustomDomain: false,
-    credential: { kind: 'apiToken', token: 'test-token-not-real' },
+    credential: { kind: 'apiToken', token: TEST_API_TOKEN },
     ...overrides,
   };
+}
+
+/** A test source named `id`, on `https://<id>.okta.com`: for runs over several sources. */
+export function namedSource(id: string, overrides: Partial<SourceConfig> = {}): SourceConfig {
+  return testSource({ id, domain: `https://${id}.okta.com`, label: id, ...overrides });
 }
 
 /** A minimal Okta-like event. */
