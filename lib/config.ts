@@ -27,6 +27,9 @@ export interface PipelineConfig {
   /** Puller invocations per minute, each pulling the sources whose id hashes to its shard. */
   readonly pullerShards: number;
   readonly logRetentionDays: RetentionDays;
+  /** The archive (Firehose -> S3, Glue table, Athena workgroup); `-c archive=false` leaves it out. */
+  readonly archive: boolean;
+  readonly archiveRetentionDays: number;
 }
 
 /** The context keys users set; anything else in context belongs to the CDK itself. */
@@ -45,6 +48,8 @@ export const CONTEXT_KEYS = [
   'rateLimitReservePercent',
   'pullerShards',
   'logRetentionDays',
+  'archive',
+  'archiveRetentionDays',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -76,6 +81,11 @@ export const CONTEXT_DEFAULTS = {
   // Three months of puller and detections logs covers an incident review without keeping
   // the logs forever (CloudWatch's default).
   logRetentionDays: RetentionDays.THREE_MONTHS,
+  // Okta keeps the System Log 90 days and the stream 24 hours: the archive is what makes an event
+  // findable later, so it is on unless turned off.
+  archive: true,
+  // A year and a month: a year-over-year comparison and a yearly audit both find their events.
+  archiveRetentionDays: 400,
 } as const;
 
 /** Thrown when a context value is unusable; the message names the key and the value that was given. */
@@ -142,7 +152,18 @@ export function readPipelineConfig(read: ContextReader): PipelineConfig {
     rateLimitReservePercent: readInteger(read, 'rateLimitReservePercent', 0, 90),
     pullerShards: readInteger(read, 'pullerShards', 1, MAX_PULLER_SHARDS),
     logRetentionDays: logRetentionDays as RetentionDays,
+    archive: readBoolean(read, 'archive'),
+    // Above the 30 days after which objects move to Glacier Instant Retrieval (lib/archive.ts).
+    archiveRetentionDays: readInteger(read, 'archiveRetentionDays', 31, 3650),
   };
+}
+
+/** `-c archive=false` arrives as the string "false", cdk.json gives the boolean: both are accepted. */
+function readBoolean(read: ContextReader, key: ContextKey & 'archive'): boolean {
+  const value = read(key) ?? CONTEXT_DEFAULTS[key];
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new InvalidContextError(key, `must be true or false, got ${describe(value)}`);
 }
 
 function describe(value: unknown): string {

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { ARCHIVE_TABLE } from '../../lambdas/core/archive/layout';
+import { ARCHIVE_PARTITION_KEY as ARCHIVE_PARTITION_COLUMN, ARCHIVE_TABLE } from '../../lambdas/core/archive/layout';
 
 /** A query DuckDB refused or could not run; the message is DuckDB's own. */
 export class ArchiveQueryError extends Error {
@@ -16,10 +16,6 @@ export class ArchiveQueryError extends Error {
 
 /** A JSON value of one result row. */
 export type RowValue = string | number | boolean | null | RowValue[] | { [key: string]: RowValue };
-
-const [partitionKey] = ARCHIVE_TABLE.partitionKeys;
-if (partitionKey === undefined) throw new Error('the archive table has no partition key: run npm run schemas');
-const ARCHIVE_PARTITION_COLUMN = partitionKey.name;
 
 const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 const sqlIdentifier = (text: string): string => `"${text.replace(/"/g, '""')}"`;
@@ -40,6 +36,20 @@ function tableDefinition(directory: string): string {
     `CREATE VIEW ${name} AS SELECT * FROM read_json(${sqlString(pattern)}, format = 'newline_delimited', compression = 'gzip', ` +
     `columns = ${columnStruct}, hive_partitioning = true, hive_types = {${sqlString(ARCHIVE_PARTITION_COLUMN)}: 'VARCHAR'})`
   );
+}
+
+/**
+ * A row as JSON values. Counts and sums are BIGINT (JavaScript bigint): a number when it is exact
+ * as one, else its decimal text; dates and times become ISO strings.
+ */
+function toJson(value: unknown): RowValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(toJson);
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toJson(item)]));
+  return String(value);
 }
 
 /** An open archive: run SQL against it, then close. */
@@ -64,9 +74,9 @@ export class ArchiveQuery {
     return this.guard(async () => {
       const result = await this.connection.stream(sql, values.length === 0 ? undefined : [...values]);
       let rows = 0;
-      for await (const chunk of result.yieldRowObjectJson()) {
+      for await (const chunk of result.yieldRowObjectJs()) {
         for (const row of chunk) {
-          onRow(row as Record<string, RowValue>);
+          onRow(toJson(row) as Record<string, RowValue>);
           rows += 1;
         }
       }

@@ -7,7 +7,7 @@ SELECT
   client.ipAddress AS ip,
   count(*) AS failures,
   count(DISTINCT actor.alternateId) AS users,
-  array_sort(array_agg(DISTINCT coalesce(client.geographicalContext.country, '?'))) AS countries,
+  array_sort(array_agg(DISTINCT coalesce(client.geographicalContext.country, 'unknown'))) AS countries,
   min(p_event_time) AS first_seen,
   max(p_event_time) AS last_seen
 FROM okta_system_log

@@ -21,12 +21,18 @@ if (oktaTable === undefined) throw new Error('schemas/generated/archive-tables.j
 /** The archive's one table (the puller emits Okta.SystemLog records only), as generated from the YAML. */
 export const ARCHIVE_TABLE = oktaTable;
 
+const [partitionKey] = oktaTable.partitionKeys;
+if (partitionKey === undefined) throw new Error('the archive table has no partition key: run npm run schemas');
+
+/** The partition column, `dt`. */
+export const ARCHIVE_PARTITION_KEY = partitionKey.name;
+
 /** The Firehose JQ 1.6 query of the `dt` partition key: the date part of the RFC 3339 UTC `p_event_time`. */
 export const ARCHIVE_PARTITION_JQ = '.p_event_time[0:10]';
 
 /** The object key prefix of a partition: `<table>/dt=<date>/`. */
 export function archivePartitionPrefix(date: string): string {
-  return `${ARCHIVE_TABLE.tableName}/dt=${date}/`;
+  return `${ARCHIVE_TABLE.tableName}/${ARCHIVE_PARTITION_KEY}=${date}/`;
 }
 
 /** The same prefix with Firehose's placeholder for the partition key. */
