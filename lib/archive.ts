@@ -1,16 +1,11 @@
-import { Aws, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import {
-  AppendDelimiterToRecordProcessor,
-  Compression,
-  DeliveryStream,
-  KinesisStreamSource,
-  MetadataExtractionProcessor,
-  S3Bucket,
-  type IDeliveryStream,
-} from 'aws-cdk-lib/aws-kinesisfirehose';
+import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -23,6 +18,7 @@ import {
 import { tableNameOf } from '../schemas/compiler/archive-table';
 import { loadSavedQueries, type SavedQuery } from '../schemas/queries/saved-queries';
 import { CONTEXT_DEFAULTS } from './config';
+import { acknowledgeWildcardResource } from './nag';
 
 export interface ArchiveProps {
   /** The event stream Firehose reads. */
@@ -32,6 +28,11 @@ export interface ArchiveProps {
    * @default Duration.days(400)
    */
   readonly retention?: Duration;
+  /**
+   * Retention of Firehose's error log group.
+   * @default RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: RetentionDays;
 }
 
 /** How the archive is written and read; every value with its reason. */
@@ -48,6 +49,8 @@ export const ARCHIVE_SETTINGS = {
   // Firehose retries a failing S3 prefix this long before it writes the records under the error
   // prefix (the delivery alarms page long before).
   partitionRetry: Duration.hours(2),
+  // The first day the table's partition projection knows (see the Glue table below).
+  projectionStart: '2020-01-01',
   // Query results hold the same personal data as the archive, and are re-run rather than kept.
   resultsExpiration: Duration.days(30),
   // A query that forgets its dt range would scan the whole archive; Athena stops it here ($0.49 at $5 per TB).
@@ -63,7 +66,7 @@ export const ARCHIVE_SETTINGS = {
  */
 export class Archive extends Construct {
   readonly bucket: IBucket;
-  readonly deliveryStream: IDeliveryStream;
+  readonly deliveryStreamName: string;
   readonly databaseName: string;
   readonly tableName: string;
   readonly workGroupName: string;
@@ -99,26 +102,7 @@ export class Archive extends Construct {
     });
     this.bucket = bucket;
 
-    this.deliveryStream = new DeliveryStream(this, 'DeliveryStream', {
-      source: new KinesisStreamSource(props.stream),
-      destination: new S3Bucket(bucket, {
-        dataOutputPrefix: ARCHIVE_FIREHOSE_PREFIX,
-        errorOutputPrefix: `${ARCHIVE_ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/`,
-        compression: Compression.GZIP,
-        bufferingInterval: ARCHIVE_SETTINGS.bufferingInterval,
-        bufferingSize: ARCHIVE_SETTINGS.bufferingSize,
-        dynamicPartitioning: { enabled: true, retryDuration: ARCHIVE_SETTINGS.partitionRetry },
-        // The dt key from each record (JQ 1.6, the only engine Firehose offers), then a newline
-        // after each record: Firehose concatenates records as they are, and the SerDe reads lines.
-        // https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-s3bucketprefix.html#dynamic-partitioning-new-line-delimiter
-        processors: [MetadataExtractionProcessor.jq16({ dt: ARCHIVE_PARTITION_JQ }), new AppendDelimiterToRecordProcessor()],
-      }),
-    });
-    Validations.of(this.deliveryStream).acknowledge({
-      id: 'AwsSolutions-KDF1',
-      reason:
-        'Server-side encryption of a delivery stream applies only to Direct PUT sources; this one reads the KMS-encrypted Kinesis stream and writes to an SSE-S3 bucket, so records are encrypted at rest at both ends.',
-    });
+    this.deliveryStreamName = this.deliveryStreamTo(bucket, props).ref;
 
     this.databaseName = tableNameOf(stack.stackName);
     this.tableName = ARCHIVE_TABLE.tableName;
@@ -145,9 +129,11 @@ export class Archive extends Construct {
           'projection.enabled': 'true',
           [`projection.${dt}.type`]: 'date',
           [`projection.${dt}.format`]: 'yyyy-MM-dd',
-          // Okta keeps 90 days, so a record is at most that old when archived, and objects expire
-          // `retention` after they are written; a day ahead covers clocks near midnight UTC.
-          [`projection.${dt}.range`]: `NOW-${retention.toDays() + 90}DAYS,NOW+1DAYS`,
+          // From a date before any Okta org could have its 90 days of System Log pulled by this
+          // pipeline, to today (the documented NOW token: the Firehose date example,
+          // https://docs.aws.amazon.com/athena/latest/ug/partition-projection-kinesis-firehose-example-using-the-date-type.html).
+          // Queries bound dt, so Athena lists only the days they name.
+          [`projection.${dt}.range`]: `${ARCHIVE_SETTINGS.projectionStart},NOW`,
           [`projection.${dt}.interval`]: '1',
           [`projection.${dt}.interval.unit`]: 'DAYS',
           'storage.location.template': `${location}${dt}=\${${dt}}/`,
@@ -209,6 +195,95 @@ export class Archive extends Construct {
       named.addDependency(workGroup);
       named.addDependency(database);
     }
+  }
+
+  /**
+   * The Firehose stream, with a role of its own holding exactly the permissions Firehose documents
+   * for a Kinesis source and an S3 destination
+   * (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html): the L2 construct
+   * grants read-write on the bucket, deletes included, which Firehose never needs.
+   */
+  /** A metric of the delivery stream (namespace AWS/Firehose), for the alarms. */
+  metric(metricName: string, props: MetricOptions): Metric {
+    return new Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: this.deliveryStreamName }, ...props });
+  }
+
+  private deliveryStreamTo(bucket: IBucket, props: ArchiveProps): CfnDeliveryStream {
+    const role = new Role(this, 'DeliveryRole', {
+      // The confused-deputy guard Firehose's documentation shows: only this account's Firehose.
+      assumedBy: new ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'sts:ExternalId': Aws.ACCOUNT_ID } } }),
+      description: 'okta-log-pipeline archive: Firehose reads the event stream and writes the archive bucket',
+    });
+    // The stream is encrypted with the AWS-managed aws/kinesis key, whose key policy lets any
+    // principal of the account that may read the stream decrypt through Kinesis: no kms grant.
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+        resources: [props.stream.streamArn],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+        resources: [bucket.bucketArn],
+      }),
+    );
+    const objects = bucket.arnForObjects('*');
+    role.addToPolicy(new PolicyStatement({ actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: [objects] }));
+    acknowledgeWildcardResource(role, objects, 'Firehose names each archive object itself (prefix by event date, then its own name), so it may write any key of the archive bucket; the bucket holds nothing else.');
+    const logGroup = new LogGroup(this, 'DeliveryErrors', { retention: props.logRetention ?? CONTEXT_DEFAULTS.logRetentionDays });
+    const logStream = new LogStream(this, 'DeliveryErrorsStream', { logGroup, logStreamName: 'S3Delivery' });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:PutLogEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: `${logGroup.logGroupName}:log-stream:${logStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+
+    const stream = new CfnDeliveryStream(this, 'DeliveryStream', {
+      deliveryStreamType: 'KinesisStreamAsSource',
+      kinesisStreamSourceConfiguration: { kinesisStreamArn: props.stream.streamArn, roleArn: role.roleArn },
+      extendedS3DestinationConfiguration: {
+        bucketArn: bucket.bucketArn,
+        roleArn: role.roleArn,
+        prefix: ARCHIVE_FIREHOSE_PREFIX,
+        errorOutputPrefix: `${ARCHIVE_ERROR_PREFIX}!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/`,
+        compressionFormat: 'GZIP',
+        bufferingHints: {
+          intervalInSeconds: ARCHIVE_SETTINGS.bufferingInterval.toSeconds(),
+          sizeInMBs: ARCHIVE_SETTINGS.bufferingSize.toMebibytes(),
+        },
+        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: ARCHIVE_SETTINGS.partitionRetry.toSeconds() } },
+        processingConfiguration: {
+          enabled: true,
+          processors: [
+            // The dt key from each record (JQ 1.6, the only engine Firehose offers),
+            // https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-partitioning-keys.html
+            {
+              type: 'MetadataExtraction',
+              parameters: [
+                { parameterName: 'MetadataExtractionQuery', parameterValue: `{${dt}: ${ARCHIVE_PARTITION_JQ}}` },
+                { parameterName: 'JsonParsingEngine', parameterValue: 'JQ-1.6' },
+              ],
+            },
+            // Then a newline after each record: Firehose concatenates records as they come, and
+            // the SerDe (and DuckDB) read one record per line.
+            // https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-s3bucketprefix.html#dynamic-partitioning-new-line-delimiter
+            { type: 'AppendDelimiterToRecord' },
+          ],
+        },
+        cloudWatchLoggingOptions: { enabled: true, logGroupName: logGroup.logGroupName, logStreamName: logStream.logStreamName },
+      },
+    });
+    // Firehose checks its role's permissions when the stream is created.
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (policy !== undefined) stream.node.addDependency(policy);
+    Validations.of(stream).acknowledge({
+      id: 'AwsSolutions-KDF1',
+      reason:
+        'Server-side encryption of a delivery stream applies only to Direct PUT sources; this one reads the KMS-encrypted Kinesis stream and writes to an SSE-S3 bucket, so records are encrypted at rest at both ends.',
+    });
+    return stream;
   }
 }
 

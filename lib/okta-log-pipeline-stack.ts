@@ -79,7 +79,7 @@ export class OktaLogPipelineStack extends Stack {
     });
 
     this.archive = config.archive
-      ? new Archive(this, 'Archive', { stream: events.stream, retention: Duration.days(config.archiveRetentionDays) })
+      ? new Archive(this, 'Archive', { stream: events.stream, retention: Duration.days(config.archiveRetentionDays), logRetention: config.logRetentionDays })
       : undefined;
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
@@ -88,7 +88,7 @@ export class OktaLogPipelineStack extends Stack {
       stream: events.stream,
       detections: this.detections.function,
       detectionsDeadLetterQueue: this.detections.deadLetterQueue,
-      archiveDeliveryStream: this.archive?.deliveryStream,
+      archive: this.archive,
     });
     new PipelineDashboard(this, 'Dashboard', {
       puller: this.puller.function,

@@ -5,10 +5,10 @@ import {
   Stats,
   TreatMissingData,
   type IMetric,
+  type MetricOptions,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import type { IDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -23,7 +23,12 @@ export interface PipelineAlarmsProps {
   readonly detections: IFunction;
   readonly detectionsDeadLetterQueue: IQueue;
   /** The archive's Firehose stream; undefined when the archive is turned off. */
-  readonly archiveDeliveryStream?: IDeliveryStream;
+  readonly archive?: DeliveryMetrics;
+}
+
+/** The metrics of a Firehose delivery stream (the Archive construct). */
+export interface DeliveryMetrics {
+  metric(metricName: string, props: MetricOptions): IMetric;
 }
 
 /** One alarm: what it watches and when it fires. The runbook entry is docs/ALARMS.md#<anchor>. */
@@ -194,7 +199,7 @@ export class PipelineAlarms extends Construct {
         datapointsToAlarm: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       },
-      ...(props.archiveDeliveryStream === undefined ? [] : archiveAlarms(props.archiveDeliveryStream)),
+      ...(props.archive === undefined ? [] : archiveAlarms(props.archive)),
     ];
 
     const stackName = Stack.of(this).stackName;
@@ -225,7 +230,7 @@ export class PipelineAlarms extends Construct {
  * (https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html).
  * The stream keeps records 24 hours: a reader that stays far behind would lose them.
  */
-function archiveAlarms(deliveryStream: IDeliveryStream): AlarmDefinition[] {
+function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
   return [
     {
       id: 'ArchiveDeliveryDelayed',
