@@ -154,7 +154,7 @@ export class Archive extends Construct {
         },
       },
     });
-    table.addDependency(database);
+    table.node.addDependency(database);
 
     const results = new Bucket(this, 'QueryResults', {
       encryption: BucketEncryption.S3_MANAGED,
@@ -192,8 +192,8 @@ export class Archive extends Construct {
         workGroup: this.workGroupName,
         queryString: query.sql,
       });
-      named.addDependency(workGroup);
-      named.addDependency(database);
+      named.node.addDependency(workGroup);
+      named.node.addDependency(database);
     }
   }
 

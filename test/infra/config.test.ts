@@ -32,7 +32,17 @@ describe('readPipelineConfig', () => {
       rateLimitReservePercent: 20,
       pullerShards: 1,
       logRetentionDays: RetentionDays.THREE_MONTHS,
+      archive: true,
+      archiveRetentionDays: 400,
     });
+  });
+
+  it.each([
+    [{ archive: 'false' }, false],
+    [{ archive: false }, false],
+    [{ archive: 'true' }, true],
+  ])('reads archive from %j (cdk.json gives a boolean, -c archive=false a string)', (context, archive) => {
+    expect(readPipelineConfig(read(context)).archive).toBe(archive);
   });
 
   it('accepts numbers given as strings, as `cdk deploy -c key=value` passes them', () => {
@@ -59,6 +69,8 @@ describe('readPipelineConfig', () => {
     [{ sourceSecretPrefix: '' }, 'sourceSecretPrefix', 'must be 1-449 characters'],
     [{ alarmEmail: 'oncall' }, 'alarmEmail', 'must be an e-mail address, got "oncall"'],
     [{ alertsEmail: 42 }, 'alertsEmail', 'must be an e-mail address, got 42'],
+    [{ archive: 'no' }, 'archive', 'must be true or false, got "no"'],
+    [{ archiveRetentionDays: 30 }, 'archiveRetentionDays', 'must be a whole number from 31 to 3650, got 30'],
     [{ alarmHttpsEndpoint: 'http://events.pagerduty.com/x' }, 'alarmHttpsEndpoint', 'must be an https:// URL, got scheme http:'],
   ])('rejects %j naming the key %s', (context, key, message) => {
     const error = errorOf(context);
