@@ -38,6 +38,11 @@ interface AlarmDefinition {
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** Every alarm of the stack is named `<prefix><Name>`; the on-call topic admits only these. */
+export function alarmNamePrefix(scope: Construct): string {
+  return `${Stack.of(scope).stackName}-`;
+}
+
 /**
  * Every alarm of the pipeline, and the one place where they are wired to the on-call topic.
  *
@@ -193,11 +198,11 @@ export class PipelineAlarms extends Construct {
       },
     ];
 
-    const stackName = Stack.of(this).stackName;
+    const prefix = alarmNamePrefix(this);
     const notify = new SnsAction(props.onCallTopic);
     this.alarms = definitions.map((definition) => {
       const alarm = new Alarm(this, definition.id, {
-        alarmName: `${stackName}-${definition.id}`,
+        alarmName: `${prefix}${definition.id}`,
         alarmDescription: `okta-log-pipeline: ${definition.summary}. Runbook: docs/ALARMS.md#${definition.anchor}`,
         metric: definition.metric,
         comparisonOperator: definition.comparisonOperator,
