@@ -7,7 +7,7 @@
  *
  * Return values per type follow each type's "Return values" section of the CloudFormation
  * template reference (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/).
- * A type missing from RETURN_VALUES fails the resolution: add it there, once.
+ * A Ref or Fn::GetAtt of a type missing from RETURN_VALUES fails the resolution: add it there, once.
  */
 
 export interface DeploymentEnv {
@@ -106,10 +106,9 @@ export class ResolvedTemplate {
 
   constructor(readonly template: CfnTemplate, readonly env: DeploymentEnv = TEST_ENV) {
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      // A type nothing refers to needs no entry; a Ref or Fn::GetAtt of it fails in lookup().
       const returnValuesOf = RETURN_VALUES[resource.Type];
-      if (returnValuesOf === undefined) {
-        throw new Error(`resolve-template: no return values for ${resource.Type} (${logicalId}); add the type to RETURN_VALUES`);
-      }
+      if (returnValuesOf === undefined) continue;
       const nameProperty = NAME_PROPERTY[resource.Type];
       const given = nameProperty === undefined ? undefined : resource.Properties?.[nameProperty];
       // Names set in the template are plain strings in this stack; anything else is invented.
@@ -163,7 +162,10 @@ export class ResolvedTemplate {
 
   private lookup(logicalId: string): ReturnValues {
     const found = this.returnValues.get(logicalId);
-    if (found === undefined) throw new Error(`resolve-template: no resource ${logicalId}`);
+    if (found === undefined) {
+      const type = this.template.Resources[logicalId]?.Type;
+      throw new Error(type === undefined ? `resolve-template: no resource ${logicalId}` : `resolve-template: no return values for ${type} (${logicalId}); add the type to RETURN_VALUES`);
+    }
     return found;
   }
 
