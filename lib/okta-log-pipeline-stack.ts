@@ -75,12 +75,14 @@ export class OktaLogPipelineStack extends Stack {
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       onCallTopic: onCall.topic,
+      runbookBaseUrl: config.runbookBaseUrl,
       puller: this.puller.function,
       stream: events.stream,
       detections: this.detections.function,
       detectionsDeadLetterQueue: this.detections.deadLetterQueue,
     });
     new PipelineDashboard(this, 'Dashboard', {
+      runbookBaseUrl: config.runbookBaseUrl,
       puller: this.puller.function,
       stream: events.stream,
       detections: this.detections.function,
