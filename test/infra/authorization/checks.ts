@@ -156,6 +156,36 @@ function denials(template: ResolvedTemplate, policies: DeploymentPolicies): Auth
       { name: `publishing to ${name} without TLS is refused`, request: { principal: policies.lambdaPrincipal(detections), action: 'sns:Publish', resource: topicArn, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
     );
   }
+  // Nothing of the stack is open to another account, and the TLS-only Deny of each bucket and queue holds.
+  for (const bucket of template.ofType('AWS::S3::Bucket')) {
+    const objects = `${template.attribute(bucket, 'Arn')}/any-object`;
+    checks.push(
+      { name: `another account cannot s3:GetObject from ${template.ref(bucket)}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:GetObject', resource: objects }, expected: 'Denied' },
+      { name: `another account cannot s3:PutObject into ${template.ref(bucket)}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:PutObject', resource: objects }, expected: 'Denied' },
+      { name: `s3:PutObject into ${template.ref(bucket)} without TLS is refused`, request: { principal: pullerPrincipal, action: 's3:PutObject', resource: objects, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+    );
+  }
+  for (const queue of template.ofType('AWS::SQS::Queue')) {
+    const queueArn = template.attribute(queue, 'Arn');
+    checks.push(
+      { name: `another account cannot sqs:SendMessage to ${template.attribute(queue, 'QueueName')}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'sqs:SendMessage', resource: queueArn }, expected: 'Denied' },
+      { name: `sqs:SendMessage to ${template.attribute(queue, 'QueueName')} without TLS is refused`, request: { principal: policies.lambdaPrincipal(detections), action: 'sqs:SendMessage', resource: queueArn, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+    );
+  }
+  for (const id of template.ofType('AWS::Lambda::Function')) {
+    const functionArn = template.attribute(id, 'Arn');
+    checks.push(
+      { name: `another account cannot invoke ${template.ref(id)}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'lambda:InvokeFunction', resource: functionArn }, expected: 'Denied' },
+      {
+        name: `an EventBridge rule of another account cannot invoke ${template.ref(id)}`,
+        request: { principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: functionArn, context: { 'aws:SourceArn': `arn:${partition}:events:${region}:${OTHER_ACCOUNT}:rule/any`, 'aws:SourceAccount': OTHER_ACCOUNT } },
+        expected: 'Denied',
+      },
+    );
+  }
+  for (const id of template.ofType('AWS::KMS::Key')) {
+    checks.push({ name: `another account cannot kms:Decrypt with ${id}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'kms:Decrypt', resource: template.attribute(id, 'Arn') }, expected: 'Denied' });
+  }
   return checks;
 }
 
