@@ -4,7 +4,7 @@
  * log or event source is checked without a new line here) and from API_CALLS.
  */
 import type { ResolvedTemplate } from '../cfn/resolve-template';
-import { API_CALLS, functionOf, LAMBDAS, targetArn, type LambdaName } from './api-calls';
+import { API_CALLS, functionOf, LAMBDAS, targetArn, type Caller, type LambdaName } from './api-calls';
 import type { AuthorizationRequest, Decision, DeploymentPolicies } from './evaluate';
 
 export interface AuthorizationCheck {
@@ -17,6 +17,15 @@ export interface AuthorizationCheck {
 export const OTHER_ACCOUNT = '444455556666';
 export const OTHER_ACCOUNT_ROLE = `arn:aws:iam::${OTHER_ACCOUNT}:role/anyone`;
 
+/** The service whose requests to KMS a caller's call causes (server-side encryption). */
+const KMS_VIA_SERVICE: Partial<Record<Caller, string>> = {
+  'sns:Publish': 'sns',
+  'kinesis:PutRecords': 'kinesis',
+  'secretsmanager:GetSecretValue': 'secretsmanager',
+  // The mapping's GetRecords: Kinesis decrypts the records.
+  'event-source-mapping': 'kinesis',
+};
+
 const serviceContext = (template: ResolvedTemplate, sourceArn: string) => ({ 'aws:SourceArn': sourceArn, 'aws:SourceAccount': template.env.account });
 
 /** What each Lambda does, from API_CALLS: each call allowed. */
@@ -26,9 +35,9 @@ function lambdaCalls(template: ResolvedTemplate, policies: DeploymentPolicies): 
     const principal = policies.lambdaPrincipal(functionId);
     return API_CALLS[lambda].map((call) => {
       const resource = targetArn(template, functionId, call.target);
-      // A KMS call made by a service for the caller carries the service it came through.
-      const service = call.caller.includes(':') ? call.caller.split(':')[0]! : call.caller === 'event-source-mapping' && call.action.startsWith('kms:') ? 'kinesis' : undefined;
-      const context = call.action.startsWith('kms:') && service !== undefined ? { 'kms:ViaService': `${service}.${template.env.region}.amazonaws.com`, 'kms:CallerAccount': template.env.account } : undefined;
+      // A KMS call a service makes for the caller carries the service it came through.
+      const service = call.action.startsWith('kms:') ? KMS_VIA_SERVICE[call.caller] : undefined;
+      const context = service === undefined ? undefined : { 'kms:ViaService': `${service}.${template.env.region}.amazonaws.com`, 'kms:CallerAccount': template.env.account };
       return { name: `${lambda}: ${call.action} on ${call.target} (${call.caller})`, request: { principal, action: call.action, resource, context }, expected: 'Allowed' as const };
     });
   });
