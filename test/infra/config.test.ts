@@ -32,6 +32,7 @@ describe('readPipelineConfig', () => {
       rateLimitReservePercent: 20,
       pullerShards: 1,
       logRetentionDays: RetentionDays.THREE_MONTHS,
+      runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
       archive: true,
       archiveRetentionDays: 400,
     });
@@ -72,6 +73,9 @@ describe('readPipelineConfig', () => {
     [{ archive: 'no' }, 'archive', 'must be true or false, got "no"'],
     [{ archiveRetentionDays: 30 }, 'archiveRetentionDays', 'must be a whole number from 31 to 3650, got 30'],
     [{ alarmHttpsEndpoint: 'http://events.pagerduty.com/x' }, 'alarmHttpsEndpoint', 'must be an https:// URL, got scheme http:'],
+    [{ runbookBaseUrl: 'http://wiki.example.com/alarms' }, 'runbookBaseUrl', 'must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got "http://wiki.example.com/alarms"'],
+    [{ runbookBaseUrl: 'https://wiki.example.com/alarms#runbooks' }, 'runbookBaseUrl', 'without a #fragment'],
+    [{ runbookBaseUrl: 'docs/ALARMS.md' }, 'runbookBaseUrl', 'got "docs/ALARMS.md"'],
   ])('rejects %j naming the key %s', (context, key, message) => {
     const error = errorOf(context);
     expect(error.key).toBe(key);
