@@ -53,7 +53,7 @@ export const ARCHIVE_SETTINGS = {
   projectionStart: '2020-01-01',
   // Query results hold the same personal data as the archive, and are re-run rather than kept.
   resultsExpiration: Duration.days(30),
-  // A query that forgets its dt range would scan the whole archive; Athena stops it here ($0.49 at $5 per TB).
+  // A query that forgets its dt range would scan the whole archive; Athena stops it here (about $0.50 at $5 per TB).
   bytesScannedCutoffPerQuery: Size.gibibytes(100),
 } as const;
 
@@ -70,7 +70,6 @@ export class Archive extends Construct {
   readonly databaseName: string;
   readonly tableName: string;
   readonly workGroupName: string;
-  readonly savedQueries: readonly SavedQuery[];
 
   constructor(scope: Construct, id: string, props: ArchiveProps) {
     super(scope, id);
@@ -183,8 +182,7 @@ export class Archive extends Construct {
       },
     });
 
-    this.savedQueries = loadSavedQueries();
-    for (const query of this.savedQueries) {
+    for (const query of loadSavedQueries()) {
       const named = new CfnNamedQuery(this, `Query-${query.name}`, {
         name: `okta-log-pipeline ${query.name}`,
         description: namedQueryDescription(query),
