@@ -366,6 +366,36 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     expect(pull.sink.records).toHaveLength(0);
   });
 
+  it('says so when the app requires DPoP and the source has "dpop": false: an auth failure at the token request, never a retry loop', async () => {
+    const clock = new VirtualClock();
+    const org = await emulatedOrg(clock);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
+    const pull = harness(org, clock, {}, { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: false });
+
+    const summary = await pull.run();
+
+    expect(summary.error?.kind).toBe('auth');
+    expect(summary.error?.message).toMatch(
+      /POST http:\/\/127\.0\.0\.1:\d+\/oauth2\/v1\/token answered 400 invalid_dpop_proof: The DPoP proof JWT header is missing\. \[X-Okta-Request-Id \w+\]; Okta refused the OAuth service app: .*oauth\.dpop against the app's "Require DPoP" setting/,
+    );
+    expect(org.requests.map((request) => `${request.path} ${request.status}`)).toEqual(['/oauth2/v1/token 400']);
+  });
+
+  it('uses the Bearer token Okta issues when the source has "dpop": true and the app does not require DPoP', async () => {
+    const clock = new VirtualClock();
+    const org = await emulatedOrg(clock);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    org.registerOAuthClient({ clientId: '0oa-plain', publicKey: ec.publicKey, dpop: false });
+    org.generate(5);
+    const pull = harness(org, clock, {}, { kind: 'oauth', clientId: '0oa-plain', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true });
+
+    const summary = await pull.run();
+
+    expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 5 });
+    expect(logRequests(org).map((request) => request.authScheme)).toEqual(['Bearer']);
+  });
+
   it('honours a resource-server nonce challenge (RFC 9449 section 9) and keeps sending the nonce', async () => {
     const clock = new VirtualClock();
     const { org, pull } = await dpopPull(clock);
