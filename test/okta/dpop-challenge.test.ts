@@ -166,7 +166,7 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
     const error = await client.fetchPage(SINCE).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OktaAuthError);
-    expect((error as Error).message).toContain('invalid_dpop_proof (The DPoP proof JWT header is missing.)');
+    expect((error as Error).message).toContain('invalid_dpop_proof (The DPoP proof JWT header is missing.) [X-Okta-Request-Id aQ1bC2dE3fG4hI5jK6lM7nAAAB8]: Okta refused the DPoP proof; check that oauth.dpop matches');
     expect(apiRequests(server)).toHaveLength(1);
   });
 

@@ -358,7 +358,7 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     expect(summary.outcome).toBe('failed');
     expect(summary.error?.kind).toBe('auth');
     expect(summary.error?.message).toMatch(
-      /GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 400 invalid_dpop_proof \(The DPoP proof JWT has already been used\.\) \[X-Okta-Request-Id [A-Za-z0-9]+\]: Okta refused the DPoP proof/,
+      /GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 400 invalid_dpop_proof \(The DPoP proof JWT has already been used\.\) \[X-Okta-Request-Id [A-Za-z0-9]+\]: Okta refused the DPoP proof, and the fresh one sent after it; check that oauth\.dpop matches/,
     );
     expect(pull.cursors.cursorOf('acme')?.lastError).toBe(summary.error?.message);
     expect(org.requests.filter((request) => request.status !== 200 || request.path === '/api/v1/logs').length).toBeLessThanOrEqual(3);

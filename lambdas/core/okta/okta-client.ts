@@ -76,7 +76,7 @@ const MAX_QUOTED_ID_LENGTH = 100;
 /** C0 and C1 controls, and the invisible format characters (bidi overrides, zero widths) that can disguise a line. */
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 const DPOP_ADVICE =
-  'Okta refused the DPoP proof, and again the fresh one sent after it; check that oauth.dpop matches the app\'s "Require Demonstrating Proof of Possession (DPoP)" setting and that this host\'s clock is right (a proof carries the time it was made)';
+  'check that oauth.dpop matches the app\'s "Require Demonstrating Proof of Possession (DPoP)" setting and that this host\'s clock is right (a proof carries the time it was made)';
 
 class HttpOktaClient implements OktaClient, OrgTransport {
   readonly sourceId: string;
@@ -128,7 +128,8 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       const refused = outcome.refused;
       const challenge = dpopChallengeOf(refused.headers.get('www-authenticate'));
       if (attempt > 1 || !this.auth.recoverFromUnauthorized(refused, challenge)) {
-        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, refused)}: ${challenge ? DPOP_ADVICE : this.auth.unauthorizedAdvice}`, {
+        const refusal = attempt > 1 ? 'Okta refused the DPoP proof, and the fresh one sent after it' : 'Okta refused the DPoP proof';
+        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, refused)}: ${challenge ? `${refusal}; ${DPOP_ADVICE}` : this.auth.unauthorizedAdvice}`, {
           status: refused.status,
           errorCode: oktaErrorCode(refused.body) ?? challenge?.error,
         });
