@@ -2,8 +2,9 @@
  * Okta's API answers a refused DPoP proof with HTTP 400, an empty body, and the reason only in
  * `WWW-Authenticate` (RFC 9449 section 7.1). The headers below are real Okta answers as quoted in
  * okta/okta-sdk-nodejs issue 453 ('htu' claim invalid), okta/okta-sdk-golang issue 554 and
- * okta/terraform-provider-okta issue 2392 (proof already used, after a retried request); only the
- * org name and the resource are ours. The resource-server nonce challenge is RFC 9449 section 9's.
+ * okta/terraform-provider-okta issue 2392 (proof already used, after a retried request); the empty
+ * 400 body is what okta/okta-sdk-dotnet issue 852 and okta/okta-sdk-golang issue 554 report. Only
+ * the org name and the resource are ours. The resource-server nonce challenge is RFC 9449 section 9's.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
