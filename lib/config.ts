@@ -84,7 +84,7 @@ export const CONTEXT_DEFAULTS = {
   // Three months of puller and detections logs covers an incident review without keeping
   // the logs forever (CloudWatch's default).
   logRetentionDays: RetentionDays.THREE_MONTHS,
-  // The runbook as this repository publishes it, so that a page opened on a phone at 3 a.m. is
+  // The runbook as this project publishes it (package.json `repository`), so that a page opened on a phone at 3 a.m. is
   // one tap from the entry; a fork or an internal wiki sets its own copy's URL.
   runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
   // Okta keeps the System Log 90 days and the stream 24 hours: the archive is what makes an event

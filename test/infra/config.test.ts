@@ -103,3 +103,11 @@ describe('readPipelineConfig', () => {
     }
   });
 });
+
+describe('runbookBaseUrl default', () => {
+  it("is the docs/ALARMS.md of the repository package.json declares, so alarm links follow the project's published home", () => {
+    const pkg: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const repository = (pkg as { repository: { url: string } }).repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    expect(CONTEXT_DEFAULTS.runbookBaseUrl).toBe(`${repository}/blob/main/docs/ALARMS.md`);
+  });
+});
