@@ -5,6 +5,7 @@ import { exchange, ResponseTooLargeError, TransientExchangeError, type HttpReque
 import { parseLinkHeader } from './link-header';
 import { DEFAULT_OKTA_CLIENT_LIMITS, type OktaClientLimits, type OktaClientOptions } from './okta-client-options';
 import { orgOriginOf, sameOriginUrl } from './org-origin';
+import { MAX_ORG_TEXT_LENGTH, safeOrgText } from './org-text';
 import { isAtReserve, readRateLimit, resetWaitMs } from './rate-limit';
 import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
 
@@ -68,7 +69,11 @@ export function createOktaClient(source: SourceConfig, options: OktaClientOption
 }
 
 const LOGS_PATH = '/api/v1/logs';
-const MAX_SUMMARY_LENGTH = 300;
+/** An Okta error code is like `E0000011`; anything longer is cut (after redaction). */
+const MAX_ERROR_CODE_LENGTH = 40;
+const MAX_URL_TEXT_LENGTH = 200;
+/** Okta's `errorCauses` quoted in a message, at most. */
+const MAX_ERROR_CAUSES = 3;
 
 class HttpOktaClient implements OktaClient, OrgTransport {
   readonly sourceId: string;
@@ -118,7 +123,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       if (attempt > 1 || !this.auth.recoverFromUnauthorized(outcome.unauthorized)) {
         throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, outcome.unauthorized)}: ${this.auth.unauthorizedAdvice}`, {
           status: 401,
-          errorCode: oktaErrorCode(outcome.unauthorized.body),
+          errorCode: this.errorCodeOf(outcome.unauthorized.body),
         });
       }
     }
@@ -128,12 +133,19 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return { accept: 'application/json', 'user-agent': this.userAgent };
   }
 
-  redact(text: string): string {
-    let result = text;
-    for (const secret of this.auth.secrets()) {
-      if (secret.length > 0) result = result.split(secret).join('[redacted]');
-    }
-    return result;
+  redact(text: string, maxLength: number = MAX_ORG_TEXT_LENGTH): string {
+    return safeOrgText(text, this.auth.secrets(), maxLength);
+  }
+
+  /** "GET https://org/api/v1/logs": the path of a link comes from the org, so it is redacted too. */
+  private where(method: string, url: string): string {
+    return `${method} ${this.redact(describeUrl(url), MAX_URL_TEXT_LENGTH)}`;
+  }
+
+  /** Okta's `errorCode`, when the body has one: bounded and redacted like any text from the org. */
+  private errorCodeOf(body: string): string | undefined {
+    const code = oktaErrorField(body, 'errorCode');
+    return code === undefined ? undefined : this.redact(code, MAX_ERROR_CODE_LENGTH);
   }
 
   async send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T> {
@@ -162,7 +174,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
               `${this.describeAnswer(request.method, request.url, response)} ${rateLimited} times in a row (maxRateLimitRetries ${this.limits.maxRateLimitRetries}); other integrations may be using the org's quota`,
               gate.resumeAt,
               false,
-              { status: 429, errorCode: oktaErrorCode(response.body) },
+              { status: 429, errorCode: this.errorCodeOf(response.body) },
             );
           }
           continue;
@@ -176,10 +188,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         }
       } catch (error) {
         if (error instanceof ResponseTooLargeError) {
-          throw new OktaUnavailableError(this.sourceId, `${request.method} ${describeUrl(request.url)}: ${error.message}; raise maxResponseBytes if the org's events are really that large`);
+          throw new OktaUnavailableError(this.sourceId, `${this.where(request.method, request.url)}: ${error.message}; raise maxResponseBytes if the org's events are really that large`);
         }
         if (!(error instanceof TransientExchangeError)) throw error;
-        failure = `${request.method} ${describeUrl(request.url)}: ${error.message}`;
+        failure = `${this.where(request.method, request.url)}: ${error.message}`;
         cause = error;
       }
       failures += 1;
@@ -198,7 +210,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     if (status === 401) return { value: { unauthorized: response } };
     if (status === 200) {
       const events = parseJsonArray(response.body);
-      if (events === undefined) return { retry: `GET ${describeUrl(url)}: the body is not a complete JSON array (truncated?)` };
+      if (events === undefined) return { retry: `${this.where('GET', url)}: the body is not a complete JSON array (truncated?)` };
       const limit = pageLimitOf(url, this.limits.pageSize);
       const next = parseLinkHeader(response.headers.get('link')).get('next');
       let nextUrl: string;
@@ -209,12 +221,12 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
         nextUrl = url;
       } else {
-        throw new OktaUnavailableError(this.sourceId, `GET ${describeUrl(url)} answered a full page without a next link; cannot continue without skipping events`);
+        throw new OktaUnavailableError(this.sourceId, `${this.where('GET', url)} answered a full page without a next link; cannot continue without skipping events`);
       }
       return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit } } };
     }
     const answer = this.describeAnswer('GET', url, response);
-    const details = { status, errorCode: oktaErrorCode(response.body) };
+    const details = { status, errorCode: this.errorCodeOf(response.body) };
     if (status === 400) throw new OktaBadRequestError(this.sourceId, `${answer}: Okta refused the request's parameters`, details);
     if (status === 403) {
       throw new OktaPermissionError(this.sourceId, `${answer}: the credential may not read the System Log; grant its admin the Read-only Administrator role (or the app the okta.logs.read scope)`, details);
@@ -222,7 +234,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     if (status === 404) throw new OktaConfigError(this.sourceId, `${answer}: no System Log API at this origin; check the source's domain`, details);
     if (status >= 300 && status < 400) {
       const location = response.headers.get('location');
-      const target = location && URL.canParse(location, url) ? new URL(location, url).origin : 'an unknown location';
+      const target = location && URL.canParse(location, url) ? this.redact(new URL(location, url).origin, MAX_URL_TEXT_LENGTH) : 'an unknown location';
       throw new OktaUnavailableError(this.sourceId, `${answer} redirecting to ${target}; redirects are not followed so the credential stays on the org's origin`, details);
     }
     throw new OktaUnavailableError(this.sourceId, answer, details);
@@ -261,12 +273,17 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return delay;
   }
 
-  /** "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided)", redacted. */
+  /**
+   * "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided)": every part the
+   * org wrote (code, summary, causes) bounded, stripped of control characters and redacted.
+   */
   private describeAnswer(method: string, url: string, response: HttpResponse): string {
-    const summary = oktaErrorSummary(response.body);
-    const code = oktaErrorCode(response.body);
-    const detail = [code, summary === undefined ? undefined : `(${this.redact(summary)})`].filter((part) => part !== undefined).join(' ');
-    return `${method} ${describeUrl(url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}`;
+    const code = this.errorCodeOf(response.body);
+    const summary = oktaErrorField(response.body, 'errorSummary');
+    const causes = oktaErrorCauses(response.body).map((cause) => this.redact(cause));
+    const said = [summary === undefined ? undefined : this.redact(summary), ...causes].filter((part): part is string => part !== undefined && part !== '');
+    const detail = [code, said.length === 0 ? undefined : `(${said.join('; ')})`].filter((part) => part !== undefined).join(' ');
+    return `${this.where(method, url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}`;
   }
 }
 
@@ -286,13 +303,18 @@ function pageLimitOf(url: string, fallback: number): number {
   return Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : fallback;
 }
 
-export function oktaErrorCode(body: string): string | undefined {
-  const code = parseJsonObject(body)?.errorCode;
-  return typeof code === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(code) ? code : undefined;
+/** A string field of Okta's error body (`errorCode`, `errorSummary`), raw: pass it through `redact`. */
+function oktaErrorField(body: string, field: 'errorCode' | 'errorSummary'): string | undefined {
+  const value = parseJsonObject(body)?.[field];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function oktaErrorSummary(body: string): string | undefined {
-  const summary = parseJsonObject(body)?.errorSummary;
-  if (typeof summary !== 'string' || summary === '') return undefined;
-  return summary.length > MAX_SUMMARY_LENGTH ? `${summary.slice(0, MAX_SUMMARY_LENGTH)}...` : summary;
+/** The `errorSummary` of the first few `errorCauses` (Okta's detail of a 400), raw. */
+function oktaErrorCauses(body: string): string[] {
+  const causes = parseJsonObject(body)?.errorCauses;
+  if (!Array.isArray(causes)) return [];
+  return causes
+    .slice(0, MAX_ERROR_CAUSES)
+    .map((cause: unknown) => (typeof cause === 'object' && cause !== null ? (cause as Record<string, unknown>).errorSummary : undefined))
+    .filter((summary): summary is string => typeof summary === 'string' && summary !== '');
 }

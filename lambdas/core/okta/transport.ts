@@ -28,8 +28,12 @@ export interface OrgTransport {
    * out 429s; anything `interpret` throws ends the call.
    */
   send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T>;
-  /** Removes every credential the client knows from a text that came from the server. */
-  redact(text: string): string;
+  /**
+   * Text the org sent, made safe to log, store or print (`safeOrgText`): bounded to `maxLength`,
+   * without control characters, every credential the client knows and each 12-character piece of
+   * one redacted before it is cut.
+   */
+  redact(text: string, maxLength?: number): string;
 }
 
 /**
