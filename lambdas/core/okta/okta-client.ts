@@ -1,7 +1,9 @@
 import type { Clock, SourceConfig } from '../ports';
 import { createAuthenticator, type Authenticator } from './authenticator';
 import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
+import { PageBudget, PageBudgetPreemptedError } from '../memory/page-budget';
 import { exchange, ResponseTooLargeError, TransientExchangeError, type HttpRequest, type HttpResponse } from './http-exchange';
+import { scanJsonArray, type RawEvent } from './json-array-scanner';
 import { parseLinkHeader } from './link-header';
 import { DEFAULT_OKTA_CLIENT_LIMITS, type OktaClientLimits, type OktaClientOptions } from './okta-client-options';
 import { orgOriginOf, sameOriginUrl } from './org-origin';
@@ -16,8 +18,11 @@ export type PageRequest = { readonly since: string } | { readonly nextUrl: strin
 export interface LogPage {
   /** The URL that was requested. */
   readonly url: string;
-  /** The events as Okta sent them, in its order. */
-  readonly events: unknown[];
+  /**
+   * The events as Okta sent them, in its order, each still its raw JSON text: the pull core
+   * decides which are safe to parse (size, depth).
+   */
+  readonly events: readonly RawEvent[];
   /**
    * Where the next page starts: Okta's `next` link verbatim (checked to be on the org's origin).
    * This is the cursor to store once the page's events are durable.
@@ -25,6 +30,10 @@ export interface LogPage {
   readonly nextUrl: string;
   /** The page held fewer events than its `limit`: Okta has nothing more right now. */
   readonly caughtUp: boolean;
+  /** Bytes of the body, counted against the run's page budget until `release`. */
+  readonly bytes: number;
+  /** Gives the page's bytes back to the budget, once it is delivered or dropped. Idempotent. */
+  release(): void;
 }
 
 /** Per-call options of `fetchPage`. */
@@ -44,6 +53,13 @@ export interface FetchPageOptions {
    * what failed (no credential): a flapping org that retries absorb must still show in the logs.
    */
   readonly onRetry?: (failure: string) => void;
+  /**
+   * The run's budget of page bytes in flight, shared by every source (and by any page read ahead).
+   * @default a budget of this page alone
+   */
+  readonly pageBudget?: PageBudget;
+  /** Called when a page over `maxResponseBytes` is asked for again with this smaller `limit`. */
+  readonly onPageSplit?: (limit: number) => void;
 }
 
 /** Reads one Okta org's System Log. Made by `createOktaClient`; one per source. */
@@ -108,13 +124,31 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       onRateLimitWait: options.onRateLimitWait,
       onRetry: options.onRetry,
     };
-    const url = 'since' in request ? this.firstPageUrl(request.since) : sameOriginUrl(this.sourceId, this.origin, request.nextUrl, this.origin, 'the stored cursor (next link)');
+    const budget = options.pageBudget ?? new PageBudget(this.limits.maxResponseBytes);
+    let url = 'since' in request ? this.firstPageUrl(request.since) : this.resumeUrl(sameOriginUrl(this.sourceId, this.origin, request.nextUrl, this.origin, 'the stored cursor (next link)'));
+    // A page over maxResponseBytes is asked for again with half the events, down to one: a few
+    // huge events slow the source down instead of stopping it (an event that alone is too large
+    // is handed over cut, to be quarantined, and paging goes on past it).
+    for (;;) {
+      try {
+        return await this.fetchAt(url, budget, context);
+      } catch (error) {
+        if (!(error instanceof ResponseTooLargeError)) throw error;
+        const limit = pageLimitOf(url, this.limits.pageSize);
+        if (limit <= 1) return this.oversizedEventPage(url, error);
+        url = withLimit(url, Math.floor(limit / 2));
+        options.onPageSplit?.(Math.floor(limit / 2));
+      }
+    }
+  }
+
+  private async fetchAt(url: string, budget: PageBudget, context: CallContext): Promise<LogPage> {
     // One 401 may be answered once with a fresh access token or a new DPoP nonce; a second one
     // is final, so a revoked credential is never retried in a loop.
     for (let attempt = 1; ; attempt++) {
       const sign = await this.auth.prepare(context);
       const outcome = await this.send(
-        () => ({ method: 'GET', url, headers: { ...this.baseHeaders(), ...sign('GET', url) } }),
+        () => ({ method: 'GET', url, headers: { ...this.baseHeaders(), ...sign('GET', url) }, pageBudget: budget }),
         (response) => this.interpretPage(url, response),
         context,
         this.logsGate,
@@ -187,9 +221,8 @@ class HttpOktaClient implements OktaClient, OrgTransport {
           failure = interpretation.retry;
         }
       } catch (error) {
-        if (error instanceof ResponseTooLargeError) {
-          throw new OktaUnavailableError(this.sourceId, `${this.where(request.method, request.url)}: ${error.message}; raise maxResponseBytes if the org's events are really that large`);
-        }
+        // Another page of the run needed the budget more: not the org's failure, ask again.
+        if (error instanceof PageBudgetPreemptedError) continue;
         if (!(error instanceof TransientExchangeError)) throw error;
         failure = `${this.where(request.method, request.url)}: ${error.message}`;
         cause = error;
@@ -208,22 +241,22 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     this.auth.observe(response);
     const status = response.status;
     if (status === 401) return { value: { unauthorized: response } };
-    if (status === 200) {
-      const events = parseJsonArray(response.body);
-      if (events === undefined) return { retry: `${this.where('GET', url)}: the body is not a complete JSON array (truncated?)` };
-      const limit = pageLimitOf(url, this.limits.pageSize);
-      const next = parseLinkHeader(response.headers.get('link')).get('next');
-      let nextUrl: string;
-      if (next !== undefined) {
-        nextUrl = sameOriginUrl(this.sourceId, this.origin, next, url, 'the next link');
-      } else if (events.length < limit) {
-        // Okta always sends a next link for polling requests; without one the same request is
-        // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
-        nextUrl = url;
-      } else {
-        throw new OktaUnavailableError(this.sourceId, `${this.where('GET', url)} answered a full page without a next link; cannot continue without skipping events`);
+    if (status === 200 && response.pageBody !== undefined) {
+      const { chunks, bytes, reservation } = response.pageBody;
+      try {
+        const limit = pageLimitOf(url, this.limits.pageSize);
+        const scanned = scanJsonArray(chunks, limit);
+        if ('error' in scanned) {
+          reservation.release();
+          return { retry: `${this.where('GET', url)}: ${scanned.error}` };
+        }
+        const events = scanned.events;
+        const nextUrl = this.nextUrlOf(url, response.headers, events.length < limit);
+        return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit, bytes, release: () => reservation.release() } } };
+      } catch (error) {
+        reservation.release();
+        throw error;
       }
-      return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit } } };
     }
     const answer = this.describeAnswer('GET', url, response);
     const details = { status, errorCode: this.errorCodeOf(response.body) };
@@ -238,6 +271,36 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       throw new OktaUnavailableError(this.sourceId, `${answer} redirecting to ${target}; redirects are not followed so the credential stays on the org's origin`, details);
     }
     throw new OktaUnavailableError(this.sourceId, answer, details);
+  }
+
+  /** Okta's next link, checked to be on the org's origin. */
+  private nextUrlOf(url: string, headers: Headers, shortPage: boolean): string {
+    const next = parseLinkHeader(headers.get('link')).get('next');
+    if (next !== undefined) return sameOriginUrl(this.sourceId, this.origin, next, url, 'the next link');
+    // Okta always sends a next link for polling requests; without one the same request is
+    // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
+    if (shortPage) return url;
+    throw new OktaUnavailableError(this.sourceId, `${this.where('GET', url)} answered a full page without a next link; cannot continue without skipping events`);
+  }
+
+  /**
+   * A page of one event that alone is over `maxResponseBytes`: the event is handed over cut
+   * (its first bytes, marked `truncated`) so that it is quarantined and paging goes on.
+   */
+  private oversizedEventPage(url: string, error: ResponseTooLargeError): LogPage {
+    const nextUrl = this.nextUrlOf(url, error.headers, false);
+    const head = Buffer.from(error.head.buffer, error.head.byteOffset, error.head.byteLength).toString('utf8');
+    const event: RawEvent = { bytes: error.head.byteLength, depth: 0, truncated: true, text: () => head };
+    return { url, events: [event], nextUrl, caughtUp: false, bytes: 0, release: () => undefined };
+  }
+
+  /**
+   * A stored next link asks for the `limit` Okta echoed from the request before; after a split
+   * that is a small one. It grows back by doubling, page after page, up to `pageSize`.
+   */
+  private resumeUrl(url: string): string {
+    const limit = pageLimitOf(url, this.limits.pageSize);
+    return limit < this.limits.pageSize ? withLimit(url, Math.min(this.limits.pageSize, limit * 2)) : url;
   }
 
   private async waitForGate(gate: RateLimitGate, context: CallContext): Promise<void> {
@@ -287,13 +350,25 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   }
 }
 
-function parseJsonArray(body: string): unknown[] | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return Array.isArray(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * `url` asking for `limit` events: only the `limit` parameter's value changes (added when it is
+ * missing), the rest of Okta's link stays verbatim.
+ */
+function withLimit(url: string, limit: number): string {
+  const hashAt = url.indexOf('#');
+  const base = hashAt === -1 ? url : url.slice(0, hashAt);
+  const queryAt = base.indexOf('?');
+  if (queryAt === -1) return `${base}?limit=${limit}`;
+  const path = base.slice(0, queryAt);
+  const parameters = base.slice(queryAt + 1).split('&');
+  let found = false;
+  const rewritten = parameters.map((parameter) => {
+    if (!parameter.startsWith('limit=')) return parameter;
+    found = true;
+    return `limit=${limit}`;
+  });
+  if (!found) rewritten.push(`limit=${limit}`);
+  return `${path}?${rewritten.filter((parameter) => parameter !== '').join('&')}`;
 }
 
 /** The page size a URL asks for (Okta keeps `limit` in its next links), or the configured one. */
