@@ -75,8 +75,8 @@ export interface EventLimits {
 export const DEFAULT_EVENT_LIMITS: EventLimits = {
   maxEventBytes: 1024 * 1024,
   maxEventDepth: 64,
-  deliveryBatchRecords: 500,
-  deliveryBatchBytes: 1024 * 1024,
+  deliveryBatchRecords: 250,
+  deliveryBatchBytes: 512 * 1024,
 };
 
 export type PullOutcome = 'caught-up' | 'deadline' | 'lease-held' | 'failed';
