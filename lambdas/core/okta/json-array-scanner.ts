@@ -181,3 +181,12 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
   }
   return { error: 'the body is not a complete JSON array (truncated?)' };
 }
+
+/** One JSON text (an NDJSON line) measured like a page's element: its bytes and nesting depth. */
+export function rawEventOfText(text: string): RawEvent {
+  const bytes = Buffer.from(text, 'utf8');
+  const scanned = scanJsonArray([Buffer.from('['), bytes, Buffer.from(']')], 1);
+  // Not exactly one JSON value: nothing deep to fear, and JSON.parse will say what is wrong.
+  const depth = 'events' in scanned && scanned.events.length === 1 ? (scanned.events[0]?.depth ?? 0) : 0;
+  return { bytes: bytes.byteLength, depth, truncated: false, text: () => text };
+}

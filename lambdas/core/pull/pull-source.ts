@@ -1,6 +1,6 @@
 import type { PageBudget } from '../memory/page-budget';
+import { DEFAULT_EVENT_LIMITS, examineEvent, type EventLimits } from './examine-event';
 import { OktaError, OktaRateLimitError, type OktaErrorKind } from '../okta/errors';
-import type { RawEvent } from '../okta/json-array-scanner';
 import type { LogPage, OktaClient, PageRequest } from '../okta/okta-client';
 import {
   LeaseLostError,
@@ -47,37 +47,9 @@ export interface PullOptions {
    * @default a budget for this pull alone
    */
   readonly pageBudget?: PageBudget;
-  /** Overrides of `DEFAULT_EVENT_LIMITS`. */
+  /** Overrides of `DEFAULT_EVENT_LIMITS` (see examine-event). */
   readonly eventLimits?: Partial<EventLimits>;
 }
-
-/** What one event may cost before it is quarantined unparsed, and how delivery is batched. */
-export interface EventLimits {
-  /**
-   * Bytes of one event's JSON. Kinesis refuses a record over 1 MiB, so a larger event could only
-   * be quarantined anyway; it is, as its raw text, without parsing what could be a heap bomb
-   * (a few MB of `{},` is twenty times that on the heap).
-   */
-  readonly maxEventBytes: number;
-  /**
-   * Nesting of objects and arrays in one event. Okta's own fields are a few levels deep; only the
-   * free-form `debugData` can go deeper, and serialising thousands of levels overflows the stack.
-   */
-  readonly maxEventDepth: number;
-  /**
-   * Records (and quarantined events) written at once. 500 is one Kinesis PutRecords; 1 MiB of
-   * text keeps what a source holds in delivery small whatever its events weigh.
-   */
-  readonly deliveryBatchRecords: number;
-  readonly deliveryBatchBytes: number;
-}
-
-export const DEFAULT_EVENT_LIMITS: EventLimits = {
-  maxEventBytes: 1024 * 1024,
-  maxEventDepth: 64,
-  deliveryBatchRecords: 250,
-  deliveryBatchBytes: 512 * 1024,
-};
 
 export type PullOutcome = 'caught-up' | 'deadline' | 'lease-held' | 'failed';
 
@@ -270,7 +242,7 @@ class PullRun {
       batchBytes = 0;
     };
     for (const raw of page.events) {
-      const verdict = this.examine(raw, context, limits);
+      const verdict = examineEvent(raw, this.deps.processor, context, limits);
       if ('record' in verdict) {
         records.push(verdict);
         batchBytes += verdict.record.json.length;
@@ -282,41 +254,6 @@ class PullRun {
     }
     await flush();
     return newest;
-  }
-
-  /** One event's fate: a serialised record, or its JSON text (raw when unparsed) with the reasons. */
-  private examine(
-    raw: RawEvent,
-    context: NormaliseContext,
-    limits: EventLimits,
-  ): { record: SerializedRecord; published: unknown } | { eventJson: string; errors: string[] } {
-    const unparsed = (reason: string): { eventJson: string; errors: string[] } => ({ eventJson: JSON.stringify(raw.text()), errors: [`${reason}; kept as its raw text, not parsed`] });
-    if (raw.truncated) return unparsed(`the event alone is larger than the page bound (maxResponseBytes), so only its first ${raw.bytes} bytes were read`);
-    if (raw.bytes > limits.maxEventBytes) return unparsed(`the event is ${raw.bytes} bytes, over the bound of ${limits.maxEventBytes} bytes per event`);
-    if (raw.depth > limits.maxEventDepth) return unparsed(`the event nests ${raw.depth} levels deep, over the bound of ${limits.maxEventDepth}`);
-    const text = raw.text();
-    let event: unknown;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      // The parser's message quotes the text; the reason says enough without it.
-      return unparsed('the event is not valid JSON');
-    }
-    const { processor } = this.deps;
-    let result;
-    try {
-      result = processor.process(event, context);
-    } catch (error) {
-      // A processor bug on one event must not block the source forever: the event is kept
-      // with the reason, like any invalid one.
-      return { eventJson: text, errors: [`the ${processor.logType} processor failed: ${describeError(error)}`] };
-    }
-    if (!result.ok) return { eventJson: text, errors: result.errors };
-    try {
-      return { record: { uuid: result.record.uuid, json: JSON.stringify(result.record) }, published: result.record.published };
-    } catch (error) {
-      return { eventJson: text, errors: [`the record cannot be serialised: ${describeError(error)}`] };
-    }
   }
 
   /** Writes one batch; resolves once records and quarantined events are durable, with the newest `published` delivered. */
@@ -395,10 +332,6 @@ class PullRun {
   private summary(outcome: PullOutcome, error?: { kind: PullErrorKind; message: string }): PullSummary {
     return error === undefined ? { ...this.progress(), outcome } : { ...this.progress(), outcome, error };
   }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A page's URL without its `limit`, which splitting and regrowing change: the position it reads from. */
