@@ -30,8 +30,8 @@ export interface EventLimits {
 export const DEFAULT_EVENT_LIMITS: EventLimits = {
   maxEventBytes: 1024 * 1024,
   maxEventDepth: 64,
-  deliveryBatchRecords: 250,
-  deliveryBatchBytes: 512 * 1024,
+  deliveryBatchRecords: 100,
+  deliveryBatchBytes: 256 * 1024,
 };
 
 export type EventVerdict = { readonly record: SerializedRecord; readonly published: unknown } | { readonly eventJson: string; readonly errors: string[] };
