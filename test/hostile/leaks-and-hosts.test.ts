@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { ALERT_MESSAGE_MAX_BYTES, alertMessageText, type AlertMessage } from '../../lambdas/core/detections/alert';
-import { createOktaClient, OktaAuthError, OktaConfigError } from '../../lambdas/core/okta';
+import { createOktaClient, ForeignOriginError, OktaAuthError, OktaConfigError } from '../../lambdas/core/okta';
 import { CREDENTIAL_PIECE_LENGTH, safeOrgText } from '../../lambdas/core/okta/org-text';
 import { pullSource } from '../../lambdas/core/pull/pull-source';
 import { parseSourceSecret } from '../../lambdas/core/sources/parse-source-secret';
@@ -96,6 +96,20 @@ describe('hostile org: credential echo', () => {
     expect(assertion.length).toBeGreaterThan(100);
     expect((error as Error).message.length).toBeLessThan(1_500);
     expectNoPieceOf(assertion, [String(error), (error as Error).stack ?? ''].join('\n'));
+  });
+
+  it('redacts the token from a next link that carries it as the host of another origin', async () => {
+    const clock = new VirtualClock();
+    const server = await startScriptedServer(() => ({ headers: { link: `<https://${TOKEN.toLowerCase()}.example.com/api/v1/logs>; rel="next"` }, body: '[]' }));
+    servers.push(server);
+    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN.toLowerCase() } });
+
+    const error = await createOktaClient(source, { clock, allowLoopback: true })
+      .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ForeignOriginError);
+    expectNoPieceOf(TOKEN.toLowerCase(), [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n'));
   });
 
   it('prints no terminal escape and no piece of the token on the pull command line', async () => {

@@ -1,6 +1,6 @@
 import type { Clock, SourceConfig } from '../ports';
 import { createAuthenticator, type Authenticator } from './authenticator';
-import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
+import { ForeignOriginError, OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
 import { PageBudget, PageBudgetPreemptedError } from '../memory/page-budget';
 import { exchange, ResponseTooLargeError, TransientExchangeError, type HttpRequest, type HttpResponse } from './http-exchange';
 import { scanJsonArray, type RawEvent } from './json-array-scanner';
@@ -88,6 +88,8 @@ const LOGS_PATH = '/api/v1/logs';
 /** An Okta error code is like `E0000011`; anything longer is cut (after redaction). */
 const MAX_ERROR_CODE_LENGTH = 40;
 const MAX_URL_TEXT_LENGTH = 200;
+/** Our explanation of a refused link is about 250 characters besides the two origins. */
+const MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH = 700;
 /** Okta's `errorCauses` quoted in a message, at most. */
 const MAX_ERROR_CAUSES = 3;
 
@@ -125,7 +127,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       onRetry: options.onRetry,
     };
     const budget = options.pageBudget ?? new PageBudget(this.limits.maxResponseBytes);
-    let url = 'since' in request ? this.firstPageUrl(request.since) : this.resumeUrl(sameOriginUrl(this.sourceId, this.origin, request.nextUrl, this.origin, 'the stored cursor (next link)'));
+    let url = 'since' in request ? this.firstPageUrl(request.since) : this.resumeUrl(this.onOrigin(request.nextUrl, this.origin, 'the stored cursor (next link)'));
     // A page over maxResponseBytes is asked for again with half the events, down to one: a few
     // huge events slow the source down instead of stopping it (an event that alone is too large
     // is handed over cut, to be quarantined, and paging goes on past it).
@@ -273,10 +275,25 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     throw new OktaUnavailableError(this.sourceId, answer, details);
   }
 
+  /**
+   * `sameOriginUrl`, with the refused origin made safe to show: a link is the org's text, and its
+   * host could be the token itself (`https://<token>.example`).
+   */
+  private onOrigin(link: string, base: string, what: string): string {
+    try {
+      return sameOriginUrl(this.sourceId, this.origin, link, base, what);
+    } catch (error) {
+      if (!(error instanceof ForeignOriginError)) throw error;
+      const prefix = `source ${this.sourceId}: `;
+      const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+      throw new ForeignOriginError(this.sourceId, this.redact(detail, MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH), this.redact(error.foreignOrigin, MAX_URL_TEXT_LENGTH));
+    }
+  }
+
   /** Okta's next link, checked to be on the org's origin. */
   private nextUrlOf(url: string, headers: Headers, shortPage: boolean): string {
     const next = parseLinkHeader(headers.get('link')).get('next');
-    if (next !== undefined) return sameOriginUrl(this.sourceId, this.origin, next, url, 'the next link');
+    if (next !== undefined) return this.onOrigin(next, url, 'the next link');
     // Okta always sends a next link for polling requests; without one the same request is
     // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
     if (shortPage) return url;
