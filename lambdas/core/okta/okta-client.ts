@@ -10,6 +10,7 @@ import { orgOriginOf, sameOriginUrl } from './org-origin';
 import { MAX_ORG_TEXT_LENGTH, safeOrgText } from './org-text';
 import { isAtReserve, readRateLimit, resetWaitMs } from './rate-limit';
 import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import { dpopChallengeOf } from './www-authenticate';
 
 /** Where a page starts: a polling request from a point in time, or a `next` link Okta returned. */
 export type PageRequest = { readonly since: string } | { readonly nextUrl: string };
@@ -92,6 +93,10 @@ const MAX_URL_TEXT_LENGTH = 200;
 const MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH = 700;
 /** Okta's `errorCauses` quoted in a message, at most. */
 const MAX_ERROR_CAUSES = 3;
+/** Longest id of the org's (errorId, X-Okta-Request-Id) quoted; Okta's are about 25 characters. */
+const MAX_QUOTED_ID_LENGTH = 100;
+const DPOP_ADVICE =
+  'check that oauth.dpop matches the app\'s "Require Demonstrating Proof of Possession (DPoP)" setting and that this host\'s clock is right (a proof carries the time it was made)';
 
 class HttpOktaClient implements OktaClient, OrgTransport {
   readonly sourceId: string;
@@ -145,8 +150,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   }
 
   private async fetchAt(url: string, budget: PageBudget, context: CallContext): Promise<LogPage> {
-    // One 401 may be answered once with a fresh access token or a new DPoP nonce; a second one
-    // is final, so a revoked credential is never retried in a loop.
+    // A 401, or a 400 carrying a DPoP challenge (RFC 9449 sections 7 and 9: Okta rejects a DPoP
+    // proof with 400 and the reason only in WWW-Authenticate, okta/okta-sdk-nodejs issue 453), may be
+    // answered once with a fresh access token, a fresh proof or the server's nonce; a second one is
+    // final, so a revoked credential or a broken DPoP setup is never retried in a loop.
     for (let attempt = 1; ; attempt++) {
       const sign = await this.auth.prepare(context);
       const outcome = await this.send(
@@ -156,10 +163,13 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         this.logsGate,
       );
       if (outcome.page) return outcome.page;
-      if (attempt > 1 || !this.auth.recoverFromUnauthorized(outcome.unauthorized)) {
-        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, outcome.unauthorized)}: ${this.auth.unauthorizedAdvice}`, {
-          status: 401,
-          errorCode: this.errorCodeOf(outcome.unauthorized.body),
+      const refused = outcome.refused;
+      const challenge = dpopChallengeOf(refused.headers.get('www-authenticate'));
+      if (attempt > 1 || !this.auth.recoverFromUnauthorized(refused, challenge)) {
+        const refusal = attempt > 1 ? 'Okta refused the DPoP proof, and the fresh one sent after it' : 'Okta refused the DPoP proof';
+        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, refused)}: ${challenge ? `${refusal}; ${DPOP_ADVICE}` : this.auth.unauthorizedAdvice}`, {
+          status: refused.status,
+          errorCode: this.errorCodeOf(refused.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH)),
         });
       }
     }
@@ -171,6 +181,17 @@ class HttpOktaClient implements OktaClient, OrgTransport {
 
   redact(text: string, maxLength: number = MAX_ORG_TEXT_LENGTH): string {
     return safeOrgText(text, this.auth.secrets(), maxLength);
+  }
+
+  supportDetails(response: HttpResponse): string {
+    // Okta support asks for these first; an error body's errorId and the response's request id.
+    const errorId = parseJsonObject(response.body)?.errorId;
+    const requestId = response.headers.get('x-okta-request-id');
+    const parts = [
+      typeof errorId === 'string' && errorId !== '' ? `errorId ${this.redact(errorId, MAX_QUOTED_ID_LENGTH)}` : undefined,
+      requestId ? `X-Okta-Request-Id ${this.redact(requestId, MAX_QUOTED_ID_LENGTH)}` : undefined,
+    ].filter((part) => part !== undefined);
+    return parts.length === 0 ? '' : ` [${parts.join(', ')}]`;
   }
 
   /** "GET https://org/api/v1/logs": the path of a link comes from the org, so it is redacted too. */
@@ -239,10 +260,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return `${this.origin}${LOGS_PATH}?${query.toString()}`;
   }
 
-  private interpretPage(url: string, response: HttpResponse): Interpretation<{ page: LogPage; unauthorized?: never } | { page?: never; unauthorized: HttpResponse }> {
+  private interpretPage(url: string, response: HttpResponse): Interpretation<{ page: LogPage; refused?: never } | { page?: never; refused: HttpResponse }> {
     this.auth.observe(response);
     const status = response.status;
-    if (status === 401) return { value: { unauthorized: response } };
+    if (status === 401 || (status === 400 && dpopChallengeOf(response.headers.get('www-authenticate')) !== undefined)) return { value: { refused: response } };
     if (status === 200 && response.pageBody !== undefined) {
       const { chunks, bytes, reservation } = response.pageBody;
       try {
@@ -354,16 +375,19 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   }
 
   /**
-   * "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided)": every part the
-   * org wrote (code, summary, causes) bounded, stripped of control characters and redacted.
+   * "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided) [errorId oae..,
+   * X-Okta-Request-Id ..]", or for a DPoP rejection, whose body is empty, the challenge's error and
+   * description: every part the org wrote (code, summary, causes, ids) bounded, stripped of
+   * control characters and redacted.
    */
   private describeAnswer(method: string, url: string, response: HttpResponse): string {
-    const code = this.errorCodeOf(response.body);
-    const summary = oktaErrorField(response.body, 'errorSummary');
+    const challenge = dpopChallengeOf(response.headers.get('www-authenticate'));
+    const code = this.errorCodeOf(response.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH));
+    const summary = oktaErrorField(response.body, 'errorSummary') ?? challenge?.description;
     const causes = oktaErrorCauses(response.body).map((cause) => this.redact(cause));
-    const said = [summary === undefined ? undefined : this.redact(summary), ...causes].filter((part): part is string => part !== undefined && part !== '');
+    const said = [summary === undefined || summary === '' ? undefined : this.redact(summary), ...causes].filter((part): part is string => part !== undefined && part !== '');
     const detail = [code, said.length === 0 ? undefined : `(${said.join('; ')})`].filter((part) => part !== undefined).join(' ');
-    return `${this.where(method, url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}`;
+    return `${this.where(method, url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}${this.supportDetails(response)}`;
   }
 }
 

@@ -34,6 +34,8 @@ export interface OrgTransport {
    * one redacted before it is cut.
    */
   redact(text: string, maxLength?: number): string;
+  /** ` [errorId .., X-Okta-Request-Id ..]` of an answer, what Okta support asks for; '' when it has neither. */
+  supportDetails(response: HttpResponse): string;
 }
 
 /**
