@@ -13,6 +13,11 @@
  *   stand-ins in this process; Kinesis is a discarding endpoint, because kinesalite's per-record
  *   storage would be the bottleneck. A few invalid events per org go through the S3 quarantine,
  *   so every client of the bundle is exercised.
+ * - `hostilePeakRssMb`: the same for a hostile run at full concurrency: one org whose event holds
+ *   a 12 MiB heap bomb (`[{},{},...]` in `debugData`, twenty times that once parsed) and eight
+ *   orgs whose pages are 31 MiB (1,000 events of 31 KiB). `hostileCompleted` is 1 when that
+ *   process finished under the Lambda's heap flags (it would die with "heap out of memory"
+ *   otherwise), with `hostileDelivered` records and `hostileQuarantined` events in S3.
  * What it cannot reproduce: Lambda's CPU share at 256 MB (about a sixth of a vCPU), so times are
  * lower here than in Lambda; memory does not depend on it.
  */
@@ -40,6 +45,13 @@ const MEMORY_MB = CONTEXT_DEFAULTS.pullerMemoryMb;
 const INIT_SAMPLES = 5;
 /** Runs allowed to deliver the whole backlog (each stops at its own budget). */
 const MAX_RUNS = 10;
+/** The hostile case: orgs of 31 MiB pages (one page each), and the heap bomb's size. */
+const BIG_PAGE_ORGS = 8;
+const BIG_EVENT_BYTES = 31 * 1024;
+const BIG_EVENTS_PER_ORG = 1_000;
+const HEAP_BOMB_BYTES = 12 * 1024 * 1024;
+/** Ordinary events of the heap-bomb org, after the bomb: they must still be delivered. */
+const BOMB_ORG_EVENTS = 100;
 const ROOT = path.resolve(__dirname, '..');
 
 async function bundle(entry: string, outfile: string): Promise<number> {
@@ -98,19 +110,35 @@ function medianInitMs(file: string): number {
   return samples[Math.floor(samples.length / 2)] as number;
 }
 
+/** What the child reports: peak RSS, and the peaks of V8's heap and of external memory (sampled every 20 ms). */
+interface ChildReport {
+  readonly maxRssMb: number;
+  readonly heapMb: number;
+  readonly externalMb: number;
+  readonly delivered: number;
+  readonly runs: number;
+  readonly ms: number;
+}
+
 /** Runs the bundled handler in its own process until the backlog is delivered; returns its report. */
-function runInChild(bundleFile: string, env: Record<string, string>): Promise<{ maxRssMb: number; delivered: number; runs: number; ms: number }> {
+function runInChild(bundleFile: string, env: Record<string, string>, target: number): Promise<ChildReport> {
   const script = `
     const { handler } = require(${JSON.stringify(bundleFile)});
+    let heapMb = 0, externalMb = 0;
+    setInterval(() => {
+      const usage = process.memoryUsage();
+      heapMb = Math.max(heapMb, usage.heapUsed / 1048576);
+      externalMb = Math.max(externalMb, usage.external / 1048576);
+    }, 20).unref();
     (async () => {
       const started = Date.now();
       let delivered = 0, runs = 0;
-      while (delivered < ${SOURCES * EVENTS_PER_SOURCE} && runs < ${MAX_RUNS}) {
+      while (delivered < ${target} && runs < ${MAX_RUNS}) {
         runs += 1;
         const result = await handler({}, { awsRequestId: 'bench-' + runs, getRemainingTimeInMillis: () => 90000 });
         delivered += result.delivered;
       }
-      process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, delivered, runs, ms: Date.now() - started }));
+      process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, heapMb, externalMb, delivered, runs, ms: Date.now() - started }));
       process.exit(0);
     })().catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });`;
   return new Promise((resolve, reject) => {
@@ -123,7 +151,7 @@ function runInChild(bundleFile: string, env: Record<string, string>): Promise<{ 
     child.on('close', (code) => {
       // The handler's EMF lines share stdout; the report is the last line.
       const last = stdout.trim().split('\n').pop() ?? '';
-      if (code === 0) resolve(JSON.parse(last) as { maxRssMb: number; delivered: number; runs: number; ms: number });
+      if (code === 0) resolve(JSON.parse(last) as ChildReport);
       else if (stderr.includes('heap out of memory')) reject(new Error(`the bench puller does not fit ${MEMORY_MB} MB: V8's heap limit at that size was reached (${stderr.slice(-500)})`));
       else reject(new Error(`bench puller exited ${code}: ${stderr.slice(-2000)}`));
     });
@@ -166,12 +194,31 @@ export const lambdaBench: BenchSection = {
             new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}org-${index}`, SecretString: JSON.stringify({ domain: org.origin, apiToken: org.apiToken }) }),
           );
         }
-        const report = await runInChild(benchFile, { ...aws.env, AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint });
+        const report = await runInChild(benchFile, { ...aws.env, AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint }, SOURCES * EVENTS_PER_SOURCE);
         const quarantined = aws.s3.objects(aws.names.quarantineBucketName).size;
         print(`${SOURCES} sources x ${EVENTS_PER_SOURCE} events: delivered ${report.delivered} (${kinesis.accepted()} accepted by Kinesis), quarantined ${quarantined}, in ${report.runs} run(s), ${report.ms} ms`);
         print(`node flags        ${lambdaNodeFlags(MEMORY_MB).join(' ')} (Lambda's, at ${MEMORY_MB} MB), NODE_OPTIONS=${PIPELINE_NODE_OPTIONS}`);
-        print(`peak RSS          ${report.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB: ${report.maxRssMb <= MEMORY_MB ? 'fits' : 'DOES NOT FIT'}`);
-        return { bundleBytes, initMs: round(initMs), emptyInitMs: round(emptyInitMs), peakRssMb: round(report.maxRssMb), memoryMb: MEMORY_MB };
+        print(
+          `peak RSS          ${report.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB: ${report.maxRssMb <= MEMORY_MB ? 'fits' : 'DOES NOT FIT'} ` +
+            `(sampled peaks: V8 heap ${report.heapMb.toFixed(1)} MB, external ${report.externalMb.toFixed(1)} MB)`,
+        );
+        const hostile = await runHostile(benchFile, orgs);
+        print(
+          `hostile orgs      heap bomb of ${HEAP_BOMB_BYTES} bytes + ${BIG_PAGE_ORGS} orgs of ${BIG_EVENTS_PER_ORG} x ${BIG_EVENT_BYTES}-byte events: ` +
+            `${hostile.completed ? 'completed' : 'DID NOT COMPLETE'}, delivered ${hostile.delivered}, quarantined ${hostile.quarantined}, peak RSS ${hostile.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB ` +
+            `(V8 heap ${hostile.heapMb.toFixed(1)} MB, external ${hostile.externalMb.toFixed(1)} MB)`,
+        );
+        return {
+          bundleBytes,
+          initMs: round(initMs),
+          emptyInitMs: round(emptyInitMs),
+          peakRssMb: round(report.maxRssMb),
+          memoryMb: MEMORY_MB,
+          hostilePeakRssMb: round(hostile.maxRssMb),
+          hostileCompleted: hostile.completed ? 1 : 0,
+          hostileDelivered: hostile.delivered,
+          hostileQuarantined: hostile.quarantined,
+        };
       } finally {
         await kinesis.close();
         await aws.close();
@@ -182,6 +229,53 @@ export const lambdaBench: BenchSection = {
     }
   },
 };
+
+/**
+ * The hostile case, in a fresh process with the Lambda's heap flags: every org is started here
+ * (and closed by the caller through `orgs`), the bundled handler runs until all that can be
+ * delivered is, or a heap limit kills it (then `completed` is false).
+ */
+async function runHostile(
+  benchFile: string,
+  orgs: EmulatedOrg[],
+): Promise<{ completed: boolean; maxRssMb: number; heapMb: number; externalMb: number; delivered: number; quarantined: number }> {
+  const aws = await startLocalAws();
+  const kinesis = await startKinesisDiscardServer();
+  try {
+    const addSource = async (org: EmulatedOrg, id: string): Promise<void> => {
+      orgs.push(org);
+      await aws.clients.secretsManager.send(
+        new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}${id}`, SecretString: JSON.stringify({ domain: org.origin, apiToken: org.apiToken }) }),
+      );
+    };
+    // One string shared by every big event: the emulator's memory stays small, each page is 31 MiB on the wire.
+    const padding = 'x'.repeat(BIG_EVENT_BYTES);
+    for (let index = 0; index < BIG_PAGE_ORGS; index += 1) {
+      const org = await startOktaOrg({ seed: 100 + index });
+      const [template] = org.generate(1);
+      org.addEvents(Array.from({ length: BIG_EVENTS_PER_ORG - 1 }, () => ({ ...template, uuid: randomUUID(), debugContext: { debugData: { padding } } })));
+      await addSource(org, `big-${index}`);
+    }
+    const bombOrg = await startOktaOrg({ seed: 99 });
+    const [bombTemplate] = bombOrg.generate(1);
+    // Built as text and parsed once here: small on the wire per object, about 20 times larger parsed.
+    const bomb: unknown = JSON.parse(`[${'{},'.repeat(HEAP_BOMB_BYTES / 3 - 1)}{}]`);
+    bombOrg.addEvents([{ ...bombTemplate, uuid: randomUUID(), debugContext: { debugData: { bomb } } }]);
+    bombOrg.generate(BOMB_ORG_EVENTS);
+    await addSource(bombOrg, 'heap-bomb');
+    const deliverable = BIG_PAGE_ORGS * BIG_EVENTS_PER_ORG + BOMB_ORG_EVENTS + 1;
+    try {
+      const report = await runInChild(benchFile, { ...aws.env, AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint }, deliverable);
+      return { completed: true, ...report, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
+    } catch (error) {
+      process.stdout.write(`hostile run failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}\n`);
+      return { completed: false, maxRssMb: Number.NaN, heapMb: Number.NaN, externalMb: Number.NaN, delivered: 0, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
+    }
+  } finally {
+    await kinesis.close();
+    await aws.close();
+  }
+}
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;

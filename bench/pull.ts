@@ -9,7 +9,7 @@ import { systemClock } from '../lambdas/core/clock';
 import { createOktaClient } from '../lambdas/core/okta';
 import { pullSource } from '../lambdas/core/pull/pull-source';
 import { MemoryCursorStore } from '../lambdas/adapters/local';
-import type { OutputRecord, RecordSink, SourceConfig } from '../lambdas/core/ports';
+import type { RecordSink, SerializedRecord, SourceConfig } from '../lambdas/core/ports';
 import { eventProcessorFor } from '../lambdas/core/schema';
 import { startOktaOrg } from '../local/okta-emulator';
 import type { BenchSection } from './section';
@@ -23,7 +23,7 @@ const RATE_LIMIT_PER_MINUTE = 100_000;
 class CountingSink implements RecordSink {
   count = 0;
 
-  async write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }> {
+  async write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }> {
     this.count += records.length;
     return { rejected: [] };
   }

@@ -1,4 +1,5 @@
 import { main } from './cli/main';
+import { stripControlCharacters } from '../lambdas/core/okta/org-text';
 
 // The AWS SDK warns on Node 20 that its versions published after January 2027 will need Node 22.
 // Ours are pinned, so for an operator the warning is only noise around the one clear line every
@@ -10,7 +11,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`okta-log-pipeline: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`okta-log-pipeline: ${stripControlCharacters(error instanceof Error ? error.message : String(error))}\n`);
     process.exitCode = 1;
   },
 );

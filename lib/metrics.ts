@@ -12,6 +12,7 @@ export type SourceMetricName =
   | 'RateLimited'
   | 'PullErrors'
   | 'AuthFailures'
+  | 'PagingLoops'
   | 'LagSeconds'
   | 'MinutesSinceLastEvent'
   | 'DropOffBreached';

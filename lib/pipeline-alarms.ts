@@ -139,6 +139,21 @@ export class PipelineAlarms extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
+        id: 'SourcePagingLoop',
+        anchor: 'source-paging-loop',
+        summary: "a source's Okta paging looped (a full page's next link repeated a URL already fetched), so the source is stopped",
+        firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for the looping URL, then whatever proxy or custom domain rewrites the org\'s Link headers',
+        perSource: true,
+        // Followed, such a loop re-delivers the same events all run long and keeps the drop-off
+        // alarm quiet; the puller stops the source instead, and this is the page that says so.
+        metric: perSourceQuery('SUM', 'PagingLoops', FIVE_MINUTES),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        threshold: 1,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      },
+      {
         id: 'SourceConfigErrors',
         anchor: 'source-config-errors',
         summary: 'a source secret under the prefix does not parse or fails validation, so it is not pulled',

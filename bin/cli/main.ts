@@ -1,4 +1,6 @@
 /** Dispatches `okta-log-pipeline <command>` to the module that implements it. */
+import { stripControlCharacters } from '../../lambdas/core/okta/org-text';
+
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -21,9 +23,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`okta-log-pipeline: unknown command "${name}"\n${USAGE}\n`);
+  // Own keys only: `constructor` or `toString` would otherwise find Object.prototype's functions.
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined) {
+    process.stderr.write(`okta-log-pipeline: unknown command "${stripControlCharacters(name)}"\n${USAGE}\n`);
     return 2;
   }
   return (await load())(rest);

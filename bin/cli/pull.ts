@@ -24,6 +24,7 @@ import { SOURCE_ID_PATTERN } from '../../lambdas/core/sources/source-id';
 import { parseArgs, type ParsedArgs } from './sources/args';
 import { readCredential } from './sources/credential-input';
 import { SourcesUsageError } from './sources/errors';
+import { stripControlCharacters } from '../../lambdas/core/okta/org-text';
 
 const USAGE = `usage: okta-log-pipeline pull --domain URL (--token-env VAR | --oauth-file FILE) [--since ISO]
                               [--state FILE] [--out FILE|-] [--archive DIR] [--quarantine FILE] [--follow]
@@ -232,7 +233,7 @@ async function pollLoop(deps: PullDependencies, options: PullCommandOptions, sig
     if (summary.outcome === 'failed') {
       const message = summary.error?.message ?? `source ${options.source.id}: the pull failed`;
       if (!options.follow || !TRANSIENT_KINDS.has(summary.error?.kind ?? 'internal')) return fail(message, EXIT.failed);
-      process.stderr.write(`okta-log-pipeline pull: ${message}; trying again in a minute\n`);
+      process.stderr.write(`okta-log-pipeline pull: ${stripControlCharacters(message)}; trying again in a minute\n`);
     }
     if (signal.aborted) return options.follow ? EXIT.ok : EXIT.interrupted;
     if (!options.follow) return EXIT.ok;
@@ -242,7 +243,7 @@ async function pollLoop(deps: PullDependencies, options: PullCommandOptions, sig
 }
 
 function fail(message: string, code: number): number {
-  process.stderr.write(`okta-log-pipeline pull: ${message}\n`);
+  process.stderr.write(`okta-log-pipeline pull: ${stripControlCharacters(message)}\n`);
   return code;
 }
 
@@ -291,6 +292,6 @@ class ProgressLine {
   private describe(state: PullProgress): string {
     const waits = state.rateLimitWaits > 0 ? `, ${state.rateLimitWaits} rate-limit waits (${Math.round(state.rateLimitWaitMs / 1000)} s)` : '';
     const newest = state.newestPublished === undefined ? '' : `, newest ${state.newestPublished}`;
-    return `${this.sourceId}: ${state.pages} pages, ${state.delivered} records, ${state.invalid} quarantined${waits}${newest}`;
+    return stripControlCharacters(`${this.sourceId}: ${state.pages} pages, ${state.delivered} records, ${state.invalid} quarantined${waits}${newest}`);
   }
 }

@@ -11,6 +11,7 @@ import { listSources } from './sources/list';
 import { removeSource } from './sources/remove';
 import { SOURCES_ENV } from './sources/settings';
 import { showStatus } from './sources/status';
+import { stripControlCharacters } from '../../lambdas/core/okta/org-text';
 
 const USAGE = `usage: okta-log-pipeline sources <subcommand> [options]
   add ID --domain URL (--token-env VAR | --oauth-file FILE) [--label TEXT] [--drop-off-minutes N]
@@ -53,7 +54,8 @@ export default async function sources(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  const run = SUBCOMMANDS[name];
+  // Own keys only: `constructor` or `toString` would otherwise find Object.prototype's functions.
+  const run = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (run === undefined) {
     process.stderr.write(`okta-log-pipeline sources: unknown subcommand "${name}" (one of ${Object.keys(SUBCOMMANDS).join(', ')}; see --help)\n`);
     return 2;
@@ -77,6 +79,7 @@ export default async function sources(args: string[]): Promise<number> {
   }
 }
 
+/** One terminal-safe line: an error may quote what an org sent (escape sequences included). */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
+  return stripControlCharacters(text.replace(/\s*\n\s*/g, ' '));
 }

@@ -9,6 +9,8 @@ import type { Readable, Writable } from 'node:stream';
 import { systemClock } from '../../lambdas/core/clock';
 import type { EventProcessor, NormaliseContext } from '../../lambdas/core/ports';
 import { UnknownLogTypeError, eventProcessorFor, knownLogTypes } from '../../lambdas/core/schema';
+import { rawEventOfText } from '../../lambdas/core/okta/json-array-scanner';
+import { DEFAULT_EVENT_LIMITS, examineEvent } from '../../lambdas/core/pull/examine-event';
 
 const DEFAULT_LOG_TYPE = 'Okta.SystemLog';
 /** What `p_source_id` / `p_source_label` say for records produced from a file. */
@@ -115,20 +117,17 @@ async function write(stream: Writable, text: string): Promise<void> {
   await once(stream, 'drain');
 }
 
-/** The NDJSON line for one input line, and whether it was valid. Blank lines give undefined. */
+/**
+ * The NDJSON line for one input line, and whether it was valid. Blank lines give undefined. The
+ * line goes through the puller's own examination: an event too large or too deep, not JSON, or
+ * one the processor cannot handle is reported on its line, and the lines after it go on.
+ */
 function processLine(processor: EventProcessor, line: string, context: NormaliseContext): { valid: boolean; text: string } | undefined {
   const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
   if (trimmed.trim() === '') return undefined;
-  let event: unknown;
-  try {
-    event = JSON.parse(trimmed);
-  } catch (error) {
-    return { valid: false, text: `${JSON.stringify({ event: trimmed, errors: [`event: not valid JSON (${reason(error)})`] })}\n` };
-  }
-  const result = processor.process(event, context);
-  return result.ok
-    ? { valid: true, text: `${JSON.stringify(result.record)}\n` }
-    : { valid: false, text: `${JSON.stringify({ event, errors: result.errors })}\n` };
+  const verdict = examineEvent(rawEventOfText(trimmed), processor, context, DEFAULT_EVENT_LIMITS);
+  if ('record' in verdict) return { valid: true, text: `${verdict.record.json}\n` };
+  return { valid: false, text: `{"event":${verdict.eventJson},"errors":${JSON.stringify(verdict.errors)}}\n` };
 }
 
 async function run(options: Options): Promise<number> {

@@ -88,6 +88,18 @@ export type OutputRecord = Record<string, unknown> & {
   readonly p_source_label: string;
 };
 
+/**
+ * A record as the sink receives it: already serialised by the pull core, one event at a time, so
+ * that an event that cannot be serialised is quarantined alone and a page in delivery holds text,
+ * not object trees.
+ */
+export interface SerializedRecord {
+  /** The event's `uuid`: the partition key and the dedupe key. */
+  readonly uuid: string;
+  /** `JSON.stringify` of the `OutputRecord`. */
+  readonly json: string;
+}
+
 /** Where valid records go (Kinesis in AWS). Resolves only once every record is durable. */
 export interface RecordSink {
   /**
@@ -95,14 +107,18 @@ export interface RecordSink {
    * example larger than the stream accepts) are returned with the reason; they belong in the
    * quarantine. Throws when the others could not be made durable.
    */
-  write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }>;
+  write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }>;
 }
 
 /** An event that was not delivered to the stream, kept with the reasons. */
 export interface QuarantinedEvent {
   readonly sourceId: string;
-  /** The event as received (parsed JSON, or the raw text when it was not JSON). */
-  readonly event: unknown;
+  /**
+   * The event as JSON text: the bytes Okta sent when they are JSON within the size and depth
+   * bounds; otherwise a JSON string holding its raw text, which was never parsed (the reasons
+   * say why).
+   */
+  readonly eventJson: string;
   readonly errors: readonly string[];
   /** Epoch ms. */
   readonly receivedAt: number;

@@ -31,6 +31,9 @@ export async function startKinesisDiscardServer(): Promise<KinesisDiscardServer>
         return { SequenceNumber: sequence.toString(), ShardId: 'shardId-000000000000' };
       });
       response.end(JSON.stringify({ FailedRecordCount: 0, Records: results }));
+    }, () => {
+      // The client gave up on the request (its timeout, or its process ended): nobody to answer.
+      response.destroy();
     });
   });
   const listening = await listenOnLoopback(server);

@@ -436,6 +436,7 @@ function sourceRunMetrics(line: string): SourceRunMetrics[] {
       RateLimited: number('RateLimited'),
       PullErrors: number('PullErrors'),
       AuthFailures: number('AuthFailures'),
+      PagingLoops: number('PagingLoops'),
       LagSeconds: number('LagSeconds'),
       MinutesSinceLastEvent: number('MinutesSinceLastEvent'),
       DropOffBreached: number('DropOffBreached'),

@@ -66,10 +66,10 @@ const fixtures = readFileSync(path.join(ROOT, 'test/fixtures/okta-events.ndjson'
 
 beforeAll(async () => {
   const archive = new LocalArchive(archiveDir, { now: () => Date.parse('2026-03-05T10:00:00Z') });
-  await archive.write(fixtures);
-  await archive.write([record(event('u-1', '2026-03-05T09:00:00.123Z')), record(event('u-2', '2026-03-05T09:30:00Z', { unknownField: { kept: true } }))]);
+  await archive.append(fixtures);
+  await archive.append([record(event('u-1', '2026-03-05T09:00:00.123Z')), record(event('u-2', '2026-03-05T09:30:00Z', { unknownField: { kept: true } }))]);
   // Delivered a day later, about the 3rd: Firehose puts it in dt=2026-03-03, and so does LocalArchive.
-  await archive.write([record(event('u-late', '2026-03-03T23:59:59.999Z'))]);
+  await archive.append([record(event('u-late', '2026-03-03T23:59:59.999Z'))]);
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

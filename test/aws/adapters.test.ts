@@ -9,7 +9,7 @@ import { KinesisRecordSink } from '../../lambdas/adapters/aws/kinesis-record-sin
 import { S3Quarantine } from '../../lambdas/adapters/aws/s3-quarantine';
 import { SecretsManagerSourceRegistry } from '../../lambdas/adapters/aws/secrets-manager-source-registry';
 import { CursorStoreError, KinesisWriteError, QuarantineWriteError, SourceListingError } from '../../lambdas/adapters/aws/errors';
-import { LeaseLostError, type OutputRecord } from '../../lambdas/core/ports';
+import { LeaseLostError, type OutputRecord, type SerializedRecord } from '../../lambdas/core/ports';
 import { readStream } from '../../local/aws/kinesis';
 import { startLocalAws, type LocalAws } from '../../local/aws/local-aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
@@ -40,8 +40,9 @@ async function createSecret(name: string, secretString: string): Promise<void> {
   await aws.clients.secretsManager.send(new CreateSecretCommand({ Name: name, SecretString: secretString }));
 }
 
-function record(uuid: string, extra: Record<string, unknown> = {}): OutputRecord {
-  return {
+/** A record as the pull core hands it to a sink: serialised. */
+function record(uuid: string, extra: Record<string, unknown> = {}): SerializedRecord {
+  const fields: OutputRecord = {
     uuid,
     published: '2026-01-01T00:00:00.000Z',
     p_log_type: 'Okta.SystemLog',
@@ -52,6 +53,7 @@ function record(uuid: string, extra: Record<string, unknown> = {}): OutputRecord
     p_source_label: 'Acme',
     ...extra,
   };
+  return { uuid, json: JSON.stringify(fields) };
 }
 
 describe('SecretsManagerSourceRegistry', () => {
@@ -227,7 +229,7 @@ describe('KinesisRecordSink', () => {
     expect(aws.kinesisProxy.calls.map((call) => call.entries)).toEqual([500, 500, 201]);
     const stored = await readStream(aws.clients.kinesis, aws.names.streamName);
     expect(stored.map((entry) => entry.partitionKey).sort()).toEqual(records.map((entry) => entry.uuid).sort());
-    expect(JSON.parse(stored[0]?.data.toString('utf8') ?? '{}')).toEqual(records.find((entry) => entry.uuid === stored[0]?.partitionKey));
+    expect(stored[0]?.data.toString('utf8')).toBe(records.find((entry) => entry.uuid === stored[0]?.partitionKey)?.json);
   });
 
   it('keeps each PutRecords call under 5 MiB', async () => {
@@ -301,9 +303,10 @@ describe('S3Quarantine', () => {
       { sourceId: 'acme', event: { uuid: 'u1', published: 'redacted' }, errors: ['published: not a timestamp'], receivedAt },
       { sourceId: 'acme', event: 'not json at all', errors: ['not a JSON object'], receivedAt },
     ];
+    const quarantined = items.map(({ event, ...item }) => ({ ...item, eventJson: JSON.stringify(event) }));
 
-    await quarantine.put(items);
-    await quarantine.put(items.slice(0, 1));
+    await quarantine.put(quarantined);
+    await quarantine.put(quarantined.slice(0, 1));
 
     const { Contents = [] } = await aws.clients.s3.send(new ListObjectsV2Command({ Bucket: aws.names.quarantineBucketName }));
     expect(Contents.map((object) => object.Key)).toHaveLength(2);
@@ -317,7 +320,7 @@ describe('S3Quarantine', () => {
   it('fails with QuarantineWriteError when an object cannot be stored', async () => {
     const quarantine = new S3Quarantine({ client: aws.clients.s3, bucketName: 'no-such-bucket' });
 
-    await expect(quarantine.put([{ sourceId: 'acme', event: {}, errors: ['x'], receivedAt: 0 }])).rejects.toThrow(QuarantineWriteError);
+    await expect(quarantine.put([{ sourceId: 'acme', eventJson: '{}', errors: ['x'], receivedAt: 0 }])).rejects.toThrow(QuarantineWriteError);
   });
 });
 

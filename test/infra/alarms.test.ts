@@ -54,6 +54,13 @@ const expected: Record<string, Record<string, unknown>> = {
     EvaluationPeriods: 1,
     TreatMissingData: 'notBreaching',
   },
+  SourcePagingLoop: {
+    Metrics: [{ Id: Match.anyValue(), Expression: perSource('SUM', 'PagingLoops'), Period: 300, ReturnData: true }],
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    TreatMissingData: 'notBreaching',
+  },
   SourceConfigErrors: {
     Namespace: 'OktaLogPipeline',
     MetricName: 'SourceConfigErrors',

@@ -8,6 +8,7 @@ import { readStream } from '../../local/aws/kinesis';
 import { startLocalAws, type LocalAws } from '../../local/aws/local-aws';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
 import { VirtualClock } from '../support/virtual-clock';
+import { DEFAULT_EVENT_LIMITS } from '../../lambdas/core/pull/examine-event';
 
 /**
  * The real puller handler with the real AWS SDK clients against kinesalite and dynalite (behind
@@ -226,9 +227,10 @@ describe('puller handler, integrated', () => {
     expect(result).toMatchObject({ failed: 0, delivered: 600 });
     const calls = aws.kinesisProxy.calls.filter((call) => call.operation === 'PutRecords');
     expect(calls.slice(0, 2).map((call) => call.fault)).toEqual(['kinesis-partial', 'kinesis-partial']);
-    // The retry of a partly failed batch carries only its failed entries.
-    const retried = calls.find((call, index) => index > 0 && call.entries !== undefined && call.entries < 100);
-    expect(retried?.entries).toBe(Math.ceil(500 / 7));
+    // The retry of a partly failed batch (one delivery batch of the page) carries only its failed entries.
+    const batch = DEFAULT_EVENT_LIMITS.deliveryBatchRecords;
+    const retried = calls.find((call, index) => index > 0 && call.entries !== undefined && call.entries < batch);
+    expect(retried?.entries).toBe(Math.ceil(batch / 7));
     const records = await streamRecords();
     expect(records).toHaveLength(served.length);
     expect(new Set(records.map((record) => record.uuid)).size).toBe(served.length);

@@ -90,7 +90,7 @@ describe('createOktaClient: polling', () => {
       const full = request.url.includes('after=full');
       return { headers: { link: `<${org.origin}/api/v1/logs?limit=3&after=${full ? 'short' : 'full'}>; rel="next"` }, body: page(0, full ? 2 : 3) };
     });
-    const client = clientFor(org.origin, clock);
+    const client = clientFor(org.origin, clock, { pageSize: 3 });
 
     const first = await client.fetchPage({ nextUrl: `${org.origin}/api/v1/logs?limit=3&after=start` });
     const second = await client.fetchPage({ nextUrl: first.nextUrl });
@@ -102,11 +102,11 @@ describe('createOktaClient: polling', () => {
 
   it('repeats the request next time when a short page lacks a next link, and refuses a full page without one', async () => {
     const clock = new VirtualClock();
-    const org = await serve((request) => ({ body: page(0, request.url.includes('limit=2') ? 2 : 1) }));
-    const client = clientFor(org.origin, clock);
+    const org = await serve((request) => ({ body: page(0, request.url.includes('after=b') ? 5 : 1) }));
+    const client = clientFor(org.origin, clock, { pageSize: 5 });
 
     const short = await client.fetchPage({ nextUrl: `${org.origin}/api/v1/logs?limit=5&after=a` });
-    const error = await caught(client.fetchPage({ nextUrl: `${org.origin}/api/v1/logs?limit=2&after=b` }));
+    const error = await caught(client.fetchPage({ nextUrl: `${org.origin}/api/v1/logs?limit=5&after=b` }));
 
     expect(short.nextUrl).toBe(`${org.origin}/api/v1/logs?limit=5&after=a`);
     expect(error).toBeInstanceOf(OktaUnavailableError);
@@ -360,15 +360,19 @@ describe('createOktaClient: retries and bounds', () => {
     expect(org.requests.length).toBeLessThanOrEqual(2);
   });
 
-  it('refuses a body over maxResponseBytes without retrying', async () => {
+  it('asks again for a page over maxResponseBytes with half the limit, down to the size that fits', async () => {
     const clock = new VirtualClock();
-    const org = await serve(() => ({ body: page(0, 50) }));
+    const limitOf = (url: string) => Number(new URL(url, 'http://x').searchParams.get('limit'));
+    const org = await serve((request) => ({ headers: { link: `<${org.origin}/api/v1/logs?after=n&limit=${limitOf(request.url)}>; rel="next"` }, body: page(0, limitOf(request.url)) }));
+    const splits: number[] = [];
 
-    const error = await caught(clientFor(org.origin, clock, { maxResponseBytes: 1_000 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
+    const result = await clientFor(org.origin, clock, { maxResponseBytes: 1_000, pageSize: 40 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }, { onPageSplit: (limit) => splits.push(limit) });
 
-    expect(error).toBeInstanceOf(OktaUnavailableError);
-    expect((error as Error).message).toContain('exceeds maxResponseBytes (1000)');
-    expect(org.requests).toHaveLength(1);
+    // testEvent is about 165 bytes: 40, 20 and 10 events are over 1,000 bytes, 5 are not.
+    expect(org.requests.map((request) => limitOf(request.url))).toEqual([40, 20, 10, 5]);
+    expect(splits).toEqual([20, 10, 5]);
+    expect(result.events).toHaveLength(5);
+    expect(result.caughtUp).toBe(false);
   });
 });
 

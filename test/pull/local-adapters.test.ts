@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { FileCursorStore, NdjsonOutput, NdjsonQuarantine, NdjsonRecordSink, StateFileError } from '../../lambdas/adapters/local';
-import { LeaseLostError, type OutputRecord } from '../../lambdas/core/ports';
+import { LeaseLostError, type OutputRecord, type SerializedRecord } from '../../lambdas/core/ports';
 import { VirtualClock } from '../support/virtual-clock';
 
 let directory: string;
@@ -14,15 +14,18 @@ afterEach(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-const record = (uuid: string): OutputRecord => ({
-  uuid,
-  p_log_type: 'Okta.SystemLog',
-  p_event_time: '2026-01-01 00:00:00.000',
-  p_parse_time: '2026-01-01 00:00:01.000',
-  p_row_id: `row-${uuid}`,
-  p_source_id: 'acme',
-  p_source_label: 'Acme',
-});
+const record = (uuid: string): SerializedRecord => {
+  const fields: OutputRecord = {
+    uuid,
+    p_log_type: 'Okta.SystemLog',
+    p_event_time: '2026-01-01 00:00:00.000',
+    p_parse_time: '2026-01-01 00:00:01.000',
+    p_row_id: `row-${uuid}`,
+    p_source_id: 'acme',
+    p_source_label: 'Acme',
+  };
+  return { uuid, json: JSON.stringify(fields) };
+};
 
 describe('FileCursorStore', () => {
   it('starts empty without a file, and a later process reads back what was saved', async () => {
@@ -96,7 +99,7 @@ describe('NDJSON sink and quarantine', () => {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
 
     await new NdjsonQuarantine(NdjsonOutput.toStream(stream)).put([
-      { sourceId: 'acme', event: { uuid: 'x', published: 'redacted' }, errors: ['published: not a timestamp'], receivedAt: Date.parse('2026-01-01T00:00:00.000Z') },
+      { sourceId: 'acme', eventJson: JSON.stringify({ uuid: 'x', published: 'redacted' }), errors: ['published: not a timestamp'], receivedAt: Date.parse('2026-01-01T00:00:00.000Z') },
     ]);
 
     expect(chunks.join('')).toBe(`${JSON.stringify({ sourceId: 'acme', receivedAt: '2026-01-01T00:00:00.000Z', errors: ['published: not a timestamp'], event: { uuid: 'x', published: 'redacted' } })}\n`);

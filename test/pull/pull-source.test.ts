@@ -89,7 +89,7 @@ describe('pullSource', () => {
       ['event is not an object'],
       ['refused by the record sink: record larger than 1 MiB'],
     ]);
-    expect(quarantine.items[0]).toEqual({ sourceId: 'acme', event: events[1], errors: ['published: required timestamp'], receivedAt: clock.now() });
+    expect(quarantine.items[0]).toEqual({ sourceId: 'acme', event: events[1], eventJson: JSON.stringify(events[1]), errors: ['published: required timestamp'], receivedAt: clock.now() });
     expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 1, invalid: 3, newestPublished: testEvent(0).published });
     expect(cursors.cursorOf('acme')?.nextUrl).toBe('https://acme.okta.com/api/v1/logs?after=4');
   });

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KinesisRecordSink } from '../../lambdas/adapters/aws/kinesis-record-sink';
 import { KinesisWriteError } from '../../lambdas/adapters/aws/errors';
-import type { OutputRecord } from '../../lambdas/core/ports';
+import type { OutputRecord, SerializedRecord } from '../../lambdas/core/ports';
 import { awsHttpHandler } from '../../lambdas/adapters/aws/http-handler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
 import { VirtualClock } from '../support/virtual-clock';
@@ -21,7 +21,7 @@ afterEach(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const record: OutputRecord = {
+const fields: OutputRecord = {
   uuid: 'a1b2c3',
   p_log_type: 'Okta.SystemLog',
   p_event_time: '2026-01-01 00:00:00.000000000',
@@ -30,6 +30,7 @@ const record: OutputRecord = {
   p_source_id: 'acme',
   p_source_label: 'Acme',
 };
+const record: SerializedRecord = { uuid: fields.uuid, json: JSON.stringify(fields) };
 
 describe('awsHttpHandler (the SDK request handler of both Lambdas)', () => {
   // The runtime's bounds are seconds; the same handler with short bounds shows they end the call.

@@ -162,6 +162,22 @@ test('status reads the cursor item the DynamoDbCursorStore wrote: lag, last even
   expect(all.stdout).toMatch(/^beta\s+enabled\s+\S+( \S+)?\s+3h 0m\s+\S+\s+BREACHED .*puller-run-7\s+source beta: GET/m);
 });
 
+test('status never prints terminal escapes an org put in the last error (a cursor an older puller wrote)', async () => {
+  // Prepare
+  expect(await harness.run(['add', 'delta', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({ code: 0 });
+  const cursors = new DynamoDbCursorStore({ client: harness.dynamoDb, tableName: CURSOR_TABLE, clock: systemClock });
+  expect(await cursors.acquire('delta', 'puller-run-8', 60_000)).toBeDefined();
+  await cursors.save('delta', 'puller-run-8', { lastError: 'source delta: answered 400 (\u001b]0;owned\u0007\u001b[2Jcleared)', updatedAt: systemClock.now() });
+
+  // Act
+  const human = await harness.run(['status', 'delta', ...table]);
+  const all = await harness.run(['status', ...table]);
+
+  // Assess
+  expect(human.stdout).toMatch(/last error\s+source delta: answered 400 \(\]0;owned\[2Jcleared\)/);
+  expect(human.stdout + all.stdout).not.toMatch(/[\u0007\u001b]/);
+});
+
 test('an expired lease is shown as free', async () => {
   // Prepare: the lease was taken long ago by a run that never released it
   expect(await harness.run(['add', 'gamma', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({ code: 0 });

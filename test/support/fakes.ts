@@ -15,8 +15,10 @@ import {
   type Quarantine,
   type QuarantinedEvent,
   type RecordSink,
+  type SerializedRecord,
   type SourceConfig,
 } from '../../lambdas/core/ports';
+import { scanJsonArray } from '../../lambdas/core/okta/json-array-scanner';
 
 /** The API token of every test source: tests assert it appears in no output. */
 export const TEST_API_TOKEN = 'test-token-not-real';
@@ -82,7 +84,17 @@ export class FakeOktaClient implements OktaClient {
     const start = 'since' in request ? 0 : Number(new URL(request.nextUrl).searchParams.get('after'));
     const events = this.stored.slice(start, start + this.pageSize);
     const url = 'since' in request ? `${this.origin}/api/v1/logs?since=${request.since}` : request.nextUrl;
-    return { url, events, nextUrl: `${this.origin}/api/v1/logs?after=${start + events.length}`, caughtUp: events.length < this.pageSize };
+    // The page goes through the real scanner, as the client's pages do.
+    const scanned = scanJsonArray([Buffer.from(JSON.stringify(events), 'utf8')], this.pageSize);
+    if ('error' in scanned) throw new Error(`FakeOktaClient: ${scanned.error}`);
+    return {
+      url,
+      events: scanned.events,
+      nextUrl: `${this.origin}/api/v1/logs?after=${start + events.length}`,
+      caughtUp: events.length < this.pageSize,
+      bytes: 0,
+      release: () => undefined,
+    };
   }
 }
 
@@ -129,6 +141,7 @@ export class InMemoryCursorStore implements CursorStore {
 }
 
 export class InMemoryRecordSink implements RecordSink {
+  /** The records written, parsed back from their JSON. */
   readonly records: OutputRecord[] = [];
   readonly writes: number[] = [];
   readonly failures: unknown[] = [];
@@ -136,13 +149,14 @@ export class InMemoryRecordSink implements RecordSink {
   /** Records for which this returns a reason are refused, as Kinesis refuses an oversized record. */
   constructor(private readonly refuse: (record: OutputRecord) => string | undefined = () => undefined) {}
 
-  async write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }> {
+  async write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }> {
     if (this.failures.length > 0) throw this.failures.shift();
-    const rejected: Array<{ record: OutputRecord; reason: string }> = [];
-    for (const record of records) {
+    const rejected: Array<{ record: SerializedRecord; reason: string }> = [];
+    for (const serialized of records) {
+      const record = JSON.parse(serialized.json) as OutputRecord;
       const reason = this.refuse(record);
       if (reason === undefined) this.records.push(record);
-      else rejected.push({ record, reason });
+      else rejected.push({ record: serialized, reason });
     }
     this.writes.push(records.length);
     return { rejected };
@@ -154,10 +168,11 @@ export class InMemoryRecordSink implements RecordSink {
 }
 
 export class InMemoryQuarantine implements Quarantine {
-  readonly items: QuarantinedEvent[] = [];
+  /** Each quarantined event, with `event` parsed back from its JSON text (a string when it was kept raw). */
+  readonly items: Array<QuarantinedEvent & { readonly event: unknown }> = [];
 
   async put(items: readonly QuarantinedEvent[]): Promise<void> {
-    this.items.push(...items);
+    this.items.push(...items.map((item) => ({ ...item, event: JSON.parse(item.eventJson) as unknown })));
   }
 }
 

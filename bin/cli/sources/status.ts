@@ -8,6 +8,7 @@ import { SourceSecretStore } from './secret-store';
 import { DEPLOYMENT_FLAGS, listRegisteredSources, openDeployment, type Deployment } from './settings';
 import { checkedSourceId } from './source-id-argument';
 import { describeDropOff, formatDuration, sourceStatus, type Registration, type SourceStatus } from './source-status';
+import { stripControlCharacters } from '../../../lambdas/core/okta/org-text';
 
 const FLAGS = { values: [...DEPLOYMENT_FLAGS], switches: ['--json'] } as const;
 
@@ -94,7 +95,8 @@ function renderDetail(status: SourceStatus): string {
     ['lag', status.lagSeconds === undefined ? '-' : `${formatDuration(status.lagSeconds)} (newest published ${status.newestPublished ?? 'none'})`],
     ['last event', status.lastEventAt === undefined ? 'none received yet' : `received ${status.lastEventAt}`],
     ['drop-off', describeDropOff(status)],
-    ['last error', status.lastError ?? 'none'],
+    // Stored by the puller already made safe; a cursor written by an older version may not be.
+    ['last error', status.lastError === undefined ? 'none' : stripControlCharacters(status.lastError)],
     ['lease', status.lease === undefined ? 'free' : `held by ${status.lease.owner} until ${status.lease.expiresAt}`],
   ];
   if (status.problem !== undefined) lines.push(['secret', status.problem]);
@@ -103,6 +105,6 @@ function renderDetail(status: SourceStatus): string {
 }
 
 function shorten(text: string, width: number): string {
-  const line = text.replace(/\s+/g, ' ');
+  const line = stripControlCharacters(text.replace(/\s+/g, ' '));
   return line.length > width ? `${line.slice(0, width - 3)}...` : line;
 }

@@ -1,6 +1,6 @@
 /** Publishes alert messages to the alerts SNS topic as JSON. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { AlertMessage, AlertPublisher } from '../../core/detections/alert';
+import { alertMessageText, type AlertMessage, type AlertPublisher } from '../../core/detections/alert';
 import { describeAwsError } from './errors';
 
 /** SNS caps an e-mail subject at 100 printable ASCII characters, without line breaks. */
@@ -32,7 +32,7 @@ export class SnsAlertPublisher implements AlertPublisher {
         new PublishCommand({
           TopicArn: this.topicArn,
           Subject: alertSubject(message),
-          Message: JSON.stringify(message),
+          Message: alertMessageText(message),
           // Attributes let subscriptions filter, e.g. page only on HIGH or only on new alerts.
           MessageAttributes: {
             ruleId: { DataType: 'String', StringValue: message.ruleId },

@@ -1,5 +1,5 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import type { Clock, OutputRecord, RecordSink } from '../../core/ports';
+import type { Clock, RecordSink, SerializedRecord } from '../../core/ports';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { KinesisWriteError, describeAwsError } from './errors';
 
@@ -42,7 +42,7 @@ export interface KinesisRecordSinkOptions {
 }
 
 interface Entry {
-  readonly record: OutputRecord;
+  readonly record: SerializedRecord;
   readonly request: PutRecordsRequestEntry;
   readonly bytes: number;
 }
@@ -61,11 +61,11 @@ export class KinesisRecordSink implements RecordSink {
     this.random = options.random ?? Math.random;
   }
 
-  async write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }> {
-    const rejected: Array<{ record: OutputRecord; reason: string }> = [];
+  async write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }> {
+    const rejected: Array<{ record: SerializedRecord; reason: string }> = [];
     const entries: Entry[] = [];
     for (const record of records) {
-      const data = Buffer.from(JSON.stringify(record), 'utf8');
+      const data = Buffer.from(record.json, 'utf8');
       const partitionKey = record.uuid;
       const bytes = data.length + Buffer.byteLength(partitionKey, 'utf8');
       if (partitionKey.length === 0 || partitionKey.length > KINESIS_LIMITS.partitionKeyMaxLength) {

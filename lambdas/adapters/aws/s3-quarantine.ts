@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Quarantine, QuarantinedEvent } from '../../core/ports';
+import { quarantineDocument } from '../../core/pull/quarantine-document';
 import { mapWithConcurrency } from '../../core/puller/map-with-concurrency';
 import { QuarantineWriteError, describeAwsError } from './errors';
 
@@ -33,7 +34,7 @@ export class S3Quarantine implements Quarantine {
           new PutObjectCommand({
             Bucket: this.options.bucketName,
             Key: key,
-            Body: JSON.stringify({ sourceId: item.sourceId, receivedAt: new Date(item.receivedAt).toISOString(), errors: item.errors, event: item.event }),
+            Body: quarantineDocument(item),
             ContentType: 'application/json',
           }),
         );
@@ -55,6 +56,6 @@ export class S3Quarantine implements Quarantine {
 
 export function quarantineKey(item: QuarantinedEvent): string {
   const day = new Date(item.receivedAt).toISOString().slice(0, 10).split('-').join('/');
-  const hash = createHash('sha256').update(item.sourceId).update('\n').update(JSON.stringify(item.event) ?? 'undefined').digest('hex').slice(0, 32);
+  const hash = createHash('sha256').update(item.sourceId).update('\n').update(item.eventJson).digest('hex').slice(0, 32);
   return `${item.sourceId}/${day}/${hash}.json`;
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ARCHIVE_ERROR_PREFIX, archivePartitionOf, archivePartitionPrefix } from '../../core/archive/layout';
-import type { Clock, OutputRecord, RecordSink } from '../../core/ports';
+import type { Clock, RecordSink, SerializedRecord } from '../../core/ports';
 
 const gzipAsync = promisify(gzip);
 
@@ -38,8 +38,8 @@ export class LocalArchive implements RecordSink {
     for (const [prefix, lines] of byPrefix) await this.writeObject(prefix, lines);
   }
 
-  async write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }> {
-    await this.append(records);
+  async write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }> {
+    await this.append(records.map((record) => record.json));
     return { rejected: [] };
   }
 
@@ -75,8 +75,8 @@ function parseOrUndefined(text: string): unknown {
 export class TeeRecordSink implements RecordSink {
   constructor(private readonly sinks: readonly RecordSink[]) {}
 
-  async write(records: readonly OutputRecord[]): Promise<{ rejected: Array<{ record: OutputRecord; reason: string }> }> {
-    const rejected: Array<{ record: OutputRecord; reason: string }> = [];
+  async write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }> {
+    const rejected: Array<{ record: SerializedRecord; reason: string }> = [];
     for (const sink of this.sinks) rejected.push(...(await sink.write(records)).rejected);
     return { rejected };
   }

@@ -22,8 +22,13 @@ export class NdjsonOutput {
   }
 
   async append(values: readonly unknown[]): Promise<void> {
-    if (values.length === 0) return;
-    const text = values.map((value) => `${JSON.stringify(value)}\n`).join('');
+    await this.appendLines(values.map((value) => JSON.stringify(value)));
+  }
+
+  /** Appends lines that are already JSON text (one value each, no line break inside). */
+  async appendLines(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const text = lines.map((line) => `${line}\n`).join('');
     if ('file' in this.target) {
       await this.target.file.write(text);
       await this.target.file.datasync();

@@ -1,4 +1,5 @@
 import type { Quarantine, QuarantinedEvent } from '../../core/ports';
+import { quarantineDocument } from '../../core/pull/quarantine-document';
 import type { NdjsonOutput } from './ndjson-output';
 
 /**
@@ -9,8 +10,6 @@ export class NdjsonQuarantine implements Quarantine {
   constructor(private readonly output: NdjsonOutput) {}
 
   async put(items: readonly QuarantinedEvent[]): Promise<void> {
-    await this.output.append(
-      items.map((item) => ({ sourceId: item.sourceId, receivedAt: new Date(item.receivedAt).toISOString(), errors: item.errors, event: item.event })),
-    );
+    await this.output.appendLines(items.map(quarantineDocument));
   }
 }

@@ -10,6 +10,8 @@ export interface SourceRunCounts {
   readonly failed: boolean;
   /** The failure was the credential being refused (401): on-call must rotate it. */
   readonly authFailed: boolean;
+  /** The failure was Okta's paging looping (a full page's next link repeating a fetched URL). */
+  readonly pagingLoop?: boolean;
 }
 
 /** What is known about the source across runs (its cursor item). */
@@ -30,6 +32,7 @@ export interface SourceMetrics {
   readonly RateLimited: number;
   readonly PullErrors: number;
   readonly AuthFailures: number;
+  readonly PagingLoops: number;
   readonly LagSeconds: number;
   readonly MinutesSinceLastEvent: number;
   readonly DropOffBreached: number;
@@ -42,6 +45,7 @@ const UNITS: Readonly<Record<keyof SourceMetrics, EmfUnit>> = {
   RateLimited: 'Count',
   PullErrors: 'Count',
   AuthFailures: 'Count',
+  PagingLoops: 'Count',
   LagSeconds: 'Seconds',
   MinutesSinceLastEvent: 'None',
   DropOffBreached: 'None',
@@ -69,6 +73,7 @@ export function computeSourceMetrics(counts: SourceRunCounts, history: SourceHis
     RateLimited: counts.rateLimitWaits,
     PullErrors: counts.failed ? 1 : 0,
     AuthFailures: counts.authFailed ? 1 : 0,
+    PagingLoops: counts.pagingLoop === true ? 1 : 0,
     LagSeconds: Math.max(0, Math.round((now - lagFrom) / 1000)),
     MinutesSinceLastEvent: Math.floor(minutesSinceLastEvent * 100) / 100,
     DropOffBreached: minutesSinceLastEvent >= dropOffMinutes ? 1 : 0,

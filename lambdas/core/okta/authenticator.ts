@@ -63,6 +63,8 @@ interface AccessToken {
 const DOCUMENTED_TOKEN_LIFETIME_SECONDS = 3600;
 const SCOPE = 'okta.logs.read';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** OAuth error codes are short words (`invalid_client`); a longer one is cut after redaction. */
+const MAX_OAUTH_ERROR_LENGTH = 60;
 
 type TokenAnswer = { readonly token: AccessToken } | { readonly nonce: string };
 
@@ -83,6 +85,7 @@ class OAuthAuthenticator implements Authenticator {
   private pending: Promise<AccessToken> | undefined;
   private tokenNonce: string | undefined;
   private apiNonce: string | undefined;
+  private lastAssertion: string | undefined;
 
   constructor(
     private readonly credential: { readonly clientId: string; readonly privateKeyPem: string; readonly keyId?: string; readonly dpop: boolean },
@@ -138,7 +141,12 @@ class OAuthAuthenticator implements Authenticator {
   }
 
   secrets(): string[] {
-    return this.token ? [this.token.value, this.credential.privateKeyPem] : [this.credential.privateKeyPem];
+    // The signed client assertion is a credential too until it expires: a token endpoint that
+    // echoes the request must not get it into a log.
+    const secrets = [this.credential.privateKeyPem];
+    if (this.token) secrets.push(this.token.value);
+    if (this.lastAssertion) secrets.push(this.lastAssertion);
+    return secrets;
   }
 
   private async currentToken(context: CallContext): Promise<AccessToken> {
@@ -173,6 +181,7 @@ class OAuthAuthenticator implements Authenticator {
       this.key,
       this.alg,
     );
+    this.lastAssertion = assertion;
     const body = new URLSearchParams({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: ASSERTION_TYPE, client_assertion: assertion });
     const headers: Record<string, string> = { ...this.transport.baseHeaders(), 'content-type': 'application/x-www-form-urlencoded' };
     if (this.dpop) headers.dpop = this.dpop.proof('POST', this.tokenUrl, this.transport.clock.now(), { nonce: this.tokenNonce });
@@ -192,9 +201,10 @@ class OAuthAuthenticator implements Authenticator {
     const error = typeof body?.error === 'string' ? body.error : undefined;
     const nonce = response.headers.get('dpop-nonce');
     if (this.dpop && error === 'use_dpop_nonce' && nonce && attempt === 1) return { value: { nonce } };
+    // `error` is compared as sent; what is shown of it, and of the description, is made safe first.
+    const shownError = error === undefined || error === '' ? '' : ` ${this.transport.redact(error, MAX_OAUTH_ERROR_LENGTH)}`;
     const description = typeof body?.error_description === 'string' ? `: ${this.transport.redact(body.error_description)}` : '';
-    const code = error === undefined ? '' : ` ${this.transport.redact(error, 40)}`;
-    const answer = `POST ${describeUrl(this.tokenUrl)} answered ${response.status}${code}${description}${this.transport.supportDetails(response)}`;
+    const answer = `POST ${describeUrl(this.tokenUrl)} answered ${response.status}${shownError}${description}${this.transport.supportDetails(response)}`;
     const details = { status: response.status };
     if (error === 'invalid_scope' || response.status === 403) {
       throw new OktaPermissionError(sourceId, `${answer}; grant the service app the ${SCOPE} scope`, details);

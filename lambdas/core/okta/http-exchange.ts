@@ -1,17 +1,34 @@
 /** One HTTP request and its whole (size-capped) body, with a timeout; no retries here. */
+import { PageBudgetPreemptedError, type PageBudget, type PageReservation } from '../memory/page-budget';
 
 export interface HttpRequest {
   readonly method: 'GET' | 'POST';
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /**
+   * Set for a System Log page: a 200 body is kept as raw chunks (`pageBody`), every byte counted
+   * against this budget as it is read, up to `maxResponseBytes`.
+   */
+  readonly pageBudget?: PageBudget;
 }
 
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Headers;
+  /**
+   * The body as text, for answers other than a page: at most `MAX_TEXT_BODY_BYTES` are read (an
+   * error or token answer is small; a larger one is cut, never buffered whole).
+   */
   readonly body: string;
+  /** A page's body (200 to a request with `pageBudget`): raw chunks, counted by `reservation`. */
+  readonly pageBody?: { readonly chunks: Uint8Array[]; readonly bytes: number; readonly reservation: PageReservation };
 }
+
+/** Bytes read of any body that is not a page. */
+export const MAX_TEXT_BODY_BYTES = 64 * 1024;
+/** Bytes of an oversized page kept to show what it began with (its quarantine entry). */
+export const OVERSIZED_HEAD_BYTES = 64 * 1024;
 
 export interface ExchangeBounds {
   readonly requestTimeoutMs: number;
@@ -27,9 +44,20 @@ export class TransientExchangeError extends Error {
   override readonly name = 'TransientExchangeError';
 }
 
-/** The body is larger than `maxResponseBytes`; retrying would only fetch it again. */
+/**
+ * A page body is larger than `maxResponseBytes`; retrying the same request would only fetch it
+ * again. Carries the answer's headers (its `Link`) and the first bytes of the body.
+ */
 export class ResponseTooLargeError extends Error {
   override readonly name = 'ResponseTooLargeError';
+
+  constructor(
+    message: string,
+    readonly headers: Headers,
+    readonly head: Uint8Array,
+  ) {
+    super(message);
+  }
 }
 
 export async function exchange(
@@ -46,11 +74,15 @@ export async function exchange(
     const init: RequestInit = { method: request.method, headers: request.headers, signal, redirect: 'manual' };
     if (request.body !== undefined) init.body = request.body;
     const response = await fetchImpl(request.url, init);
-    const body = await readCapped(response, bounds.maxResponseBytes);
+    if (request.pageBudget !== undefined && response.status === 200) {
+      const pageBody = await readPage(response, bounds.maxResponseBytes, request.pageBudget, signal);
+      return { status: response.status, headers: response.headers, body: '', pageBody };
+    }
+    const body = await readText(response, MAX_TEXT_BODY_BYTES);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     if (callerSignal?.aborted) throw callerSignal.reason;
-    if (error instanceof ResponseTooLargeError) throw error;
+    if (error instanceof ResponseTooLargeError || error instanceof PageBudgetPreemptedError) throw error;
     if (timeout.aborted) {
       throw new TransientExchangeError(`no complete answer within ${bounds.requestTimeoutMs} ms (requestTimeoutMs)`);
     }
@@ -58,12 +90,8 @@ export async function exchange(
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw new ResponseTooLargeError(`response of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`);
-  }
+/** Reads at most `maxBytes` of a body as text; the rest is not read. */
+async function readText(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -71,14 +99,63 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
+    const room = maxBytes - size;
+    chunks.push(value.byteLength > room ? value.subarray(0, room) : value);
+    size += Math.min(room, value.byteLength);
+    if (size >= maxBytes) {
       await reader.cancel();
-      throw new ResponseTooLargeError(`response exceeds maxResponseBytes (${maxBytes})`);
+      break;
     }
-    chunks.push(value);
   }
   return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/**
+ * Reads a page body as raw chunks, counting each against the run's page budget before it is kept
+ * (waiting while the budget is full: the socket is not read meanwhile). Over `maxBytes` the read
+ * stops and the bytes are given back.
+ */
+async function readPage(response: Response, maxBytes: number, budget: PageBudget, signal: AbortSignal): Promise<NonNullable<HttpResponse['pageBody']>> {
+  const reservation = budget.reserve();
+  try {
+    const declared = Number(response.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await response.body?.cancel();
+      throw new ResponseTooLargeError(`response of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`, response.headers, new Uint8Array(0));
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (size + value.byteLength > maxBytes) {
+          await reader.cancel();
+          throw new ResponseTooLargeError(`response exceeds maxResponseBytes (${maxBytes})`, response.headers, headOf([...chunks, value], OVERSIZED_HEAD_BYTES));
+        }
+        await reservation.grow(value.byteLength, signal);
+        chunks.push(value);
+        size += value.byteLength;
+      }
+    }
+    return { chunks, bytes: size, reservation };
+  } catch (error) {
+    reservation.release();
+    throw error;
+  }
+}
+
+/** A copy of the first `length` bytes of `chunks` (copying only those). */
+function headOf(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    if (size >= length) break;
+    parts.push(chunk.subarray(0, length - size));
+    size += Math.min(chunk.byteLength, length - size);
+  }
+  return Uint8Array.from(Buffer.concat(parts, size));
 }
 
 /** undici reports the useful part (ECONNREFUSED, "other side closed") in `cause`. */

@@ -1,10 +1,13 @@
 import type { Clock, SourceConfig } from '../ports';
 import { createAuthenticator, type Authenticator } from './authenticator';
-import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
+import { ForeignOriginError, OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
+import { PageBudget, PageBudgetPreemptedError } from '../memory/page-budget';
 import { exchange, ResponseTooLargeError, TransientExchangeError, type HttpRequest, type HttpResponse } from './http-exchange';
+import { scanJsonArray, type RawEvent } from './json-array-scanner';
 import { parseLinkHeader } from './link-header';
 import { DEFAULT_OKTA_CLIENT_LIMITS, type OktaClientLimits, type OktaClientOptions } from './okta-client-options';
 import { orgOriginOf, sameOriginUrl } from './org-origin';
+import { MAX_ORG_TEXT_LENGTH, safeOrgText } from './org-text';
 import { isAtReserve, readRateLimit, resetWaitMs } from './rate-limit';
 import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import { dpopChallengeOf } from './www-authenticate';
@@ -16,8 +19,11 @@ export type PageRequest = { readonly since: string } | { readonly nextUrl: strin
 export interface LogPage {
   /** The URL that was requested. */
   readonly url: string;
-  /** The events as Okta sent them, in its order. */
-  readonly events: unknown[];
+  /**
+   * The events as Okta sent them, in its order, each still its raw JSON text: the pull core
+   * decides which are safe to parse (size, depth).
+   */
+  readonly events: readonly RawEvent[];
   /**
    * Where the next page starts: Okta's `next` link verbatim (checked to be on the org's origin).
    * This is the cursor to store once the page's events are durable.
@@ -25,6 +31,10 @@ export interface LogPage {
   readonly nextUrl: string;
   /** The page held fewer events than its `limit`: Okta has nothing more right now. */
   readonly caughtUp: boolean;
+  /** Bytes of the body, counted against the run's page budget until `release`. */
+  readonly bytes: number;
+  /** Gives the page's bytes back to the budget, once it is delivered or dropped. Idempotent. */
+  release(): void;
 }
 
 /** Per-call options of `fetchPage`. */
@@ -44,6 +54,13 @@ export interface FetchPageOptions {
    * what failed (no credential): a flapping org that retries absorb must still show in the logs.
    */
   readonly onRetry?: (failure: string) => void;
+  /**
+   * The run's budget of page bytes in flight, shared by every source (and by any page read ahead).
+   * @default a budget of this page alone
+   */
+  readonly pageBudget?: PageBudget;
+  /** Called when a page over `maxResponseBytes` is asked for again with this smaller `limit`. */
+  readonly onPageSplit?: (limit: number) => void;
 }
 
 /** Reads one Okta org's System Log. Made by `createOktaClient`; one per source. */
@@ -69,12 +86,15 @@ export function createOktaClient(source: SourceConfig, options: OktaClientOption
 }
 
 const LOGS_PATH = '/api/v1/logs';
-/** Longest text of the org's (a summary, a description) quoted in a message, after redaction. */
-const MAX_QUOTED_LENGTH = 300;
+/** An Okta error code is like `E0000011`; anything longer is cut (after redaction). */
+const MAX_ERROR_CODE_LENGTH = 40;
+const MAX_URL_TEXT_LENGTH = 200;
+/** Our explanation of a refused link is about 250 characters besides the two origins. */
+const MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH = 700;
+/** Okta's `errorCauses` quoted in a message, at most. */
+const MAX_ERROR_CAUSES = 3;
 /** Longest id of the org's (errorId, X-Okta-Request-Id) quoted; Okta's are about 25 characters. */
 const MAX_QUOTED_ID_LENGTH = 100;
-/** C0 and C1 controls, and the invisible format characters (bidi overrides, zero widths) that can disguise a line. */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
 const DPOP_ADVICE =
   'check that oauth.dpop matches the app\'s "Require Demonstrating Proof of Possession (DPoP)" setting and that this host\'s clock is right (a proof carries the time it was made)';
 
@@ -111,7 +131,25 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       onRateLimitWait: options.onRateLimitWait,
       onRetry: options.onRetry,
     };
-    const url = 'since' in request ? this.firstPageUrl(request.since) : sameOriginUrl(this.sourceId, this.origin, request.nextUrl, this.origin, 'the stored cursor (next link)');
+    const budget = options.pageBudget ?? new PageBudget(this.limits.maxResponseBytes);
+    let url = 'since' in request ? this.firstPageUrl(request.since) : this.resumeUrl(this.onOrigin(request.nextUrl, this.origin, 'the stored cursor (next link)'));
+    // A page over maxResponseBytes is asked for again with half the events, down to one: a few
+    // huge events slow the source down instead of stopping it (an event that alone is too large
+    // is handed over cut, to be quarantined, and paging goes on past it).
+    for (;;) {
+      try {
+        return await this.fetchAt(url, budget, context);
+      } catch (error) {
+        if (!(error instanceof ResponseTooLargeError)) throw error;
+        const limit = pageLimitOf(url, this.limits.pageSize);
+        if (limit <= 1) return this.oversizedEventPage(url, error);
+        url = withLimit(url, Math.floor(limit / 2));
+        options.onPageSplit?.(Math.floor(limit / 2));
+      }
+    }
+  }
+
+  private async fetchAt(url: string, budget: PageBudget, context: CallContext): Promise<LogPage> {
     // A 401, or a 400 carrying a DPoP challenge (RFC 9449 sections 7 and 9: Okta rejects a DPoP
     // proof with 400 and the reason only in WWW-Authenticate, okta/okta-sdk-nodejs issue 453), may be
     // answered once with a fresh access token, a fresh proof or the server's nonce; a second one is
@@ -119,7 +157,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     for (let attempt = 1; ; attempt++) {
       const sign = await this.auth.prepare(context);
       const outcome = await this.send(
-        () => ({ method: 'GET', url, headers: { ...this.baseHeaders(), ...sign('GET', url) } }),
+        () => ({ method: 'GET', url, headers: { ...this.baseHeaders(), ...sign('GET', url) }, pageBudget: budget }),
         (response) => this.interpretPage(url, response),
         context,
         this.logsGate,
@@ -131,7 +169,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         const refusal = attempt > 1 ? 'Okta refused the DPoP proof, and the fresh one sent after it' : 'Okta refused the DPoP proof';
         throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, refused)}: ${challenge ? `${refusal}; ${DPOP_ADVICE}` : this.auth.unauthorizedAdvice}`, {
           status: refused.status,
-          errorCode: oktaErrorCode(refused.body) ?? challenge?.error,
+          errorCode: this.errorCodeOf(refused.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH)),
         });
       }
     }
@@ -141,12 +179,8 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return { accept: 'application/json', 'user-agent': this.userAgent };
   }
 
-  redact(text: string, maxLength = MAX_QUOTED_LENGTH): string {
-    // Credentials first (a PEM key spans lines), then control characters (the org's text must not
-    // forge a log line or steer a terminal), then credentials again (one split by a control
-    // character is whole now), and the bound last, so that it cannot cut a credential in two.
-    const cleaned = this.removeSecrets(this.removeSecrets(text).replace(CONTROL_CHARACTERS, ''));
-    return cleaned.length > maxLength ? `${cleaned.slice(0, maxLength)}...` : cleaned;
+  redact(text: string, maxLength: number = MAX_ORG_TEXT_LENGTH): string {
+    return safeOrgText(text, this.auth.secrets(), maxLength);
   }
 
   supportDetails(response: HttpResponse): string {
@@ -160,12 +194,15 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return parts.length === 0 ? '' : ` [${parts.join(', ')}]`;
   }
 
-  private removeSecrets(text: string): string {
-    let result = text;
-    for (const secret of this.auth.secrets()) {
-      if (secret.length > 0) result = result.split(secret).join('[redacted]');
-    }
-    return result;
+  /** "GET https://org/api/v1/logs": the path of a link comes from the org, so it is redacted too. */
+  private where(method: string, url: string): string {
+    return `${method} ${this.redact(describeUrl(url), MAX_URL_TEXT_LENGTH)}`;
+  }
+
+  /** Okta's `errorCode`, when the body has one: bounded and redacted like any text from the org. */
+  private errorCodeOf(body: string): string | undefined {
+    const code = oktaErrorField(body, 'errorCode');
+    return code === undefined ? undefined : this.redact(code, MAX_ERROR_CODE_LENGTH);
   }
 
   async send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T> {
@@ -194,7 +231,7 @@ class HttpOktaClient implements OktaClient, OrgTransport {
               `${this.describeAnswer(request.method, request.url, response)} ${rateLimited} times in a row (maxRateLimitRetries ${this.limits.maxRateLimitRetries}); other integrations may be using the org's quota`,
               gate.resumeAt,
               false,
-              { status: 429, errorCode: oktaErrorCode(response.body) },
+              { status: 429, errorCode: this.errorCodeOf(response.body) },
             );
           }
           continue;
@@ -207,11 +244,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
           failure = interpretation.retry;
         }
       } catch (error) {
-        if (error instanceof ResponseTooLargeError) {
-          throw new OktaUnavailableError(this.sourceId, `${request.method} ${describeUrl(request.url)}: ${error.message}; raise maxResponseBytes if the org's events are really that large`);
-        }
+        // Another page of the run needed the budget more: not the org's failure, ask again.
+        if (error instanceof PageBudgetPreemptedError) continue;
         if (!(error instanceof TransientExchangeError)) throw error;
-        failure = `${request.method} ${describeUrl(request.url)}: ${error.message}`;
+        failure = `${this.where(request.method, request.url)}: ${error.message}`;
         cause = error;
       }
       failures += 1;
@@ -228,25 +264,25 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     this.auth.observe(response);
     const status = response.status;
     if (status === 401 || (status === 400 && dpopChallengeOf(response.headers.get('www-authenticate')) !== undefined)) return { value: { refused: response } };
-    if (status === 200) {
-      const events = parseJsonArray(response.body);
-      if (events === undefined) return { retry: `GET ${describeUrl(url)}: the body is not a complete JSON array (truncated?)` };
-      const limit = pageLimitOf(url, this.limits.pageSize);
-      const next = parseLinkHeader(response.headers.get('link')).get('next');
-      let nextUrl: string;
-      if (next !== undefined) {
-        nextUrl = sameOriginUrl(this.sourceId, this.origin, next, url, 'the next link');
-      } else if (events.length < limit) {
-        // Okta always sends a next link for polling requests; without one the same request is
-        // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
-        nextUrl = url;
-      } else {
-        throw new OktaUnavailableError(this.sourceId, `GET ${describeUrl(url)} answered a full page without a next link; cannot continue without skipping events`);
+    if (status === 200 && response.pageBody !== undefined) {
+      const { chunks, bytes, reservation } = response.pageBody;
+      try {
+        const limit = pageLimitOf(url, this.limits.pageSize);
+        const scanned = scanJsonArray(chunks, limit);
+        if ('error' in scanned) {
+          reservation.release();
+          return { retry: `${this.where('GET', url)}: ${scanned.error}` };
+        }
+        const events = scanned.events;
+        const nextUrl = this.nextUrlOf(url, response.headers, events.length < limit);
+        return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit, bytes, release: () => reservation.release() } } };
+      } catch (error) {
+        reservation.release();
+        throw error;
       }
-      return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit } } };
     }
     const answer = this.describeAnswer('GET', url, response);
-    const details = { status, errorCode: oktaErrorCode(response.body) };
+    const details = { status, errorCode: this.errorCodeOf(response.body) };
     if (status === 400) throw new OktaBadRequestError(this.sourceId, `${answer}: Okta refused the request's parameters`, details);
     if (status === 403) {
       throw new OktaPermissionError(this.sourceId, `${answer}: the credential may not read the System Log; grant its admin the Read-only Administrator role (or the app the okta.logs.read scope)`, details);
@@ -254,10 +290,55 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     if (status === 404) throw new OktaConfigError(this.sourceId, `${answer}: no System Log API at this origin; check the source's domain`, details);
     if (status >= 300 && status < 400) {
       const location = response.headers.get('location');
-      const target = location && URL.canParse(location, url) ? new URL(location, url).origin : 'an unknown location';
+      const target = location && URL.canParse(location, url) ? this.redact(new URL(location, url).origin, MAX_URL_TEXT_LENGTH) : 'an unknown location';
       throw new OktaUnavailableError(this.sourceId, `${answer} redirecting to ${target}; redirects are not followed so the credential stays on the org's origin`, details);
     }
     throw new OktaUnavailableError(this.sourceId, answer, details);
+  }
+
+  /**
+   * `sameOriginUrl`, with the refused origin made safe to show: a link is the org's text, and its
+   * host could be the token itself (`https://<token>.example`).
+   */
+  private onOrigin(link: string, base: string, what: string): string {
+    try {
+      return sameOriginUrl(this.sourceId, this.origin, link, base, what);
+    } catch (error) {
+      if (!(error instanceof ForeignOriginError)) throw error;
+      const prefix = `source ${this.sourceId}: `;
+      const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+      throw new ForeignOriginError(this.sourceId, this.redact(detail, MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH), this.redact(error.foreignOrigin, MAX_URL_TEXT_LENGTH));
+    }
+  }
+
+  /** Okta's next link, checked to be on the org's origin. */
+  private nextUrlOf(url: string, headers: Headers, shortPage: boolean): string {
+    const next = parseLinkHeader(headers.get('link')).get('next');
+    if (next !== undefined) return this.onOrigin(next, url, 'the next link');
+    // Okta always sends a next link for polling requests; without one the same request is
+    // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
+    if (shortPage) return url;
+    throw new OktaUnavailableError(this.sourceId, `${this.where('GET', url)} answered a full page without a next link; cannot continue without skipping events`);
+  }
+
+  /**
+   * A page of one event that alone is over `maxResponseBytes`: the event is handed over cut
+   * (its first bytes, marked `truncated`) so that it is quarantined and paging goes on.
+   */
+  private oversizedEventPage(url: string, error: ResponseTooLargeError): LogPage {
+    const nextUrl = this.nextUrlOf(url, error.headers, false);
+    const head = Buffer.from(error.head.buffer, error.head.byteOffset, error.head.byteLength).toString('utf8');
+    const event: RawEvent = { bytes: error.head.byteLength, depth: 0, truncated: true, text: () => head };
+    return { url, events: [event], nextUrl, caughtUp: false, bytes: 0, release: () => undefined };
+  }
+
+  /**
+   * A stored next link asks for the `limit` Okta echoed from the request before; after a split
+   * that is a small one. It grows back by doubling, page after page, up to `pageSize`.
+   */
+  private resumeUrl(url: string): string {
+    const limit = pageLimitOf(url, this.limits.pageSize);
+    return limit < this.limits.pageSize ? withLimit(url, Math.min(this.limits.pageSize, limit * 2)) : url;
   }
 
   private async waitForGate(gate: RateLimitGate, context: CallContext): Promise<void> {
@@ -296,24 +377,39 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   /**
    * "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided) [errorId oae..,
    * X-Okta-Request-Id ..]", or for a DPoP rejection, whose body is empty, the challenge's error and
-   * description; everything the org wrote redacted and bounded.
+   * description: every part the org wrote (code, summary, causes, ids) bounded, stripped of
+   * control characters and redacted.
    */
   private describeAnswer(method: string, url: string, response: HttpResponse): string {
     const challenge = dpopChallengeOf(response.headers.get('www-authenticate'));
-    const code = oktaErrorCode(response.body) ?? challenge?.error;
-    const summary = oktaErrorSummary(response.body) ?? challenge?.description;
-    const detail = [code, summary === undefined || summary === '' ? undefined : `(${this.redact(summary)})`].filter((part) => part !== undefined).join(' ');
-    return `${method} ${describeUrl(url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}${this.supportDetails(response)}`;
+    const code = this.errorCodeOf(response.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH));
+    const summary = oktaErrorField(response.body, 'errorSummary') ?? challenge?.description;
+    const causes = oktaErrorCauses(response.body).map((cause) => this.redact(cause));
+    const said = [summary === undefined || summary === '' ? undefined : this.redact(summary), ...causes].filter((part): part is string => part !== undefined && part !== '');
+    const detail = [code, said.length === 0 ? undefined : `(${said.join('; ')})`].filter((part) => part !== undefined).join(' ');
+    return `${this.where(method, url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}${this.supportDetails(response)}`;
   }
 }
 
-function parseJsonArray(body: string): unknown[] | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return Array.isArray(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * `url` asking for `limit` events: only the `limit` parameter's value changes (added when it is
+ * missing), the rest of Okta's link stays verbatim.
+ */
+function withLimit(url: string, limit: number): string {
+  const hashAt = url.indexOf('#');
+  const base = hashAt === -1 ? url : url.slice(0, hashAt);
+  const queryAt = base.indexOf('?');
+  if (queryAt === -1) return `${base}?limit=${limit}`;
+  const path = base.slice(0, queryAt);
+  const parameters = base.slice(queryAt + 1).split('&');
+  let found = false;
+  const rewritten = parameters.map((parameter) => {
+    if (!parameter.startsWith('limit=')) return parameter;
+    found = true;
+    return `limit=${limit}`;
+  });
+  if (!found) rewritten.push(`limit=${limit}`);
+  return `${path}?${rewritten.filter((parameter) => parameter !== '').join('&')}`;
 }
 
 /** The page size a URL asks for (Okta keeps `limit` in its next links), or the configured one. */
@@ -323,13 +419,18 @@ function pageLimitOf(url: string, fallback: number): number {
   return Number.isInteger(limit) && limit >= 1 && limit <= 1000 ? limit : fallback;
 }
 
-export function oktaErrorCode(body: string): string | undefined {
-  const code = parseJsonObject(body)?.errorCode;
-  return typeof code === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(code) ? code : undefined;
+/** A string field of Okta's error body (`errorCode`, `errorSummary`), raw: pass it through `redact`. */
+function oktaErrorField(body: string, field: 'errorCode' | 'errorSummary'): string | undefined {
+  const value = parseJsonObject(body)?.[field];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Okta's errorSummary, unredacted and unbounded: `redact` does both before it is shown. */
-function oktaErrorSummary(body: string): string | undefined {
-  const summary = parseJsonObject(body)?.errorSummary;
-  return typeof summary === 'string' && summary !== '' ? summary : undefined;
+/** The `errorSummary` of the first few `errorCauses` (Okta's detail of a 400), raw. */
+function oktaErrorCauses(body: string): string[] {
+  const causes = parseJsonObject(body)?.errorCauses;
+  if (!Array.isArray(causes)) return [];
+  return causes
+    .slice(0, MAX_ERROR_CAUSES)
+    .map((cause: unknown) => (typeof cause === 'object' && cause !== null ? (cause as Record<string, unknown>).errorSummary : undefined))
+    .filter((summary): summary is string => typeof summary === 'string' && summary !== '');
 }

@@ -1,8 +1,6 @@
 import type { SourceConfig } from '../ports';
-import { OKTA_ORG_HOST_SUFFIXES } from '../sources/parse-source-secret';
+import { classifyHost } from '../sources/host-guard';
 import { ForeignOriginError, OktaConfigError } from './errors';
-
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost'];
 
 /**
  * The origin the client may send the source's credential to. `parseSourceSecret` already checks
@@ -21,7 +19,9 @@ export function orgOriginOf(source: SourceConfig, allowLoopback: boolean): strin
   if (url.username !== '' || url.password !== '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new OktaConfigError(source.id, `domain must be an origin only, without user, path, query or fragment (host ${host}); ${expected}`);
   }
-  if (LOOPBACK_HOSTS.includes(host)) {
+  const verdict = classifyHost(host);
+  if (verdict.kind === 'refused') throw new OktaConfigError(source.id, `domain ${verdict.why}; ${expected}`);
+  if (verdict.kind === 'loopback') {
     if (!allowLoopback) {
       throw new OktaConfigError(source.id, `domain ${url.origin} is a loopback address, allowed only with OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1 (tests, demo, CLI)`);
     }
@@ -33,8 +33,7 @@ export function orgOriginOf(source: SourceConfig, allowLoopback: boolean): strin
   if (url.protocol !== 'https:') {
     throw new OktaConfigError(source.id, `domain must use https (host ${host}, got ${url.protocol}); ${expected}`);
   }
-  const isOrgHost = OKTA_ORG_HOST_SUFFIXES.some((suffix) => host.endsWith(`.${suffix}`));
-  if (!isOrgHost && !source.allowCustomDomain) {
+  if (verdict.kind === 'custom' && !source.allowCustomDomain) {
     throw new OktaConfigError(source.id, `domain host ${host} is not an Okta org host; ${expected}, or set "allowCustomDomain": true for a custom URL domain`);
   }
   return url.origin;

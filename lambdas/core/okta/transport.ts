@@ -29,8 +29,9 @@ export interface OrgTransport {
    */
   send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T>;
   /**
-   * Makes a text that came from the server fit to show: every credential the client knows
-   * replaced, control characters removed, and at most `maxLength` (default 300) characters kept.
+   * Text the org sent, made safe to log, store or print (`safeOrgText`): bounded to `maxLength`,
+   * without control characters, every credential the client knows and each 12-character piece of
+   * one redacted before it is cut.
    */
   redact(text: string, maxLength?: number): string;
   /** ` [errorId .., X-Okta-Request-Id ..]` of an answer, what Okta support asks for; '' when it has neither. */

@@ -1,15 +1,18 @@
+import type { PageBudget } from '../memory/page-budget';
+import { DEFAULT_EVENT_LIMITS, examineEvent, type EventLimits } from './examine-event';
 import { OktaError, OktaRateLimitError, type OktaErrorKind } from '../okta/errors';
-import type { OktaClient, PageRequest } from '../okta/okta-client';
+import type { LogPage, OktaClient, PageRequest } from '../okta/okta-client';
 import {
   LeaseLostError,
   type Clock,
   type Cursor,
   type CursorStore,
   type EventProcessor,
-  type OutputRecord,
+  type NormaliseContext,
   type Quarantine,
   type QuarantinedEvent,
   type RecordSink,
+  type SerializedRecord,
   type SourceConfig,
 } from '../ports';
 
@@ -39,11 +42,27 @@ export interface PullOptions {
   readonly signal?: AbortSignal;
   /** Called after each page is durable and its cursor saved (the CLI's progress line). */
   readonly onPage?: (progress: PullProgress) => void;
+  /**
+   * The run's budget of page bytes in flight, shared by all its sources.
+   * @default a budget for this pull alone
+   */
+  readonly pageBudget?: PageBudget;
+  /** Overrides of `DEFAULT_EVENT_LIMITS` (see examine-event). */
+  readonly eventLimits?: Partial<EventLimits>;
 }
 
 export type PullOutcome = 'caught-up' | 'deadline' | 'lease-held' | 'failed';
 
-export type PullErrorKind = OktaErrorKind | 'lease-lost' | 'internal';
+export type PullErrorKind = OktaErrorKind | 'lease-lost' | 'internal' | 'paging-loop';
+
+/**
+ * A full page's next link repeats a URL already fetched in this run: following it would fetch the
+ * same events forever (and, as events keep arriving, hide the source's silence from the drop-off
+ * alarm). The source fails instead, counted in `PagingLoops`.
+ */
+export class PagingLoopError extends Error {
+  override readonly name = 'PagingLoopError';
+}
 
 /** The counters of a pull so far. */
 export interface PullProgress {
@@ -58,6 +77,8 @@ export interface PullProgress {
   readonly rateLimitWaitMs: number;
   /** Okta requests retried after a transient failure (5xx, timeout, reset, truncated body). */
   readonly retries?: number;
+  /** Pages over `maxResponseBytes` asked for again with a smaller `limit`. */
+  readonly pageSplits?: number;
   /** Newest `published` delivered so far, this run or before (RFC 3339, as Okta wrote it). */
   readonly newestPublished?: string;
   /** Epoch ms at which the newest event was received, this run or before. */
@@ -100,6 +121,7 @@ class PullRun {
   private rateLimitWaits = 0;
   private rateLimitWaitMs = 0;
   private retries = 0;
+  private pageSplits = 0;
   private cursor: Cursor = {};
   private stage: Stage = 'lease';
 
@@ -135,6 +157,7 @@ class PullRun {
     const { okta, clock } = this.deps;
     const { deadline, signal } = this.options;
     let request: PageRequest = this.cursor.nextUrl === undefined ? { since: this.firstSince() } : { nextUrl: this.cursor.nextUrl };
+    const fetched = new Set<string>();
     for (;;) {
       if (signal?.aborted || clock.now() >= deadline) return 'deadline';
       this.stage = 'fetch';
@@ -150,6 +173,10 @@ class PullRun {
             this.rateLimitWaits += 1;
             this.rateLimitWaitMs += waitMs;
           },
+          onPageSplit: () => {
+            this.pageSplits += 1;
+          },
+          ...(this.options.pageBudget === undefined ? {} : { pageBudget: this.options.pageBudget }),
         });
       } catch (error) {
         if (signal?.aborted) return 'deadline';
@@ -163,7 +190,17 @@ class PullRun {
       }
       const receivedAt = clock.now();
       this.stage = 'deliver';
-      const newestPublished = await this.deliver(page.events, receivedAt);
+      let newestPublished: string | undefined;
+      try {
+        newestPublished = await this.deliver(page, receivedAt);
+      } finally {
+        page.release();
+      }
+      fetched.add(pageKey(page.url));
+      // Its events are delivered (they may be new), but the cursor is not moved along the loop.
+      if (!page.caughtUp && fetched.has(pageKey(page.nextUrl))) {
+        throw new PagingLoopError(`source ${this.source.id}: a full page's next link repeats a URL already fetched in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`);
+      }
       this.stage = 'save';
       const newest = newerPublished(this.cursor.newestPublished, newestPublished);
       const lastEventAt = page.events.length > 0 ? receivedAt : this.cursor.lastEventAt;
@@ -184,39 +221,63 @@ class PullRun {
     }
   }
 
-  /** Writes the page's records and quarantined events; resolves once both are durable. */
-  private async deliver(events: readonly unknown[], receivedAt: number): Promise<string | undefined> {
-    const { processor, sink, quarantine } = this.deps;
-    const context = { sourceId: this.source.id, sourceLabel: this.source.label, parseTime: receivedAt };
-    const records: OutputRecord[] = [];
-    const quarantined: QuarantinedEvent[] = [];
-    for (const event of events) {
-      let result;
-      try {
-        result = processor.process(event, context);
-      } catch (error) {
-        // A processor bug on one event must not block the source forever: the event is kept
-        // with the reason, like any invalid one.
-        result = { ok: false as const, errors: [`the ${processor.logType} processor failed: ${error instanceof Error ? error.message : String(error)}`] };
+  /**
+   * Delivers a page: event by event it is parsed (when its size and depth allow), validated,
+   * normalised and serialised, each step able to quarantine that event alone with the reason;
+   * records and quarantined events are written in small batches, so that what the page holds
+   * besides its raw bytes stays small. Resolves once all of it is durable.
+   */
+  private async deliver(page: LogPage, receivedAt: number): Promise<string | undefined> {
+    const limits = { ...DEFAULT_EVENT_LIMITS, ...this.options.eventLimits };
+    const context: NormaliseContext = { sourceId: this.source.id, sourceLabel: this.source.label, parseTime: receivedAt };
+    let records: Array<{ record: SerializedRecord; published: unknown }> = [];
+    let quarantined: QuarantinedEvent[] = [];
+    let batchBytes = 0;
+    let newest: string | undefined;
+    const flush = async (): Promise<void> => {
+      if (records.length === 0 && quarantined.length === 0) return;
+      newest = newerPublished(newest, await this.write(records, quarantined, receivedAt));
+      records = [];
+      quarantined = [];
+      batchBytes = 0;
+    };
+    for (const raw of page.events) {
+      const verdict = examineEvent(raw, this.deps.processor, context, limits);
+      if ('record' in verdict) {
+        records.push(verdict);
+        batchBytes += verdict.record.json.length;
+      } else {
+        quarantined.push({ sourceId: this.source.id, eventJson: verdict.eventJson, errors: verdict.errors, receivedAt });
+        batchBytes += verdict.eventJson.length;
       }
-      if (result.ok) records.push(result.record);
-      else quarantined.push({ sourceId: this.source.id, event, errors: result.errors, receivedAt });
+      if (records.length + quarantined.length >= limits.deliveryBatchRecords || batchBytes >= limits.deliveryBatchBytes) await flush();
     }
+    await flush();
+    return newest;
+  }
+
+  /** Writes one batch; resolves once records and quarantined events are durable, with the newest `published` delivered. */
+  private async write(records: ReadonlyArray<{ record: SerializedRecord; published: unknown }>, quarantined: readonly QuarantinedEvent[], receivedAt: number): Promise<string | undefined> {
+    const { sink, quarantine } = this.deps;
     const [written] = await Promise.all([
-      records.length > 0 ? sink.write(records) : Promise.resolve({ rejected: [] }),
+      records.length > 0 ? sink.write(records.map((entry) => entry.record)) : Promise.resolve({ rejected: [] }),
       quarantined.length > 0 ? quarantine.put(quarantined) : Promise.resolve(),
     ]);
     const rejected = new Set(written.rejected.map((entry) => entry.record));
     if (written.rejected.length > 0) {
       await quarantine.put(
-        written.rejected.map((entry) => ({ sourceId: this.source.id, event: entry.record, errors: [`refused by the record sink: ${entry.reason}`], receivedAt })),
+        written.rejected.map((entry) => ({ sourceId: this.source.id, eventJson: entry.record.json, errors: [`refused by the record sink: ${entry.reason}`], receivedAt })),
       );
     }
-    const accepted = records.filter((record) => !rejected.has(record));
-    this.delivered += accepted.length;
-    this.invalid += quarantined.length + written.rejected.length;
     let newest: string | undefined;
-    for (const record of accepted) newest = newerPublished(newest, record.published);
+    let accepted = 0;
+    for (const entry of records) {
+      if (rejected.has(entry.record)) continue;
+      accepted += 1;
+      newest = newerPublished(newest, entry.published);
+    }
+    this.delivered += accepted;
+    this.invalid += quarantined.length + written.rejected.length;
     return newest;
   }
 
@@ -245,6 +306,7 @@ class PullRun {
   private describeFailure(error: unknown): { kind: PullErrorKind; message: string } {
     if (error instanceof OktaError) return { kind: error.kind, message: error.message };
     if (error instanceof LeaseLostError) return { kind: 'lease-lost', message: error.message };
+    if (error instanceof PagingLoopError) return { kind: 'paging-loop', message: error.message };
     const reason = error instanceof Error ? error.message : String(error);
     return { kind: 'internal', message: `source ${this.source.id}: ${STAGE_WORDS[this.stage]} failed: ${reason}` };
   }
@@ -258,6 +320,7 @@ class PullRun {
       rateLimitWaits: this.rateLimitWaits,
       rateLimitWaitMs: this.rateLimitWaitMs,
       retries: this.retries,
+      pageSplits: this.pageSplits,
     };
     return {
       ...progress,
@@ -269,6 +332,16 @@ class PullRun {
   private summary(outcome: PullOutcome, error?: { kind: PullErrorKind; message: string }): PullSummary {
     return error === undefined ? { ...this.progress(), outcome } : { ...this.progress(), outcome, error };
   }
+}
+
+/** A page's URL without its `limit`, which splitting and regrowing change: the position it reads from. */
+function pageKey(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  parsed.searchParams.delete('limit');
+  parsed.searchParams.sort();
+  parsed.hash = '';
+  return parsed.href;
 }
 
 /** The later of two `published` values (unparseable ones lose), kept in the form Okta wrote. */

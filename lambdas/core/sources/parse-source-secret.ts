@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { OktaCredential, SourceConfig } from '../ports';
 import { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 import { SOURCE_ID_PATTERN, isValidSourceId, quoteSourceId } from './source-id';
+import { classifyHost, OKTA_ORG_HOST_SUFFIXES } from './host-guard';
 
 export { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 
@@ -25,13 +26,10 @@ export const SOURCE_SECRET_LIMITS = {
   minRsaModulusBits: 2048,
 } as const;
 
-/** The Okta org host suffixes (OKTA_API.md "Domains"); anything else is a custom URL domain. */
-export const OKTA_ORG_HOST_SUFFIXES = ['okta.com', 'oktapreview.com', 'okta-emea.com', 'okta-gov.com', 'okta.mil'] as const;
+export { OKTA_ORG_HOST_SUFFIXES };
 
 /** The curves Okta accepts for ES256/ES384/ES512 client assertions. */
 const SUPPORTED_EC_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
-
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost'];
 
 const TOP_LEVEL_KEYS = ['domain', 'apiToken', 'oauth', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain'];
 const OAUTH_KEYS = ['clientId', 'privateKeyPem', 'keyId', 'dpop'];
@@ -146,7 +144,12 @@ function parseDomain(value: unknown, allowCustomDomain: boolean, allowLoopback: 
     issues.push({ field: 'domain', problem: `must be an origin only, without path, query or fragment (host ${host}); ${expected}` });
     return undefined;
   }
-  if (LOOPBACK_HOSTS.includes(host)) {
+  const verdict = classifyHost(host);
+  if (verdict.kind === 'refused') {
+    issues.push({ field: 'domain', problem: `${verdict.why}; ${expected}` });
+    return undefined;
+  }
+  if (verdict.kind === 'loopback') {
     if (!allowLoopback) {
       issues.push({
         field: 'domain',
@@ -164,8 +167,7 @@ function parseDomain(value: unknown, allowCustomDomain: boolean, allowLoopback: 
     issues.push({ field: 'domain', problem: `must use https (host ${host}, got ${url.protocol}); ${expected}` });
     return undefined;
   }
-  const isOktaOrgHost = OKTA_ORG_HOST_SUFFIXES.some((suffix) => host.endsWith(`.${suffix}`));
-  if (!isOktaOrgHost && !allowCustomDomain) {
+  if (verdict.kind === 'custom' && !allowCustomDomain) {
     issues.push({
       field: 'domain',
       problem: `host ${host} is not an Okta org host (*.${OKTA_ORG_HOST_SUFFIXES.join(', *.')}); for a custom URL domain set "allowCustomDomain": true`,

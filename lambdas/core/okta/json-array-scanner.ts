@@ -1,0 +1,192 @@
+/**
+ * Splits a page body (a JSON array, as raw UTF-8 chunks) into one slice per event without
+ * building any of it: a single pass over the bytes that tracks only strings, escapes and the
+ * nesting depth. Each event is then parsed on its own, if its size and depth allow, so one huge
+ * or deeply nested event can neither blow up the heap nor the stack, and costs only its bytes.
+ *
+ * The scanner checks the array's outer grammar (`[`, elements separated by commas, `]`, nothing
+ * after); an element that is not valid JSON is found by `JSON.parse` of its own slice.
+ */
+
+/** One element of the page, as bytes; parsed only by whoever decides it is safe to. */
+export interface RawEvent {
+  /** Length of its JSON text in bytes. */
+  readonly bytes: number;
+  /** Deepest nesting of objects and arrays in it (a scalar is 0, `{}` is 1). */
+  readonly depth: number;
+  /**
+   * True when the body was cut off inside this element (it was larger than the page bound and
+   * the page held only it): `text()` is its beginning only.
+   */
+  readonly truncated: boolean;
+  /** Its JSON text (decoded from UTF-8). */
+  text(): string;
+}
+
+export type ScanResult = { readonly events: RawEvent[] } | { readonly error: string };
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isWhitespace(byte: number): boolean {
+  return byte === SPACE || byte === LF || byte === CR || byte === TAB;
+}
+
+/** The bytes of a body, in the chunks it arrived in (no copy), addressed by global offset. */
+class ChunkedBytes {
+  private readonly starts: number[] = [];
+  private length = 0;
+
+  constructor(private readonly chunks: readonly Uint8Array[]) {
+    for (const chunk of chunks) {
+      this.starts.push(this.length);
+      this.length += chunk.byteLength;
+    }
+  }
+
+  text(start: number, end: number): string {
+    const parts: Buffer[] = [];
+    for (let index = this.chunkAt(start); index < this.chunks.length && this.starts[index]! < end; index += 1) {
+      const chunk = this.chunks[index]!;
+      const chunkStart = this.starts[index]!;
+      const from = Math.max(start, chunkStart) - chunkStart;
+      const to = Math.min(end, chunkStart + chunk.byteLength) - chunkStart;
+      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset + from, to - from));
+    }
+    const only = parts[0];
+    if (parts.length === 1 && only !== undefined) return only.toString('utf8');
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  private chunkAt(offset: number): number {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.starts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+}
+
+/**
+ * Scans a body that should be a JSON array of at most `maxElements` elements.
+ * @param truncated the body was cut off on purpose (over the page bound with `limit=1`): the
+ *   single element it starts is returned as `truncated` instead of an error.
+ */
+export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number, truncated = false): ScanResult {
+  const bytes = new ChunkedBytes(chunks);
+  const events: RawEvent[] = [];
+  let offset = 0;
+  let opened = false;
+  let closed = false;
+  let expectElement = false;
+  let inElement = false;
+  let inString = false;
+  let escaped = false;
+  let nesting = 0;
+  let elementStart = 0;
+  let elementEnd = 0;
+  let elementDepth = 0;
+
+  const finishElement = (): string | undefined => {
+    inElement = false;
+    if (events.length >= maxElements) return `the page holds more than ${maxElements} events, more than its limit`;
+    const start = elementStart;
+    const end = elementEnd;
+    events.push({ bytes: end - start, depth: elementDepth, truncated: false, text: () => bytes.text(start, end) });
+    return undefined;
+  };
+
+  for (const chunk of chunks) {
+    for (let index = 0; index < chunk.byteLength; index += 1, offset += 1) {
+      const byte = chunk[index]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (byte === BACKSLASH) escaped = true;
+        else if (byte === QUOTE) inString = false;
+        elementEnd = offset + 1;
+        continue;
+      }
+      if (inElement) {
+        if (byte === QUOTE) {
+          inString = true;
+        } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+          nesting += 1;
+          if (nesting > elementDepth) elementDepth = nesting;
+        } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+          if (nesting === 0) {
+            if (byte === CLOSE_BRACE) return { error: 'the body is not a JSON array (unbalanced braces)' };
+            const problem = finishElement();
+            if (problem !== undefined) return { error: problem };
+            closed = true;
+            opened = false;
+            continue;
+          }
+          nesting -= 1;
+        } else if (byte === COMMA && nesting === 0) {
+          const problem = finishElement();
+          if (problem !== undefined) return { error: problem };
+          expectElement = true;
+          continue;
+        } else if (isWhitespace(byte)) {
+          continue;
+        }
+        elementEnd = offset + 1;
+        continue;
+      }
+      if (isWhitespace(byte)) continue;
+      if (closed) return { error: 'the body has data after the JSON array' };
+      if (!opened) {
+        if (byte !== OPEN_BRACKET) return { error: 'the body is not a JSON array' };
+        opened = true;
+        continue;
+      }
+      if (byte === CLOSE_BRACKET) {
+        if (expectElement) return { error: 'the body is not a JSON array (a comma before the closing bracket)' };
+        closed = true;
+        opened = false;
+        continue;
+      }
+      if (byte === COMMA) return { error: 'the body is not a JSON array (an empty element)' };
+      // The first byte of an element: it is handled like any byte inside one.
+      inElement = true;
+      expectElement = false;
+      elementStart = offset;
+      elementEnd = offset + 1;
+      elementDepth = 0;
+      nesting = 0;
+      if (byte === QUOTE) inString = true;
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        nesting = 1;
+        elementDepth = 1;
+      }
+    }
+  }
+  if (closed) return { events };
+  if (truncated && inElement && events.length === 0) {
+    const start = elementStart;
+    const end = offset;
+    return { events: [{ bytes: end - start, depth: elementDepth, truncated: true, text: () => bytes.text(start, end) }] };
+  }
+  return { error: 'the body is not a complete JSON array (truncated?)' };
+}
+
+/** One JSON text (an NDJSON line) measured like a page's element: its bytes and nesting depth. */
+export function rawEventOfText(text: string): RawEvent {
+  const bytes = Buffer.from(text, 'utf8');
+  const scanned = scanJsonArray([Buffer.from('['), bytes, Buffer.from(']')], 1);
+  // Not exactly one JSON value: nothing deep to fear, and JSON.parse will say what is wrong.
+  const depth = 'events' in scanned && scanned.events.length === 1 ? (scanned.events[0]?.depth ?? 0) : 0;
+  return { bytes: bytes.byteLength, depth, truncated: false, text: () => text };
+}

@@ -1,0 +1,71 @@
+/**
+ * One event's fate, the same in the puller and in the `validate` command: parsed only when its
+ * size and depth allow, then validated, normalised and serialised, each step able to quarantine
+ * that event alone with the reason. Nothing an event holds can stop the events after it.
+ */
+import type { RawEvent } from '../okta/json-array-scanner';
+import type { EventProcessor, NormaliseContext, SerializedRecord } from '../ports';
+
+/** What one event may cost before it is quarantined unparsed, and how delivery is batched. */
+export interface EventLimits {
+  /**
+   * Bytes of one event's JSON. Kinesis refuses a record over 1 MiB, so a larger event could only
+   * be quarantined anyway; it is, as its raw text, without parsing what could be a heap bomb
+   * (a few MB of `{},` is twenty times that on the heap).
+   */
+  readonly maxEventBytes: number;
+  /**
+   * Nesting of objects and arrays in one event. Okta's own fields are a few levels deep; only the
+   * free-form `debugData` can go deeper, and serialising thousands of levels overflows the stack.
+   */
+  readonly maxEventDepth: number;
+  /**
+   * Records (and quarantined events) written at once. 500 is one Kinesis PutRecords; 1 MiB of
+   * text keeps what a source holds in delivery small whatever its events weigh.
+   */
+  readonly deliveryBatchRecords: number;
+  readonly deliveryBatchBytes: number;
+}
+
+export const DEFAULT_EVENT_LIMITS: EventLimits = {
+  maxEventBytes: 1024 * 1024,
+  maxEventDepth: 64,
+  deliveryBatchRecords: 100,
+  deliveryBatchBytes: 256 * 1024,
+};
+
+export type EventVerdict = { readonly record: SerializedRecord; readonly published: unknown } | { readonly eventJson: string; readonly errors: string[] };
+
+/** A serialised record, or the event's JSON text (a JSON string of its raw text when unparsed) with the reasons. */
+export function examineEvent(raw: RawEvent, processor: EventProcessor, context: NormaliseContext, limits: Pick<EventLimits, 'maxEventBytes' | 'maxEventDepth'>): EventVerdict {
+  const unparsed = (reason: string): EventVerdict => ({ eventJson: JSON.stringify(raw.text()), errors: [`${reason}; kept as its raw text, not parsed`] });
+  if (raw.truncated) return unparsed(`the event alone is larger than the page bound (maxResponseBytes), so only its first ${raw.bytes} bytes were read`);
+  if (raw.bytes > limits.maxEventBytes) return unparsed(`the event is ${raw.bytes} bytes, over the bound of ${limits.maxEventBytes} bytes per event`);
+  if (raw.depth > limits.maxEventDepth) return unparsed(`the event nests ${raw.depth} levels deep, over the bound of ${limits.maxEventDepth}`);
+  const text = raw.text();
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch {
+    // The parser's message quotes the text; the reason says enough without it.
+    return unparsed('the event is not valid JSON');
+  }
+  let result;
+  try {
+    result = processor.process(event, context);
+  } catch (error) {
+    // A processor bug on one event must not block the source forever: the event is kept with
+    // the reason, like any invalid one.
+    return { eventJson: text, errors: [`the ${processor.logType} processor failed: ${describeError(error)}`] };
+  }
+  if (!result.ok) return { eventJson: text, errors: result.errors };
+  try {
+    return { record: { uuid: result.record.uuid, json: JSON.stringify(result.record) }, published: result.record.published };
+  } catch (error) {
+    return { eventJson: text, errors: [`the record cannot be serialised: ${describeError(error)}`] };
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
