@@ -39,6 +39,12 @@ export interface PullOptions {
   readonly signal?: AbortSignal;
   /** Called after each page is durable and its cursor saved (the CLI's progress line). */
   readonly onPage?: (progress: PullProgress) => void;
+  /**
+   * Called with the number of events about to be written to the quarantine, before each write:
+   * the puller counts them in `EventsInvalid` at once, so a run killed right after the write has
+   * still counted every event it put in the quarantine.
+   */
+  readonly onQuarantine?: (count: number) => void;
 }
 
 export type PullOutcome = 'caught-up' | 'deadline' | 'lease-held' | 'failed';
@@ -186,7 +192,11 @@ class PullRun {
 
   /** Writes the page's records and quarantined events; resolves once both are durable. */
   private async deliver(events: readonly unknown[], receivedAt: number): Promise<string | undefined> {
-    const { processor, sink, quarantine } = this.deps;
+    const { processor, sink } = this.deps;
+    const quarantine = (items: readonly QuarantinedEvent[]): Promise<void> => {
+      this.options.onQuarantine?.(items.length);
+      return this.deps.quarantine.put(items);
+    };
     const context = { sourceId: this.source.id, sourceLabel: this.source.label, parseTime: receivedAt };
     const records: OutputRecord[] = [];
     const quarantined: QuarantinedEvent[] = [];
@@ -204,11 +214,11 @@ class PullRun {
     }
     const [written] = await Promise.all([
       records.length > 0 ? sink.write(records) : Promise.resolve({ rejected: [] }),
-      quarantined.length > 0 ? quarantine.put(quarantined) : Promise.resolve(),
+      quarantined.length > 0 ? quarantine(quarantined) : Promise.resolve(),
     ]);
     const rejected = new Set(written.rejected.map((entry) => entry.record));
     if (written.rejected.length > 0) {
-      await quarantine.put(
+      await quarantine(
         written.rejected.map((entry) => ({ sourceId: this.source.id, event: entry.record, errors: [`refused by the record sink: ${entry.reason}`], receivedAt })),
       );
     }

@@ -1,4 +1,4 @@
-import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
+import { computeSourceMetrics, pullerMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
 import type { Clock, Cursor, SourceConfig, SourceProblem } from '../ports';
@@ -119,7 +119,8 @@ export interface PullerReport {
 /**
  * One puller run: lists the sources of its shard, pulls the enabled ones concurrently (bounded, least recently
  * updated first so that none starves), each under its own lease and the run's deadline, then
- * emits every source's metrics and the run's own. A source that fails is reported and never
+ * emits every source's metrics and the run's own (`EventsInvalid` is emitted earlier, as events are
+ * sent to the quarantine). A source that fails is reported and never
  * stops or delays the others; a 401 makes the registry re-read that source's secret for the next
  * run (one re-read per run, not a retry loop). Throws only when the sources cannot be listed.
  */
@@ -156,7 +157,16 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
     options.remainingMs === undefined ? undefined : setTimeout(() => abort.abort(new Error('the run is about to reach the Lambda timeout')), Math.max(0, options.remainingMs - limits.abortMarginMs));
   let summaries: Array<{ summary: PullSummary; started: boolean }>;
   try {
-    summaries = await mapWithConcurrency(ordered, limits.concurrency, (source) => pullOne(deps, source, { owner: options.invocationId, deadline, leaseMs, signal: abort.signal }));
+    summaries = await mapWithConcurrency(ordered, limits.concurrency, (source) =>
+      pullOne(deps, source, {
+        owner: options.invocationId,
+        deadline,
+        leaseMs,
+        signal: abort.signal,
+        // Counted as the events are sent, not with the run's other metrics: see quarantineMetricsDocument.
+        onQuarantine: (count) => deps.emitMetrics(quarantineMetricsDocument(source.id, count, clock.now())),
+      }),
+    );
   } finally {
     if (abortTimer !== undefined) clearTimeout(abortTimer);
   }
