@@ -378,7 +378,7 @@ class Harness {
         return note(fault.kind);
       }
       case 'okta-token-revoked':
-        // Revoked until a run has reported the 401 (settleOutages); a second revocation needs a report of its own.
+        // Revoked until a run has reported the 401 (settleOutages); each revocation needs a report made after it.
         org.revokeToken();
         this.observations.outages.push({ kind: 'okta-token-revoked', sourceId, from: now });
         return note(fault.kind);
