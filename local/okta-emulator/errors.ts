@@ -9,16 +9,18 @@ export interface OktaErrorBody {
   readonly errorCauses: ReadonlyArray<{ readonly errorSummary: string }>;
 }
 
-/** An error answer of the emulated org: status, Okta error body, and any extra headers. */
+/** An error answer of the emulated org: status, Okta error body (none for a DPoP refusal), and any extra headers. */
 export interface ErrorAnswer {
   readonly status: number;
-  readonly body: OktaErrorBody;
+  readonly body: OktaErrorBody | undefined;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Okta's error ids look like `oae` and 22 letters or digits; clients only log them. */
 function errorId(): string {
-  return `oae${randomBytes(16).toString('base64url').slice(0, 22)}`;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  // base64url would also yield '-' and '_', which Okta's ids never carry; 256 % 62 bias is harmless for an id.
+  return `oae${Array.from(randomBytes(22), (byte) => alphabet[byte % alphabet.length]).join('')}`;
 }
 
 export function oktaError(status: number, errorCode: string, errorSummary: string, causes: readonly string[] = []): ErrorAnswer {
