@@ -108,10 +108,11 @@ export interface LocalOrg {
   stopTraffic(): void;
 }
 
-/** A source's metrics as one puller run emitted them (its EMF document). */
+/** A source's metrics as one puller run emitted them (its EMF document, and its quarantine counts summed). */
 export interface SourceRunMetrics extends SourceMetrics {
   readonly sourceId: string;
   readonly outcome: string;
+  readonly EventsInvalid: number;
 }
 
 export interface PullerRun {
@@ -317,7 +318,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       async runPuller(runOptions = {}) {
         const container = runOptions.container ?? (await pullerContainer());
         const invocation = await container.invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, runOptions.requestId ? { requestId: runOptions.requestId } : {});
-        return { requestId: invocation.requestId, result: invocation.result as PullerResult, sources: invocation.metricLines.flatMap(sourceRunMetrics) };
+        return { requestId: invocation.requestId, result: invocation.result as PullerResult, sources: sourceRunMetrics(invocation.metricLines) };
       },
       startPullerContainer: (name) => start('puller', name),
       pullerContainer,
@@ -417,29 +418,35 @@ async function invokeDetections(container: LambdaContainer, batch: readonly Stre
   }
 }
 
-function sourceRunMetrics(line: string): SourceRunMetrics[] {
-  let document: Record<string, unknown>;
-  try {
-    document = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return [];
-  }
-  if (typeof document.SourceId !== 'string') return [];
-  const number = (name: keyof SourceMetrics): number => (typeof document[name] === 'number' ? (document[name] as number) : 0);
-  return [
-    {
-      sourceId: document.SourceId,
-      outcome: typeof document.Outcome === 'string' ? document.Outcome : 'unknown',
-      EventsDelivered: number('EventsDelivered'),
-      EventsInvalid: number('EventsInvalid'),
-      PagesFetched: number('PagesFetched'),
-      RateLimited: number('RateLimited'),
-      PullErrors: number('PullErrors'),
-      AuthFailures: number('AuthFailures'),
-      PagingLoops: number('PagingLoops'),
-      LagSeconds: number('LagSeconds'),
-      MinutesSinceLastEvent: number('MinutesSinceLastEvent'),
-      DropOffBreached: number('DropOffBreached'),
-    },
-  ];
+function sourceRunMetrics(lines: readonly string[]): SourceRunMetrics[] {
+  const documents = lines.flatMap((line) => {
+    try {
+      const document = JSON.parse(line) as Record<string, unknown>;
+      return typeof document.SourceId === 'string' ? [{ sourceId: document.SourceId, document }] : [];
+    } catch {
+      return [];
+    }
+  });
+  // EventsInvalid comes in documents of its own, one per quarantine write (quarantineMetricsDocument).
+  const invalid = (sourceId: string): number =>
+    documents.reduce((sum, { sourceId: id, document }) => sum + (id === sourceId && typeof document.EventsInvalid === 'number' ? document.EventsInvalid : 0), 0);
+  return documents
+    .filter(({ document }) => typeof document.Outcome === 'string')
+    .map(({ sourceId, document }) => {
+      const number = (name: keyof SourceMetrics): number => (typeof document[name] === 'number' ? (document[name] as number) : 0);
+      return {
+        sourceId,
+        outcome: String(document.Outcome),
+        EventsDelivered: number('EventsDelivered'),
+        EventsInvalid: invalid(sourceId),
+        PagesFetched: number('PagesFetched'),
+        RateLimited: number('RateLimited'),
+        PullErrors: number('PullErrors'),
+        AuthFailures: number('AuthFailures'),
+        PagingLoops: number('PagingLoops'),
+        LagSeconds: number('LagSeconds'),
+        MinutesSinceLastEvent: number('MinutesSinceLastEvent'),
+        DropOffBreached: number('DropOffBreached'),
+      };
+    });
 }

@@ -25,6 +25,15 @@ export interface AppliedFault {
   readonly victim?: string;
 }
 
+/** A revoked token or a broken secret: it lasts until a run has reported it (`outageMetAt`). */
+export interface Outage {
+  readonly kind: 'okta-token-revoked' | 'secret-invalid';
+  readonly sourceId: string;
+  readonly from: number;
+  /** When the soak ended it, having seen a run report it; absent while nobody has. */
+  until?: number;
+}
+
 export interface SoakObservations {
   readonly lines: LoggedLine[];
   readonly invocations: SoakInvocation[];
@@ -34,10 +43,11 @@ export interface SoakObservations {
   readonly intruderReleases: Array<{ sourceId: string; owner: string; at: number }>;
   readonly forcedExpiries: Array<{ sourceId: string; owner: string; at: number }>;
   readonly applied: AppliedFault[];
-  readonly outages: Array<{ kind: 'okta-token-revoked' | 'secret-invalid'; sourceId: string; from: number; until: number }>;
+  readonly outages: Outage[];
   /** Invalid events the soak stored, by uuid → source: they belong in the quarantine, not the stream. */
   readonly invalidEventUuids: Map<string, string>;
-  readonly rate: number;
+  /** How long a container may use a secret it read (SECRET_CACHE_SECONDS), simulated ms. */
+  readonly secretCacheMs: number;
 }
 
 export interface InvariantResult {
@@ -74,9 +84,6 @@ export interface InvariantSummary {
 const ATTEMPTS_PER_FAILED_PAGE = 4;
 /** 429s tolerated per request before OktaRateLimitError (maxRateLimitRetries + 1). */
 const RATE_LIMITED_PER_FAILED_PAGE = 4;
-
-/** Simulated ms after which a secret edit must show in every record: a run's 55 s budget plus the 60 s secret cache. */
-const SECRET_EDIT_SETTLES_MS = 120_000;
 
 const OKTA_FAULT_NAMES: Readonly<Record<string, string>> = {
   'rate-limit': 'okta-429',
@@ -141,9 +148,7 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   // 2. Duplicates only where a run wrote records and never saved the cursor past them, or re-sent them.
   const unsaved = new Map<string, number>();
   for (const invocation of observations.invocations) {
-    const mine = calls
-      .filter((call) => call.container === invocation.slot && call.requestAt >= invocation.startedAt && call.requestAt <= (invocation.endedAt ?? Number.POSITIVE_INFINITY))
-      .sort((a, b) => a.requestAt - b.requestAt);
+    const mine = callsOf(invocation, calls).sort((a, b) => a.requestAt - b.requestAt);
     // Only a save that moves the cursor past the page covers its write; the save that notes an error keeps the old cursor.
     const saves = mine.filter(
       (call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200 && attribute(call.request, 'ExpressionAttributeValues', ':lastError', 'S') === undefined,
@@ -168,10 +173,14 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   for (const [uuid, count] of copies) {
     if (count <= 1) continue;
     duplicates += count - 1;
-    if (count - 1 > (unsaved.get(uuid) ?? 0)) duplicateProblems.push(`event ${uuid} is in the stream ${count} times, but only ${unsaved.get(uuid) ?? 0} unsaved write(s) of it explain extra copies`);
+    if (count - 1 > (unsaved.get(uuid) ?? 0)) duplicateProblems.push(`event ${uuid} is in the stream ${count} times, but only ${unsaved.get(uuid) ?? 0} unsaved write(s) of it allow extra copies`);
   }
   const duplicatesAllowed = [...unsaved.values()].reduce((sum, count) => sum + count, 0);
-  check('duplicates only from writes whose cursor save never happened (abort, lease lost, store error) or that the run re-sent', duplicateProblems, `${duplicates} duplicates, at most ${duplicatesAllowed} allowed by unsaved writes`);
+  check(
+    'duplicates bounded: an event is delivered again at most once per write of it whose cursor save never happened (abort, lease lost, store error) or that its run re-sent',
+    duplicateProblems,
+    `${duplicates} duplicates, within the bound of ${duplicatesAllowed} events in writes whose cursor was never saved`,
+  );
 
   // 3. No cursor ever moved backwards.
   const cursorProblems: string[] = [];
@@ -205,13 +214,14 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   return { results, summary: { eventsServed, eventsDelivered: input.records.length, lost: lossProblems.length, duplicates, duplicatesAllowed, faults } };
 }
 
-function writtenEntries(call: ObservedCall): Array<{ uuid: string; sourceId: string }> {
+/** The entries of a PutRecords that Kinesis accepted, with their records decoded. */
+function writtenEntries(call: ObservedCall): Array<{ uuid: string; sourceId: string; record: Record<string, unknown> }> {
   const sent = Array.isArray(call.request.Records) ? (call.request.Records as Array<{ PartitionKey?: string; Data?: string }>) : [];
   const answered = Array.isArray(call.response?.Records) ? (call.response?.Records as Array<{ ErrorCode?: string }>) : [];
   return sent.flatMap((entry, index) => {
     if (answered[index]?.ErrorCode !== undefined) return [];
-    const record = parseJson(Buffer.from(entry.Data ?? '', 'base64').toString('utf8'));
-    return [{ uuid: entry.PartitionKey ?? '', sourceId: String(record?.p_source_id ?? '') }];
+    const record = parseJson(Buffer.from(entry.Data ?? '', 'base64').toString('utf8')) ?? {};
+    return [{ uuid: entry.PartitionKey ?? '', sourceId: String(record.p_source_id ?? ''), record }];
   });
 }
 
@@ -280,8 +290,9 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
   const metrics = parsed.flatMap(({ line, entry }) => (entry !== undefined && '_aws' in entry ? [{ at: line.at, document: entry }] : []));
   const sum = (sourceId: string, name: string): number =>
     metrics.filter(({ document }) => document.SourceId === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
-  const killed = observations.invocations.filter((invocation) => invocation.killedAt !== undefined).map((invocation) => ({ from: invocation.startedAt, to: invocation.killedAt as number }));
   // A fault met by a run that was then killed has no log of its own: the kill (the Lambda's Errors metric) is its evidence.
+  // Until its worker thread has stopped, a killed container may still send Okta requests (its AWS calls are refused).
+  const killed = observations.invocations.flatMap((invocation) => (invocation.killedAt === undefined ? [] : [{ from: invocation.startedAt, to: invocation.deadAt ?? invocation.killedAt }]));
   const excused = (time: number): boolean => killed.some((window) => time >= window.from && time <= window.to);
 
   const faults: Record<string, number> = {};
@@ -306,31 +317,27 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
     const transientEvidence = logs.reduce((total, log) => total + log.retries, 0) + logs.filter((log) => log.errorKind === 'unavailable').length * ATTEMPTS_PER_FAILED_PAGE;
     if (transient > transientEvidence) problems.push(`${org.sourceId}: ${transient} transient Okta failures met, but the logs show only ${transientEvidence} retries or failed pages`);
 
-    const slowThresholdMs = (observations.applied.filter((fault) => fault.kind === 'okta-slow').reduce((least, fault) => Math.min(least, fault.slowMs ?? least), Number.POSITIVE_INFINITY) * observations.rate) / 2;
+    // Slow answers are held back by the org's clock, so the pull that met one took at least that long by the same clock.
+    const slowThresholdMs = observations.applied.filter((fault) => fault.kind === 'okta-slow').reduce((least, fault) => Math.min(least, fault.slowMs ?? least), Number.POSITIVE_INFINITY) / 2;
     for (const request of met.filter((each) => each.fault === 'slow' && !excused(each.at))) {
       if (!logs.some((log) => log.at >= request.at && log.durationMs >= slowThresholdMs)) problems.push(`${org.sourceId}: a slow answer at ${request.at} shows in no pull's durationMs`);
     }
 
-    const unauthorized = org.requests.filter((request) => request.status === 401);
-    count('okta-401', unauthorized.length);
+    count('okta-401', org.requests.filter((request) => request.status === 401).length);
+    // Each outage lasts until a run has reported it, so one never reported means the soak ended first (or the pipeline hid it).
     for (const outage of observations.outages.filter((each) => each.sourceId === org.sourceId)) {
-      if (outage.kind === 'okta-token-revoked') {
-        const answered = unauthorized.some((request) => request.at >= outage.from && !excused(request.at));
-        if (answered && !metrics.some(({ document, at }) => document.SourceId === org.sourceId && document.AuthFailures === 1 && at >= outage.from)) {
-          problems.push(`${org.sourceId}: the token was refused, but no run reported AuthFailures`);
-        }
-      } else {
-        const readers = observations.invocations.filter((invocation) => invocation.killedAt === undefined && invocation.startedAt > outage.from && invocation.startedAt < outage.until);
-        const logged = parsed.some(({ line, entry }) => entry !== undefined && String(entry.message).startsWith('source secret is invalid') && entry.sourceId === org.sourceId && line.at >= outage.from);
-        const metric = metrics.some(({ document, at }) => typeof document.SourceConfigErrors === 'number' && document.SourceConfigErrors > 0 && at >= outage.from);
-        if (readers.length > 0 && !(logged && metric)) problems.push(`${org.sourceId}: its secret was invalid, but no log line named it or SourceConfigErrors stayed 0`);
+      if (outageMetAt(outage, observations.lines) === undefined) {
+        problems.push(
+          outage.kind === 'okta-token-revoked'
+            ? `${org.sourceId}: its token was revoked, but no run reported AuthFailures`
+            : `${org.sourceId}: its secret was invalid, but no run logged it and counted it in SourceConfigErrors`,
+        );
       }
     }
-    // A run killed after quarantining an event takes its EventsInvalid with it (metrics are emitted at the end of a run).
-    for (const receipt of input.quarantineReceipts.filter((each) => each.sourceId === org.sourceId && observations.invalidEventUuids.has(each.uuid))) {
-      const counted = metrics.some(({ document, at }) => document.SourceId === org.sourceId && typeof document.EventsInvalid === 'number' && document.EventsInvalid > 0 && at >= receipt.receivedAt);
-      if (!counted && !excused(receipt.receivedAt)) problems.push(`${org.sourceId}: invalid event ${receipt.uuid} was quarantined, but EventsInvalid never counted it`);
-    }
+    // EventsInvalid is emitted before each quarantine write, so even a run killed right after the write has counted it.
+    const quarantinedInvalid = new Set(input.quarantineReceipts.filter((each) => each.sourceId === org.sourceId && observations.invalidEventUuids.has(each.uuid)).map((each) => each.uuid)).size;
+    const counted = sum(org.sourceId, 'EventsInvalid');
+    if (counted < quarantinedInvalid) problems.push(`${org.sourceId}: ${quarantinedInvalid} invalid events are in the quarantine, but EventsInvalid counted only ${counted}`);
   }
 
   for (const fault of observations.applied) {
@@ -344,10 +351,11 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
         break;
       case 'secret-relabelled': {
         count(fault.kind);
-        // Runs re-read a changed secret at once; a run that started before the edit may still finish with the old one.
-        const settled = fault.at + SECRET_EDIT_SETTLES_MS;
-        const stale = input.records.filter((record) => record.p_source_id === fault.sourceId && Date.parse(String(record.p_parse_time)) > settled && !String(record.p_source_label).includes('relabelled'));
-        if (stale.length > 0) problems.push(`${fault.sourceId}: its secret was relabelled, but ${stale.length} records received later still carry the old label`);
+        // A run that starts once every container's cached copy of the secret has expired must use the new label.
+        const stale = recordsWrittenBy(input, (invocation) => invocation.startedAt >= fault.at + observations.secretCacheMs).filter(
+          (record) => record.p_source_id === fault.sourceId && !String(record.p_source_label).includes('relabelled'),
+        );
+        if (stale.length > 0) problems.push(`${fault.sourceId}: its secret was relabelled, but ${stale.length} records of runs that started later still carry the old label`);
         break;
       }
       case 'lease-race': {
@@ -374,4 +382,33 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
   count('kinesis-faulted-calls', input.awsFaultCalls.kinesis);
   count('dynamodb-faulted-calls', input.awsFaultCalls.dynamoDb);
   return { problems, faults };
+}
+
+/**
+ * When a run reported an outage, by the soak clock: a revoked token once a run's metrics counted
+ * the 401 in AuthFailures; a broken secret once a run logged it invalid and counted it in
+ * SourceConfigErrors (both lines from one container). Undefined while no run has.
+ */
+export function outageMetAt(outage: Outage, lines: readonly LoggedLine[]): number | undefined {
+  const after = lines.filter((line) => line.at >= outage.from).map((line) => ({ line, entry: parseJson(line.line) }));
+  if (outage.kind === 'okta-token-revoked') {
+    return after.find(({ entry }) => entry !== undefined && '_aws' in entry && entry.SourceId === outage.sourceId && entry.AuthFailures === 1)?.line.at;
+  }
+  const logged = after.filter(({ entry }) => entry !== undefined && String(entry.message).startsWith('source secret is invalid') && entry.sourceId === outage.sourceId);
+  const counted = after.filter(({ entry }) => entry !== undefined && typeof entry.SourceConfigErrors === 'number' && entry.SourceConfigErrors > 0);
+  const met = logged.find(({ line }) => counted.some((each) => each.line.container === line.container));
+  return met === undefined ? undefined : Math.max(met.line.at, ...counted.filter((each) => each.line.container === met.line.container).map((each) => each.line.at));
+}
+
+/** The records (decoded from the PutRecords the observers saw) written by the invocations `which` selects. */
+function recordsWrittenBy(input: InvariantInput, which: (invocation: SoakInvocation) => boolean): Array<Record<string, unknown>> {
+  const writes = input.observations.callLists.flat().filter((call) => call.operation === 'PutRecords' && call.status === 200);
+  return input.observations.invocations.filter(which).flatMap((invocation) =>
+    callsOf(invocation, writes).flatMap((call) => writtenEntries(call).map((entry) => entry.record)),
+  );
+}
+
+/** The calls an invocation made: from its container slot, while it ran. */
+function callsOf(invocation: SoakInvocation, calls: readonly ObservedCall[]): ObservedCall[] {
+  return calls.filter((call) => call.container === invocation.slot && call.requestAt >= invocation.startedAt && call.requestAt <= (invocation.endedAt ?? Number.POSITIVE_INFINITY));
 }

@@ -7,11 +7,19 @@
  *
  * Time is compressed: one clock, `rate` times faster than wall time, drives the orgs, their
  * traffic and every puller container (leases, run budget, rate-limit waits, backoff, secret
- * cache), so a simulated minute takes 60/rate seconds. What stays on real time: HTTP timeouts,
- * the Lambda timeout (90 s, never reached), and "slow" Okta answers (held back real milliseconds).
+ * cache, slow Okta answers), so a simulated minute takes 60/rate seconds. What stays on real
+ * time: HTTP timeouts and the Lambda timeout (90 s, never reached).
+ *
+ * The verdict must not depend on how fast the machine is: the seed fixes the faults, and each
+ * one lasts until the pipeline has met it (queued Okta and AWS faults until a request takes them,
+ * a revoked token until a run reported the 401, a broken secret until a run reported it, an abort
+ * until a run reached its point), however late that happens; the drain then runs until every
+ * source has caught up. A slow machine makes the soak longer, not different.
  *
  * Each puller container gets its own observer proxies in front of Kinesis and DynamoDB, so every
- * call is attributed to the run that made it, and runs can be killed at exact points.
+ * call is attributed to the run that made it, and runs can be killed at exact points. A killed
+ * container's proxies answer nothing from the moment of the kill: a killed Lambda makes no more
+ * calls, even if the worker thread that stands in for it takes a moment to stop.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +31,7 @@ import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
-import { checkInvariants, type InvariantResult, type InvariantSummary, type SoakObservations } from './invariants';
+import { checkInvariants, outageMetAt, type InvariantResult, type InvariantSummary, type Outage, type SoakObservations } from './invariants';
 import { attribute, cursorCallKind, parseJson } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
 
@@ -44,16 +52,23 @@ export const SOAK_DEFAULTS = {
   runBudgetSeconds: 55,
   /** One simulated minute, instead of ten: a secret edit must reach the runs within the soak. */
   secretCacheSeconds: 60,
-  /** How long a revoked token or a broken secret stays so, simulated ms: two or three runs. */
-  outageMs: 150_000,
   /** How long a lease-race intruder holds the lease it took over, simulated ms. */
   intruderHoldMs: 20_000,
   /** Simulated ms between drain runs: past a killed run's lease (95 s) within a few rounds. */
   drainIntervalMs: 30_000,
-  /** Drain runs before giving up on catching up (at 30 s each, 20 simulated minutes). */
+  /**
+   * Drain runs that fetched something before giving up on catching up (at 30 s each, 20 simulated
+   * minutes). Runs that could not fetch a page within their budget (a machine too busy for the
+   * clock's rate) do not count: they make the drain longer, not failed.
+   */
   maxDrainRuns: 40,
-  /** Real ms held back by a slow Okta answer: long against loopback, short against the 35 s request timeout. */
-  slowAnswerMs: { min: 150, max: 600 },
+  /** Drain runs in all, however starved: the soak must end even on a machine that never keeps up. */
+  maxStarvedDrainRuns: 400,
+  /**
+   * Simulated ms a slow Okta answer is held back (by the org's clock, so it is the same at any
+   * rate and on any machine): long against loopback, short against the run budget.
+   */
+  slowAnswerMs: { min: 4_500, max: 18_000 },
 } as const;
 
 /** The orgs of the soak: different sizes and limits, one small enough to sit at its rate-limit reserve. */
@@ -94,18 +109,29 @@ export interface SoakInvocation {
   readonly startedAt: number;
   endedAt?: number;
   abort?: AbortKind;
-  /** When the soak killed it, and at which point. */
+  /** When the soak killed it (its calls are refused from then on). */
   killedAt?: number;
+  /** When its container was surely gone (the worker thread stopped): Okta requests it still made until then are its own. */
+  deadAt?: number;
   failed?: string;
   readonly drain: boolean;
 }
 
-/** A container slot: one emulated Lambda environment at a time, with its own observers. */
-interface Slot {
-  readonly name: string;
-  container: LambdaContainer;
+/** One emulated Lambda environment and the observers that only it uses. */
+interface Instance {
+  readonly container: LambdaContainer;
   readonly kinesis: ObserverProxy;
   readonly dynamoDb: ObserverProxy;
+  /** Killed by the soak: every call it still makes is dropped, as a dead Lambda makes none. */
+  condemned: boolean;
+}
+
+/** A container slot: one environment at a time (a new one after a kill), attributed by the slot's name. */
+interface Slot {
+  readonly name: string;
+  instance?: Instance;
+  /** Taken by an invocation (set before any await, so two invocations never share a slot). */
+  busy: boolean;
   current?: SoakInvocation;
 }
 
@@ -128,7 +154,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     applied: [],
     outages: [],
     invalidEventUuids: new Map(),
-    rate,
+    secretCacheMs: SOAK_DEFAULTS.secretCacheSeconds * 1000,
   };
   const onLogLine = (line: LambdaLogLine): void => {
     observations.lines.push({ ...line, at: clock.now() });
@@ -165,7 +191,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const tick = start + minute * 60_000;
       await clock.sleep(tick - clock.now());
       for (const fault of plan.filter((planned) => planned.minute === minute)) {
-        at(tick + fault.atMs, () => (chaos ? harness.apply(fault, at) : undefined));
+        at(tick + fault.atMs, () => (chaos ? harness.apply(fault) : undefined));
       }
       for (let offset = 0; offset < 60_000; offset += SOAK_DEFAULTS.scheduleEveryMs) at(tick + offset, () => harness.invoke(false).then(() => undefined));
       const writes = observations.callLists.flat().filter((call) => call.operation === 'PutRecords').length;
@@ -179,7 +205,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     timers.clear();
     harness.endChaos();
     while (pending.size > 0) await Promise.allSettled([...pending]);
-    await harness.restoreAll();
+    // A token still revoked or a secret still broken stays so until a drain run has met it.
     const drained = await harness.drain();
     progress(drained ? 'drained: every source caught up' : 'drain gave up before every source caught up');
 
@@ -235,11 +261,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 /** Everything the soak does to the pipeline while it runs. */
 class Harness {
   private readonly slots: Slot[] = [];
+  private readonly proxies: ObserverProxy[] = [];
   private readonly pendingAborts: AbortKind[] = [];
   private leaseRaces = 0;
   private readonly releaseTimers = new Set<NodeJS.Timeout>();
   private invocationCount = 0;
-  private readonly revoked = new Set<number>();
+  /** Kills in progress, by invocation: an invocation ends only once its container is gone. */
+  private readonly deaths = new Map<SoakInvocation, Promise<void>>();
   private readonly cursors: DynamoDbCursorStore;
 
   constructor(
@@ -256,15 +284,27 @@ class Harness {
   /** Kills the soak's containers and closes their observers. */
   async close(): Promise<void> {
     for (const timer of this.releaseTimers) clearTimeout(timer);
-    await Promise.all(this.slots.map(async (slot) => {
-      await slot.container.kill('the soak ended');
-      await Promise.all([slot.kinesis.close(), slot.dynamoDb.close()]);
-    }));
+    await Promise.all(this.slots.map((slot) => slot.instance?.container.kill('the soak ended')));
+    await Promise.all(this.proxies.map((proxy) => proxy.close()));
   }
 
   /** One scheduled invocation on a free container (a new one when all are busy, as Lambda scales out). */
   async invoke(drain: boolean): Promise<SoakInvocation> {
-    const slot = this.slots.find((candidate) => candidate.current === undefined && candidate.container.alive) ?? (await this.newSlot());
+    let slot = this.slots.find((candidate) => !candidate.busy);
+    if (slot === undefined) {
+      slot = { name: `soak-puller-${this.slots.length + 1}`, busy: true };
+      this.slots.push(slot);
+    }
+    slot.busy = true;
+    try {
+      if (slot.instance === undefined || !slot.instance.container.alive) slot.instance = await this.startInstance(slot);
+      return await this.run(slot, slot.instance, drain);
+    } finally {
+      slot.busy = false;
+    }
+  }
+
+  private async run(slot: Slot, instance: Instance, drain: boolean): Promise<SoakInvocation> {
     this.invocationCount += 1;
     const invocation: SoakInvocation = { requestId: `soak-run-${this.invocationCount}-${randomUUID().slice(0, 8)}`, slot: slot.name, startedAt: this.clock.now(), drain };
     const abort = this.pendingAborts.shift();
@@ -272,21 +312,22 @@ class Harness {
     slot.current = invocation;
     this.observations.invocations.push(invocation);
     try {
-      await this.pipeline.runPuller({ container: slot.container, requestId: invocation.requestId });
+      await this.pipeline.runPuller({ container: instance.container, requestId: invocation.requestId });
     } catch (error) {
       invocation.failed = error instanceof Error ? error.message : String(error);
     } finally {
+      await this.deaths.get(invocation);
       invocation.endedAt = this.clock.now();
       // A run that never reached its abort point (nothing to write) hands the abort to the next run.
       if (abort !== undefined && invocation.killedAt === undefined) this.pendingAborts.push(abort);
-      if (!slot.container.alive) slot.container = await this.startContainer(slot.name, slot.kinesis, slot.dynamoDb);
       slot.current = undefined;
+      this.settleOutages();
     }
     return invocation;
   }
 
-  /** Applies one planned fault now; `at` schedules its end (a token restored, a secret repaired). */
-  async apply(fault: PlannedFault, at: (time: number, action: () => void | Promise<void>) => void): Promise<void> {
+  /** Applies one planned fault now; outages end when met (settleOutages). */
+  async apply(fault: PlannedFault): Promise<void> {
     const { org, sourceId } = this.pipeline.orgs[fault.source] as LocalPipeline['orgs'][number];
     const now = this.clock.now();
     const note = (kind: FaultKind, detail: Record<string, unknown> = {}): void => {
@@ -318,7 +359,7 @@ class Harness {
       case 'okta-slow': {
         const span = SOAK_DEFAULTS.slowAnswerMs.max - SOAK_DEFAULTS.slowAnswerMs.min;
         const ms = SOAK_DEFAULTS.slowAnswerMs.min + Math.floor(this.random() * span);
-        org.inject({ kind: 'slow', ms }, 1);
+        org.inject({ kind: 'slow', ms, via: 'clock' }, 1);
         return note(fault.kind, { slowMs: ms });
       }
       case 'okta-late-events': {
@@ -336,22 +377,16 @@ class Harness {
         this.observations.invalidEventUuids.set(uuid, sourceId);
         return note(fault.kind);
       }
-      case 'okta-token-revoked': {
-        if (this.revoked.has(fault.source)) return;
-        this.revoked.add(fault.source);
+      case 'okta-token-revoked':
+        // Revoked until a run has reported the 401 (settleOutages); each revocation needs a report made after it.
         org.revokeToken();
-        const until = now + SOAK_DEFAULTS.outageMs;
-        this.observations.outages.push({ kind: 'okta-token-revoked', sourceId, from: now, until });
-        at(until, () => this.restoreToken(fault.source));
+        this.observations.outages.push({ kind: 'okta-token-revoked', sourceId, from: now });
         return note(fault.kind);
-      }
-      case 'secret-invalid': {
+      case 'secret-invalid':
+        // Broken until a run has reported it (settleOutages).
         this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 'sixty' }));
-        const until = now + SOAK_DEFAULTS.outageMs;
-        this.observations.outages.push({ kind: 'secret-invalid', sourceId, from: now, until });
-        at(until, () => this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 })));
+        this.observations.outages.push({ kind: 'secret-invalid', sourceId, from: now });
         return note(fault.kind);
-      }
       case 'secret-relabelled':
         this.editSecret(sourceId, (secret) => ({ ...secret, label: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
         return note(fault.kind);
@@ -392,32 +427,51 @@ class Harness {
     for (const org of this.pipeline.orgs) org.stopTraffic();
   }
 
-  /** Tokens back, secrets as they were onboarded (labels keep their last edit: that is not a fault). */
-  async restoreAll(): Promise<void> {
-    for (const index of [...this.revoked]) this.restoreToken(index);
-    for (const { sourceId } of this.pipeline.orgs) this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 }));
-    await Promise.resolve();
+  /**
+   * Ends every outage a run has met: the token comes back once a run reported its 401 in
+   * AuthFailures, the secret is repaired once a run logged it invalid and counted it in
+   * SourceConfigErrors. Labels keep their last edit: that is not a fault.
+   */
+  private settleOutages(): void {
+    const open = this.observations.outages.filter((outage) => outage.until === undefined);
+    if (open.length === 0) return;
+    for (const outage of open) {
+      if (outageMetAt(outage, this.observations.lines) !== undefined) outage.until = this.clock.now();
+    }
+    for (const outage of open.filter((each) => each.until !== undefined)) {
+      const still = this.observations.outages.some((other) => other.until === undefined && other.kind === outage.kind && other.sourceId === outage.sourceId);
+      if (still) continue;
+      if (outage.kind === 'okta-token-revoked') this.orgOf(outage).restoreToken();
+      else this.editSecret(outage.sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 }));
+    }
+  }
+
+  private orgOf(outage: Outage): LocalPipeline['orgs'][number]['org'] {
+    const found = this.pipeline.orgs.find((org) => org.sourceId === outage.sourceId);
+    if (found === undefined) throw new Error(`soak: no org ${outage.sourceId}`);
+    return found.org;
   }
 
   /**
    * Runs the puller until a run finds every source caught up with nothing new (after the last
-   * event stored in the future has arrived and killed runs' leases have expired).
+   * event stored in the future has arrived, killed runs' leases have expired and every outage
+   * has been met). Runs starved of CPU (nothing fetched before their budget ran out) do not use
+   * up the drain: a slow machine drains longer, it does not fail.
    */
   async drain(): Promise<boolean> {
-    for (let round = 0; round < SOAK_DEFAULTS.maxDrainRuns; round += 1) {
+    let counted = 0;
+    for (let round = 0; round < SOAK_DEFAULTS.maxStarvedDrainRuns && counted < SOAK_DEFAULTS.maxDrainRuns; round += 1) {
       await this.clock.sleep(SOAK_DEFAULTS.drainIntervalMs);
+      this.settleOutages();
       const invocation = await this.invoke(true);
       const lines = this.observations.lines.filter((line) => line.container === invocation.slot && line.at >= invocation.startedAt && line.at <= (invocation.endedAt ?? Infinity));
       const pulled = lines.map((line) => parseJson(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
       const quiet = pulled.length === this.pipeline.orgs.length && pulled.every((entry) => entry?.outcome === 'caught-up' && entry.delivered === 0);
       if (quiet && invocation.failed === undefined) return true;
+      const starved = invocation.killedAt === undefined && pulled.length > 0 && pulled.every((entry) => entry?.outcome === 'deadline' && entry.pages === 0 && entry.rateLimitWaits === 0);
+      if (!starved) counted += 1;
     }
     return false;
-  }
-
-  private restoreToken(index: number): void {
-    if (!this.revoked.delete(index)) return;
-    this.pipeline.orgs[index]?.org.restoreToken();
   }
 
   private editSecret(sourceId: string, change: (secret: Record<string, unknown>) => Record<string, unknown>): void {
@@ -428,25 +482,20 @@ class Harness {
     writeFileSync(this.pipeline.secretsFile, `${JSON.stringify(edited, null, 2)}\n`, { mode: 0o600 });
   }
 
-  private async newSlot(): Promise<Slot> {
-    const name = `soak-puller-${this.slots.length + 1}`;
+  /** A cold puller container for `slot`, with observers of its own. */
+  private async startInstance(slot: Slot): Promise<Instance> {
+    const state = { condemned: false };
     const hooks = {
-      beforeForward: (call: ObservedCall) => this.beforeForward(slot, call),
-      afterResponse: (call: ObservedCall) => this.afterResponse(slot, call),
+      beforeForward: (call: ObservedCall) => (state.condemned ? Promise.resolve<'drop'>('drop') : this.beforeForward(slot, call)),
+      afterResponse: (call: ObservedCall) => (state.condemned ? Promise.resolve<'drop'>('drop') : this.afterResponse(slot, call)),
     };
-    const kinesis = await startObserverProxy({ container: name, target: this.pipeline.aws.kinesisProxy.endpoint, clock: this.clock, hooks });
-    const dynamoDb = await startObserverProxy({ container: name, target: this.pipeline.aws.dynamoDbProxy.endpoint, clock: this.clock, hooks });
+    const kinesis = await startObserverProxy({ container: slot.name, target: this.pipeline.aws.kinesisProxy.endpoint, clock: this.clock, hooks });
+    const dynamoDb = await startObserverProxy({ container: slot.name, target: this.pipeline.aws.dynamoDbProxy.endpoint, clock: this.clock, hooks });
+    this.proxies.push(kinesis, dynamoDb);
     this.observations.callLists.push(kinesis.calls, dynamoDb.calls);
-    const slot: Slot = { name, container: await this.startContainer(name, kinesis, dynamoDb), kinesis, dynamoDb };
-    this.slots.push(slot);
-    return slot;
-  }
-
-  /** A cold puller container whose AWS calls go through this slot's observers. */
-  private startContainer(name: string, kinesis: ObserverProxy, dynamoDb: ObserverProxy): Promise<LambdaContainer> {
-    return startLambdaContainer({
+    const container = await startLambdaContainer({
       kind: 'puller',
-      name,
+      name: slot.name,
       env: {
         ...this.pipeline.env,
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
@@ -461,13 +510,14 @@ class Harness {
       timeoutMs: 90_000,
       onLogLine: this.onLogLine,
     });
+    return Object.assign(state, { container, kinesis, dynamoDb });
   }
 
   private async beforeForward(slot: Slot, call: ObservedCall): Promise<'continue' | 'drop'> {
     const invocation = slot.current;
     if (invocation === undefined) return 'continue';
     if (call.operation === 'PutRecords' && invocation.abort === 'abort-before-write' && invocation.killedAt === undefined) {
-      await this.kill(slot, invocation);
+      this.kill(slot, invocation);
       return 'drop';
     }
     // Only a save that advances the cursor: the one that notes a failure swallows a lost lease by design.
@@ -485,14 +535,23 @@ class Harness {
     const betweenWriteAndSave = call.operation === 'PutRecords' && invocation.abort === 'abort-between-write-and-save';
     const afterSave = call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && invocation.abort === 'abort-after-save';
     if (!betweenWriteAndSave && !afterSave) return 'continue';
-    await this.kill(slot, invocation);
+    this.kill(slot, invocation);
     return 'drop';
   }
 
-  private async kill(slot: Slot, invocation: SoakInvocation): Promise<void> {
+  /** From now on the container's calls are refused; it is dead once its worker thread has stopped. */
+  private kill(slot: Slot, invocation: SoakInvocation): void {
+    const instance = slot.instance;
+    if (instance === undefined) return;
+    instance.condemned = true;
     invocation.killedAt = this.clock.now();
     this.observations.applied.push({ kind: invocation.abort as FaultKind, sourceId: '', at: invocation.killedAt });
-    await slot.container.kill(`soak: ${invocation.abort ?? 'abort'}`);
+    this.deaths.set(
+      invocation,
+      instance.container.kill(`soak: ${invocation.abort ?? 'abort'}`).then(() => {
+        invocation.deadAt = this.clock.now();
+      }),
+    );
   }
 
   /**

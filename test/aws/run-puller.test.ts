@@ -91,7 +91,6 @@ describe('runPuller', () => {
             Dimensions: [['SourceId']],
             Metrics: [
               { Name: 'EventsDelivered', Unit: 'Count' },
-              { Name: 'EventsInvalid', Unit: 'Count' },
               { Name: 'PagesFetched', Unit: 'Count' },
               { Name: 'RateLimited', Unit: 'Count' },
               { Name: 'PullErrors', Unit: 'Count' },
@@ -107,7 +106,6 @@ describe('runPuller', () => {
       SourceId: 'acme',
       Outcome: 'caught-up',
       EventsDelivered: 1500,
-      EventsInvalid: 3,
       PagesFetched: 2,
       RateLimited: 1,
       PullErrors: 0,
@@ -127,6 +125,31 @@ describe('runPuller', () => {
       SourceConfigErrors: 0,
       SourcesPulled: 2,
     });
+  });
+
+  it('emits EventsInvalid the moment a pull reports a quarantine write, in a document of its own with the dimension set [SourceId]', async () => {
+    let documentsDuringPull: EmfDocument[] = [];
+    const { deps, documents } = harness({
+      sources: [source('acme')],
+      pull: async (config, options) => {
+        options.onQuarantine?.(2);
+        documentsDuringPull = [...documents];
+        return summary(config.id, { invalid: 2 });
+      },
+    });
+
+    await runPuller(deps, { invocationId: 'run-1' });
+
+    // Already out while the pull was still running: a run killed from here on has counted them.
+    expect(documentsDuringPull).toEqual([
+      {
+        _aws: { Timestamp: Date.parse('2026-01-01T00:00:00.000Z'), CloudWatchMetrics: [{ Namespace: 'OktaLogPipeline', Dimensions: [['SourceId']], Metrics: [{ Name: 'EventsInvalid', Unit: 'Count' }] }] },
+        SourceId: 'acme',
+        EventsInvalid: 2,
+      },
+    ]);
+    // Counted once: the end-of-run document does not repeat it.
+    expect(documents.filter((document) => 'EventsInvalid' in document)).toHaveLength(1);
   });
 
   it('measures drop-off against each source’s own interval, from its last event or, never having had one, from when it was first seen', async () => {

@@ -94,6 +94,34 @@ describe('pullSource', () => {
     expect(cursors.cursorOf('acme')?.nextUrl).toBe('https://acme.okta.com/api/v1/logs?after=4');
   });
 
+  it('reports each quarantine write before making it, so a run that dies after the write has counted it', async () => {
+    const events = [testEvent(0), { uuid: 'bad-1', published: 'redacted' }, testEvent(2), 'not an object'];
+    const { deps, options } = setup(events, 10);
+    const sink = new InMemoryRecordSink((record) => (record.uuid === 'uuid-000002' ? 'record larger than 1 MiB' : undefined));
+    const reported: Array<{ count: number; alreadyWritten: number }> = [];
+    // A quarantine whose write lands and then the run dies, as a Lambda killed right after PutObject.
+    const dying = {
+      items: [] as unknown[],
+      async put(items: readonly unknown[]): Promise<void> {
+        dying.items.push(...items);
+        throw new Error('the run was killed');
+      },
+    };
+
+    const summary = await pullSource({ ...deps, sink, quarantine: dying }, testSource(), options({ onQuarantine: (count) => reported.push({ count, alreadyWritten: dying.items.length }) }));
+
+    // Counted before the write (nothing written yet): the count is out even though the run never heard back.
+    expect(reported).toEqual([{ count: 2, alreadyWritten: 0 }]);
+    expect(dying.items).toHaveLength(2);
+    expect(summary.outcome).toBe('failed');
+    expect(summary.invalid).toBe(0);
+
+    const counts: number[] = [];
+    await pullSource({ ...deps, sink }, testSource(), options({ onQuarantine: (count) => counts.push(count) }));
+    // The invalid events, then the record the sink refused: every event sent to the quarantine is counted.
+    expect(counts).toEqual([2, 1]);
+  });
+
   it('quarantines an event on which the processor throws instead of blocking the source', async () => {
     const { deps, quarantine, sink, options } = setup(range(0, 2), 10);
     const processor: EventProcessor = {

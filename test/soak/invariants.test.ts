@@ -1,6 +1,6 @@
 /**
  * The soak's invariant checks must be able to fail: each is fed a small made-up observation that
- * breaks it (a lost event, an unexplained duplicate, a cursor moved back, two lease holders, a
+ * breaks it (a lost event, a duplicate beyond the bound, a cursor moved back, two lease holders, a
  * leaked token, a fault with no evidence) next to one that keeps it.
  */
 import { checkInvariants, type InvariantInput, type SoakObservations } from '../../local/soak/invariants';
@@ -32,7 +32,7 @@ function input(calls: ObservedCall[], overrides: Partial<InvariantInput> = {}, l
     applied: [],
     outages: [],
     invalidEventUuids: new Map(),
-    rate: 30,
+    secretCacheMs: 60_000,
   };
   return {
     observations,
@@ -65,29 +65,29 @@ describe('soak invariants', () => {
 
   it('allow a duplicate only when its first write was never saved', () => {
     const twice = { records: [record('a'), record('b'), record('a')] };
-    expect(held(checkInvariants(input(healthy, twice)), /duplicates only/)).toBe(false);
+    expect(held(checkInvariants(input(healthy, twice)), /duplicates bounded/)).toBe(false);
     const unsavedFirst = [acquire('run-1', 10, 5000), write(['a'], 20), write(['a', 'b'], 40), save('run-1', 50, 5)];
     const observations = input(unsavedFirst, twice);
     observations.observations.invocations.unshift({ requestId: 'run-0', slot: 'c1', startedAt: 15, endedAt: 25, drain: false, killedAt: 25 });
     observations.observations.invocations[1] = { requestId: 'run-1', slot: 'c1', startedAt: 30, endedAt: 1000, drain: false };
-    expect(held(checkInvariants(observations), /duplicates only/)).toBe(true);
+    expect(held(checkInvariants(observations), /duplicates bounded/)).toBe(true);
   });
 
   it('allow a copy the same run re-sent (a lost acknowledgement), but not one from a second run that had saved', () => {
     const twice = { records: [record('a'), record('b'), record('a')] };
     const resent = [acquire('run-1', 10, 5000), write(['a', 'b'], 20), write(['a'], 25), save('run-1', 30, 5)];
-    expect(held(checkInvariants(input(resent, twice)), /duplicates only/)).toBe(true);
+    expect(held(checkInvariants(input(resent, twice)), /duplicates bounded/)).toBe(true);
     const secondRun = input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5), write(['a'], 40), save('run-1', 50, 6)], twice);
     secondRun.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 35, drain: false };
     secondRun.observations.invocations.push({ requestId: 'run-2', slot: 'c1', startedAt: 36, endedAt: 1000, drain: false });
-    expect(held(checkInvariants(secondRun), /duplicates only/)).toBe(false);
+    expect(held(checkInvariants(secondRun), /duplicates bounded/)).toBe(false);
   });
 
   it('do not count the save that notes an error as covering a write', () => {
     const noted = call('UpdateItem', { UpdateExpression: 'SET updatedAt = :updatedAt', ConditionExpression: 'leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: 'run-1' }, ':nextUrl': { S: nextUrl(0) }, ':lastError': { S: 'store failed' } } }, 30);
     const twice = { records: [record('a'), record('b'), record('a'), record('b')] };
-    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), noted], twice)), /duplicates only/)).toBe(true);
-    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)], twice)), /duplicates only/)).toBe(false);
+    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), noted], twice)), /duplicates bounded/)).toBe(true);
+    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)], twice)), /duplicates bounded/)).toBe(false);
   });
 
   it('catch a cursor that moved back', () => {
@@ -108,5 +108,54 @@ describe('soak invariants', () => {
     const served = [{ sourceId: 'acme', events: [event('a'), event('b')], requests, token: TOKEN }];
     expect(held(checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":0}'])), /every injected fault/)).toBe(false);
     expect(held(checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":1}'])), /every injected fault/)).toBe(true);
+  });
+
+  it('catch a quarantined invalid event that EventsInvalid never counted, even when its run was killed right after the write', () => {
+    const invalid = (lines: string[]) => {
+      const base = input(healthy, { quarantineReceipts: [{ sourceId: 'acme', uuid: 'bad', receivedAt: 40 }] }, lines);
+      base.observations.invalidEventUuids.set('bad', 'acme');
+      base.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 60, killedAt: 60, deadAt: 70, failed: 'killed', drain: false };
+      return base;
+    };
+    expect(held(checkInvariants(invalid([])), /every injected fault/)).toBe(false);
+    expect(held(checkInvariants(invalid([JSON.stringify({ _aws: {}, SourceId: 'acme', EventsInvalid: 1 })])), /every injected fault/)).toBe(true);
+  });
+
+  it('catch a revoked token or a broken secret that no run ever reported', () => {
+    const outage = (kind: 'okta-token-revoked' | 'secret-invalid', lines: string[]) => {
+      const base = input(healthy, {}, lines);
+      base.observations.outages.push({ kind, sourceId: 'acme', from: 10 });
+      return base;
+    };
+    expect(held(checkInvariants(outage('okta-token-revoked', [])), /every injected fault/)).toBe(false);
+    expect(held(checkInvariants(outage('okta-token-revoked', [JSON.stringify({ _aws: {}, SourceId: 'acme', AuthFailures: 1 })])), /every injected fault/)).toBe(true);
+    expect(held(checkInvariants(outage('secret-invalid', ['{"message":"source secret is invalid; the source is not pulled","sourceId":"acme"}'])), /every injected fault/)).toBe(false);
+    const reported = ['{"message":"source secret is invalid; the source is not pulled","sourceId":"acme"}', JSON.stringify({ _aws: {}, SourceConfigErrors: 1 })];
+    expect(held(checkInvariants(outage('secret-invalid', reported)), /every injected fault/)).toBe(true);
+  });
+
+  it('catch the old label in records of a run that started after every cached copy of the relabelled secret expired', () => {
+    const relabelled = (label: string, startedAt: number) => {
+      const labelled = { ...record('a'), p_source_label: label };
+      const base = input([acquire('run-1', startedAt + 1, startedAt + 5000), call('PutRecords', { Records: [{ PartitionKey: 'a', Data: Buffer.from(JSON.stringify(labelled)).toString('base64') }] }, startedAt + 2, { Records: [{ SequenceNumber: '1' }] })]);
+      base.observations.applied.push({ kind: 'secret-relabelled', sourceId: 'acme', at: 0 });
+      base.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt, endedAt: startedAt + 1000, drain: false };
+      return base;
+    };
+    expect(held(checkInvariants(relabelled('acme', 60_000)), /every injected fault/)).toBe(false);
+    expect(held(checkInvariants(relabelled('acme (relabelled at 0 s)', 60_000)), /every injected fault/)).toBe(true);
+    // A run that started within the cache period may still use the copy it had.
+    expect(held(checkInvariants(relabelled('acme', 59_999)), /every injected fault/)).toBe(true);
+  });
+
+  it('excuse a transient failure met by a killed run until its container was gone, and no later', () => {
+    const served = (at: number) => [{ sourceId: 'acme', events: [event('a'), event('b')], requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS' as const, at, fault: 'server-error' }], token: TOKEN }];
+    const killedRun = (at: number) => {
+      const base = input(healthy, { served: served(at) });
+      base.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 50, killedAt: 50, deadAt: 80, failed: 'killed', drain: false };
+      return base;
+    };
+    expect(held(checkInvariants(killedRun(70)), /every injected fault/)).toBe(true);
+    expect(held(checkInvariants(killedRun(90)), /every injected fault/)).toBe(false);
   });
 });

@@ -9,19 +9,21 @@ import { runSoak, type SoakReport } from '../../local/soak/soak';
 /** A seed whose plan deals every fault kind into the one minute (every seed does for one minute). */
 const SEED = 7;
 /**
- * Slower than the CLI's 30x: a CPU stall of a second must not stretch into a lease's lifetime of
- * simulated time (95 s is 8 s real at 12x). `npm test` also runs this file on its own, after the
- * other suites, because their load made timing-bound checks (a revoked token met by a run, a
- * relabelled secret settling) miss in 2 of 8 full runs on this 2-core machine.
+ * Slower than the CLI's 30x, so that runs get through more pages per simulated minute on a busy
+ * machine (95 s of lease is 8 s real at 12x). The verdict does not depend on it: every fault lasts
+ * until the pipeline has met it, and no invariant compares simulated with real time. `npm test`
+ * runs this file on its own, after the other suites, only to keep its wall time apart from theirs.
  */
 const RATE = 12;
 
 describe('the chaos soak', () => {
   let report: SoakReport;
 
+  // A busy machine makes the soak longer (131 s next to two other soaks on this 2-core machine,
+  // about 40 s idle), never different: this only guards against a hang.
   beforeAll(async () => {
     report = await runSoak({ minutes: 1, seed: SEED, rate: RATE });
-  }, 180_000);
+  }, 1_200_000);
 
   it('holds every invariant through a simulated minute of faults', () => {
     // The failing invariants with their details, so a red run says which one broke and why.
@@ -36,10 +38,8 @@ describe('the chaos soak', () => {
     expect(report.eventsDelivered).toBeGreaterThanOrEqual(report.eventsServed - 1);
     expect(report.duplicates).toBeLessThanOrEqual(report.duplicatesAllowed);
     const kinds = Object.keys(report.faults);
-    // The revocation is applied on schedule; whether a run meets it within the minute (a 401) depends on
-    // how the runs raced a loaded CPU, so that is left to the evidence invariant (and to the
-    // integration test of a revoked token), not asserted here.
-    for (const okta of ['okta-5xx', 'okta-token-revoked', 'okta-late-events', 'okta-invalid-event', 'secret-invalid']) expect(kinds).toContain(okta);
+    // A revoked token stays revoked until a run has met it, however late: a 401 was served, whatever the CPU load.
+    for (const okta of ['okta-5xx', 'okta-token-revoked', 'okta-401', 'okta-late-events', 'okta-invalid-event', 'secret-invalid']) expect(kinds).toContain(okta);
     expect(report.faults['kinesis-faulted-calls']).toBeGreaterThan(0);
     expect(report.faults['dynamodb-faulted-calls']).toBeGreaterThan(0);
     expect(report.invocations.aborted).toBeGreaterThan(0);

@@ -24,10 +24,13 @@ export interface SourceHistory {
   readonly firstSeenAt?: number;
 }
 
-/** The per-source metrics of the contracts, emitted for every enabled source on every run. */
+/**
+ * The per-source metrics of the contracts, emitted for every enabled source at the end of every
+ * run. `EventsInvalid` is not among them: it is emitted on its own as events are sent to the
+ * quarantine (`quarantineMetricsDocument`), so a run that dies afterwards has already counted them.
+ */
 export interface SourceMetrics {
   readonly EventsDelivered: number;
-  readonly EventsInvalid: number;
   readonly PagesFetched: number;
   readonly RateLimited: number;
   readonly PullErrors: number;
@@ -40,7 +43,6 @@ export interface SourceMetrics {
 
 const UNITS: Readonly<Record<keyof SourceMetrics, EmfUnit>> = {
   EventsDelivered: 'Count',
-  EventsInvalid: 'Count',
   PagesFetched: 'Count',
   RateLimited: 'Count',
   PullErrors: 'Count',
@@ -68,7 +70,6 @@ export function computeSourceMetrics(counts: SourceRunCounts, history: SourceHis
   const lagFrom = Number.isNaN(newestPublished) ? (history.firstSeenAt ?? now) : newestPublished;
   return {
     EventsDelivered: counts.delivered,
-    EventsInvalid: counts.invalid,
     PagesFetched: counts.pages,
     RateLimited: counts.rateLimitWaits,
     PullErrors: counts.failed ? 1 : 0,
@@ -89,6 +90,17 @@ export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, 
     metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: UNITS[name] }])),
     properties,
   });
+}
+
+/**
+ * `EventsInvalid` of one source: `count` events about to be written to the quarantine. Emitted
+ * before the write, not at the end of the run, so that the quarantine alarm sees every event in
+ * the bucket even when the run is killed right after writing it. A write that fails fails the
+ * page, which is read and quarantined again, so an event may be counted more than once (as the
+ * records of a re-read page are delivered more than once), never not at all.
+ */
+export function quarantineMetricsDocument(sourceId: string, count: number, timestamp: number): EmfDocument {
+  return emfDocument({ timestamp, dimensions: { SourceId: sourceId }, metrics: { EventsInvalid: { value: count, unit: 'Count' } } });
 }
 
 /** The puller-wide EMF document: no dimensions (`[[]]`). */

@@ -49,6 +49,12 @@ export interface PullOptions {
   readonly pageBudget?: PageBudget;
   /** Overrides of `DEFAULT_EVENT_LIMITS` (see examine-event). */
   readonly eventLimits?: Partial<EventLimits>;
+  /**
+   * Called with the number of events about to be written to the quarantine, before each write:
+   * the puller counts them in `EventsInvalid` at once, so a run killed right after the write has
+   * still counted every event it put in the quarantine.
+   */
+  readonly onQuarantine?: (count: number) => void;
 }
 
 export type PullOutcome = 'caught-up' | 'deadline' | 'lease-held' | 'failed';
@@ -256,16 +262,22 @@ class PullRun {
     return newest;
   }
 
+  /** Counts the events (`onQuarantine`) before they are written, so that no kill can skip the count. */
+  private quarantine(items: readonly QuarantinedEvent[]): Promise<void> {
+    this.options.onQuarantine?.(items.length);
+    return this.deps.quarantine.put(items);
+  }
+
   /** Writes one batch; resolves once records and quarantined events are durable, with the newest `published` delivered. */
   private async write(records: ReadonlyArray<{ record: SerializedRecord; published: unknown }>, quarantined: readonly QuarantinedEvent[], receivedAt: number): Promise<string | undefined> {
-    const { sink, quarantine } = this.deps;
+    const { sink } = this.deps;
     const [written] = await Promise.all([
       records.length > 0 ? sink.write(records.map((entry) => entry.record)) : Promise.resolve({ rejected: [] }),
-      quarantined.length > 0 ? quarantine.put(quarantined) : Promise.resolve(),
+      quarantined.length > 0 ? this.quarantine(quarantined) : Promise.resolve(),
     ]);
     const rejected = new Set(written.rejected.map((entry) => entry.record));
     if (written.rejected.length > 0) {
-      await quarantine.put(
+      await this.quarantine(
         written.rejected.map((entry) => ({ sourceId: this.source.id, eventJson: entry.record.json, errors: [`refused by the record sink: ${entry.reason}`], receivedAt })),
       );
     }

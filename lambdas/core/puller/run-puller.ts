@@ -1,4 +1,4 @@
-import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
+import { computeSourceMetrics, pullerMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
 import type { Clock, Cursor, SourceConfig, SourceProblem } from '../ports';
@@ -129,7 +129,8 @@ export interface PullerReport {
 /**
  * One puller run: lists the sources of its shard, pulls the enabled ones concurrently (bounded, least recently
  * updated first so that none starves), each under its own lease and the run's deadline, then
- * emits every source's metrics and the run's own. A source that fails is reported and never
+ * emits every source's metrics and the run's own (`EventsInvalid` is emitted earlier, as events are
+ * sent to the quarantine). A source that fails is reported and never
  * stops or delays the others; a 401 makes the registry re-read that source's secret for the next
  * run (one re-read per run, not a retry loop). Throws only when the sources cannot be listed.
  */
@@ -168,7 +169,15 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   try {
     const pageBudget = new PageBudget(limits.pageBytesInFlight);
     summaries = await mapWithConcurrency(ordered, limits.concurrency, (source) =>
-      pullOne(deps, source, { owner: options.invocationId, deadline, leaseMs, signal: abort.signal, pageBudget }),
+      pullOne(deps, source, {
+        owner: options.invocationId,
+        deadline,
+        leaseMs,
+        signal: abort.signal,
+        pageBudget,
+        // Counted as the events are sent, not with the run's other metrics: see quarantineMetricsDocument.
+        onQuarantine: (count) => deps.emitMetrics(quarantineMetricsDocument(source.id, count, clock.now())),
+      }),
     );
   } finally {
     if (abortTimer !== undefined) clearTimeout(abortTimer);
