@@ -172,6 +172,23 @@ describe('SecretsManagerSourceRegistry', () => {
       expect(await sources.refresh('never-existed')).toEqual({ status: 'offboarded' });
     });
 
+    it('clears a broken secret’s problem at the next listing once it is fixed or deleted, stale listing or not', async () => {
+      const clock = new VirtualClock();
+      const sources = registry(clock);
+      await createSecret(`${PREFIX}fixed`, sourceSecret({ dropOffMinutes: 0 }));
+      await createSecret(`${PREFIX}removed`, sourceSecret({ dropOffMinutes: 0 }));
+      expect((await sources.list()).problems.map((problem) => problem.sourceId).sort()).toEqual(['fixed', 'removed']);
+      aws.secretsManager.freezeListing();
+      await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}fixed`, SecretString: sourceSecret() }));
+      await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${PREFIX}removed`, RecoveryWindowInDays: 7 }));
+      clock.advance(60_000);
+
+      const { sources: listed, problems } = await sources.list();
+
+      expect(listed.map((source) => source.id)).toEqual(['fixed']);
+      expect(problems).toEqual([]);
+    });
+
     it('reports other refusals of GetSecretValue as problems, as before', async () => {
       await createSecret(`${PREFIX}acme`, sourceSecret());
       aws.secretsManager.inject({ operation: 'GetSecretValue', type: 'InvalidRequestException', message: 'The secret is managed by another service.' });

@@ -61,8 +61,8 @@ type Fetched = { kind: 'read'; result: ReadResult } | { kind: 'offboarded' } | {
 
 /**
  * The registered sources, one Secrets Manager secret each (`<prefix><sourceId>`): ListSecrets by
- * name prefix on every `list`, GetSecretValue only for secrets not cached, changed, or read longer
- * than `cacheTtlMs` ago, and on `refresh`. A secret that is deleted or scheduled for deletion is an
+ * name prefix on every `list`, GetSecretValue only for secrets not cached, changed, broken, or read
+ * longer than `cacheTtlMs` ago, and on `refresh`. A secret that is deleted or scheduled for deletion is an
  * offboarded source, whether the listing or GetSecretValue says so first. A secret that cannot be
  * read or parsed becomes a `SourceProblem` naming the field; it never stops the others. Only a
  * failing ListSecrets fails the listing.
@@ -143,7 +143,9 @@ export class SecretsManagerSourceRegistry implements SourceRegistry {
       return parseResult(sourceId, '{}', false);
     }
     const cached = this.cache.get(sourceId);
-    if (cached !== undefined && this.options.clock.now() - cached.readAt < this.cacheTtlMs) {
+    // A broken secret is read again every run (one read a minute each), so that fixing or deleting
+    // it clears its problem at the next run whatever the listing shows.
+    if (cached !== undefined && 'config' in cached.result && this.options.clock.now() - cached.readAt < this.cacheTtlMs) {
       // The listing may show the version read, or (lagging) one the cache has already moved past.
       const known = versionId === undefined || versionId === cached.versionId || cached.superseded.includes(versionId);
       if (known) return cached.result;
