@@ -22,8 +22,12 @@ export const REMOVE_RECOVERY_WINDOW_DAYS = 7;
 /** What Secrets Manager says about a source's secret, without its value. */
 export interface SecretDescription {
   readonly name: string;
-  /** Set when the secret was deleted and waits out its recovery window. */
-  readonly deletionDate?: Date;
+  /**
+   * Set when the secret was deleted and waits out its recovery window: when the deletion was
+   * requested (`DeletedDate`, "the date and time the deletion of the secret occurred", SecretListEntry
+   * in the Secrets Manager API reference), not when the window ends.
+   */
+  readonly deletedAt?: Date;
 }
 
 /**
@@ -46,7 +50,7 @@ export class SourceSecretStore {
     const name = this.nameOf(sourceId);
     try {
       const answer = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
-      return answer.DeletedDate === undefined ? { name } : { name, deletionDate: answer.DeletedDate };
+      return answer.DeletedDate === undefined ? { name } : { name, deletedAt: answer.DeletedDate };
     } catch (error) {
       if (isSecretNotFound(error)) return undefined;
       throw this.failure('cannot look up', name, error);
