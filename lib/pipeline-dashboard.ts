@@ -20,6 +20,8 @@ export interface PipelineDashboardProps {
   readonly detections: IFunction;
   readonly detectionsDeadLetterQueue: IQueue;
   readonly alarms: readonly IAlarm[];
+  /** Where docs/ALARMS.md is published; the dashboard links to it. */
+  readonly runbookBaseUrl: string;
 }
 
 const MINUTE = Duration.minutes(1);
@@ -45,7 +47,7 @@ export class PipelineDashboard extends Construct {
         [
           new TextWidget({
             markdown:
-              '## Okta System Log pipeline\nPer-source graphs list every source that emitted metrics in the period. Alarm runbooks: docs/ALARMS.md.',
+              `## Okta System Log pipeline\nPer-source graphs list every source that emitted metrics in the period. [Alarm runbooks](${props.runbookBaseUrl}#runbooks).`,
             width: 24,
             height: 2,
           }),
