@@ -45,8 +45,10 @@ const LIST_V2_QUERY = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', '
  * PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2 (prefix, delimiter with
  * CommonPrefixes, pagination, start-after, `encoding-type=url`), with S3's error shapes and dates
  * (`Last-Modified` on GET and HEAD, `LastModified` in listings). Every other request, sub-resources
- * such as `?tagging` included, is refused with S3's 501 `NotImplemented` and changes nothing. Use
- * `forcePathStyle: true` on the client (`addressing_style = path` for the AWS CLI).
+ * such as `?tagging` included, is refused with S3's 501 `NotImplemented` (the code and status AWS
+ * answers for functionality it does not implement: "An error occurred (NotImplemented) ... A header
+ * you provided implies functionality that is not implemented", iann0036/iamlive issue 54) and
+ * changes nothing. Use `forcePathStyle: true` on the client (`addressing_style = path` for the AWS CLI).
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const clock = options.clock ?? systemClock;
@@ -109,7 +111,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       return;
     }
     if (method === 'DELETE') {
-      // S3 answers 204 whether or not the key existed (in a bucket without versioning).
+      // S3 answers 204 whether or not the key existed, in a bucket without versioning: "The DELETE
+      // operation removes the null version (if there is one)" (the DeleteObject reference, quoted
+      // in adobe/s3mock issue 47).
       bucket.delete(key);
       response.statusCode = 204;
       response.setHeader('x-amz-request-id', randomUUID());
