@@ -136,12 +136,32 @@ export interface SourceProblem {
   readonly message: string;
 }
 
+/**
+ * What a fresh read of one source's registration found (see `SourceRegistry.refresh`):
+ * - `current`: the configuration as registered now; the same object as the one the caller holds
+ *   when nothing changed since it was read;
+ * - `offboarded`: the source is gone (deleted, or scheduled for deletion);
+ * - `unavailable`: no usable configuration could be read now (a failed read, or a secret that no
+ *   longer validates: the next listing reports that one as a problem).
+ */
+export type SourceRefresh =
+  | { readonly status: 'current'; readonly source: SourceConfig }
+  | { readonly status: 'offboarded' }
+  | { readonly status: 'unavailable' };
+
 /** The registered sources (Secrets Manager in AWS). */
 export interface SourceRegistry {
-  /** Every registered source, enabled or not, and every secret that failed validation. */
+  /**
+   * Every registered source, enabled or not, and every secret that failed validation. May be
+   * served from a cache, and the listing behind it may lag (Secrets Manager's does, by minutes).
+   */
   list(): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
-  /** Forgets the cached secret of one source, so the next `list` re-reads it (after a 401). */
-  invalidate(sourceId: string): void;
+  /**
+   * Reads one source's registration now, past any cache and without waiting for the listing to
+   * catch up: the core asks after its credential was refused, because the credential may have
+   * been rotated since it was read. The fresh read also serves the next `list`.
+   */
+  refresh(sourceId: string): Promise<SourceRefresh>;
 }
 
 /** Who produced a record and when: the context the normaliser adds to every event. */

@@ -61,7 +61,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const secretsManager = track(
       await startSecretsManagerServer({ clock: options.clock, file: options.secretsFile, listPageLimit: options.secretsListPageLimit, region: LOCAL_REGION }),
     );
-    const s3 = track(await startS3Server({ buckets: [LOCAL_RESOURCE_NAMES.quarantineBucketName] }));
+    const s3 = track(await startS3Server({ buckets: [LOCAL_RESOURCE_NAMES.quarantineBucketName], clock: options.clock }));
 
     const clients = {
       kinesis: localKinesisClient(kinesalite.endpoint),

@@ -43,6 +43,11 @@ export interface SecretsManagerServer extends LoopbackServer {
   /** Every call received, in order: operation and SecretId (names only, never values). */
   readonly calls: Array<{ operation: string; secretId?: string }>;
   inject(fault: SecretsManagerFault, times?: number): void;
+  /**
+   * From now on ListSecrets answers what it would have answered now, until the returned function
+   * is called: the listing lagging behind changes, which AWS allows for five minutes.
+   */
+  freezeListing(): () => void;
 }
 
 interface StoredSecret {
@@ -53,7 +58,8 @@ interface StoredSecret {
   versionId: string;
   createdDate: number;
   lastChangedDate: number;
-  deletedDate?: number;
+  /** Scheduled for deletion: when DeleteSecret was called, and the end of its recovery window. */
+  deletion?: { readonly requestedAt: number; readonly deleteAt: number };
 }
 
 /** Thrown inside a handler to answer with an AWS error shape. */
@@ -67,10 +73,28 @@ class ServiceError extends Error {
 const MAX_LIST_RESULTS = 100;
 
 /**
+ * DeleteSecret's recovery window: "The number of days from 7 to 30 [...] If you don't use either,
+ * then Secrets Manager defaults to a 30 day recovery window." (RecoveryWindowInDays,
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html).
+ */
+const RECOVERY_WINDOW_DAYS = { min: 7, max: 30, default: 30 } as const;
+
+const DAY_SECONDS = 86_400;
+
+/**
  * A loopback Secrets Manager speaking its real wire protocol (awsJson1.1, `x-amz-target:
- * secretsmanager.<Operation>`), so the real `@aws-sdk/client-secrets-manager` is exercised:
- * ListSecrets (name-prefix filters, `!` negation, pagination), GetSecretValue, DescribeSecret,
- * CreateSecret, PutSecretValue, DeleteSecret, with AWS's error shapes. No signature checks.
+ * secretsmanager.<Operation>`), so the real `@aws-sdk/client-secrets-manager` and the AWS CLI are
+ * exercised: ListSecrets (name-prefix filters, `!` negation, pagination, IncludePlannedDeletion),
+ * GetSecretValue, DescribeSecret, CreateSecret, PutSecretValue, DeleteSecret (recovery windows,
+ * force delete), RestoreSecret, with AWS's error shapes. No signature checks.
+ *
+ * The deletion lifecycle follows the Secrets Manager API reference: DeleteSecret answers
+ * `DeletionDate`, "the date and time of the delete request plus the number of days in
+ * RecoveryWindowInDays"; a listed secret's `DeletedDate` is "the date and time the deletion of the
+ * secret occurred" (SecretListEntry); ListSecrets leaves out "secrets that are marked for deletion"
+ * unless `IncludePlannedDeletion`; RestoreSecret "cancels the scheduled deletion of a secret by
+ * removing the DeletedDate time stamp". A secret in its recovery window refuses its value with
+ * `InvalidRequestException` and is purged when the window ends.
  */
 export async function startSecretsManagerServer(options: SecretsManagerServerOptions = {}): Promise<SecretsManagerServer> {
   const clock = options.clock ?? systemClock;
@@ -108,16 +132,29 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
         Object.assign(existing, { secretString: entry.SecretString, versionId: randomUUID(), lastChangedDate: nowSeconds() });
       }
     }
-    for (const name of [...secrets.keys()]) if (!seen.has(name)) secrets.delete(name);
+    // A secret in its recovery window is not in the file (nothing a demo could read) but can still be restored.
+    for (const [name, secret] of [...secrets]) if (!seen.has(name) && secret.deletion === undefined) secrets.delete(name);
   }
 
   function saveToFile(): void {
     if (options.file === undefined) return;
     const entries: SecretFileEntry[] = [...secrets.values()]
-      .filter((secret) => secret.deletedDate === undefined)
+      .filter((secret) => secret.deletion === undefined)
       .map((secret) => ({ Name: secret.name, SecretString: secret.secretString, ...(secret.description ? { Description: secret.description } : {}) }));
     writeFileSync(options.file, `${JSON.stringify(entries, null, 2)}\n`);
     fileMtime = statSync(options.file).mtimeMs;
+  }
+
+  /** Secrets whose recovery window has ended are gone for good. */
+  function purgeExpired(): void {
+    let purged = false;
+    for (const [name, secret] of [...secrets]) {
+      if (secret.deletion !== undefined && secret.deletion.deleteAt <= nowSeconds()) {
+        secrets.delete(name);
+        purged = true;
+      }
+    }
+    if (purged) saveToFile();
   }
 
   function find(secretId: unknown): StoredSecret {
@@ -127,12 +164,22 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     return secret;
   }
 
+  /** The message AWS sends (quoted in external-secrets/external-secrets issue 4560). */
   function live(secret: StoredSecret): StoredSecret {
-    if (secret.deletedDate !== undefined) {
+    if (secret.deletion !== undefined) {
       throw new ServiceError('InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion.");
     }
     return secret;
   }
+
+  function listing(input: Record<string, unknown>): Array<Record<string, unknown>> {
+    return [...secrets.values()]
+      .filter((secret) => secret.deletion === undefined || input.IncludePlannedDeletion === true)
+      .sort((a, b) => a.createdDate - b.createdDate || a.name.localeCompare(b.name))
+      .map(describe);
+  }
+
+  let frozenListing: Array<Record<string, unknown>> | undefined;
 
   const operations: Record<string, (input: Record<string, unknown>) => Record<string, unknown>> = {
     ListSecrets(input) {
@@ -140,14 +187,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       for (const filter of filters) {
         if (filter.Key !== 'name') throw new ServiceError('InvalidParameterException', `This stand-in filters by name only, not ${filter.Key}.`);
       }
-      const matches = [...secrets.values()].filter(
-        (secret) =>
-          (secret.deletedDate === undefined || input.IncludePlannedDeletion === true) &&
-          filters.every((filter) =>
-            filter.Values.some((value) => (value.startsWith('!') ? !secret.name.startsWith(value.slice(1)) : secret.name.startsWith(value))),
-          ),
+      const everything = frozenListing === undefined ? listing(input) : frozenListing.filter((entry) => entry.DeletedDate === undefined || input.IncludePlannedDeletion === true);
+      const matches = everything.filter((entry) =>
+        filters.every((filter) => filter.Values.some((value) => (value.startsWith('!') ? !String(entry.Name).startsWith(value.slice(1)) : String(entry.Name).startsWith(value)))),
       );
-      matches.sort((a, b) => a.createdDate - b.createdDate || a.name.localeCompare(b.name));
       if (input.SortOrder === 'desc') matches.reverse();
       const requested = typeof input.MaxResults === 'number' ? input.MaxResults : MAX_LIST_RESULTS;
       if (requested < 1 || requested > MAX_LIST_RESULTS) throw new ServiceError('InvalidParameterException', 'MaxResults must be between 1 and 100.');
@@ -155,7 +198,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       const start = typeof input.NextToken === 'string' ? decodeToken(input.NextToken) : 0;
       const page = matches.slice(start, start + size);
       return {
-        SecretList: page.map(describe),
+        SecretList: page,
         ...(start + size < matches.length ? { NextToken: encodeToken(start + size) } : {}),
       };
     },
@@ -180,6 +223,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       const name = input.Name;
       if (typeof name !== 'string' || name === '') throw new ServiceError('InvalidParameterException', 'Name is required.');
       if (typeof input.SecretString !== 'string') throw new ServiceError('InvalidParameterException', 'This stand-in stores SecretString only.');
+      if (secrets.get(name)?.deletion !== undefined) {
+        // As AWS words it (aws-controllers-k8s/community issue 2969, redpanda-data/console issue 1835).
+        throw new ServiceError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
+      }
       if (secrets.has(name)) throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
       const secret: StoredSecret = {
         name,
@@ -206,14 +253,33 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       return { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'] };
     },
     DeleteSecret(input) {
-      const secret = find(input.SecretId);
-      if (input.ForceDeleteWithoutRecovery === true) {
-        secrets.delete(secret.name);
-      } else {
-        secret.deletedDate = nowSeconds() + 86400 * (typeof input.RecoveryWindowInDays === 'number' ? input.RecoveryWindowInDays : 30);
+      const window = input.RecoveryWindowInDays;
+      const force = input.ForceDeleteWithoutRecovery === true;
+      // "You can't use both this parameter and RecoveryWindowInDays in the same call."
+      if (force && window !== undefined) {
+        throw new ServiceError('InvalidParameterException', "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
       }
+      if (window !== undefined && (typeof window !== 'number' || !Number.isInteger(window) || window < RECOVERY_WINDOW_DAYS.min || window > RECOVERY_WINDOW_DAYS.max)) {
+        throw new ServiceError('InvalidParameterException', `The RecoveryWindowInDays value must be between ${RECOVERY_WINDOW_DAYS.min} and ${RECOVERY_WINDOW_DAYS.max} days (inclusive).`);
+      }
+      const secret = find(input.SecretId);
+      if (force) {
+        // Also for a secret already in its recovery window (getmoto/moto issue 8638: "AWS allow
+        // force deletion of a secret that is scheduled for deletion").
+        secrets.delete(secret.name);
+        saveToFile();
+        return { ARN: secret.arn, Name: secret.name, DeletionDate: nowSeconds() };
+      }
+      // A second DeleteSecret keeps the first one's dates: the window runs from the first request.
+      secret.deletion ??= { requestedAt: nowSeconds(), deleteAt: nowSeconds() + DAY_SECONDS * (typeof window === 'number' ? window : RECOVERY_WINDOW_DAYS.default) };
       saveToFile();
-      return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletedDate ?? nowSeconds() };
+      return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletion.deleteAt };
+    },
+    RestoreSecret(input) {
+      const secret = find(input.SecretId);
+      delete secret.deletion;
+      saveToFile();
+      return { ARN: secret.arn, Name: secret.name };
     },
   };
 
@@ -232,6 +298,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
         throw new ServiceError(fault.fault.type, fault.fault.message ?? `Injected ${fault.fault.type}.`, fault.fault.status ?? 400);
       }
       syncFromFile();
+      purgeExpired();
       send(response, 200, run(input));
     } catch (error) {
       if (error instanceof ServiceError) {
@@ -253,6 +320,12 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     inject(fault, times = 1) {
       faults.push({ fault, remaining: times });
     },
+    freezeListing() {
+      frozenListing = listing({ IncludePlannedDeletion: true });
+      return () => {
+        frozenListing = undefined;
+      };
+    },
   };
 }
 
@@ -263,7 +336,7 @@ function describe(secret: StoredSecret): Record<string, unknown> {
     ...(secret.description ? { Description: secret.description } : {}),
     CreatedDate: secret.createdDate,
     LastChangedDate: secret.lastChangedDate,
-    ...(secret.deletedDate !== undefined ? { DeletedDate: secret.deletedDate } : {}),
+    ...(secret.deletion !== undefined ? { DeletedDate: secret.deletion.requestedAt } : {}),
     SecretVersionsToStages: { [secret.versionId]: ['AWSCURRENT'] },
   };
 }

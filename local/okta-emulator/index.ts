@@ -131,6 +131,11 @@ export interface EmulatedOrg {
   /** Makes the API token invalid (401 E0000011) until `restoreToken`. */
   revokeToken(): void;
   restoreToken(): void;
+  /**
+   * An admin creating a new API token and revoking the old one: `apiToken` becomes the new token
+   * (returned), and the old one is refused from now on.
+   */
+  rotateToken(): string;
   /** `origin` + `/oauth2/v1/token`: the token endpoint, and the `aud` of client assertions. */
   readonly tokenUrl: string;
   /** Registers an OAuth 2.0 service app (private_key_jwt; DPoP when `dpop`), granted `okta.logs.read`. */
@@ -183,7 +188,8 @@ export async function startOktaOrg(options: OktaOrgOptions = {}): Promise<Emulat
 }
 
 class OktaOrgServer implements EmulatedOrg {
-  readonly apiToken: string;
+  /** Changes only by `rotateToken`. */
+  apiToken: string;
   readonly requests: RequestRecord[] = [];
   private origin_ = '';
   private readonly clock: Clock;
@@ -272,6 +278,12 @@ class OktaOrgServer implements EmulatedOrg {
 
   restoreToken(): void {
     this.tokenRevoked = false;
+  }
+
+  rotateToken(): string {
+    this.apiToken = randomApiToken();
+    this.tokenRevoked = false;
+    return this.apiToken;
   }
 
   registerOAuthClient(client: OAuthClientRegistration): void {

@@ -83,12 +83,13 @@ describe('SecretsManagerSourceRegistry', () => {
     expect(aws.secretsManager.calls.some((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}Bad_Name`)).toBe(false);
   });
 
-  it('caches secrets for minutes, re-reads a changed, expired or invalidated one, and drops deleted ones', async () => {
+  const reads = (id: string): number => aws.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}${id}`).length;
+
+  it('caches secrets for minutes, re-reads a changed or expired one, and drops deleted ones', async () => {
     const clock = new VirtualClock();
     const sources = registry(clock, 10 * 60_000);
     await createSecret(`${PREFIX}acme`, sourceSecret());
     await createSecret(`${PREFIX}beta`, sourceSecret());
-    const reads = (id: string): number => aws.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}${id}`).length;
 
     await sources.list();
     clock.advance(60_000);
@@ -96,19 +97,114 @@ describe('SecretsManagerSourceRegistry', () => {
     expect([reads('acme'), reads('beta')]).toEqual([1, 1]);
 
     await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ label: 'Rotated' }) }));
-    sources.invalidate('beta');
     const third = await sources.list();
-    expect([reads('acme'), reads('beta')]).toEqual([2, 2]);
+    expect([reads('acme'), reads('beta')]).toEqual([2, 1]);
     expect(third.sources.find((source) => source.id === 'acme')?.label).toBe('Rotated');
     // The unchanged configuration is the same object, so per-source clients built on it are kept.
-    expect(second.sources.find((source) => source.id === 'beta')).not.toBe(third.sources.find((source) => source.id === 'beta'));
+    expect(third.sources.find((source) => source.id === 'beta')).toBe(second.sources.find((source) => source.id === 'beta'));
 
     clock.advance(10 * 60_000);
     await sources.list();
-    expect([reads('acme'), reads('beta')]).toEqual([3, 3]);
+    expect([reads('acme'), reads('beta')]).toEqual([3, 2]);
 
     await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${PREFIX}beta`, ForceDeleteWithoutRecovery: true }));
     expect((await sources.list()).sources.map((source) => source.id)).toEqual(['acme']);
+  });
+
+  describe('does not depend on ListSecrets, which "might not reflect changes from the last five minutes" (https://docs.aws.amazon.com/sdk-for-python/v1/reference/clients/secrets-manager/operations/list_secrets/)', () => {
+    it('refresh reads a token rotated behind a stale listing at once, and the next listing serves it without another read', async () => {
+      const clock = new VirtualClock();
+      const sources = registry(clock);
+      await createSecret(`${PREFIX}acme`, sourceSecret());
+      const [before] = (await sources.list()).sources;
+      const thaw = aws.secretsManager.freezeListing();
+      await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ apiToken: `${TOKEN}2` }) }));
+
+      // The stale listing still shows the old version, and the cache is fresh: list alone would keep the old token.
+      expect((await sources.list()).sources[0]).toBe(before);
+      const refreshed = await sources.refresh('acme');
+
+      expect(refreshed).toMatchObject({ status: 'current', source: { id: 'acme', credential: { kind: 'apiToken', token: `${TOKEN}2` } } });
+      clock.advance(60_000);
+      const afterRefresh = (await sources.list()).sources[0];
+      expect(afterRefresh).toBe(refreshed.status === 'current' ? refreshed.source : undefined);
+      // The listing still shows the superseded version: that is no reason to read again, now or when it catches up.
+      expect(reads('acme')).toBe(2);
+      thaw();
+      await sources.list();
+      expect(reads('acme')).toBe(2);
+    });
+
+    it('refresh of an unchanged secret answers the cached configuration object itself', async () => {
+      await createSecret(`${PREFIX}acme`, sourceSecret());
+      const sources = registry();
+      const [listed] = (await sources.list()).sources;
+
+      expect(await sources.refresh('acme')).toEqual({ status: 'current', source: listed });
+      expect(((await sources.refresh('acme')) as { source: unknown }).source).toBe(listed);
+    });
+
+    it('re-reads every secret once the cache time has passed, even when the listing never changes', async () => {
+      const clock = new VirtualClock();
+      const sources = registry(clock, 5 * 60_000);
+      await createSecret(`${PREFIX}acme`, sourceSecret());
+      await sources.list();
+      const thaw = aws.secretsManager.freezeListing();
+      await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ label: 'Edited' }) }));
+
+      clock.advance(4 * 60_000);
+      expect((await sources.list()).sources[0]?.label).toBe('acme');
+      clock.advance(60_000);
+      expect((await sources.list()).sources[0]?.label).toBe('Edited');
+      expect(reads('acme')).toBe(2);
+      thaw();
+    });
+  });
+
+  describe('a secret scheduled for deletion is an offboarded source, never a problem (GetSecretValue answers InvalidRequestException "marked for deletion")', () => {
+    it('drops it from the listing even while the stale listing still shows it, and refresh says offboarded', async () => {
+      const clock = new VirtualClock();
+      const sources = registry(clock, 60_000);
+      await createSecret(`${PREFIX}acme`, sourceSecret());
+      await createSecret(`${PREFIX}beta`, sourceSecret());
+      await sources.list();
+      aws.secretsManager.freezeListing();
+      await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${PREFIX}beta`, RecoveryWindowInDays: 7 }));
+      clock.advance(60_000);
+
+      const { sources: listed, problems } = await sources.list();
+
+      expect(listed.map((source) => source.id)).toEqual(['acme']);
+      expect(problems).toEqual([]);
+      expect(await sources.refresh('beta')).toEqual({ status: 'offboarded' });
+      expect(await sources.refresh('never-existed')).toEqual({ status: 'offboarded' });
+    });
+
+    it('clears a broken secret’s problem at the next listing once it is fixed or deleted, stale listing or not', async () => {
+      const clock = new VirtualClock();
+      const sources = registry(clock);
+      await createSecret(`${PREFIX}fixed`, sourceSecret({ dropOffMinutes: 0 }));
+      await createSecret(`${PREFIX}removed`, sourceSecret({ dropOffMinutes: 0 }));
+      expect((await sources.list()).problems.map((problem) => problem.sourceId).sort()).toEqual(['fixed', 'removed']);
+      aws.secretsManager.freezeListing();
+      await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}fixed`, SecretString: sourceSecret() }));
+      await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${PREFIX}removed`, RecoveryWindowInDays: 7 }));
+      clock.advance(60_000);
+
+      const { sources: listed, problems } = await sources.list();
+
+      expect(listed.map((source) => source.id)).toEqual(['fixed']);
+      expect(problems).toEqual([]);
+    });
+
+    it('reports other refusals of GetSecretValue as problems, as before', async () => {
+      await createSecret(`${PREFIX}acme`, sourceSecret());
+      aws.secretsManager.inject({ operation: 'GetSecretValue', type: 'InvalidRequestException', message: 'The secret is managed by another service.' });
+
+      expect((await registry().list()).problems).toEqual([
+        { sourceId: 'acme', message: `source acme: cannot read secret ${PREFIX}acme: InvalidRequestException: The secret is managed by another service.` },
+      ]);
+    });
   });
 
   it('returns the same configuration object while the secret is cached', async () => {

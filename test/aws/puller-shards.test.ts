@@ -34,7 +34,7 @@ async function runShard(sources: SourceConfig[], problems: SourceProblem[], shar
         // Hands out everything, like a registry that ignores `include`: the run must still filter.
         return { sources, problems };
       },
-      invalidate: ignore,
+      refresh: async () => ({ status: 'unavailable' }),
     },
     activity: { activity: async () => new Map() },
     pull: async (config): Promise<PullSummary> => {

@@ -1,7 +1,7 @@
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { PullOptions, PullSummary } from '../../lambdas/core/pull/pull-source';
-import type { SourceConfig, SourceProblem, SourceRegistry } from '../../lambdas/core/ports';
+import type { SourceConfig, SourceProblem, SourceRefresh, SourceRegistry } from '../../lambdas/core/ports';
 import { runPuller, type PullerDependencies, type SourceActivity } from '../../lambdas/core/puller/run-puller';
 import { namedSource, TEST_API_TOKEN } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
@@ -13,7 +13,9 @@ function summary(sourceId: string, fields: Partial<PullSummary> = {}): PullSumma
 }
 
 class FakeRegistry implements SourceRegistry {
-  readonly invalidated: string[] = [];
+  readonly refreshed: string[] = [];
+  /** What `refresh` answers per source id; a source not named here is answered as listed. */
+  readonly fresh = new Map<string, SourceRefresh>();
   constructor(
     public sources: SourceConfig[],
     public problems: SourceProblem[] = [],
@@ -21,8 +23,10 @@ class FakeRegistry implements SourceRegistry {
   async list(): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }> {
     return { sources: this.sources, problems: this.problems };
   }
-  invalidate(sourceId: string): void {
-    this.invalidated.push(sourceId);
+  async refresh(sourceId: string): Promise<SourceRefresh> {
+    this.refreshed.push(sourceId);
+    const listed = this.sources.find((candidate) => candidate.id === sourceId);
+    return this.fresh.get(sourceId) ?? (listed === undefined ? { status: 'offboarded' } : { status: 'current', source: listed });
   }
 }
 
@@ -173,7 +177,7 @@ describe('runPuller', () => {
     expect(metricsOf(documents, 'new')).toMatchObject({ MinutesSinceLastEvent: 0, DropOffBreached: 0 });
   });
 
-  it('isolates failures: a throwing pull and a 401 are reported while the others are pulled; the 401 invalidates the secret once', async () => {
+  it('isolates failures: a throwing pull and a 401 are reported while the others are pulled; the 401 re-reads the secret once', async () => {
     const { deps, documents, registry, logs } = harness({
       sources: [source('ok'), source('revoked'), source('buggy')],
       pull: async (config) => {
@@ -192,12 +196,82 @@ describe('runPuller', () => {
         ['buggy', 'failed', 'internal'],
       ]),
     );
-    expect(registry.invalidated).toEqual(['revoked']);
+    expect(registry.refreshed).toEqual(['revoked']);
     expect(metricsOf(documents, 'revoked')).toMatchObject({ PullErrors: 1, AuthFailures: 1 });
     expect(metricsOf(documents, 'buggy')).toMatchObject({ PullErrors: 1, AuthFailures: 0 });
     expect(metricsOf(documents, 'ok')).toMatchObject({ PullErrors: 0, EventsDelivered: 5 });
     expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.attributes.sourceId).sort()).toEqual(['buggy', 'revoked']);
     expect(JSON.stringify(logs)).not.toContain(TEST_API_TOKEN);
+  });
+
+  describe('a refused credential is checked against the secret as it is now, not as the listing had it', () => {
+    const refused = (id: string): PullSummary =>
+      summary(id, { outcome: 'failed', pages: 1, delivered: 10, error: { kind: 'auth', message: `source ${id}: Okta refused the API token (401 E0000011)` } });
+
+    it('retries once at once with a rotated token, adds both attempts, and counts no auth failure', async () => {
+      const rotated = source('acme', { credential: { kind: 'apiToken', token: 'rotated-token-not-real' } });
+      const { deps, documents, registry, pulls, logs } = harness({
+        sources: [source('acme')],
+        pull: async (config) => (config.credential.kind === 'apiToken' && config.credential.token === TEST_API_TOKEN ? refused('acme') : summary('acme', { pages: 2, delivered: 30 })),
+      });
+      registry.fresh.set('acme', { status: 'current', source: rotated });
+
+      const report = await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(pulls.map((pull) => pull.sourceId)).toEqual(['acme', 'acme']);
+      expect(report.sources).toHaveLength(1);
+      expect(report.sources[0]?.source).toBe(rotated);
+      expect(report.sources[0]?.summary).toMatchObject({ outcome: 'caught-up', pages: 3, delivered: 40 });
+      expect(metricsOf(documents, 'acme')).toMatchObject({ AuthFailures: 0, PullErrors: 0, EventsDelivered: 40 });
+      expect(JSON.stringify(logs)).not.toContain('rotated-token-not-real');
+    });
+
+    it('retries at most once: a rotated token that is refused too is one auth failure', async () => {
+      const { deps, documents, registry, pulls } = harness({ sources: [source('acme')], pull: async () => refused('acme') });
+      registry.fresh.set('acme', { status: 'current', source: source('acme', { credential: { kind: 'apiToken', token: 'rotated-token-not-real' } }) });
+
+      await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(pulls).toHaveLength(2);
+      expect(registry.refreshed).toEqual(['acme']);
+      expect(metricsOf(documents, 'acme')).toMatchObject({ AuthFailures: 1, PullErrors: 1, EventsDelivered: 20 });
+    });
+
+    it('does not retry when the secret still holds the refused credential, or cannot be read now', async () => {
+      const { deps, documents, registry, pulls } = harness({ sources: [source('same'), source('unreadable'), source('relabelled')], pull: async (config) => refused(config.id) });
+      registry.fresh.set('unreadable', { status: 'unavailable' });
+      registry.fresh.set('relabelled', { status: 'current', source: source('relabelled', { label: 'New label' }) });
+
+      await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(pulls.map((pull) => pull.sourceId).sort()).toEqual(['relabelled', 'same', 'unreadable']);
+      for (const id of ['same', 'unreadable', 'relabelled']) expect(metricsOf(documents, id)).toMatchObject({ AuthFailures: 1 });
+    });
+
+    it('drops a source offboarded or disabled since it was listed, without an auth failure or any metric', async () => {
+      const { deps, documents, registry } = harness({ sources: [source('gone'), source('paused'), source('ok')], pull: async (config) => (config.id === 'ok' ? summary('ok') : refused(config.id)) });
+      registry.fresh.set('gone', { status: 'offboarded' });
+      registry.fresh.set('paused', { status: 'current', source: source('paused', { enabled: false }) });
+
+      const report = await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(report.sources.map((entry) => entry.source.id)).toEqual(['ok']);
+      expect(report.disabled).toEqual(['paused']);
+      expect(metricsOf(documents, 'gone')).toBeUndefined();
+      expect(metricsOf(documents, 'paused')).toBeUndefined();
+    });
+
+    it('counts the auth failure when the registry itself fails to re-read', async () => {
+      const { deps, documents, logs } = harness({ sources: [source('acme')], pull: async () => refused('acme') });
+      deps.registry.refresh = async () => {
+        throw new Error('Secrets Manager is unreachable');
+      };
+
+      await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(metricsOf(documents, 'acme')).toMatchObject({ AuthFailures: 1 });
+      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'cannot re-read the source after its credential was refused' }));
+    });
   });
 
   it('reports invalid secrets in a log line each and the SourceConfigErrors metric', async () => {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import type { PullerLogger } from '../../lambdas/core/puller/run-puller';
 import { shardOfSource } from '../../lambdas/core/puller/shard';
@@ -144,6 +144,50 @@ describe('puller handler, integrated', () => {
     expect(metricsFor(lambda.metrics, 'acme')).toEqual([]);
   });
 
+  it('picks up a rotated token at its first 401, in the same run, while ListSecrets still shows the old version', async () => {
+    const acme = await org();
+    acme.generate(20);
+    await addSource('acme', acme);
+    const lambda = container();
+    expect(await invoke(lambda)).toMatchObject({ delivered: 20, failed: 0 });
+    // "ListSecrets might not reflect changes from the last five minutes", and the secret is cached for ten.
+    const thaw = aws.secretsManager.freezeListing();
+    const rotated = acme.rotateToken();
+    await aws.clients.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, SecretString: JSON.stringify({ domain: acme.origin, apiToken: rotated }) }),
+    );
+    acme.generate(15);
+    clock.advance(60_000);
+    lambda.metrics.length = 0;
+
+    const result = await invoke(lambda);
+
+    thaw();
+    expect(result).toMatchObject({ sources: 1, failed: 0, delivered: 15 });
+    expect(acme.requests.filter((request) => request.path === '/api/v1/logs').map((request) => request.status).slice(-2)).toEqual([401, 200]);
+    expect(metricsFor(lambda.metrics, 'acme')).toEqual([expect.objectContaining({ AuthFailures: 0, PullErrors: 0, EventsDelivered: 15 })]);
+    expect(JSON.stringify(lambda.logs)).not.toContain(rotated);
+  });
+
+  it('offboards a source removed with a recovery window and its token revoked, with no auth failure, while ListSecrets still shows it', async () => {
+    const acme = await org();
+    acme.generate(10);
+    await addSource('acme', acme);
+    const lambda = container();
+    await invoke(lambda);
+    aws.secretsManager.freezeListing();
+    await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, RecoveryWindowInDays: 7 }));
+    acme.revokeToken();
+    clock.advance(60_000);
+    lambda.metrics.length = 0;
+
+    const result = await invoke(lambda);
+
+    expect(result).toMatchObject({ sources: 0, failed: 0, invalidSecrets: 0 });
+    expect(metricsFor(lambda.metrics, 'acme')).toEqual([]);
+    expect(lambda.metrics.at(-1)).toMatchObject({ SourceConfigErrors: 0 });
+  });
+
   it('skips a source with "enabled": false', async () => {
     const acme = await org();
     acme.generate(10);
@@ -279,7 +323,7 @@ describe('puller handler, integrated', () => {
     expect(JSON.stringify(lambda.logs)).not.toContain(acme.apiToken);
   });
 
-  it('reports a revoked token with a metric and a JSON log line, sends one request a run, and re-reads the secret', async () => {
+  it('reports a revoked token with a metric and a JSON log line, sends one request a run, and re-reads the secret at each refusal', async () => {
     const acme = await org();
     acme.generate(20);
     await addSource('acme', acme);
@@ -305,7 +349,8 @@ describe('puller handler, integrated', () => {
 
       expect([first.failed, second.failed]).toEqual([1, 1]);
       expect(acme.requests.filter((request) => request.path === '/api/v1/logs').map((request) => request.status)).toEqual([401, 401]);
-      expect(getSecretValues()).toBe(2);
+      // The first listing's read, then one fresh read per refusal: the secret still holds the revoked token.
+      expect(getSecretValues()).toBe(3);
       expect(metricsFor(metrics, 'acme')).toEqual([
         expect.objectContaining({ AuthFailures: 1, PullErrors: 1, EventsDelivered: 0 }),
         expect.objectContaining({ AuthFailures: 1, PullErrors: 1, EventsDelivered: 0 }),

@@ -105,7 +105,7 @@ test('add, list, status, disable, enable, remove: one source through its whole l
   expect(JSON.parse(orphan.stdout).sources).toContainEqual(expect.objectContaining({ sourceId: 'acme', state: 'no-secret' }));
   const readd = await harness.run(['add', 'acme', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV);
   expect(readd.code).toBe(1);
-  expect(readd.stderr).toMatch(/^okta-log-pipeline sources add: source acme: secret okta-log-pipeline\/sources\/acme was removed and is scheduled for deletion on .*restore-secret/);
+  expect(readd.stderr).toMatch(/^okta-log-pipeline sources add: source acme: secret okta-log-pipeline\/sources\/acme was removed on \d{4}-\d\d-\d\dT[\d:.]+Z and waits out its recovery window; restore it first \(aws secretsmanager restore-secret/);
 
   // --delete-cursor cleans up the cursor of an already removed source
   const cleaned = await harness.run(['remove', 'acme', '--delete-cursor', ...table]);

@@ -54,9 +54,9 @@ export async function addSource(args: readonly string[], env: NodeJS.ProcessEnv,
     const store = new SourceSecretStore(deployment.secretsManager, deployment.prefix);
     const update = parsed.has('--update');
     const existing = await store.describe(sourceId);
-    if (existing?.deletionDate !== undefined) {
+    if (existing?.deletedAt !== undefined) {
       throw new SourcesCommandError(
-        `source ${sourceId}: secret ${existing.name} was removed and is scheduled for deletion on ${existing.deletionDate.toISOString()}; ` +
+        `source ${sourceId}: secret ${existing.name} was removed on ${existing.deletedAt.toISOString()} and waits out its recovery window; ` +
           `restore it first (aws secretsmanager restore-secret --secret-id ${existing.name}) and run add again with --update`,
       );
     }

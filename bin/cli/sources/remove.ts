@@ -30,12 +30,12 @@ export async function removeSource(args: readonly string[], env: NodeJS.ProcessE
     const store = new SourceSecretStore(deployment.secretsManager, deployment.prefix);
     const name = store.nameOf(sourceId);
     const existing = await store.describe(sourceId);
-    const live = existing !== undefined && existing.deletionDate === undefined;
+    const live = existing !== undefined && existing.deletedAt === undefined;
     if (!live && table === undefined) {
       throw new SourcesCommandError(
         existing === undefined
           ? `source ${sourceId}: no secret ${name}; nothing was removed (sources list shows the registered ones)`
-          : `source ${sourceId}: secret ${name} is already scheduled for deletion on ${existing.deletionDate?.toISOString() ?? 'an unknown date'}`,
+          : `source ${sourceId}: secret ${name} was already removed on ${existing.deletedAt?.toISOString() ?? 'an unknown date'} and waits out its recovery window`,
       );
     }
     const lines: string[] = [];
@@ -46,7 +46,7 @@ export async function removeSource(args: readonly string[], env: NodeJS.ProcessE
           ? `removed source ${sourceId}: secret ${name} deleted without recovery`
           : `removed source ${sourceId}: secret ${name} scheduled for deletion on ${deletionDate.toISOString()} ` +
               `(${REMOVE_RECOVERY_WINDOW_DAYS}-day recovery window; undo with: aws secretsmanager restore-secret --secret-id ${name})`,
-        '  the puller stops pulling it at its next run',
+        '  the puller stops pulling it within minutes (at its next run if Okta refuses the credential)',
       );
     }
     if (table !== undefined) {

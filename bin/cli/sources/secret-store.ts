@@ -6,7 +6,7 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { describeAwsError } from '../../../lambdas/adapters/aws/errors';
+import { describeAwsError, isSecretMarkedForDeletion, isSecretNotFound } from '../../../lambdas/adapters/aws/errors';
 import { SourcesCommandError } from './errors';
 
 /** The tag every source secret carries, so that a console or a `list-secrets --filters Key=tag-key` finds them. */
@@ -22,8 +22,12 @@ export const REMOVE_RECOVERY_WINDOW_DAYS = 7;
 /** What Secrets Manager says about a source's secret, without its value. */
 export interface SecretDescription {
   readonly name: string;
-  /** Set when the secret was deleted and waits out its recovery window. */
-  readonly deletionDate?: Date;
+  /**
+   * Set when the secret was deleted and waits out its recovery window: when the deletion was
+   * requested (`DeletedDate`, "the date and time the deletion of the secret occurred", SecretListEntry
+   * in the Secrets Manager API reference), not when the window ends.
+   */
+  readonly deletedAt?: Date;
 }
 
 /**
@@ -46,9 +50,9 @@ export class SourceSecretStore {
     const name = this.nameOf(sourceId);
     try {
       const answer = await this.client.send(new DescribeSecretCommand({ SecretId: name }));
-      return answer.DeletedDate === undefined ? { name } : { name, deletionDate: answer.DeletedDate };
+      return answer.DeletedDate === undefined ? { name } : { name, deletedAt: answer.DeletedDate };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isSecretNotFound(error)) return undefined;
       throw this.failure('cannot look up', name, error);
     }
   }
@@ -62,7 +66,7 @@ export class SourceSecretStore {
       return answer.SecretString;
     } catch (error) {
       if (error instanceof SourcesCommandError) throw error;
-      if (isNotFound(error) || isMarkedForDeletion(error)) return undefined;
+      if (isSecretNotFound(error) || isSecretMarkedForDeletion(error)) return undefined;
       throw this.failure('cannot read', name, error);
     }
   }
@@ -106,13 +110,4 @@ export class SourceSecretStore {
   private failure(what: string, name: string, error: unknown): SourcesCommandError {
     return new SourcesCommandError(`${what} secret ${name}: ${describeAwsError(error)}`, { cause: error });
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ResourceNotFoundException';
-}
-
-/** GetSecretValue on a secret in its recovery window answers InvalidRequestException. */
-function isMarkedForDeletion(error: unknown): boolean {
-  return error instanceof Error && error.name === 'InvalidRequestException' && /deletion/i.test(error.message);
 }

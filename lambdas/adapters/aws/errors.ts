@@ -35,3 +35,20 @@ export function describeAwsError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }
+
+/** Secrets Manager has no secret by that name (never created, or deleted for good). */
+export function isSecretNotFound(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ResourceNotFoundException';
+}
+
+/**
+ * The secret waits out its recovery window: GetSecretValue answers `InvalidRequestException`
+ * "You can't perform this operation on the secret because it was marked for deletion." (the
+ * message as AWS sends it, quoted in external-secrets/external-secrets issue 4560). The error's
+ * documented causes begin with "The secret is scheduled for deletion." but list others too
+ * (https://docs.aws.amazon.com/botocore/latest/reference/services/secretsmanager/client/exceptions/InvalidRequestException.html),
+ * so the message is the only mark.
+ */
+export function isSecretMarkedForDeletion(error: unknown): boolean {
+  return error instanceof Error && error.name === 'InvalidRequestException' && /marked for deletion/i.test(error.message);
+}

@@ -1,7 +1,7 @@
 import { computeSourceMetrics, pullerMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
-import type { Clock, Cursor, SourceConfig, SourceProblem } from '../ports';
+import type { Clock, Cursor, OktaCredential, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
 import { PageBudget } from '../memory/page-budget';
 import { mapWithConcurrency } from './map-with-concurrency';
 import { inShard, SINGLE_SHARD, type PullerShard } from './shard';
@@ -31,7 +31,7 @@ export interface PullerLogger {
  */
 export interface PullerSourceRegistry {
   list(include?: (sourceId: string) => boolean): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
-  invalidate(sourceId: string): void;
+  refresh(sourceId: string): Promise<SourceRefresh>;
 }
 
 export interface PullerDependencies {
@@ -120,7 +120,7 @@ export interface PullerReport {
   readonly deadline: number;
   /** Every enabled source of the shard, in the order it was started (least recently updated first). */
   readonly sources: SourceRunReport[];
-  /** Ids of the shard's sources listed with `"enabled": false`. */
+  /** Ids of the shard's sources listed with `"enabled": false`, or found so by a fresh read during the run. */
   readonly disabled: string[];
   /** The shard's secrets that failed validation. */
   readonly problems: SourceProblem[];
@@ -130,9 +130,12 @@ export interface PullerReport {
  * One puller run: lists the sources of its shard, pulls the enabled ones concurrently (bounded, least recently
  * updated first so that none starves), each under its own lease and the run's deadline, then
  * emits every source's metrics and the run's own (`EventsInvalid` is emitted earlier, as events are
- * sent to the quarantine). A source that fails is reported and never
- * stops or delays the others; a 401 makes the registry re-read that source's secret for the next
- * run (one re-read per run, not a retry loop). Throws only when the sources cannot be listed.
+ * sent to the quarantine). A source that fails is reported and never stops or delays the others.
+ * A refused credential (401/403) makes the run ask the registry for
+ * the source's registration as it is now, not as the (possibly stale) listing or cache had it:
+ * a rotated credential is retried once at once, a source offboarded meanwhile is dropped without
+ * counting an auth failure, and an unchanged one is reported (one re-read per run, not a retry
+ * loop). Throws only when the sources cannot be listed.
  */
 export async function runPuller(deps: PullerDependencies, options: PullerRunOptions): Promise<PullerReport> {
   const limits: PullerLimits = { ...DEFAULT_PULLER_LIMITS, ...options.limits };
@@ -165,10 +168,10 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   const abort = new AbortController();
   const abortTimer =
     options.remainingMs === undefined ? undefined : setTimeout(() => abort.abort(new Error('the run is about to reach the Lambda timeout')), Math.max(0, options.remainingMs - limits.abortMarginMs));
-  let summaries: Array<{ summary: PullSummary; started: boolean }>;
+  let attempts: SourceAttempt[];
   try {
     const pageBudget = new PageBudget(limits.pageBytesInFlight);
-    summaries = await mapWithConcurrency(ordered, limits.concurrency, (source) =>
+    attempts = await mapWithConcurrency(ordered, limits.concurrency, (source) =>
       pullOne(deps, source, {
         owner: options.invocationId,
         deadline,
@@ -182,10 +185,13 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   } finally {
     if (abortTimer !== undefined) clearTimeout(abortTimer);
   }
+  // Offboarded or disabled while the run pulled it: reported like a source the listing no longer
+  // shows (no metrics) or one listed disabled.
+  disabled.push(...attempts.filter((attempt) => attempt.removed === 'disabled').map((attempt) => attempt.source.id));
+  const pulledAttempts = attempts.filter((attempt) => attempt.removed === undefined);
 
   const now = clock.now();
-  const reports: SourceRunReport[] = ordered.map((source, index) => {
-    const { summary, started } = summaries[index] as { summary: PullSummary; started: boolean };
+  const reports: SourceRunReport[] = pulledAttempts.map(({ source, summary, started }) => {
     const before = activity.get(source.id);
     const metrics = computeSourceMetrics(
       {
@@ -236,28 +242,40 @@ async function readActivity(deps: PullerDependencies, sources: readonly SourceCo
   }
 }
 
-async function pullOne(deps: PullerDependencies, source: SourceConfig, options: PullOptions): Promise<{ summary: PullSummary; started: boolean }> {
+/** One source's turn in a run: the configuration it ended with and what its pulls did. */
+interface SourceAttempt {
+  /** The configuration pulled last: the registry's fresh one after a retry. */
+  readonly source: SourceConfig;
+  readonly summary: PullSummary;
+  readonly started: boolean;
+  /** Set when a fresh read after a refused credential found the source offboarded or disabled. */
+  readonly removed?: 'offboarded' | 'disabled';
+}
+
+async function pullOne(deps: PullerDependencies, listed: SourceConfig, options: PullOptions): Promise<SourceAttempt> {
   const { clock, logger } = deps;
   const started = clock.now();
   const notStarted = started >= options.deadline || options.signal?.aborted === true;
+  let source = listed;
   let summary: PullSummary;
   if (notStarted) {
     // Its turn came after the deadline: not even the lease is taken; it goes first next run.
     summary = { sourceId: source.id, outcome: 'deadline', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0 };
   } else {
-    try {
-      summary = await deps.pull(source, options);
-    } catch (error) {
-      summary = {
-        sourceId: source.id,
-        outcome: 'failed',
-        pages: 0,
-        delivered: 0,
-        invalid: 0,
-        rateLimitWaits: 0,
-        rateLimitWaitMs: 0,
-        error: { kind: 'internal', message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` },
-      };
+    summary = await pullGuarded(deps, source, options);
+    if (summary.error?.kind === 'auth') {
+      const refresh = await refreshSource(deps, source.id);
+      if (refresh.status === 'offboarded' || (refresh.status === 'current' && !refresh.source.enabled)) {
+        const removed = refresh.status === 'offboarded' ? 'offboarded' : 'disabled';
+        logger.info(`source was ${removed} since it was listed; its refused credential is not counted`, { sourceId: source.id });
+        return { source: refresh.status === 'current' ? refresh.source : source, summary, started: true, removed };
+      }
+      if (refresh.status === 'current' && !sameOrgAndCredential(source, refresh.source)) {
+        // Rotated since the listing (or the cache) was read: the one retry the refusal earns.
+        logger.info('source credential was refused and has changed since it was read; retrying once with the new one', { sourceId: source.id });
+        source = refresh.source;
+        summary = addAttempts(summary, await pullGuarded(deps, source, options));
+      }
     }
   }
   const attributes = {
@@ -274,13 +292,61 @@ async function pullOne(deps: PullerDependencies, source: SourceConfig, options: 
   };
   if (summary.error === undefined) {
     logger.info('source pulled', attributes);
-    return { summary, started: !notStarted };
+  } else {
+    logger.error('source pull failed', { ...attributes, errorKind: summary.error.kind, error: summary.error.message });
   }
-  logger.error('source pull failed', { ...attributes, errorKind: summary.error.kind, error: summary.error.message });
-  if (summary.error.kind === 'auth') {
-    // A rotated credential is picked up by re-reading the secret once for the next run; the
-    // schedule itself is the only retry, so a revoked token costs one request a minute, not a storm.
-    deps.registry.invalidate(source.id);
+  return { source, summary, started: !notStarted };
+}
+
+/** `deps.pull`, with an unexpected throw turned into a failed summary like any other failure. */
+async function pullGuarded(deps: PullerDependencies, source: SourceConfig, options: PullOptions): Promise<PullSummary> {
+  try {
+    return await deps.pull(source, options);
+  } catch (error) {
+    return {
+      sourceId: source.id,
+      outcome: 'failed',
+      pages: 0,
+      delivered: 0,
+      invalid: 0,
+      rateLimitWaits: 0,
+      rateLimitWaitMs: 0,
+      error: { kind: 'internal', message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` },
+    };
   }
-  return { summary, started: !notStarted };
+}
+
+/** `registry.refresh`, where a registry that throws counts as having nothing newer to offer. */
+async function refreshSource(deps: PullerDependencies, sourceId: string): Promise<SourceRefresh> {
+  try {
+    return await deps.registry.refresh(sourceId);
+  } catch (error) {
+    deps.logger.warn('cannot re-read the source after its credential was refused', { sourceId, error: error instanceof Error ? error.message : String(error) });
+    return { status: 'unavailable' };
+  }
+}
+
+/** Whether a retry could be answered differently: another org, or another credential. */
+function sameOrgAndCredential(a: SourceConfig, b: SourceConfig): boolean {
+  return a.domain === b.domain && sameCredential(a.credential, b.credential);
+}
+
+function sameCredential(x: OktaCredential, y: OktaCredential): boolean {
+  if (x.kind === 'apiToken') return y.kind === 'apiToken' && x.token === y.token;
+  return y.kind === 'oauth' && x.clientId === y.clientId && x.privateKeyPem === y.privateKeyPem && x.keyId === y.keyId && x.dpop === y.dpop;
+}
+
+/** One summary of a refused attempt and its retry: the retry's outcome, both attempts' counters. */
+function addAttempts(first: PullSummary, retry: PullSummary): PullSummary {
+  // The retry resumed from the cursor the first attempt saved, so its newest values are the run's.
+  return {
+    ...retry,
+    pages: first.pages + retry.pages,
+    delivered: first.delivered + retry.delivered,
+    invalid: first.invalid + retry.invalid,
+    rateLimitWaits: first.rateLimitWaits + retry.rateLimitWaits,
+    rateLimitWaitMs: first.rateLimitWaitMs + retry.rateLimitWaitMs,
+    retries: (first.retries ?? 0) + (retry.retries ?? 0),
+    pageSplits: (first.pageSplits ?? 0) + (retry.pageSplits ?? 0),
+  };
 }
