@@ -22,7 +22,10 @@ export interface SourceHistory {
   readonly firstSeenAt?: number;
 }
 
-/** The per-source metrics of the contracts, emitted for every enabled source on every run. */
+/**
+ * The per-source values of the contracts, computed for every enabled source on every run (the
+ * source's log line carries them all; `perSourceMetricNames` says which are CloudWatch metrics).
+ */
 export interface SourceMetrics {
   readonly EventsDelivered: number;
   readonly EventsInvalid: number;
@@ -75,25 +78,92 @@ export function computeSourceMetrics(counts: SourceRunCounts, history: SourceHis
   };
 }
 
-/** The EMF document of one source: dimension set exactly `[["SourceId"]]`. */
+/**
+ * The per-source metrics a per-source alarm reads: only these are CloudWatch metrics with the
+ * dimension set `[["SourceId"]]`, because each such series costs a custom metric (and a Metrics
+ * Insights alarm contributor) per source for every hour it receives data.
+ * - `DropOffBreached`: every run, zeros included, so that the drop-off alarm evaluates every
+ *   source every period and a recovered source gets a real OK datapoint.
+ * - `AuthFailures`, `EventsInvalid`: only in a run where they are non-zero. Their alarms (SUM >= 1,
+ *   missing data not breaching) read nothing else, and a metric is billed only for the hours it
+ *   receives data, so a healthy source costs nothing for them.
+ * Everything else is reported per deployment (`deploymentMetricsDocument`) and, per source, as
+ * plain fields of the same log line, which Logs Insights queries at no standing cost.
+ */
+export function perSourceMetricNames(metrics: SourceMetrics): Array<keyof SourceMetrics> {
+  const names: Array<keyof SourceMetrics> = ['DropOffBreached'];
+  if (metrics.AuthFailures > 0) names.push('AuthFailures');
+  if (metrics.EventsInvalid > 0) names.push('EventsInvalid');
+  return names;
+}
+
+/**
+ * The structured log line of one source's run: every value of `SourceMetrics` as a field, of which
+ * only `perSourceMetricNames` are declared as EMF metrics (dimension set exactly `[["SourceId"]]`).
+ */
 export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, timestamp: number, properties: Readonly<Record<string, string | number>> = {}): EmfDocument {
-  const entries = Object.entries(metrics) as Array<[keyof SourceMetrics, number]>;
+  const declared = perSourceMetricNames(metrics);
   return emfDocument({
     timestamp,
     dimensions: { SourceId: sourceId },
-    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: UNITS[name] }])),
-    properties,
+    metrics: Object.fromEntries(declared.map((name) => [name, { value: metrics[name], unit: UNITS[name] }])),
+    properties: { ...properties, ...metrics },
   });
 }
 
-/** The puller-wide EMF document: no dimensions (`[[]]`). */
-export function pullerMetricsDocument(values: { readonly SourceConfigErrors: number; readonly SourcesPulled: number }, timestamp: number): EmfDocument {
+/** What one run reports for the whole deployment (its shard), without dimensions. */
+export interface DeploymentMetrics {
+  readonly SourceConfigErrors: number;
+  readonly SourcesPulled: number;
+  /** Sums over the run's sources. */
+  readonly EventsDelivered: number;
+  readonly EventsInvalid: number;
+  readonly PagesFetched: number;
+  readonly RateLimited: number;
+  readonly PullErrors: number;
+  readonly AuthFailures: number;
+  /** The largest lag of the run's sources: how far behind Okta the deployment's worst org is. */
+  readonly LagSeconds: number;
+}
+
+const DEPLOYMENT_UNITS: Readonly<Record<keyof DeploymentMetrics, EmfUnit>> = {
+  SourceConfigErrors: 'Count',
+  SourcesPulled: 'Count',
+  EventsDelivered: 'Count',
+  EventsInvalid: 'Count',
+  PagesFetched: 'Count',
+  RateLimited: 'Count',
+  PullErrors: 'Count',
+  AuthFailures: 'Count',
+  LagSeconds: 'Seconds',
+};
+
+/** Adds up the sources' metrics of one run into the deployment's. */
+export function deploymentMetrics(values: { readonly SourceConfigErrors: number; readonly SourcesPulled: number }, sources: readonly SourceMetrics[]): DeploymentMetrics {
+  const sum = (name: keyof SourceMetrics): number => sources.reduce((total, metrics) => total + metrics[name], 0);
+  return {
+    SourceConfigErrors: values.SourceConfigErrors,
+    SourcesPulled: values.SourcesPulled,
+    EventsDelivered: sum('EventsDelivered'),
+    EventsInvalid: sum('EventsInvalid'),
+    PagesFetched: sum('PagesFetched'),
+    RateLimited: sum('RateLimited'),
+    PullErrors: sum('PullErrors'),
+    AuthFailures: sum('AuthFailures'),
+    LagSeconds: sources.reduce((max, metrics) => Math.max(max, metrics.LagSeconds), 0),
+  };
+}
+
+/**
+ * The puller-wide EMF document: no dimensions (`[[]]`), so its cost does not grow with the number
+ * of sources. The same names as the per-source metrics, but the dimension set differs, so the
+ * per-source alarms' `SCHEMA("OktaLogPipeline", SourceId)` never matches these series.
+ */
+export function deploymentMetricsDocument(metrics: DeploymentMetrics, timestamp: number): EmfDocument {
+  const entries = Object.entries(metrics) as Array<[keyof DeploymentMetrics, number]>;
   return emfDocument({
     timestamp,
     dimensions: {},
-    metrics: {
-      SourceConfigErrors: { value: values.SourceConfigErrors, unit: 'Count' },
-      SourcesPulled: { value: values.SourcesPulled, unit: 'Count' },
-    },
+    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: DEPLOYMENT_UNITS[name] }])),
   });
 }

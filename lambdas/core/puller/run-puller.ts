@@ -1,4 +1,4 @@
-import { computeSourceMetrics, pullerMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
+import { computeSourceMetrics, deploymentMetrics, deploymentMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
 import type { Clock, Cursor, SourceConfig, SourceProblem } from '../ports';
@@ -188,7 +188,7 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   });
   // A source never started also reports `deadline`; counting it would hide that the run could not reach it.
   const pulled = reports.filter(({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline')).length;
-  deps.emitMetrics(pullerMetricsDocument({ SourceConfigErrors: problems.length, SourcesPulled: pulled }, now));
+  deps.emitMetrics(deploymentMetricsDocument(deploymentMetrics({ SourceConfigErrors: problems.length, SourcesPulled: pulled }, reports.map(({ metrics }) => metrics)), now));
   logger.info('puller run finished', {
     shard: shard.index,
     shards: shard.count,
