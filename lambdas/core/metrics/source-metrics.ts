@@ -111,47 +111,20 @@ export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, 
   });
 }
 
-/** What one run reports for the whole deployment (its shard), without dimensions. */
-export interface DeploymentMetrics {
-  readonly SourceConfigErrors: number;
-  readonly SourcesPulled: number;
-  /** Sums over the run's sources. */
-  readonly EventsDelivered: number;
-  readonly EventsInvalid: number;
-  readonly PagesFetched: number;
-  readonly RateLimited: number;
-  readonly PullErrors: number;
-  readonly AuthFailures: number;
-  /** The largest lag of the run's sources: how far behind Okta the deployment's worst org is. */
-  readonly LagSeconds: number;
-}
+/** The per-source values a run adds up over its sources for the deployment. */
+const SUMMED = ['EventsDelivered', 'EventsInvalid', 'PagesFetched', 'RateLimited', 'PullErrors', 'AuthFailures'] as const;
 
-const DEPLOYMENT_UNITS: Readonly<Record<keyof DeploymentMetrics, EmfUnit>> = {
-  SourceConfigErrors: 'Count',
-  SourcesPulled: 'Count',
-  EventsDelivered: 'Count',
-  EventsInvalid: 'Count',
-  PagesFetched: 'Count',
-  RateLimited: 'Count',
-  PullErrors: 'Count',
-  AuthFailures: 'Count',
-  LagSeconds: 'Seconds',
-};
+/**
+ * What one run reports for the whole deployment (its shard), without dimensions: its own counts,
+ * the sums of `SUMMED` over its sources, and the largest `LagSeconds` (how far behind Okta the
+ * deployment's worst org is).
+ */
+export type DeploymentMetrics = { readonly SourceConfigErrors: number; readonly SourcesPulled: number } & Pick<SourceMetrics, (typeof SUMMED)[number] | 'LagSeconds'>;
 
 /** Adds up the sources' metrics of one run into the deployment's. */
 export function deploymentMetrics(values: { readonly SourceConfigErrors: number; readonly SourcesPulled: number }, sources: readonly SourceMetrics[]): DeploymentMetrics {
-  const sum = (name: keyof SourceMetrics): number => sources.reduce((total, metrics) => total + metrics[name], 0);
-  return {
-    SourceConfigErrors: values.SourceConfigErrors,
-    SourcesPulled: values.SourcesPulled,
-    EventsDelivered: sum('EventsDelivered'),
-    EventsInvalid: sum('EventsInvalid'),
-    PagesFetched: sum('PagesFetched'),
-    RateLimited: sum('RateLimited'),
-    PullErrors: sum('PullErrors'),
-    AuthFailures: sum('AuthFailures'),
-    LagSeconds: sources.reduce((max, metrics) => Math.max(max, metrics.LagSeconds), 0),
-  };
+  const sums = Object.fromEntries(SUMMED.map((name) => [name, sources.reduce((total, metrics) => total + metrics[name], 0)])) as Pick<SourceMetrics, (typeof SUMMED)[number]>;
+  return { ...values, ...sums, LagSeconds: sources.reduce((max, metrics) => Math.max(max, metrics.LagSeconds), 0) };
 }
 
 /**
@@ -160,10 +133,11 @@ export function deploymentMetrics(values: { readonly SourceConfigErrors: number;
  * per-source alarms' `SCHEMA("OktaLogPipeline", SourceId)` never matches these series.
  */
 export function deploymentMetricsDocument(metrics: DeploymentMetrics, timestamp: number): EmfDocument {
+  const unit = (name: keyof DeploymentMetrics): EmfUnit => (name === 'SourceConfigErrors' || name === 'SourcesPulled' ? 'Count' : UNITS[name]);
   const entries = Object.entries(metrics) as Array<[keyof DeploymentMetrics, number]>;
   return emfDocument({
     timestamp,
     dimensions: {},
-    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: DEPLOYMENT_UNITS[name] }])),
+    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: unit(name) }])),
   });
 }
