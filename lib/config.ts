@@ -27,6 +27,8 @@ export interface PipelineConfig {
   /** Puller invocations per minute, each pulling the sources whose id hashes to its shard. */
   readonly pullerShards: number;
   readonly logRetentionDays: RetentionDays;
+  /** Where docs/ALARMS.md is published; each alarm's description links to `<url>#<runbook entry>`. */
+  readonly runbookBaseUrl: string;
 }
 
 /** The context keys users set; anything else in context belongs to the CDK itself. */
@@ -45,12 +47,13 @@ export const CONTEXT_KEYS = [
   'rateLimitReservePercent',
   'pullerShards',
   'logRetentionDays',
+  'runbookBaseUrl',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 export const CONTEXT_DEFAULTS = {
-  // DESIGN.md fixes this prefix: the `sources` CLI and the docs create secrets under it.
+  // The `sources` CLI and the docs create secrets under this prefix.
   sourceSecretPrefix: 'okta-log-pipeline/sources/',
   // Pay per event and no shard planning: the puller writes in one-minute bursts whose size is
   // set by the Okta orgs, not by us. PROVISIONED is cheaper only for a steady, known volume.
@@ -61,14 +64,14 @@ export const CONTEXT_DEFAULTS = {
   // Long enough to notice schema drift, fix the schema and replay the quarantined events; short
   // enough that raw copies of audit events (which hold personal data) do not pile up.
   quarantineExpirationDays: 30,
-  // Issue 4's benchmark goal: 10 sources x 10,000 events fit in 256 MB.
+  // The benchmark's goal: 10 sources x 10,000 events fit in 256 MB (`npm run bench`).
   pullerMemoryMb: 256,
   // The run stops fetching at runBudgetSeconds (55) and still has to flush Kinesis batches and
   // save every cursor; 35 s more covers one slow Okta request (35 s timeout) in flight.
   pullerTimeoutSeconds: 90,
   // Under the one-minute schedule, so that runs do not pile up (leases make overlap safe, not free).
   runBudgetSeconds: 55,
-  // OKTA_API.md: the org's quota is shared with every other integration; 20 % stays for them.
+  // The org's rate limit is shared with every other integration; 20 % stays for them.
   rateLimitReservePercent: 20,
   // One invocation covers about 1,400 caught-up sources a minute (docs/SCALING.md), so 500 fit;
   // more shards only pay off when many orgs backfill at once and sources wait for a slot.
@@ -76,6 +79,9 @@ export const CONTEXT_DEFAULTS = {
   // Three months of puller and detections logs covers an incident review without keeping
   // the logs forever (CloudWatch's default).
   logRetentionDays: RetentionDays.THREE_MONTHS,
+  // The runbook as this project publishes it (package.json `repository`), so that a page opened on a phone at 3 a.m. is
+  // one tap from the entry; a fork or an internal wiki sets its own copy's URL.
+  runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
 } as const;
 
 /** Thrown when a context value is unusable; the message names the key and the value that was given. */
@@ -142,6 +148,7 @@ export function readPipelineConfig(read: ContextReader): PipelineConfig {
     rateLimitReservePercent: readInteger(read, 'rateLimitReservePercent', 0, 90),
     pullerShards: readInteger(read, 'pullerShards', 1, MAX_PULLER_SHARDS),
     logRetentionDays: logRetentionDays as RetentionDays,
+    runbookBaseUrl: readRunbookBaseUrl(read('runbookBaseUrl')),
   };
 }
 
@@ -194,6 +201,21 @@ function readOptionalEmail(read: ContextReader, key: ContextKey): string | undef
     throw new InvalidContextError(key, `must be an e-mail address, got ${describe(value)}`);
   }
   return value;
+}
+
+/** An https:// URL without fragment: alarm descriptions append `#<runbook entry>` to it. */
+function readRunbookBaseUrl(value: unknown): string {
+  const given = value === undefined || value === '' ? CONTEXT_DEFAULTS.runbookBaseUrl : value;
+  let url: URL | undefined;
+  try {
+    url = typeof given === 'string' ? new URL(given) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.protocol !== 'https:' || url.hash !== '') {
+    throw new InvalidContextError('runbookBaseUrl', `must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got ${describe(value)}`);
+  }
+  return given as string;
 }
 
 function readOptionalHttpsUrl(read: ContextReader, key: ContextKey): string | undefined {

@@ -5,7 +5,7 @@ import { CursorTable } from './cursor-table';
 import { Detections } from './detections';
 import { EventStream } from './event-stream';
 import { OnCallTopic } from './on-call-topic';
-import { PipelineAlarms } from './pipeline-alarms';
+import { alarmNamePrefix, PipelineAlarms } from './pipeline-alarms';
 import { PipelineDashboard } from './pipeline-dashboard';
 import { Puller } from './puller';
 import { QuarantineBucket } from './quarantine-bucket';
@@ -50,6 +50,7 @@ export class OktaLogPipelineStack extends Stack {
       expiration: Duration.days(config.quarantineExpirationDays),
     });
     const onCall = new OnCallTopic(this, 'OnCall', {
+      alarmNamePrefix: alarmNamePrefix(this),
       email: config.alarmEmail,
       httpsEndpoint: config.alarmHttpsEndpoint,
     });
@@ -74,12 +75,14 @@ export class OktaLogPipelineStack extends Stack {
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       onCallTopic: onCall.topic,
+      runbookBaseUrl: config.runbookBaseUrl,
       puller: this.puller.function,
       stream: events.stream,
       detections: this.detections.function,
       detectionsDeadLetterQueue: this.detections.deadLetterQueue,
     });
     new PipelineDashboard(this, 'Dashboard', {
+      runbookBaseUrl: config.runbookBaseUrl,
       puller: this.puller.function,
       pullerLogGroup: this.puller.logGroup,
       stream: events.stream,

@@ -17,6 +17,8 @@ import { globalMetric, perSourceQuery } from './metrics';
 export interface PipelineAlarmsProps {
   /** Every alarm notifies this topic on ALARM and on OK. */
   readonly onCallTopic: ITopic;
+  /** Where docs/ALARMS.md is published; descriptions link to `<url>#<anchor>`. */
+  readonly runbookBaseUrl: string;
   readonly puller: IFunction;
   readonly stream: IStream;
   readonly detections: IFunction;
@@ -28,6 +30,10 @@ interface AlarmDefinition {
   readonly id: string;
   readonly anchor: string;
   readonly summary: string;
+  /** What on-call looks at first, read from the notification on a phone. */
+  readonly firstCheck: string;
+  /** A Metrics Insights GROUP BY SourceId alarm: each Okta org is a contributor of its own. */
+  readonly perSource?: boolean;
   readonly metric: IMetric;
   readonly comparisonOperator: ComparisonOperator;
   readonly threshold: number;
@@ -37,6 +43,20 @@ interface AlarmDefinition {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** Every alarm of the stack is named `<prefix><Name>`; the on-call topic admits only these. */
+export function alarmNamePrefix(scope: Construct): string {
+  return `${Stack.of(scope).stackName}-`;
+}
+
+/**
+ * What the notification says: the problem, whose it is (per-source alarms), the first thing to
+ * check, and the runbook entry as a full URL that opens from a phone.
+ */
+function alarmDescription(definition: AlarmDefinition, runbookBaseUrl: string): string {
+  const whose = definition.perSource ? ' One Okta org per contributor: its SourceId in this notification names the org.' : '';
+  return `okta-log-pipeline: ${definition.summary}.${whose} First check: ${definition.firstCheck}. Runbook: ${runbookBaseUrl}#${definition.anchor}`;
+}
 
 /**
  * Every alarm of the pipeline, and the one place where they are wired to the on-call topic.
@@ -58,6 +78,8 @@ export class PipelineAlarms extends Construct {
         id: 'SourceDropOff',
         anchor: 'source-drop-off',
         summary: 'a source has delivered no events for longer than its dropOffMinutes',
+        firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for its last error, then whether the org\'s System Log in the Okta admin console has recent events',
+        perSource: true,
         // The puller computes DropOffBreached (0/1) against each source's own interval, so the
         // alarm needs no per-source threshold; MAX over 5 minutes tolerates one skipped run.
         metric: perSourceQuery('MAX', 'DropOffBreached', FIVE_MINUTES),
@@ -71,18 +93,20 @@ export class PipelineAlarms extends Construct {
         id: 'PullerNotRunning',
         anchor: 'puller-not-running',
         summary: 'the puller was not invoked in the last 5 minutes (schedule disabled, throttled, or deleted)',
+        firstCheck: 'the stack\'s EventBridge rule is ENABLED and the puller\'s reserved concurrency is not 0',
         metric: props.puller.metricInvocations({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        // STYLE.md: a min-count alarm that treats silence as OK never pages.
+        // A minimum-count alarm that treated silence as OK would never page.
         treatMissingData: TreatMissingData.BREACHING,
       },
       {
         id: 'PullerErrors',
         anchor: 'puller-errors',
         summary: 'puller invocations failed (crash or timeout) in 2 of the last 3 five-minute periods',
+        firstCheck: 'the puller\'s log group for ERROR lines and \'Task timed out\'',
         // pullSource never throws for one source's failure, so a Lambda error is the whole run
         // failing; 2 of 3 periods skips a single transient blip.
         metric: props.puller.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
@@ -96,6 +120,8 @@ export class PipelineAlarms extends Construct {
         id: 'SourceAuthFailures',
         anchor: 'source-auth-failures',
         summary: 'Okta rejected a source\'s credential (401/403): token revoked or expired, or key removed',
+        firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for Okta\'s error code (E0000011: token invalid or revoked)',
+        perSource: true,
         // One contributor per source, so the page names the org whose credential failed.
         metric: perSourceQuery('SUM', 'AuthFailures', FIVE_MINUTES),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -108,6 +134,7 @@ export class PipelineAlarms extends Construct {
         id: 'SourceConfigErrors',
         anchor: 'source-config-errors',
         summary: 'a source secret under the prefix does not parse or fails validation, so it is not pulled',
+        firstCheck: 'the puller\'s log line that names the secret and its wrong field',
         metric: globalMetric('SourceConfigErrors', Stats.MAXIMUM, FIVE_MINUTES),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -119,6 +146,8 @@ export class PipelineAlarms extends Construct {
         id: 'QuarantinedEvents',
         anchor: 'quarantined-events',
         summary: 'events of a source failed schema validation and went to the quarantine bucket instead of the stream',
+        firstCheck: 'the newest objects under <SourceId>/ in the quarantine bucket: each holds the validator\'s errors',
+        perSource: true,
         // Every quarantined event is one the stream's consumers will not see until someone acts.
         metric: perSourceQuery('SUM', 'EventsInvalid', FIVE_MINUTES),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -131,6 +160,7 @@ export class PipelineAlarms extends Construct {
         id: 'StreamWriteThrottled',
         anchor: 'stream-write-throttled',
         summary: 'Kinesis throttled PutRecords in each of the last three five-minute periods',
+        firstCheck: 'the dashboard\'s Stream writes and per-source Lag: is a large org backfilling?',
         // The sink retries throttled entries and the cursor waits for them, so a burst only delays
         // events; fifteen minutes of throttling means the stream is too small for the load.
         metric: props.stream.metricPutRecordsThrottledRecords({ statistic: Stats.SUM, period: FIVE_MINUTES }),
@@ -144,6 +174,7 @@ export class PipelineAlarms extends Construct {
         id: 'DetectionsIteratorAge',
         anchor: 'detections-iterator-age',
         summary: 'the detections lag more than 15 minutes behind the stream for 10 minutes',
+        firstCheck: 'the detections\' errors and duration on the dashboard, and throttling of the state table',
         // Fifteen minutes is the shortest detection window (brute force): beyond it, alerts
         // arrive after the window they describe has closed.
         metric: props.detections.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
@@ -157,6 +188,7 @@ export class PipelineAlarms extends Construct {
         id: 'DetectionsFunctionErrors',
         anchor: 'detections-errors',
         summary: 'detections invocations failed in 2 of the last 3 five-minute periods',
+        firstCheck: 'the detections\' log group for the error and the record\'s uuid',
         metric: props.detections.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -170,6 +202,7 @@ export class PipelineAlarms extends Construct {
         // With reportBatchItemFailures a failing record does not fail the invocation, so the
         // handler's own DetectionErrors count is what shows failures the Lambda Errors metric misses.
         summary: 'the detections reported records they could not process (DetectionErrors)',
+        firstCheck: 'the detections\' log group for the error and the record\'s uuid',
         metric: globalMetric('DetectionErrors', Stats.SUM, FIVE_MINUTES),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -181,6 +214,7 @@ export class PipelineAlarms extends Construct {
         id: 'DetectionsDeadLetters',
         anchor: 'detections-dead-letters',
         summary: 'stream batches the detections gave up on are waiting in the dead-letter queue',
+        firstCheck: 'the dead-letter queue\'s message (aws sqs receive-message): the shard and sequence numbers of the batch',
         metric: props.detectionsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
           statistic: Stats.MAXIMUM,
           period: FIVE_MINUTES,
@@ -193,12 +227,12 @@ export class PipelineAlarms extends Construct {
       },
     ];
 
-    const stackName = Stack.of(this).stackName;
+    const prefix = alarmNamePrefix(this);
     const notify = new SnsAction(props.onCallTopic);
     this.alarms = definitions.map((definition) => {
       const alarm = new Alarm(this, definition.id, {
-        alarmName: `${stackName}-${definition.id}`,
-        alarmDescription: `okta-log-pipeline: ${definition.summary}. Runbook: docs/ALARMS.md#${definition.anchor}`,
+        alarmName: `${prefix}${definition.id}`,
+        alarmDescription: alarmDescription(definition, props.runbookBaseUrl),
         metric: definition.metric,
         comparisonOperator: definition.comparisonOperator,
         threshold: definition.threshold,

@@ -25,6 +25,8 @@ export interface PipelineDashboardProps {
   readonly detections: IFunction;
   readonly detectionsDeadLetterQueue: IQueue;
   readonly alarms: readonly IAlarm[];
+  /** Where docs/ALARMS.md is published; the dashboard links to it. */
+  readonly runbookBaseUrl: string;
 }
 
 const MINUTE = Duration.minutes(1);
@@ -59,7 +61,7 @@ export class PipelineDashboard extends Construct {
         [
           new TextWidget({
             markdown:
-              '## Okta System Log pipeline\nPer-source tables read the puller\'s log lines; per-source graphs list every source that emitted the metric in the period. Alarm runbooks: docs/ALARMS.md.',
+              `## Okta System Log pipeline\nPer-source tables read the puller's log lines; per-source graphs list every source that emitted the metric in the period. [Alarm runbooks](${props.runbookBaseUrl}#runbooks).`,
             width: 24,
             height: 2,
           }),

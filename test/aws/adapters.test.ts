@@ -14,9 +14,15 @@ import { readStream } from '../../local/aws/kinesis';
 import { startLocalAws, type LocalAws } from '../../local/aws/local-aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
 import { VirtualClock } from '../support/virtual-clock';
+import { AdapterCommandRecorder, listedSdkActions, unlistedCommands } from '../infra/authorization/lambda-sdk-calls';
 
 const TOKEN = '00SECRETtokenVALUEabcdefghijklmnopqrstuvwx';
 const PREFIX = 'okta-log-pipeline/sources/';
+
+// Every command the adapters send in these tests must be in API_CALLS (checked by the last test).
+const recorder = new AdapterCommandRecorder();
+beforeAll(() => recorder.attach());
+afterAll(() => recorder.restore());
 
 let aws: LocalAws;
 beforeEach(async () => {
@@ -312,5 +318,13 @@ describe('S3Quarantine', () => {
     const quarantine = new S3Quarantine({ client: aws.clients.s3, bucketName: 'no-such-bucket' });
 
     await expect(quarantine.put([{ sourceId: 'acme', event: {}, errors: ['x'], receivedAt: 0 }])).rejects.toThrow(QuarantineWriteError);
+  });
+});
+
+describe('the AWS calls these adapters sent', () => {
+  it('are each listed in API_CALLS, which the authorization test proves against the template', () => {
+    expect(unlistedCommands(recorder.sent)).toEqual([]);
+    // The tests above exercised every call the puller's table lists.
+    expect(new Set(recorder.sent.map((command) => command.action))).toEqual(listedSdkActions('puller'));
   });
 });

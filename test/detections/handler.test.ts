@@ -11,6 +11,7 @@ import type { AlertMessage } from '../../lambdas/core/detections/alert';
 import type { DetectionRecord } from '../../lambdas/core/detections/record';
 import { alertSubject } from '../../lambdas/adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../../lambdas/adapters/aws/detection-state-store';
+import { AdapterCommandRecorder, listedSdkActions, unlistedCommands } from '../infra/authorization/lambda-sdk-calls';
 import { startSnsServer, type SnsServer } from './sns-server';
 import { failedLogin, MINUTE, T0 } from './support';
 
@@ -75,9 +76,15 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
+// Every command the handler's adapters send must be in API_CALLS (checked by the last test).
+const recorder = new AdapterCommandRecorder();
+afterAll(() => recorder.restore());
+
 function loadContainer(): Handler {
   let handler: Handler | undefined;
   jest.isolateModules(() => {
+    // The fresh registry loads its own SDK clients: intercept those.
+    recorder.attach();
     // A fresh module registry: the handler's module-level clients are built again, as in a new container.
     ({ handler } = require('../../lambdas/detections/handler') as { handler: Handler });
   });
@@ -257,5 +264,12 @@ describe('DynamoDbStateStore', () => {
   it('names the table and key when the table is missing', async () => {
     const store = new DynamoDbStateStore(client, 'no-such-table');
     await expect(store.get('k')).rejects.toThrow(/detection state table no-such-table: GetItem failed for k: ResourceNotFoundException/);
+  });
+});
+
+describe('the AWS calls the handler sent', () => {
+  it('are each listed in API_CALLS, which the authorization test proves against the template', () => {
+    expect(unlistedCommands(recorder.sent)).toEqual([]);
+    expect(new Set(recorder.sent.map((command) => command.action))).toEqual(listedSdkActions('detections'));
   });
 });

@@ -129,7 +129,7 @@ describe('alarms', () => {
   it.each(Object.entries(expected))('%s is defined as documented', (name, properties) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `OktaLogPipeline-${name}`,
-      AlarmDescription: Match.stringLikeRegexp('Runbook: docs/ALARMS\\.md#[a-z-]+$'),
+      AlarmDescription: Match.stringLikeRegexp('^okta-log-pipeline: .+\\. First check: .+\\. Runbook: https://github\\.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS\\.md#[a-z-]+$'),
       ...properties,
     });
   });
@@ -149,6 +149,23 @@ describe('alarms', () => {
         ok: [{ Ref: onCallTopicId }],
       });
     }
+  });
+
+  it('link to the runbook at runbookBaseUrl, and the per-source ones say the notification names the org', () => {
+    const custom = synthPipeline({ runbookBaseUrl: 'https://wiki.example.com/okta-log-pipeline/alarms' }).template;
+    for (const alarm of Object.values(custom.findResources('AWS::CloudWatch::Alarm'))) {
+      const description = alarm.Properties.AlarmDescription as string;
+      expect(description).toMatch(/ Runbook: https:\/\/wiki\.example\.com\/okta-log-pipeline\/alarms#[a-z-]+$/);
+      const perSource = JSON.stringify(alarm.Properties.Metrics ?? '').includes('GROUP BY SourceId');
+      expect(`${alarm.Properties.AlarmName}: ${description.includes('its SourceId in this notification names the org')}`).toBe(`${alarm.Properties.AlarmName}: ${perSource}`);
+    }
+  });
+
+  it('include the one docs/ALARMS.md forces into ALARM to verify paging, an alarm that pages the on-call topic', () => {
+    const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/ALARMS.md'), 'utf8');
+    const command = /aws cloudwatch set-alarm-state --alarm-name (\S+) \\\n\s+--state-value ALARM --state-reason test/.exec(doc);
+    expect(command).not.toBeNull();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: command![1], AlarmActions: [{ Ref: onCallTopicId }], OKActions: [{ Ref: onCallTopicId }] });
   });
 
   it('link to runbook entries that exist in docs/ALARMS.md', () => {

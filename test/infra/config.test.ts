@@ -32,6 +32,7 @@ describe('readPipelineConfig', () => {
       rateLimitReservePercent: 20,
       pullerShards: 1,
       logRetentionDays: RetentionDays.THREE_MONTHS,
+      runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
     });
   });
 
@@ -60,6 +61,9 @@ describe('readPipelineConfig', () => {
     [{ alarmEmail: 'oncall' }, 'alarmEmail', 'must be an e-mail address, got "oncall"'],
     [{ alertsEmail: 42 }, 'alertsEmail', 'must be an e-mail address, got 42'],
     [{ alarmHttpsEndpoint: 'http://events.pagerduty.com/x' }, 'alarmHttpsEndpoint', 'must be an https:// URL, got scheme http:'],
+    [{ runbookBaseUrl: 'http://wiki.example.com/alarms' }, 'runbookBaseUrl', 'must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got "http://wiki.example.com/alarms"'],
+    [{ runbookBaseUrl: 'https://wiki.example.com/alarms#runbooks' }, 'runbookBaseUrl', 'without a #fragment'],
+    [{ runbookBaseUrl: 'docs/ALARMS.md' }, 'runbookBaseUrl', 'got "docs/ALARMS.md"'],
   ])('rejects %j naming the key %s', (context, key, message) => {
     const error = errorOf(context);
     expect(error.key).toBe(key);
@@ -85,5 +89,13 @@ describe('readPipelineConfig', () => {
     for (const [key, value] of Object.entries(CONTEXT_DEFAULTS)) {
       expect(`${key}=${rows.get(key)}`).toBe(`${key}=${String(value)}`);
     }
+  });
+});
+
+describe('runbookBaseUrl default', () => {
+  it("is the docs/ALARMS.md of the repository package.json declares, so alarm links follow the project's published home", () => {
+    const pkg: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'));
+    const repository = (pkg as { repository: { url: string } }).repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    expect(CONTEXT_DEFAULTS.runbookBaseUrl).toBe(`${repository}/blob/main/docs/ALARMS.md`);
   });
 });
