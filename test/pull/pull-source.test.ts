@@ -276,4 +276,142 @@ describe('pullSource', () => {
     expect(seen).toEqual([3, 6]);
     expect(summary).toMatchObject({ outcome: 'deadline', pages: 2 });
   });
+
+  describe('fetching one page ahead while the previous page is delivered', () => {
+    /** A trace of what happened, in order: fetches started (by the `after` they ask for), writes and saves. */
+    function traced(events: unknown[], pageSize = 3) {
+      const context = setup(events, pageSize);
+      const trace: string[] = [];
+      const after = (request: { nextUrl: string } | { since: string }) => ('since' in request ? 'since' : new URL(request.nextUrl).searchParams.get('after'));
+      const signals: Array<AbortSignal | undefined> = [];
+      const okta = {
+        sourceId: context.okta.sourceId,
+        origin: context.okta.origin,
+        fetchPage: async (...args: Parameters<FakeOktaClient['fetchPage']>) => {
+          trace.push(`fetch ${after(args[0])}`);
+          signals.push(args[1]?.signal);
+          return context.okta.fetchPage(...args);
+        },
+      };
+      const cursors = context.cursors;
+      const save = cursors.save.bind(cursors);
+      cursors.save = async (sourceId, owner, cursor) => {
+        await save(sourceId, owner, cursor);
+        trace.push(`save ${new URL(cursor.nextUrl ?? '').searchParams.get('after')}`);
+      };
+      return { ...context, deps: { ...context.deps, okta }, trace, signals };
+    }
+
+    /** A sink whose writes wait until the test lets them finish, to see what runs meanwhile. */
+    function heldSink(trace: string[]) {
+      const held: Array<() => void> = [];
+      const sink = new InMemoryRecordSink();
+      const write = sink.write.bind(sink);
+      sink.write = async (records) => {
+        trace.push(`write ${records.length}`);
+        await new Promise<void>((resolve) => held.push(resolve));
+        const result = await write(records);
+        trace.push('written');
+        return result;
+      };
+      return { sink, release: () => held.shift()?.(), pending: () => held.length };
+    }
+
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('requests page N+1 from page N\'s next link while page N is written, never two pages ahead, and saves each cursor in order after its own write', async () => {
+      const { deps, trace } = traced(range(0, 7));
+      const { sink, release, pending } = heldSink(trace);
+
+      const pulling = pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000 });
+      await settle();
+      // Page 1 is being written: page 2 has been requested from its next link, page 3 not yet.
+      expect(pending()).toBe(1);
+      expect(trace).toEqual(['fetch since', 'fetch 3', 'write 3']);
+      for (let page = 0; page < 3; page += 1) {
+        release();
+        await settle();
+      }
+      const summary = await pulling;
+
+      expect(summary).toMatchObject({ outcome: 'caught-up', pages: 3, delivered: 7 });
+      expect(trace).toEqual(['fetch since', 'fetch 3', 'write 3', 'written', 'save 3', 'fetch 6', 'write 3', 'written', 'save 6', 'write 1', 'written', 'save 7']);
+    });
+
+    it('asks for nothing after a short page: being caught up costs no extra request', async () => {
+      const { deps, okta, trace } = traced(range(0, 7));
+
+      await pullSource(deps, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000 });
+
+      expect(trace.filter((step) => step.startsWith('fetch'))).toEqual(['fetch since', 'fetch 3', 'fetch 6']);
+      expect(okta.requests).toHaveLength(3);
+    });
+
+    it('on an abort while page N is written, saves page N (it is durable), drops the page fetched ahead undelivered and aborts its request', async () => {
+      const { deps, cursors, trace, sink: plainSink, signals } = traced(range(0, 9));
+      const { sink, release } = heldSink(trace);
+      const controller = new AbortController();
+
+      const pulling = pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000, signal: controller.signal });
+      await settle();
+      controller.abort(new Error('the run is about to reach the Lambda timeout'));
+      release();
+      const summary = await pulling;
+
+      expect(summary).toMatchObject({ outcome: 'deadline', pages: 1, delivered: 3 });
+      expect(cursors.cursorOf('acme')?.nextUrl).toBe('https://acme.okta.com/api/v1/logs?after=3');
+      expect(trace).toEqual(['fetch since', 'fetch 3', 'write 3', 'written', 'save 3']);
+      expect(plainSink.records).toHaveLength(0);
+      expect(signals.every((signal) => signal?.aborted === true)).toBe(true);
+    });
+
+    it('when the write of page N fails, saves nothing past the old cursor and aborts the request of page N+1', async () => {
+      const { deps, cursors, trace, signals } = traced(range(0, 9));
+      const sink = new InMemoryRecordSink();
+      sink.failures.push(new Error('Kinesis unavailable'));
+
+      const summary = await pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000 });
+
+      expect(summary).toMatchObject({ outcome: 'failed', pages: 0, delivered: 0 });
+      expect(summary.error?.message).toContain('delivering records failed: Kinesis unavailable');
+      expect(cursors.cursorOf('acme')?.nextUrl).toBeUndefined();
+      expect(trace).toEqual(['fetch since', 'fetch 3']);
+      expect(signals[1]?.aborted).toBe(true);
+    });
+
+    it('a page fetched ahead that fails is reported once page N is durable and saved: the cursor stays on page N\'s next link', async () => {
+      const { deps, cursors, okta, trace } = traced(range(0, 9));
+      const fetchPage = okta.fetchPage.bind(okta);
+      let calls = 0;
+      okta.fetchPage = async (...args) => {
+        calls += 1;
+        if (calls === 2) throw new OktaAuthError('acme', 'GET /api/v1/logs answered 401 E0000011 (Invalid token provided)');
+        return fetchPage(...args);
+      };
+
+      const summary = await pullSource(deps, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000 });
+
+      expect(summary).toMatchObject({ outcome: 'failed', pages: 1, delivered: 3 });
+      expect(summary.error?.kind).toBe('auth');
+      // Page 1's cursor, then the error recorded on that same cursor.
+      expect(trace.filter((step) => step.startsWith('save'))).toEqual(['save 3', 'save 3']);
+      expect(cursors.cursorOf('acme')).toMatchObject({ nextUrl: 'https://acme.okta.com/api/v1/logs?after=3', lastError: expect.stringContaining('401') });
+    });
+
+    it('does not fetch ahead once the deadline has passed, and a page requested ahead before it is delivered like any page requested before it', async () => {
+      const { deps, cursors, okta, trace, clock } = traced(range(0, 12));
+      const deadline = clock.now() + 25_000;
+      const fetchPage = okta.fetchPage.bind(okta);
+      okta.fetchPage = async (...args) => {
+        clock.advance(10_000);
+        return fetchPage(...args);
+      };
+
+      const summary = await pullSource(deps, testSource(), { owner: 'run-1', deadline, leaseMs: 120_000 });
+
+      expect(summary).toMatchObject({ outcome: 'deadline', pages: 3, delivered: 9 });
+      expect(trace.filter((step) => step.startsWith('fetch'))).toEqual(['fetch since', 'fetch 3', 'fetch 6']);
+      expect(cursors.cursorOf('acme')?.nextUrl).toBe('https://acme.okta.com/api/v1/logs?after=9');
+    });
+  });
 });
