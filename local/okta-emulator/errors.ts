@@ -9,10 +9,10 @@ export interface OktaErrorBody {
   readonly errorCauses: ReadonlyArray<{ readonly errorSummary: string }>;
 }
 
-/** An error answer of the emulated org: status, Okta error body, and any extra headers. */
+/** An error answer of the emulated org: status, Okta error body (none for a DPoP refusal), and any extra headers. */
 export interface ErrorAnswer {
   readonly status: number;
-  readonly body: OktaErrorBody;
+  readonly body: OktaErrorBody | undefined;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

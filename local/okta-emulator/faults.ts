@@ -18,7 +18,12 @@ export type SimpleFault =
   /** The socket is destroyed before anything is answered. */
   | 'connection-reset'
   /** A normal page whose `next` link points at another origin (https://attacker.example). */
-  | 'foreign-next-link';
+  | 'foreign-next-link'
+  /**
+   * Okta's refusal of a DPoP proof: 400, empty body, `WWW-Authenticate: DPoP ... error="invalid_dpop_proof",
+   * error_description="The DPoP proof JWT has already been used."` (okta/okta-sdk-golang issue 554).
+   */
+  | 'dpop-proof-rejected';
 
 /** The answer is held back `ms` before it is sent: by a real timer (client timeouts) or by the org's clock. */
 export interface SlowFault {

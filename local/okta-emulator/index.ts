@@ -19,14 +19,16 @@
  *   - bounded requests (`until`, or `sortOrder=DESCENDING`) are ordered by `published`, see only
  *     what is stored at the time, and their last page has no `next` link;
  *   - `self` and `next` come as two separate `link` header lines; `limit` 0..maxPageSize, default
- *     100; bad parameters are 400 E0000001, a `since` older than 180 days is 400 E0000053, `since`
- *     together with `after` is 400 E0000001.
- * - Every response carries `X-Rate-Limit-Limit/-Remaining/-Reset` (reset in epoch seconds, windows
- *   of 60 s opened by the first request, not aligned to minutes) and a `Date` from the org's clock;
- *   a spent bucket answers a real 429 E0000047. The token endpoint has a bucket of its own.
+ *     100; bad parameters are 400 E0000001, a `since` older than 180 days is 400 E0000053; a
+ *     polling `next` link keeps the request's `since` next to `after`, as Okta's do, and `after` wins.
+ * - Every response carries `X-Okta-Request-Id`, `X-Rate-Limit-Limit/-Remaining/-Reset` (reset in
+ *   epoch seconds, windows of 60 s opened by the first request, not aligned to minutes; 404 and 405
+ *   too) and a `Date` from the org's clock; a spent bucket answers a real 429 E0000047. The token
+ *   endpoint has a bucket of its own.
  * - Credentials: `Authorization: SSWS <apiToken>`, or an access token of `POST /oauth2/v1/token`
  *   (`Bearer`, or `DPoP` with a proof) for apps registered with `registerOAuthClient`; a wrong,
- *   revoked or expired credential is 401 E0000011. See `oauth.ts`.
+ *   revoked or expired credential is 401 E0000011, a DPoP proof Okta would not accept is 400 with
+ *   an empty body and the reason in `WWW-Authenticate`. Signatures are checked by `jose`. See `oauth.ts`.
  * - Faults (`inject`): see `faults.ts`. Traffic (`generate`, `startTraffic`): see `traffic.ts`.
  * - `requests` records every request: method, path, query, status, auth scheme, fault; never a
  *   credential (the token endpoint's form body is not recorded at all).
@@ -135,6 +137,11 @@ export interface EmulatedOrg {
   registerOAuthClient(client: OAuthClientRegistration): void;
   /** Invalidates every access token issued so far (401 E0000011 until the client fetches a new one). */
   revokeAccessTokens(): void;
+  /**
+   * From now on a DPoP proof at `/api/v1/logs` must carry the resource server's nonce: one without
+   * it is answered 401 `use_dpop_nonce` with the nonce in `DPoP-Nonce` (RFC 9449 section 9).
+   */
+  requireResourceNonce(): void;
   /** Applies `fault` to the next `times` (default 1) `/api/v1/logs` requests. */
   inject(fault: Fault, times?: number): void;
   /** Drops faults not yet applied. */
@@ -187,6 +194,8 @@ class OktaOrgServer implements EmulatedOrg {
   private readonly logsBucket: RateLimitBucket;
   /** Okta limits the token endpoint separately from the System Log. */
   private readonly tokenBucket: RateLimitBucket;
+  /** Every other path (answered 404) has a bucket of its own too, as Okta's other endpoints do. */
+  private readonly otherBucket: RateLimitBucket;
   private readonly oauth: OAuthAuthority;
   /** Cursors carry this, so that a cursor of another org (or another run) is refused, not misread. */
   private readonly cursorTag = randomBytes(6).toString('base64url');
@@ -203,6 +212,7 @@ class OktaOrgServer implements EmulatedOrg {
     this.concurrencyLimit = options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT;
     this.logsBucket = new RateLimitBucket(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
     this.tokenBucket = new RateLimitBucket(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
+    this.otherBucket = new RateLimitBucket(options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE);
     this.oauth = new OAuthAuthority(this.clock, () => this.tokenUrl);
     this.traffic = new TrafficGenerator(options.seed ?? 1);
     this.server = createServer((req, res) => {
@@ -272,6 +282,10 @@ class OktaOrgServer implements EmulatedOrg {
     this.oauth.revokeAccessTokens();
   }
 
+  requireResourceNonce(): void {
+    this.oauth.requireResourceNonce();
+  }
+
   inject(fault: Fault, times = 1): void {
     this.faults.add(fault, times);
   }
@@ -296,11 +310,13 @@ class OktaOrgServer implements EmulatedOrg {
       return;
     }
     if (url.pathname !== LOGS_PATH) {
-      this.send(req, res, this.json(oktaError(404, 'E0000007', `Not found: Resource not found: ${url.pathname} (Request)`)));
+      const bucket = this.otherBucket.take(this.clock.now());
+      this.send(req, res, bucket.allowed ? this.json(oktaError(404, 'E0000007', `Not found: Resource not found: ${url.pathname} (Request)`), bucket) : this.json(rateLimited(), bucket));
       return;
     }
     if (req.method !== 'GET') {
-      this.send(req, res, this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method')));
+      const bucket = this.logsBucket.take(this.clock.now());
+      this.send(req, res, bucket.allowed ? this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'), bucket) : this.json(rateLimited(), bucket));
       return;
     }
     this.inFlight_ += 1;
@@ -350,10 +366,13 @@ class OktaOrgServer implements EmulatedOrg {
         this.record(req, 0, name);
         req.socket.destroy();
         return;
+      case 'dpop-proof-rejected':
+        this.send(req, res, this.json(this.oauth.dpopRejection(`${this.origin}${url.pathname}`, 'The DPoP proof JWT has already been used.'), bucket), name);
+        return;
       default:
         break;
     }
-    const denied = this.authenticate(req, url);
+    const denied = await this.authenticate(req, url);
     if (denied !== undefined) {
       this.send(req, res, this.json(denied, bucket), name);
       return;
@@ -383,11 +402,11 @@ class OktaOrgServer implements EmulatedOrg {
   }
 
   private async handleToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') {
-      this.send(req, res, this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method')));
+    const bucket = this.tokenBucket.take(this.clock.now());
+    if (bucket.allowed && req.method !== 'POST') {
+      this.send(req, res, this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'), bucket));
       return;
     }
-    const bucket = this.tokenBucket.take(this.clock.now());
     if (!bucket.allowed) {
       this.send(req, res, this.json(rateLimited(), bucket));
       return;
@@ -397,7 +416,7 @@ class OktaOrgServer implements EmulatedOrg {
     const answer =
       body === undefined || contentType !== 'application/x-www-form-urlencoded'
         ? { status: 400, body: { error: 'invalid_request', error_description: 'Send a form (application/x-www-form-urlencoded) of at most 64 KiB.' } }
-        : this.oauth.token(new URLSearchParams(body), headerValue(req.headers.dpop));
+        : await this.oauth.token(new URLSearchParams(body), headerValue(req.headers.dpop));
     this.send(req, res, {
       status: answer.status,
       body: JSON.stringify(answer.body),
@@ -409,7 +428,10 @@ class OktaOrgServer implements EmulatedOrg {
     const limit = String(query.limit);
     if (query.kind === 'polling') {
       const page = this.store.poll(query.afterIndex, query.limit, now);
-      const next = new URLSearchParams({ limit, sortOrder: 'ASCENDING', after: this.encodeCursor(`p:${page.lastIndex}`) });
+      // Okta's polling next links keep the request's since next to after (its docs' example, and
+      // public collectors' fixtures: since=...&limit=1000&sortOrder=ASCENDING&after=...); after wins.
+      const since = url.searchParams.get('since');
+      const next = new URLSearchParams({ ...(since === null ? {} : { since }), limit, sortOrder: 'ASCENDING', after: this.encodeCursor(`p:${page.lastIndex}`) });
       return { json: page.json, next: next.toString() };
     }
     const page = this.store.bounded(query.since, query.until, query.order, query.limit, now, query.after);
@@ -459,9 +481,6 @@ class OktaOrgServer implements EmulatedOrg {
       return badParameter('after', 'after: not a cursor of this org; use the next link as returned');
     }
     if (until === undefined && orderText === 'ASCENDING') {
-      if (cursor !== undefined && since !== undefined) {
-        return badParameter('after', 'after: cannot be combined with since in a polling request; follow the next link as returned');
-      }
       if (cursor !== undefined && cursor.kind !== 'polling') {
         return badParameter('after', 'after: a bounded cursor cannot continue a polling request');
       }
@@ -503,7 +522,7 @@ class OktaOrgServer implements EmulatedOrg {
     return 'invalid';
   }
 
-  private authenticate(req: IncomingMessage, url: URL): ErrorAnswer | undefined {
+  private async authenticate(req: IncomingMessage, url: URL): Promise<ErrorAnswer | undefined> {
     const { scheme, credential } = splitAuthorization(req.headers.authorization);
     if (scheme === 'SSWS') {
       return !this.tokenRevoked && sameSecret(credential, this.apiToken) ? undefined : invalidToken();
@@ -536,8 +555,8 @@ class OktaOrgServer implements EmulatedOrg {
   private json(error: ErrorAnswer, bucket?: RateLimitState): Answer {
     return {
       status: error.status,
-      body: JSON.stringify(error.body),
-      headers: { ...(bucket === undefined ? {} : this.rateLimitHeaders(bucket)), 'content-type': 'application/json', ...error.headers },
+      body: error.body === undefined ? '' : JSON.stringify(error.body),
+      headers: { ...(bucket === undefined ? {} : this.rateLimitHeaders(bucket)), ...(error.body === undefined ? {} : { 'content-type': 'application/json' }), ...error.headers },
     };
   }
 
@@ -558,6 +577,7 @@ class OktaOrgServer implements EmulatedOrg {
     res.writeHead(answer.status, {
       ...answer.headers,
       date: new Date(this.clock.now()).toUTCString(),
+      'x-okta-request-id': requestId(),
       'content-length': String(Buffer.byteLength(answer.body)),
     });
     res.end(answer.body);
@@ -569,6 +589,7 @@ class OktaOrgServer implements EmulatedOrg {
     res.writeHead(answer.status, {
       ...answer.headers,
       date: new Date(this.clock.now()).toUTCString(),
+      'x-okta-request-id': requestId(),
       'content-length': String(body.length),
     });
     res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
@@ -642,6 +663,11 @@ function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Okta's request ids are about 27 letters and digits; support asks for them (X-Okta-Request-Id). */
+function requestId(): string {
+  return randomBytes(20).toString('base64url').replace(/[-_]/g, 'A').slice(0, 27);
 }
 
 /** Okta API tokens are 42 characters starting with `00`. */

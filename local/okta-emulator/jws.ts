@@ -1,77 +1,75 @@
 /**
- * Just enough JWS (RFC 7515) to verify what Okta's token endpoint and resource server receive:
- * compact RS256 and ES256 signatures, and JWK thumbprints (RFC 7638) for DPoP key binding.
- * node:crypto only.
+ * JWS checks of the emulated org, done by `jose` (panva/jose), not by code of ours: the emulator
+ * is a test oracle, so its verdict on a signature must not share our client's mistakes. Okta
+ * accepts RS256/384/512 and ES256/384/512 (the `algs` of its DPoP challenge, quoted in
+ * okta/okta-sdk-nodejs issue 453); an algorithm must suit the key, so a token cannot pick a weaker check.
  */
-import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 
-export interface DecodedJws {
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+let loaded: Promise<Jose> | undefined;
+/** jose 6 is an ES module only: imported dynamically from our CommonJS (jest compiles it, see jest.config.js). */
+export const loadJose = (): Promise<Jose> => (loaded ??= import('jose'));
+
+/** The algorithms Okta announces in `WWW-Authenticate: DPoP algs="..."`. */
+export const OKTA_JWS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'] as const;
+
+const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, string>> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
+
+export interface VerifiedJws {
   readonly header: Readonly<Record<string, unknown>>;
   readonly payload: Readonly<Record<string, unknown>>;
-  readonly signingInput: string;
-  readonly signature: Buffer;
 }
 
-/** Splits and decodes a compact JWS; undefined when it is not one (the caller says why to the client). */
-export function decodeJws(compact: string): DecodedJws | undefined {
-  const parts = compact.split('.');
-  if (parts.length !== 3) {
-    return undefined;
-  }
-  const header = parseJsonObject(parts[0]);
-  const payload = parseJsonObject(parts[1]);
-  if (header === undefined || payload === undefined) {
-    return undefined;
-  }
-  return { header, payload, signingInput: `${parts[0]}.${parts[1]}`, signature: Buffer.from(parts[2], 'base64url') };
-}
-
-/**
- * Whether `jws` is signed by `key` with the algorithm its header names. The algorithm must suit
- * the key (RS256 an RSA key, ES256 a P-256 key), so that a token cannot pick a weaker check.
- */
-export function verifyJws(jws: DecodedJws, key: KeyObject): boolean {
-  const alg = jws.header.alg;
-  if (alg === 'RS256' && key.asymmetricKeyType === 'rsa') {
-    return verify('sha256', Buffer.from(jws.signingInput), key, jws.signature);
-  }
-  if (alg === 'ES256' && key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
-    return (
-      jws.signature.length === 64 &&
-      verify('sha256', Buffer.from(jws.signingInput), { key, dsaEncoding: 'ieee-p1363' }, jws.signature)
-    );
-  }
-  return false;
-}
-
-/** The public key of a JWK from a DPoP header; undefined when it is not a usable public RSA or EC key. */
-export function publicKeyFromJwk(jwk: unknown): KeyObject | undefined {
-  if (typeof jwk !== 'object' || jwk === null || 'd' in jwk) {
-    return undefined;
-  }
+/** The unverified claims of a compact JWT (to find whose key checks it); undefined when it is not one. */
+export async function peekClaims(compact: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+  const { decodeJwt } = await loadJose();
   try {
-    return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    return decodeJwt(compact);
   } catch {
     return undefined;
   }
 }
 
-/** RFC 7638 thumbprint (SHA-256, base64url) of an RSA or EC public JWK: what a DPoP token is bound to. */
-export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
-  const members = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { e: jwk.e, kty: jwk.kty, n: jwk.n };
-  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+/** The verified header and claims when `compact` is signed by `key` with an algorithm that suits it; undefined otherwise. */
+export async function verifyJws(compact: string, key: KeyObject): Promise<VerifiedJws | undefined> {
+  const algorithm = key.asymmetricKeyType === 'rsa' ? ['RS256', 'RS384', 'RS512'] : [EC_ALGORITHM_BY_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'none'];
+  return verifyWith(compact, key, algorithm);
+}
+
+/**
+ * A DPoP proof checked against the public key in its own `jwk` header (RFC 9449 section 4.3);
+ * jose refuses a `jwk` with private members. Undefined when the signature or the key is not good.
+ */
+export async function verifyWithEmbeddedKey(compact: string): Promise<VerifiedJws | undefined> {
+  const { EmbeddedJWK } = await loadJose();
+  return verifyWith(compact, EmbeddedJWK, [...OKTA_JWS_ALGORITHMS]);
+}
+
+async function verifyWith(compact: string, key: KeyObject | Parameters<Jose['compactVerify']>[1], algorithms: string[]): Promise<VerifiedJws | undefined> {
+  const { compactVerify } = await loadJose();
+  try {
+    const { payload, protectedHeader } = await compactVerify(compact, key, { algorithms });
+    const claims: unknown = JSON.parse(new TextDecoder().decode(payload));
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+    return { header: protectedHeader, payload: claims as Record<string, unknown> };
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 7638 thumbprint (SHA-256) of a public JWK, by jose: what a DPoP token is bound to. */
+export async function jwkThumbprint(jwk: unknown): Promise<string | undefined> {
+  const { calculateJwkThumbprint } = await loadJose();
+  try {
+    return await calculateJwkThumbprint(jwk as JWK);
+  } catch {
+    return undefined;
+  }
 }
 
 /** base64url(SHA-256(text)): DPoP's `ath` of an access token. */
 export function sha256Base64url(text: string): string {
   return createHash('sha256').update(text).digest('base64url');
-}
-
-function parseJsonObject(part: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,7 +8,7 @@
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../lambdas/core/ports';
 import { oktaError, type ErrorAnswer } from './errors';
-import { decodeJws, jwkThumbprint, publicKeyFromJwk, sha256Base64url, verifyJws, type DecodedJws } from './jws';
+import { OKTA_JWS_ALGORITHMS, jwkThumbprint, peekClaims, sha256Base64url, verifyJws, verifyWithEmbeddedKey, type VerifiedJws } from './jws';
 
 /** Okta's access tokens for service apps live one hour. */
 export const ACCESS_TOKEN_LIFETIME_S = 3600;
@@ -68,6 +68,7 @@ export class OAuthAuthority {
   /** `jti`s already used, with the time until which they must be remembered. */
   private readonly usedJtis = new Map<string, number>();
   private readonly nonces = new Map<string, number>();
+  private resourceNonce: string | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -87,7 +88,7 @@ export class OAuthAuthority {
     this.tokens.clear();
   }
 
-  token(form: URLSearchParams, dpopProof: string | undefined): TokenAnswer {
+  async token(form: URLSearchParams, dpopProof: string | undefined): Promise<TokenAnswer> {
     const now = this.clock.now();
     this.forgetExpired(now);
     if (form.get('grant_type') !== 'client_credentials') {
@@ -96,22 +97,18 @@ export class OAuthAuthority {
     if (form.get('client_assertion_type') !== ASSERTION_TYPE) {
       return oauthError(401, 'invalid_client', `client_assertion_type must be ${ASSERTION_TYPE}.`);
     }
-    const assertion = decodeJws(form.get('client_assertion') ?? '');
-    if (assertion === undefined) {
-      return oauthError(401, 'invalid_client', 'The client_assertion is missing or not a JWT.');
-    }
-    const checked = this.checkAssertion(assertion, form.get('client_id'), now);
+    const checked = await this.checkAssertion(form.get('client_assertion') ?? '', form.get('client_id'), now);
     if (!checked.ok) {
       return checked.answer;
     }
-    const { client } = checked;
+    const { client, assertion } = checked;
     const scopes = (form.get('scope') ?? '').split(' ').filter((scope) => scope !== '');
     if (scopes.length === 0 || scopes.some((scope) => scope !== LOGS_SCOPE)) {
       return oauthError(400, 'invalid_scope', `The requested scope is invalid, unknown, or malformed; this app may only be granted ${LOGS_SCOPE}.`);
     }
     let jkt: string | undefined;
     if (client.dpop) {
-      const proof = this.checkProof(dpopProof, 'POST', this.tokenUrl(), now);
+      const proof = await this.checkProof(dpopProof, 'POST', this.tokenUrl(), now);
       if (typeof proof === 'string') {
         return oauthError(400, 'invalid_dpop_proof', proof);
       }
@@ -120,9 +117,11 @@ export class OAuthAuthority {
         return { ...oauthError(400, 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof.'), headers: { 'dpop-nonce': this.issueNonce(now) } };
       }
       this.spendJti(`dpop:${String(proof.payload.jti)}`, now + 2 * DPOP_PROOF_MAX_AGE_MS);
-      jkt = jwkThumbprint(proof.header.jwk as Record<string, unknown>);
+      jkt = await jwkThumbprint(proof.header.jwk);
     }
-    this.spendJti(`assertion:${client.clientId}:${String(assertion.payload.jti)}`, Number(assertion.payload.exp) * 1000);
+    if (typeof assertion.payload.jti === 'string') {
+      this.spendJti(`assertion:${client.clientId}:${assertion.payload.jti}`, Number(assertion.payload.exp) * 1000);
+    }
     const accessToken = randomBytes(48).toString('base64url');
     this.tokens.set(accessToken, { clientId: client.clientId, expiresAt: now + ACCESS_TOKEN_LIFETIME_S * 1000, scopes, ...(jkt === undefined ? {} : { jkt }) });
     return {
@@ -131,51 +130,80 @@ export class OAuthAuthority {
     };
   }
 
-  /** Undefined when the access token (and its DPoP proof) grants reading the System Log; the 401 otherwise. */
-  authorize(request: ResourceRequest): ErrorAnswer | undefined {
+  /**
+   * From now on the resource server wants a nonce in every DPoP proof (RFC 9449 section 9): a
+   * proof without this one is answered 401 `use_dpop_nonce` with it in `DPoP-Nonce`.
+   */
+  requireResourceNonce(): void {
+    this.resourceNonce = this.issueNonce(this.clock.now());
+  }
+
+  /**
+   * Undefined when the access token (and its DPoP proof) grants reading the System Log; the
+   * refusal otherwise: 401 E0000011 for a token Okta does not know, and for a DPoP proof it does
+   * not accept what Okta answers, 400 with an empty body and the reason in WWW-Authenticate.
+   */
+  async authorize(request: ResourceRequest): Promise<ErrorAnswer | undefined> {
     const now = this.clock.now();
     const issued = this.tokens.get(request.token);
     if (issued === undefined || issued.expiresAt <= now || !issued.scopes.includes(LOGS_SCOPE)) {
       return oktaError(401, 'E0000011', 'Invalid token provided');
     }
     if (issued.jkt === undefined) {
-      return request.scheme === 'Bearer' ? undefined : dpopDenied('a Bearer token was sent with the DPoP scheme');
+      return request.scheme === 'Bearer' ? undefined : oktaError(401, 'E0000011', 'Invalid token provided');
     }
-    if (request.scheme !== 'DPoP') {
-      return dpopDenied('this token is DPoP-bound: send Authorization: DPoP <token> with a DPoP proof');
-    }
-    const proof = this.checkProof(request.dpopProof, request.method, request.uri, now);
+    const proof = await this.checkProof(request.scheme === 'DPoP' ? request.dpopProof : undefined, request.method, request.uri, now);
     if (typeof proof === 'string') {
-      return dpopDenied(proof);
+      return this.dpopRejection(request.uri, proof);
     }
     if (proof.payload.ath !== sha256Base64url(request.token)) {
-      return dpopDenied('ath does not match the access token');
+      return this.dpopRejection(request.uri, "'ath' claim in the DPoP proof JWT is invalid.");
     }
-    if (jwkThumbprint(proof.header.jwk as Record<string, unknown>) !== issued.jkt) {
-      return dpopDenied('the proof is signed by another key than the token is bound to');
+    if ((await jwkThumbprint(proof.header.jwk)) !== issued.jkt) {
+      return this.dpopRejection(request.uri, 'The DPoP proof JWT key does not match the access token binding.');
     }
-    if (proof.payload.nonce !== undefined && !this.nonceValid(proof.payload.nonce, now)) {
-      return dpopDenied('the nonce is unknown or expired');
+    if (this.resourceNonce !== undefined && proof.payload.nonce !== this.resourceNonce) {
+      const demand = this.dpopRejection(request.uri, 'Resource server requires nonce in DPoP proof.', 'use_dpop_nonce', 401);
+      return { ...demand, headers: { ...demand.headers, 'dpop-nonce': this.resourceNonce } };
     }
     this.spendJti(`dpop:${String(proof.payload.jti)}`, now + 2 * DPOP_PROOF_MAX_AGE_MS);
     return undefined;
   }
 
-  private checkAssertion(
-    assertion: DecodedJws,
+  /** Okta's DPoP refusal at the API: no body, the reason in WWW-Authenticate (okta/okta-sdk-nodejs issue 453). */
+  dpopRejection(uri: string, description: string, error = 'invalid_dpop_proof', status = 400): ErrorAnswer {
+    return { status, body: undefined, headers: this.challenge(uri, error, description) };
+  }
+
+  private challenge(uri: string, error: string, description: string): Record<string, string> {
+    const { origin, pathname } = new URL(uri);
+    return {
+      'www-authenticate':
+        `DPoP algs="${OKTA_JWS_ALGORITHMS.join(' ')}", authorization_uri="${origin}/oauth2/v1/authorize", realm="${origin}", ` +
+        `scope="${LOGS_SCOPE}", error="${error}", error_description="${description}", resource="${pathname}"`,
+    };
+  }
+
+  private async checkAssertion(
+    compact: string,
     clientIdField: string | null,
     now: number,
-  ): { readonly ok: true; readonly client: Client } | { readonly ok: false; readonly answer: TokenAnswer } {
-    const { iss, sub, aud, exp, iat, jti } = assertion.payload;
-    const client = typeof iss === 'string' ? this.clients.get(iss) : undefined;
+  ): Promise<{ readonly ok: true; readonly client: Client; readonly assertion: VerifiedJws } | { readonly ok: false; readonly answer: TokenAnswer }> {
+    const claimed = await peekClaims(compact);
+    if (claimed === undefined) {
+      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion is missing or not a JWT.') };
+    }
+    const client = typeof claimed.iss === 'string' ? this.clients.get(claimed.iss) : undefined;
     if (client === undefined) {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion iss does not name a registered client.') };
     }
+    const assertion = await verifyJws(compact, client.key);
+    if (assertion === undefined) {
+      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion signature is invalid.') };
+    }
+    const { iss, sub, aud, exp, iat, jti } = assertion.payload;
     if (sub !== iss || (clientIdField !== null && clientIdField !== iss)) {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion sub (and client_id, when sent) must equal iss.') };
-    }
-    if (!verifyJws(assertion, client.key)) {
-      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion signature is invalid.') };
     }
     if (aud !== this.tokenUrl()) {
       return { ok: false, answer: oauthError(401, 'invalid_client', `The client_assertion aud must be ${this.tokenUrl()}.`) };
@@ -186,49 +214,47 @@ export class OAuthAuthority {
     if (exp * 1000 - now > MAX_ASSERTION_LIFETIME_MS) {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion token has an expiration too far in the future.') };
     }
+    // iat and jti are optional (RFC 7523 section 3; Okta's service-app guide builds assertions without
+    // them); when present they are checked.
     if (iat !== undefined && (typeof iat !== 'number' || iat * 1000 > now + DPOP_PROOF_MAX_AGE_MS)) {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion iat is in the future.') };
     }
-    if (typeof jti !== 'string' || jti === '') {
-      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion must carry a jti.') };
+    if (jti !== undefined && (typeof jti !== 'string' || jti === '')) {
+      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion jti must be a non-empty string.') };
     }
-    if (this.usedJtis.has(`assertion:${client.clientId}:${jti}`)) {
+    if (typeof jti === 'string' && this.usedJtis.has(`assertion:${client.clientId}:${jti}`)) {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion token has already been used (jti replayed).') };
     }
-    return { ok: true, client };
+    return { ok: true, client, assertion };
   }
 
-  /** The verified DPoP proof, or why it is not acceptable. */
-  private checkProof(compact: string | undefined, method: string, uri: string, now: number): DecodedJws | string {
+  /** The verified DPoP proof, or why it is not acceptable (in Okta's words, as public reports quote them). */
+  private async checkProof(compact: string | undefined, method: string, uri: string, now: number): Promise<VerifiedJws | string> {
     if (compact === undefined || compact === '') {
       return 'The DPoP proof JWT header is missing.';
     }
-    const proof = decodeJws(compact);
+    const proof = await verifyWithEmbeddedKey(compact);
     if (proof === undefined) {
-      return 'The DPoP proof is not a JWT.';
+      return 'DPoP proof JWT cannot be parsed, or its signature or jwk header is invalid.';
     }
     if (proof.header.typ !== 'dpop+jwt') {
-      return 'The DPoP proof typ must be dpop+jwt.';
-    }
-    const key = publicKeyFromJwk(proof.header.jwk);
-    if (key === undefined) {
-      return 'The DPoP proof jwk header must be a public RSA or EC key.';
-    }
-    if (!verifyJws(proof, key)) {
-      return 'The DPoP proof signature is invalid.';
+      return "'typ' header in the DPoP proof JWT is invalid.";
     }
     const { htm, htu, iat, jti } = proof.payload;
     if (htm !== method) {
-      return `The DPoP proof htm must be ${method}.`;
+      return "'htm' claim in the DPoP proof JWT is invalid.";
     }
     if (htu !== uri) {
-      return `The DPoP proof htu must be ${uri}.`;
+      return "'htu' claim in the DPoP proof JWT is invalid.";
     }
     if (typeof iat !== 'number' || Math.abs(iat * 1000 - now) > DPOP_PROOF_MAX_AGE_MS) {
-      return 'The DPoP proof iat is missing or too far from the current time.';
+      return "'iat' claim in the DPoP proof JWT is missing or too far from the current time.";
     }
-    if (typeof jti !== 'string' || jti === '' || this.usedJtis.has(`dpop:${jti}`)) {
-      return 'The DPoP proof jti is missing or was already used.';
+    if (typeof jti !== 'string' || jti === '') {
+      return "'jti' claim in the DPoP proof JWT is missing.";
+    }
+    if (this.usedJtis.has(`dpop:${jti}`)) {
+      return 'The DPoP proof JWT has already been used.';
     }
     return proof;
   }
@@ -269,11 +295,4 @@ export class OAuthAuthority {
 
 function oauthError(status: number, error: string, description: string): TokenAnswer {
   return { status, body: { error, error_description: description } };
-}
-
-function dpopDenied(description: string): ErrorAnswer {
-  return {
-    ...oktaError(401, 'E0000011', 'Invalid token provided', [description]),
-    headers: { 'www-authenticate': `DPoP error="invalid_dpop_proof", error_description="${description}"` },
-  };
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { CreateSecretCommand, DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import type { PullerLogger } from '../../lambdas/core/puller/run-puller';
@@ -317,5 +318,28 @@ describe('puller handler, integrated', () => {
     acme.restoreToken();
     clock.advance(60_000);
     expect(await invoke(lambda)).toMatchObject({ failed: 0, delivered: 20 });
+  });
+
+  it('pages on a DPoP refusal as Okta sends it (400, empty body, WWW-Authenticate): AuthFailures, a log line naming the DPoP error and request id', async () => {
+    const acme = await org();
+    acme.generate(20);
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    acme.registerOAuthClient({ clientId: '0oa-dpop', publicKey: key.publicKey, dpop: true });
+    const privateKeyPem = key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    await aws.clients.secretsManager.send(
+      new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}acme`, SecretString: JSON.stringify({ domain: acme.origin, oauth: { clientId: '0oa-dpop', privateKeyPem, dpop: true } }) }),
+    );
+    acme.inject('dpop-proof-rejected', 10);
+    const lambda = container();
+
+    const result = await invoke(lambda);
+
+    expect(result).toMatchObject({ failed: 1, delivered: 0 });
+    expect(acme.requests.filter((request) => request.path === '/api/v1/logs').map((request) => request.status)).toEqual([400, 400]);
+    expect(metricsFor(lambda.metrics, 'acme')).toEqual([expect.objectContaining({ AuthFailures: 1, PullErrors: 1 })]);
+    const failure = lambda.logs.find((line) => line.message === 'source pull failed');
+    expect(failure?.attributes).toMatchObject({ sourceId: 'acme', errorKind: 'auth' });
+    expect(String(failure?.attributes.error)).toMatch(/answered 400 invalid_dpop_proof \(The DPoP proof JWT has already been used\.\) \[X-Okta-Request-Id \w+\]: Okta refused the DPoP proof/);
+    expect(JSON.stringify(lambda.logs)).not.toContain('PRIVATE KEY');
   });
 });

@@ -182,10 +182,38 @@ describe('okta emulator: /api/v1/logs', () => {
     expect(page.body).toMatchObject({ errorCode: 'E0000053' });
   });
 
-  it('refuses since combined with after', async () => {
-    const first = await get(org, '/api/v1/logs');
-    const page = await get(org, `${first.links.next}&since=${new Date(clock.now()).toISOString()}`);
-    expect(page.status).toBe(400);
+  it('keeps since in a polling next link next to after, as Okta does, and lets after win', async () => {
+    org.addEvents(events(5, clock.now() - 30 * MINUTE));
+    const since = new Date(clock.now() - 60 * MINUTE).toISOString();
+    const first = await get(org, `/api/v1/logs?since=${since}&limit=2&sortOrder=ASCENDING`);
+    const next = new URL(first.links.next);
+    expect([...next.searchParams.keys()]).toEqual(['since', 'limit', 'sortOrder', 'after']);
+    expect(next.searchParams.get('since')).toBe(since);
+
+    const second = await get(org, first.links.next);
+    expect(second.status).toBe(200);
+    const uuids = (page: Page) => (page.body as { uuid: string }[]).map((e) => e.uuid);
+    expect(uuids(first)).toHaveLength(2);
+    expect(uuids(second)).toHaveLength(2);
+    expect(uuids(second)).not.toContain(uuids(first)[0]);
+  });
+
+  it('sends X-Okta-Request-Id on every answer, and rate-limit headers on 404 and 405 too', async () => {
+    const answers = await Promise.all([
+      fetch(`${org.origin}/api/v1/logs`, { headers: { authorization: `SSWS ${org.apiToken}` } }),
+      fetch(`${org.origin}/api/v1/users`, { headers: { authorization: `SSWS ${org.apiToken}` } }),
+      fetch(`${org.origin}/api/v1/logs`, { method: 'DELETE', headers: { authorization: `SSWS ${org.apiToken}` } }),
+      fetch(`${org.origin}/oauth2/v1/token`),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 404, 405, 405]);
+    const ids = answers.map((answer) => answer.headers.get('x-okta-request-id'));
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{20,}$/);
+    expect(new Set(ids).size).toBe(4);
+    for (const answer of answers) {
+      expect(answer.headers.get('x-rate-limit-limit')).toMatch(/^\d+$/);
+      expect(answer.headers.get('x-rate-limit-remaining')).toMatch(/^\d+$/);
+      expect(answer.headers.get('x-rate-limit-reset')).toMatch(/^\d+$/);
+    }
   });
 
   it('refuses a cursor of another org', async () => {

@@ -78,8 +78,10 @@ describe('pull from the emulated org', () => {
     expect(pull.sink.uuids()).toEqual(uuidsOf(stored));
     const requests = logRequests(org);
     expect(requests).toHaveLength(6);
-    expect(requests[0]?.query).toEqual({ since: new Date(clock.now() - 3_600_000).toISOString(), limit: '200', sortOrder: 'ASCENDING' });
-    expect(requests.slice(1).every((request) => request.query.after !== undefined && request.query.since === undefined && request.query.until === undefined)).toBe(true);
+    const since = new Date(clock.now() - 3_600_000).toISOString();
+    expect(requests[0]?.query).toEqual({ since, limit: '200', sortOrder: 'ASCENDING' });
+    // Next links followed verbatim; like Okta's, they keep since next to the after cursor.
+    expect(requests.slice(1).every((request) => request.query.after !== undefined && request.query.since === since && request.query.until === undefined)).toBe(true);
     const record = pull.sink.records[0] as OutputRecord;
     expect(record).toMatchObject({ p_log_type: 'Okta.SystemLog', p_source_id: 'acme', p_source_label: 'Acme Okta' });
   });
@@ -321,5 +323,87 @@ describe('OAuth against the emulated org', () => {
     expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 250 });
     expect(tokenRequests(org).map((request) => request.status)).toEqual([400, 200]);
     expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual(['DPoP 200', 'DPoP 200', 'DPoP 200']);
+  });
+});
+
+describe('pull from an org that answers DPoP as real Okta does (400, empty body, reason in WWW-Authenticate)', () => {
+  async function dpopPull(clock: VirtualClock) {
+    const org = await emulatedOrg(clock);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
+    org.generate(250);
+    const pull = harness(org, clock, { pageSize: 100 }, { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true });
+    return { org, pull };
+  }
+
+  it('retries a one-off proof rejection and completes the pull (okta/okta-sdk-golang issue 554: "The DPoP proof JWT has already been used.")', async () => {
+    const clock = new VirtualClock();
+    const { org, pull } = await dpopPull(clock);
+    org.inject('dpop-proof-rejected');
+
+    const summary = await pull.run();
+
+    expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 250 });
+    expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual(['DPoP 400', 'DPoP 200', 'DPoP 200', 'DPoP 200']);
+    expect(pull.cursors.cursorOf('acme')?.lastError).toBeUndefined();
+  });
+
+  it('fails a persistent rejection within three requests as an auth failure naming the DPoP error, its description and the request id, in the summary and the cursor', async () => {
+    const clock = new VirtualClock();
+    const { org, pull } = await dpopPull(clock);
+    org.inject('dpop-proof-rejected', 10);
+
+    const summary = await pull.run();
+
+    expect(summary.outcome).toBe('failed');
+    expect(summary.error?.kind).toBe('auth');
+    expect(summary.error?.message).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 400 invalid_dpop_proof \(The DPoP proof JWT has already been used\.\) \[X-Okta-Request-Id [A-Za-z0-9]+\]: Okta refused the DPoP proof, and the fresh one sent after it; check that oauth\.dpop matches/,
+    );
+    expect(pull.cursors.cursorOf('acme')?.lastError).toBe(summary.error?.message);
+    expect(org.requests.filter((request) => request.status !== 200 || request.path === '/api/v1/logs').length).toBeLessThanOrEqual(3);
+    expect(logRequests(org)).toHaveLength(2);
+    expect(pull.sink.records).toHaveLength(0);
+  });
+
+  it('says so when the app requires DPoP and the source has "dpop": false: an auth failure at the token request, never a retry loop', async () => {
+    const clock = new VirtualClock();
+    const org = await emulatedOrg(clock);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
+    const pull = harness(org, clock, {}, { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: false });
+
+    const summary = await pull.run();
+
+    expect(summary.error?.kind).toBe('auth');
+    expect(summary.error?.message).toMatch(
+      /POST http:\/\/127\.0\.0\.1:\d+\/oauth2\/v1\/token answered 400 invalid_dpop_proof: The DPoP proof JWT header is missing\. \[X-Okta-Request-Id \w+\]; Okta refused the OAuth service app: .*oauth\.dpop against the app's "Require DPoP" setting/,
+    );
+    expect(org.requests.map((request) => `${request.path} ${request.status}`)).toEqual(['/oauth2/v1/token 400']);
+  });
+
+  it('uses the Bearer token Okta issues when the source has "dpop": true and the app does not require DPoP', async () => {
+    const clock = new VirtualClock();
+    const org = await emulatedOrg(clock);
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    org.registerOAuthClient({ clientId: '0oa-plain', publicKey: ec.publicKey, dpop: false });
+    org.generate(5);
+    const pull = harness(org, clock, {}, { kind: 'oauth', clientId: '0oa-plain', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true });
+
+    const summary = await pull.run();
+
+    expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 5 });
+    expect(logRequests(org).map((request) => request.authScheme)).toEqual(['Bearer']);
+  });
+
+  it('honours a resource-server nonce challenge (RFC 9449 section 9) and keeps sending the nonce', async () => {
+    const clock = new VirtualClock();
+    const { org, pull } = await dpopPull(clock);
+    org.requireResourceNonce();
+
+    const summary = await pull.run();
+
+    expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 250 });
+    expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual(['DPoP 401', 'DPoP 200', 'DPoP 200', 'DPoP 200']);
   });
 });

@@ -4,6 +4,7 @@ import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionErro
 import type { HttpRequest, HttpResponse } from './http-exchange';
 import { jwsAlgorithmFor, sha256Base64url, signJwt, type JwsAlgorithm } from './jwt';
 import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import type { DpopChallenge } from './www-authenticate';
 
 /** Signs the headers of one API request; made ready (token fetched) per call. */
 export type RequestSigner = (method: 'GET', url: string) => Record<string, string>;
@@ -14,8 +15,11 @@ export interface Authenticator {
   prepare(context: CallContext): Promise<RequestSigner>;
   /** Sees every API response (a DPoP server may send a new nonce with any of them). */
   observe(response: HttpResponse): void;
-  /** After a 401 from the API: sets up a different credential and says whether one retry may help. */
-  recoverFromUnauthorized(response: HttpResponse): boolean;
+  /**
+   * After a 401 from the API, or a 400 with a DPoP `challenge`: sets up a different credential (or
+   * the nonce for the next proof) and says whether one retry may help.
+   */
+  recoverFromUnauthorized(response: HttpResponse, challenge: DpopChallenge | undefined): boolean;
   /** What the operator should do about a final 401. */
   readonly unauthorizedAdvice: string;
   /** Every credential this authenticator holds, to be removed from any text shown. */
@@ -117,12 +121,16 @@ class OAuthAuthenticator implements Authenticator {
     if (this.dpop && nonce) this.apiNonce = nonce;
   }
 
-  recoverFromUnauthorized(response: HttpResponse): boolean {
-    const challenge = response.headers.get('www-authenticate') ?? '';
-    const nonce = response.headers.get('dpop-nonce');
-    if (this.dpop && nonce && challenge.includes('use_dpop_nonce')) {
-      this.apiNonce = nonce;
-      return true;
+  recoverFromUnauthorized(response: HttpResponse, challenge: DpopChallenge | undefined): boolean {
+    if (challenge !== undefined) {
+      // Without DPoP there is no proof to make afresh: the app requires DPoP and oauth.dpop is off.
+      if (!this.dpop) return false;
+      // RFC 9449 section 9: retry with the resource server's nonce. Section 7.1, a refused proof: the
+      // next one is made afresh anyway (new jti and iat), which cures a one-off rejection (a proof
+      // Okta saw as replayed, okta/okta-sdk-golang issue 554) and nothing else.
+      const nonce = response.headers.get('dpop-nonce');
+      if (nonce) this.apiNonce = nonce;
+      return challenge.error === 'invalid_dpop_proof' || Boolean(nonce);
     }
     // The cached token may have been revoked or expired early: one fresh token is worth a try.
     this.token = undefined;
@@ -184,8 +192,9 @@ class OAuthAuthenticator implements Authenticator {
     const error = typeof body?.error === 'string' ? body.error : undefined;
     const nonce = response.headers.get('dpop-nonce');
     if (this.dpop && error === 'use_dpop_nonce' && nonce && attempt === 1) return { value: { nonce } };
-    const description = typeof body?.error_description === 'string' ? `: ${this.transport.redact(body.error_description).slice(0, 300)}` : '';
-    const answer = `POST ${describeUrl(this.tokenUrl)} answered ${response.status}${error ? ` ${error}` : ''}${description}`;
+    const description = typeof body?.error_description === 'string' ? `: ${this.transport.redact(body.error_description)}` : '';
+    const code = error === undefined ? '' : ` ${this.transport.redact(error, 40)}`;
+    const answer = `POST ${describeUrl(this.tokenUrl)} answered ${response.status}${code}${description}${this.transport.supportDetails(response)}`;
     const details = { status: response.status };
     if (error === 'invalid_scope' || response.status === 403) {
       throw new OktaPermissionError(sourceId, `${answer}; grant the service app the ${SCOPE} scope`, details);

@@ -7,6 +7,7 @@ import { DEFAULT_OKTA_CLIENT_LIMITS, type OktaClientLimits, type OktaClientOptio
 import { orgOriginOf, sameOriginUrl } from './org-origin';
 import { isAtReserve, readRateLimit, resetWaitMs } from './rate-limit';
 import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import { dpopChallengeOf } from './www-authenticate';
 
 /** Where a page starts: a polling request from a point in time, or a `next` link Okta returned. */
 export type PageRequest = { readonly since: string } | { readonly nextUrl: string };
@@ -68,7 +69,14 @@ export function createOktaClient(source: SourceConfig, options: OktaClientOption
 }
 
 const LOGS_PATH = '/api/v1/logs';
-const MAX_SUMMARY_LENGTH = 300;
+/** Longest text of the org's (a summary, a description) quoted in a message, after redaction. */
+const MAX_QUOTED_LENGTH = 300;
+/** Longest id of the org's (errorId, X-Okta-Request-Id) quoted; Okta's are about 25 characters. */
+const MAX_QUOTED_ID_LENGTH = 100;
+/** C0 and C1 controls, and the invisible format characters (bidi overrides, zero widths) that can disguise a line. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const DPOP_ADVICE =
+  'check that oauth.dpop matches the app\'s "Require Demonstrating Proof of Possession (DPoP)" setting and that this host\'s clock is right (a proof carries the time it was made)';
 
 class HttpOktaClient implements OktaClient, OrgTransport {
   readonly sourceId: string;
@@ -104,8 +112,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       onRetry: options.onRetry,
     };
     const url = 'since' in request ? this.firstPageUrl(request.since) : sameOriginUrl(this.sourceId, this.origin, request.nextUrl, this.origin, 'the stored cursor (next link)');
-    // One 401 may be answered once with a fresh access token or a new DPoP nonce; a second one
-    // is final, so a revoked credential is never retried in a loop.
+    // A 401, or a 400 carrying a DPoP challenge (RFC 9449 sections 7 and 9: Okta rejects a DPoP
+    // proof with 400 and the reason only in WWW-Authenticate, okta/okta-sdk-nodejs issue 453), may be
+    // answered once with a fresh access token, a fresh proof or the server's nonce; a second one is
+    // final, so a revoked credential or a broken DPoP setup is never retried in a loop.
     for (let attempt = 1; ; attempt++) {
       const sign = await this.auth.prepare(context);
       const outcome = await this.send(
@@ -115,10 +125,13 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         this.logsGate,
       );
       if (outcome.page) return outcome.page;
-      if (attempt > 1 || !this.auth.recoverFromUnauthorized(outcome.unauthorized)) {
-        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, outcome.unauthorized)}: ${this.auth.unauthorizedAdvice}`, {
-          status: 401,
-          errorCode: oktaErrorCode(outcome.unauthorized.body),
+      const refused = outcome.refused;
+      const challenge = dpopChallengeOf(refused.headers.get('www-authenticate'));
+      if (attempt > 1 || !this.auth.recoverFromUnauthorized(refused, challenge)) {
+        const refusal = attempt > 1 ? 'Okta refused the DPoP proof, and the fresh one sent after it' : 'Okta refused the DPoP proof';
+        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, refused)}: ${challenge ? `${refusal}; ${DPOP_ADVICE}` : this.auth.unauthorizedAdvice}`, {
+          status: refused.status,
+          errorCode: oktaErrorCode(refused.body) ?? challenge?.error,
         });
       }
     }
@@ -128,7 +141,26 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return { accept: 'application/json', 'user-agent': this.userAgent };
   }
 
-  redact(text: string): string {
+  redact(text: string, maxLength = MAX_QUOTED_LENGTH): string {
+    // Credentials first (a PEM key spans lines), then control characters (the org's text must not
+    // forge a log line or steer a terminal), then credentials again (one split by a control
+    // character is whole now), and the bound last, so that it cannot cut a credential in two.
+    const cleaned = this.removeSecrets(this.removeSecrets(text).replace(CONTROL_CHARACTERS, ''));
+    return cleaned.length > maxLength ? `${cleaned.slice(0, maxLength)}...` : cleaned;
+  }
+
+  supportDetails(response: HttpResponse): string {
+    // Okta support asks for these first; an error body's errorId and the response's request id.
+    const errorId = parseJsonObject(response.body)?.errorId;
+    const requestId = response.headers.get('x-okta-request-id');
+    const parts = [
+      typeof errorId === 'string' && errorId !== '' ? `errorId ${this.redact(errorId, MAX_QUOTED_ID_LENGTH)}` : undefined,
+      requestId ? `X-Okta-Request-Id ${this.redact(requestId, MAX_QUOTED_ID_LENGTH)}` : undefined,
+    ].filter((part) => part !== undefined);
+    return parts.length === 0 ? '' : ` [${parts.join(', ')}]`;
+  }
+
+  private removeSecrets(text: string): string {
     let result = text;
     for (const secret of this.auth.secrets()) {
       if (secret.length > 0) result = result.split(secret).join('[redacted]');
@@ -192,10 +224,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return `${this.origin}${LOGS_PATH}?${query.toString()}`;
   }
 
-  private interpretPage(url: string, response: HttpResponse): Interpretation<{ page: LogPage; unauthorized?: never } | { page?: never; unauthorized: HttpResponse }> {
+  private interpretPage(url: string, response: HttpResponse): Interpretation<{ page: LogPage; refused?: never } | { page?: never; refused: HttpResponse }> {
     this.auth.observe(response);
     const status = response.status;
-    if (status === 401) return { value: { unauthorized: response } };
+    if (status === 401 || (status === 400 && dpopChallengeOf(response.headers.get('www-authenticate')) !== undefined)) return { value: { refused: response } };
     if (status === 200) {
       const events = parseJsonArray(response.body);
       if (events === undefined) return { retry: `GET ${describeUrl(url)}: the body is not a complete JSON array (truncated?)` };
@@ -261,12 +293,17 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return delay;
   }
 
-  /** "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided)", redacted. */
+  /**
+   * "GET https://org/api/v1/logs answered 401 E0000011 (Invalid token provided) [errorId oae..,
+   * X-Okta-Request-Id ..]", or for a DPoP rejection, whose body is empty, the challenge's error and
+   * description; everything the org wrote redacted and bounded.
+   */
   private describeAnswer(method: string, url: string, response: HttpResponse): string {
-    const summary = oktaErrorSummary(response.body);
-    const code = oktaErrorCode(response.body);
-    const detail = [code, summary === undefined ? undefined : `(${this.redact(summary)})`].filter((part) => part !== undefined).join(' ');
-    return `${method} ${describeUrl(url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}`;
+    const challenge = dpopChallengeOf(response.headers.get('www-authenticate'));
+    const code = oktaErrorCode(response.body) ?? challenge?.error;
+    const summary = oktaErrorSummary(response.body) ?? challenge?.description;
+    const detail = [code, summary === undefined || summary === '' ? undefined : `(${this.redact(summary)})`].filter((part) => part !== undefined).join(' ');
+    return `${method} ${describeUrl(url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}${this.supportDetails(response)}`;
   }
 }
 
@@ -291,8 +328,8 @@ export function oktaErrorCode(body: string): string | undefined {
   return typeof code === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(code) ? code : undefined;
 }
 
+/** Okta's errorSummary, unredacted and unbounded: `redact` does both before it is shown. */
 function oktaErrorSummary(body: string): string | undefined {
   const summary = parseJsonObject(body)?.errorSummary;
-  if (typeof summary !== 'string' || summary === '') return undefined;
-  return summary.length > MAX_SUMMARY_LENGTH ? `${summary.slice(0, MAX_SUMMARY_LENGTH)}...` : summary;
+  return typeof summary === 'string' && summary !== '' ? summary : undefined;
 }

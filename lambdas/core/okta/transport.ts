@@ -28,8 +28,13 @@ export interface OrgTransport {
    * out 429s; anything `interpret` throws ends the call.
    */
   send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T>;
-  /** Removes every credential the client knows from a text that came from the server. */
-  redact(text: string): string;
+  /**
+   * Makes a text that came from the server fit to show: every credential the client knows
+   * replaced, control characters removed, and at most `maxLength` (default 300) characters kept.
+   */
+  redact(text: string, maxLength?: number): string;
+  /** ` [errorId .., X-Okta-Request-Id ..]` of an answer, what Okta support asks for; '' when it has neither. */
+  supportDetails(response: HttpResponse): string;
 }
 
 /**
