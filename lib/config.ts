@@ -29,6 +29,9 @@ export interface PipelineConfig {
   readonly logRetentionDays: RetentionDays;
   /** Where docs/ALARMS.md is published; each alarm's description links to `<url>#<runbook entry>`. */
   readonly runbookBaseUrl: string;
+  /** The archive (Firehose -> S3, Glue table, Athena workgroup); `-c archive=false` leaves it out. */
+  readonly archive: boolean;
+  readonly archiveRetentionDays: number;
 }
 
 /** The context keys users set; anything else in context belongs to the CDK itself. */
@@ -48,6 +51,8 @@ export const CONTEXT_KEYS = [
   'pullerShards',
   'logRetentionDays',
   'runbookBaseUrl',
+  'archive',
+  'archiveRetentionDays',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -82,6 +87,11 @@ export const CONTEXT_DEFAULTS = {
   // The runbook as this project publishes it (package.json `repository`), so that a page opened on a phone at 3 a.m. is
   // one tap from the entry; a fork or an internal wiki sets its own copy's URL.
   runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
+  // Okta keeps the System Log 90 days and the stream 24 hours: the archive is what makes an event
+  // findable later, so it is on unless turned off.
+  archive: true,
+  // A year and a month: a year-over-year comparison and a yearly audit both find their events.
+  archiveRetentionDays: 400,
 } as const;
 
 /** Thrown when a context value is unusable; the message names the key and the value that was given. */
@@ -149,7 +159,18 @@ export function readPipelineConfig(read: ContextReader): PipelineConfig {
     pullerShards: readInteger(read, 'pullerShards', 1, MAX_PULLER_SHARDS),
     logRetentionDays: logRetentionDays as RetentionDays,
     runbookBaseUrl: readRunbookBaseUrl(read('runbookBaseUrl')),
+    archive: readBoolean(read, 'archive'),
+    // Above the 30 days after which objects move to Glacier Instant Retrieval (lib/archive.ts).
+    archiveRetentionDays: readInteger(read, 'archiveRetentionDays', 31, 3650),
   };
+}
+
+/** `-c archive=false` arrives as the string "false", cdk.json gives the boolean: both are accepted. */
+function readBoolean(read: ContextReader, key: ContextKey & 'archive'): boolean {
+  const value = read(key) ?? CONTEXT_DEFAULTS[key];
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new InvalidContextError(key, `must be true or false, got ${describe(value)}`);
 }
 
 function describe(value: unknown): string {

@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Archive } from './archive';
 import type { PipelineConfig } from './config';
 import { CursorTable } from './cursor-table';
 import { Detections } from './detections';
@@ -28,13 +29,18 @@ export const STACK_OUTPUTS = {
   alertsTopicArn: 'AlertsTopicArn',
   pullerFunctionName: 'PullerFunctionName',
   detectionStateTableName: 'DetectionStateTableName',
+  archiveBucketName: 'ArchiveBucketName',
+  archiveDatabaseName: 'ArchiveDatabaseName',
+  archiveWorkGroupName: 'ArchiveWorkGroupName',
 } as const;
 
-/** The whole pipeline: puller, stream, cursors, quarantine, detections, alarms and dashboard. */
+/** The whole pipeline: puller, stream, cursors, quarantine, detections, archive, alarms and dashboard. */
 export class OktaLogPipelineStack extends Stack {
   readonly puller: Puller;
   readonly detections: Detections;
   readonly alarms: PipelineAlarms;
+  /** Undefined with `-c archive=false`. */
+  readonly archive: Archive | undefined;
 
   constructor(scope: Construct, id: string, props: OktaLogPipelineStackProps) {
     super(scope, id, props);
@@ -73,6 +79,10 @@ export class OktaLogPipelineStack extends Stack {
       logRetention: config.logRetentionDays,
     });
 
+    this.archive = config.archive
+      ? new Archive(this, 'Archive', { stream: events.stream, retention: Duration.days(config.archiveRetentionDays), logRetention: config.logRetentionDays })
+      : undefined;
+
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       onCallTopic: onCall.topic,
       runbookBaseUrl: config.runbookBaseUrl,
@@ -80,6 +90,7 @@ export class OktaLogPipelineStack extends Stack {
       stream: events.stream,
       detections: this.detections.function,
       detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+      archive: this.archive,
     });
     new PipelineDashboard(this, 'Dashboard', {
       runbookBaseUrl: config.runbookBaseUrl,
@@ -101,5 +112,10 @@ export class OktaLogPipelineStack extends Stack {
     output(STACK_OUTPUTS.alertsTopicArn, this.detections.alertsTopic.topicArn, 'SNS topic of detection alerts (JSON)');
     output(STACK_OUTPUTS.pullerFunctionName, this.puller.function.functionName, 'The puller Lambda');
     output(STACK_OUTPUTS.detectionStateTableName, this.detections.stateTable.tableName, 'DynamoDB table of detection state');
+    if (this.archive !== undefined) {
+      output(STACK_OUTPUTS.archiveBucketName, this.archive.bucket.bucketName, 'S3 bucket of every delivered record (gzip NDJSON by event date)');
+      output(STACK_OUTPUTS.archiveDatabaseName, this.archive.databaseName, `Glue database of the archive table ${this.archive.tableName}`);
+      output(STACK_OUTPUTS.archiveWorkGroupName, this.archive.workGroupName, 'Athena workgroup with the saved investigation queries');
+    }
   }
 }

@@ -5,6 +5,7 @@ import {
   Stats,
   TreatMissingData,
   type IMetric,
+  type MetricOptions,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
@@ -23,6 +24,13 @@ export interface PipelineAlarmsProps {
   readonly stream: IStream;
   readonly detections: IFunction;
   readonly detectionsDeadLetterQueue: IQueue;
+  /** The archive's Firehose stream; undefined when the archive is turned off. */
+  readonly archive?: DeliveryMetrics;
+}
+
+/** The metrics of a Firehose delivery stream (the Archive construct). */
+export interface DeliveryMetrics {
+  metric(metricName: string, props: MetricOptions): IMetric;
 }
 
 /** One alarm: what it watches and when it fires. The runbook entry is docs/ALARMS.md#<anchor>. */
@@ -225,6 +233,7 @@ export class PipelineAlarms extends Construct {
         datapointsToAlarm: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       },
+      ...(props.archive === undefined ? [] : archiveAlarms(props.archive)),
     ];
 
     const prefix = alarmNamePrefix(this);
@@ -246,4 +255,53 @@ export class PipelineAlarms extends Construct {
       return alarm;
     });
   }
+}
+
+/**
+ * The archive's delivery: Firehose reads the stream and writes S3, retrying by itself, so a
+ * failure shows as records that wait. Firehose recommends alarming when DeliveryToS3.DataFreshness
+ * exceeds the buffering limit, at most 15 minutes
+ * (https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html).
+ * The stream keeps records 24 hours: a reader that stays far behind would lose them.
+ */
+function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
+  return [
+    {
+      id: 'ArchiveDeliveryDelayed',
+      anchor: 'archive-delivery-delayed',
+      summary: 'the oldest record waiting in the archive\'s Firehose stream is more than 15 minutes old, for 10 minutes',
+      firstCheck: 'the delivery stream\'s error log group (stream S3Delivery) for S3 or partitioning errors',
+      metric: deliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: Duration.minutes(15).toSeconds(),
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    },
+    {
+      id: 'ArchiveDeliveryFailed',
+      anchor: 'archive-delivery-failed',
+      // The share of successful S3 puts; below 1 means Firehose is retrying writes to the bucket.
+      summary: 'Firehose failed to write archive objects to S3 in 2 of the last 3 five-minute periods',
+      firstCheck: 'the delivery stream\'s error log group, and objects under errors/ in the archive bucket',
+      metric: deliveryStream.metric('DeliveryToS3.Success', { statistic: Stats.MINIMUM, period: FIVE_MINUTES }),
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    },
+    {
+      id: 'ArchiveReadBehind',
+      anchor: 'archive-read-behind',
+      summary: 'the archive\'s Firehose stream reads more than an hour behind the Kinesis stream, for 15 minutes',
+      firstCheck: 'that the delivery stream\'s role can still read the Kinesis stream; records older than its retention are lost from it',
+      metric: deliveryStream.metric('KinesisMillisBehindLatest', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: Duration.hours(1).toMilliseconds(),
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    },
+  ];
 }

@@ -1,11 +1,11 @@
 /**
- * `okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE]`:
+ * `okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE] [--archive DIR]`:
  * the embedded default that `npm start` runs (see `local/demo/run-demo.ts`). Exit status 0 when
  * no served event is missing from the stream read back, 1 when one is, 2 for a usage error.
  */
 import { runDemo, type DemoOptions } from '../../local/demo/run-demo';
 
-const USAGE = `usage: okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE]
+const USAGE = `usage: okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE] [--archive DIR]
   Runs the whole pipeline on this machine: two emulated Okta orgs (one busy, one quiet), local
   Kinesis, DynamoDB, Secrets Manager, S3 and SNS, the real puller on a schedule and the real
   detections on the stream. No AWS account and no Okta org needed.
@@ -14,13 +14,17 @@ const USAGE = `usage: okta-log-pipeline demo [--interval SECONDS] [--for SECONDS
   --quiet-org-stops-after SECONDS  stop the quiet org's traffic then, so its drop-off alarm fires
   --out FILE                       NDJSON file of the records read back from the stream
                                    (default: records.ndjson in a new temporary directory)
+  --archive DIR                    keep the archive there: the stream's records as Firehose writes them
+                                   to S3 (gzip NDJSON under okta_system_log/dt=YYYY-MM-DD/), for
+                                   okta-log-pipeline query --archive DIR (default: archive/ in the
+                                   temporary directory; printed at start)
   Ends with a summary and, as its last line, {"eventsServed", "eventsDelivered", "duplicates", "lost", "invalid"}.`;
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const VALUE_FLAGS = ['--interval', '--for', '--quiet-org-stops-after', '--out'] as const;
+const VALUE_FLAGS = ['--interval', '--for', '--quiet-org-stops-after', '--out', '--archive'] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 function parseArgs(args: readonly string[]): DemoOptions {
@@ -45,11 +49,13 @@ function parseArgs(args: readonly string[]): DemoOptions {
   const forSeconds = seconds('--for', 1, 7 * 24 * 3600);
   const quietOrgStopsAfterSeconds = seconds('--quiet-org-stops-after', 0, 7 * 24 * 3600);
   const out = values.get('--out');
+  const archive = values.get('--archive');
   return {
     intervalSeconds: seconds('--interval', 1, 3600) ?? 60,
     ...(forSeconds === undefined ? {} : { forSeconds }),
     ...(quietOrgStopsAfterSeconds === undefined ? {} : { quietOrgStopsAfterSeconds }),
     ...(out === undefined ? {} : { out }),
+    ...(archive === undefined ? {} : { archive }),
   };
 }
 

@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pull: async () => (require('./pull') as typeof import('./pull')).default,
   detect: async () => (require('./detect') as typeof import('./detect')).default,
   demo: async () => (require('./demo') as typeof import('./demo')).default,
+  query: async () => (require('./query') as typeof import('./query')).default,
 };
 
 const USAGE = `usage: okta-log-pipeline <command> [options]

@@ -1,11 +1,21 @@
 /**
  * `okta-log-pipeline pull --domain URL (--token-env VAR | --oauth-file FILE) [--since ISO]
- * [--state FILE] [--out FILE|-] [--quarantine FILE] [--follow] [--source-id ID] [--custom-domain]`: the puller's
- * core against one org, writing normalised NDJSON records, resumable through a state file.
+ * [--state FILE] [--out FILE|-] [--archive DIR] [--quarantine FILE] [--follow] [--source-id ID] [--custom-domain]`:
+ * the puller's core against one org, writing normalised NDJSON records (and/or a local archive),
+ * resumable through a state file.
  */
 import { randomBytes } from 'node:crypto';
 import { OktaError, createOktaClient, type OktaClient } from '../../lambdas/core/okta';
-import { FileCursorStore, MemoryCursorStore, NdjsonOutput, NdjsonQuarantine, NdjsonRecordSink, StateFileError } from '../../lambdas/adapters/local';
+import {
+  FileCursorStore,
+  LocalArchive,
+  MemoryCursorStore,
+  NdjsonOutput,
+  NdjsonQuarantine,
+  NdjsonRecordSink,
+  StateFileError,
+  TeeRecordSink,
+} from '../../lambdas/adapters/local';
 import { pullSource, type PullDependencies, type PullProgress, type PullSummary } from '../../lambdas/core/pull/pull-source';
 import type { Clock, CursorStore, SourceConfig } from '../../lambdas/core/ports';
 import { eventProcessorFor } from '../../lambdas/core/schema';
@@ -16,7 +26,8 @@ import { readCredential } from './sources/credential-input';
 import { SourcesUsageError } from './sources/errors';
 
 const USAGE = `usage: okta-log-pipeline pull --domain URL (--token-env VAR | --oauth-file FILE) [--since ISO]
-                              [--state FILE] [--out FILE|-] [--quarantine FILE] [--follow] [--source-id ID]
+                              [--state FILE] [--out FILE|-] [--archive DIR] [--quarantine FILE] [--follow]
+                              [--source-id ID]
                               [--custom-domain]
   Pulls the org's System Log with the same core as the puller Lambda and writes each event's
   normalised record as one NDJSON line.
@@ -25,7 +36,10 @@ const USAGE = `usage: okta-log-pipeline pull --domain URL (--token-env VAR | --o
   --oauth-file FILE   JSON of an OAuth service app: {"clientId", "privateKeyPem", "keyId"?, "dpop"?}
   --since ISO         where a new pull starts (default: one hour ago); ignored when --state has a cursor
   --state FILE        resume from, and save after every page, the next link in FILE (replaced atomically)
-  --out FILE|-        records (default stdout); a file is appended to
+  --out FILE|-        records (default stdout, unless --archive is given); a file is appended to
+  --archive DIR       also (or, without --out, only) write the records to a local archive in DIR:
+                      gzip NDJSON under okta_system_log/dt=YYYY-MM-DD/, as Firehose writes S3;
+                      read it with okta-log-pipeline query --archive DIR
   --quarantine FILE   invalid events as {"sourceId","receivedAt","errors","event"} (default stderr)
   --follow            poll every minute until Ctrl-C / SIGTERM, which saves the state and exits 0
   --source-id ID      p_source_id of the records (default: from the domain's host)
@@ -57,7 +71,9 @@ interface PullCommandOptions {
   readonly source: SourceConfig;
   readonly startAt: number | undefined;
   readonly statePath: string | undefined;
-  readonly out: string;
+  /** Undefined when only the archive gets the records. */
+  readonly out: string | undefined;
+  readonly archive: string | undefined;
   readonly quarantine: string | undefined;
   readonly follow: boolean;
 }
@@ -86,7 +102,7 @@ export default async function pull(args: string[]): Promise<number> {
 
 function readOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: number): PullCommandOptions {
   const parsed = parseArgs(args, {
-    values: ['--domain', '--token-env', '--oauth-file', '--since', '--state', '--out', '--quarantine', '--source-id'],
+    values: ['--domain', '--token-env', '--oauth-file', '--since', '--state', '--out', '--archive', '--quarantine', '--source-id'],
     switches: ['--follow', '--custom-domain'],
   });
   if (parsed.positionals.length > 0) throw new PullUsageError(`unexpected argument "${parsed.positionals[0]}" (see --help)`);
@@ -109,7 +125,8 @@ function readOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: numbe
     source,
     startAt: readSince(parsed.value('--since'), now),
     statePath: parsed.value('--state'),
-    out: parsed.value('--out') ?? '-',
+    out: parsed.value('--out') ?? (parsed.value('--archive') === undefined ? '-' : undefined),
+    archive: parsed.value('--archive'),
     quarantine: parsed.value('--quarantine'),
     follow: parsed.has('--follow'),
   };
@@ -169,7 +186,7 @@ async function run(options: PullCommandOptions): Promise<number> {
       throw error;
     }
     try {
-      out = options.out === '-' ? NdjsonOutput.toStream(process.stdout) : await NdjsonOutput.openFile(options.out);
+      out = options.out === undefined ? undefined : options.out === '-' ? NdjsonOutput.toStream(process.stdout) : await NdjsonOutput.openFile(options.out);
       quarantine = options.quarantine === undefined ? NdjsonOutput.toStream(process.stderr) : await NdjsonOutput.openFile(options.quarantine);
     } catch (error) {
       return fail(`cannot open output: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
@@ -178,7 +195,10 @@ async function run(options: PullCommandOptions): Promise<number> {
     const deps: PullDependencies = {
       okta,
       cursors,
-      sink: new NdjsonRecordSink(out),
+      sink: new TeeRecordSink([
+        ...(out === undefined ? [] : [new NdjsonRecordSink(out)]),
+        ...(options.archive === undefined ? [] : [new LocalArchive(options.archive, clock)]),
+      ]),
       quarantine: new NdjsonQuarantine(quarantine),
       processor: eventProcessorFor('Okta.SystemLog'),
       clock,

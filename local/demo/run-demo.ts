@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import { LocalArchive } from '../../lambdas/adapters/local';
 import { systemClock } from '../../lambdas/core/clock';
 import { startLocalPipeline, type LocalPipeline, type SourceHealth } from '../runtime';
 import { Dashboard, type SourceView } from './dashboard';
@@ -49,6 +50,11 @@ export interface DemoOptions {
   readonly quietOrgStopsAfterSeconds?: number;
   /** The NDJSON file of records read back from the stream. @default records.ndjson in the work dir */
   readonly out?: string;
+  /**
+   * The archive directory: what Firehose would write to S3 from the stream, in the same layout and
+   * format, for `okta-log-pipeline query --archive DIR`. @default archive/ in the work dir
+   */
+  readonly archive?: string;
 }
 
 export interface DemoIo {
@@ -64,6 +70,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<Deliver
   };
   const workDir = mkdtempSync(join(tmpdir(), 'okta-log-pipeline-demo-'));
   const recordsPath = options.out ?? join(workDir, 'records.ndjson');
+  const archive = new LocalArchive(options.archive ?? join(workDir, 'archive'), systemClock);
   print('okta-log-pipeline demo: starting two emulated Okta orgs, kinesalite, dynalite, the Secrets Manager, S3 and SNS stand-ins,');
   print('and the real puller and detections handlers in emulated Lambda containers (all on 127.0.0.1)...');
   const pipeline = await startLocalPipeline({
@@ -74,7 +81,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<Deliver
   });
   const records = createWriteStream(recordsPath, { flags: 'w' });
   try {
-    return await new DemoRun(pipeline, options, io, records, recordsPath, print).run();
+    return await new DemoRun(pipeline, options, io, records, recordsPath, archive, print).run();
   } finally {
     records.end();
     await once(records, 'close');
@@ -100,6 +107,7 @@ class DemoRun {
     private readonly io: DemoIo,
     private readonly records: NodeJS.WritableStream,
     private readonly recordsPath: string,
+    private readonly archive: LocalArchive,
     private readonly print: (line: string) => void,
   ) {
     this.dashboard = new Dashboard(io.stdout, io.stdout.isTTY === true);
@@ -113,6 +121,7 @@ class DemoRun {
     };
     say(`sources are registered in ${pipeline.secretsFile} (Secrets Manager's format; tokens are not shown)`);
     say(`records read back from the stream go to ${this.recordsPath}`);
+    say(`and to the archive ${this.archive.directory} (as Firehose writes S3): okta-log-pipeline query --archive ${this.archive.directory} "SQL"`);
     say(`the Lambda containers' logs go to ${pipeline.logFile}`);
     say(
       `${DEMO_SOURCES.quiet.sourceId} uses dropOffMinutes=${DEMO_SOURCES.quiet.dropOffMinutes} (not the default 60) so that its drop-off alarm can fire within a short demo` +
@@ -193,8 +202,11 @@ class DemoRun {
 
   private async readBack(): Promise<void> {
     const { records, detections } = await this.pipeline.pump();
-    for (const record of records) {
-      const text = record.data.toString('utf8');
+    const texts = records.map((record) => record.data.toString('utf8'));
+    // Firehose reads the same stream: every record read back is archived, duplicates included.
+    await this.archive.append(texts);
+    for (const [index, record] of records.entries()) {
+      const text = texts[index] as string;
       this.records.write(`${text}\n`);
       this.tally.add(record.partitionKey);
       const sourceId = sourceOf(text);

@@ -18,7 +18,9 @@ export interface ErrorAnswer {
 
 /** Okta's error ids look like `oae` and 22 letters or digits; clients only log them. */
 function errorId(): string {
-  return `oae${randomBytes(16).toString('base64url').slice(0, 22)}`;
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  // base64url would also yield '-' and '_', which Okta's ids never carry; 256 % 62 bias is harmless for an id.
+  return `oae${Array.from(randomBytes(22), (byte) => alphabet[byte % alphabet.length]).join('')}`;
 }
 
 export function oktaError(status: number, errorCode: string, errorSummary: string, causes: readonly string[] = []): ErrorAnswer {

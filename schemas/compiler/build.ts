@@ -1,11 +1,13 @@
 /**
  * `okta-log-pipeline schema build`: every YAML log schema under `schemas/` becomes, per log type,
  * a JSON Schema, two precompiled validators (first-error for the hot path, all-errors for
- * explaining invalid events) with their `.d.ts`, and an entry in `schemas/generated/index.ts`.
+ * explaining invalid events) with their `.d.ts`, and an entry in `schemas/generated/index.ts`;
+ * and for all of them the archive's table definitions (`archive-tables.json`: Glue and DuckDB columns).
  * The output is deterministic, so a test can regenerate it in memory and compare.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { toArchiveTable } from './archive-table';
 import { toJsonSchema } from './json-schema';
 import { SchemaCompileError, parseLogSchema, type LogSchema } from './panther-schema';
 import { standaloneValidatorSource } from './standalone';
@@ -64,6 +66,8 @@ export function generateFiles(sources: ReadonlyArray<{ file: string; text: strin
     }
   }
   files.set(`${GENERATED_DIR}/index.ts`, indexSource(schemas));
+  // Not in index.ts: the Lambdas validate, they never read the archive's table definitions.
+  files.set(`${GENERATED_DIR}/archive-tables.json`, `${JSON.stringify(schemas.map(toArchiveTable), null, 2)}\n`);
   return files;
 }
 

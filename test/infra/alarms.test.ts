@@ -9,6 +9,8 @@ const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: {
 const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: Match.anyValue() }) } });
 const streamId = logicalIdOf(template, 'AWS::Kinesis::Stream');
 const dlqId = logicalIdOf(template, 'AWS::SQS::Queue');
+const deliveryStreamId = logicalIdOf(template, 'AWS::KinesisFirehose::DeliveryStream');
+const deliveryStream = [{ Name: 'DeliveryStreamName', Value: { Ref: deliveryStreamId } }];
 
 const perSource = (fn: string, metric: string) =>
   `SELECT ${fn}(${metric}) FROM SCHEMA("OktaLogPipeline", SourceId) GROUP BY SourceId`;
@@ -123,6 +125,42 @@ const expected: Record<string, Record<string, unknown>> = {
     Threshold: 1,
     TreatMissingData: 'notBreaching',
   },
+  // Firehose recommends alarming on DataFreshness beyond the buffering limit, at most 15 minutes:
+  // https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html
+  ArchiveDeliveryDelayed: {
+    Namespace: 'AWS/Firehose',
+    MetricName: 'DeliveryToS3.DataFreshness',
+    Dimensions: deliveryStream,
+    Statistic: 'Maximum',
+    Period: 300,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 900,
+    EvaluationPeriods: 2,
+    DatapointsToAlarm: 2,
+    TreatMissingData: 'notBreaching',
+  },
+  ArchiveDeliveryFailed: {
+    Namespace: 'AWS/Firehose',
+    MetricName: 'DeliveryToS3.Success',
+    Dimensions: deliveryStream,
+    Statistic: 'Minimum',
+    ComparisonOperator: 'LessThanThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 2,
+    TreatMissingData: 'notBreaching',
+  },
+  ArchiveReadBehind: {
+    Namespace: 'AWS/Firehose',
+    MetricName: 'KinesisMillisBehindLatest',
+    Dimensions: deliveryStream,
+    Statistic: 'Maximum',
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 3_600_000,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 3,
+    TreatMissingData: 'notBreaching',
+  },
 };
 
 describe('alarms', () => {
@@ -149,6 +187,12 @@ describe('alarms', () => {
         ok: [{ Ref: onCallTopicId }],
       });
     }
+  });
+
+  it('leave out the archive\'s alarms, and only those, with -c archive=false', () => {
+    const without = synthPipeline({ archive: 'false' }).template;
+    const names = Object.values(without.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties.AlarmName as string);
+    expect(names.sort()).toEqual(Object.keys(expected).filter((name) => !name.startsWith('Archive')).map((name) => `OktaLogPipeline-${name}`).sort());
   });
 
   it('link to the runbook at runbookBaseUrl, and the per-source ones say the notification names the org', () => {

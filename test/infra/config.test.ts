@@ -33,7 +33,17 @@ describe('readPipelineConfig', () => {
       pullerShards: 1,
       logRetentionDays: RetentionDays.THREE_MONTHS,
       runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
+      archive: true,
+      archiveRetentionDays: 400,
     });
+  });
+
+  it.each([
+    [{ archive: 'false' }, false],
+    [{ archive: false }, false],
+    [{ archive: 'true' }, true],
+  ])('reads archive from %j (cdk.json gives a boolean, -c archive=false a string)', (context, archive) => {
+    expect(readPipelineConfig(read(context)).archive).toBe(archive);
   });
 
   it('accepts numbers given as strings, as `cdk deploy -c key=value` passes them', () => {
@@ -60,6 +70,8 @@ describe('readPipelineConfig', () => {
     [{ sourceSecretPrefix: '' }, 'sourceSecretPrefix', 'must be 1-449 characters'],
     [{ alarmEmail: 'oncall' }, 'alarmEmail', 'must be an e-mail address, got "oncall"'],
     [{ alertsEmail: 42 }, 'alertsEmail', 'must be an e-mail address, got 42'],
+    [{ archive: 'no' }, 'archive', 'must be true or false, got "no"'],
+    [{ archiveRetentionDays: 30 }, 'archiveRetentionDays', 'must be a whole number from 31 to 3650, got 30'],
     [{ alarmHttpsEndpoint: 'http://events.pagerduty.com/x' }, 'alarmHttpsEndpoint', 'must be an https:// URL, got scheme http:'],
     [{ runbookBaseUrl: 'http://wiki.example.com/alarms' }, 'runbookBaseUrl', 'must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got "http://wiki.example.com/alarms"'],
     [{ runbookBaseUrl: 'https://wiki.example.com/alarms#runbooks' }, 'runbookBaseUrl', 'without a #fragment'],

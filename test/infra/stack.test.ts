@@ -13,7 +13,7 @@ const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', { Environmen
 const streamId = logicalIdOf(template, 'AWS::Kinesis::Stream');
 const cursorTableId = logicalIdOf(template, 'AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }] });
 const stateTableId = logicalIdOf(template, 'AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] });
-const quarantineId = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: Match.anyValue() });
+const quarantineId = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'quarantine/' } });
 const alertsTopicId = logicalIdOf(template, 'AWS::SNS::Topic', { DisplayName: 'okta-log-pipeline detection alerts' });
 const onCallTopicId = logicalIdOf(template, 'AWS::SNS::Topic', { DisplayName: 'okta-log-pipeline on-call' });
 

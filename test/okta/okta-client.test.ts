@@ -354,7 +354,10 @@ describe('createOktaClient: retries and bounds', () => {
 
     expect(error).toBeInstanceOf(OktaUnavailableError);
     expect((error as Error).message).toContain('no complete answer within 50 ms (requestTimeoutMs)');
-    expect(org.requests).toHaveLength(2);
+    // Counted by the client: on a loaded machine a 50 ms timeout can end an attempt before the
+    // server has even read its request, so the server's count may be lower.
+    expect((error as Error).message).toContain('gave up after 2 failed attempt(s)');
+    expect(org.requests.length).toBeLessThanOrEqual(2);
   });
 
   it('refuses a body over maxResponseBytes without retrying', async () => {

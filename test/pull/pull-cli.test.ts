@@ -3,9 +3,10 @@
  * org on loopback (both on the real clock: the child cannot share a virtual one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
 import { startScriptedServer } from '../okta/scripted-server';
 
@@ -69,6 +70,31 @@ describe('okta-log-pipeline pull', () => {
     expect(logRequests[2]?.query.after).toBeDefined();
     const saved = JSON.parse(readFileSync(state, 'utf8')) as { sources: Record<string, { nextUrl: string }> };
     expect(saved.sources['127-0-0-1']?.nextUrl.startsWith(`${org.origin}/api/v1/logs?`)).toBe(true);
+  });
+
+  it('writes --archive DIR as well as --out, or instead of stdout, in the archive layout', async () => {
+    org.generate(30);
+    const out = join(directory, 'out.ndjson');
+    const archive = join(directory, 'archive');
+    const archived = (): string[] =>
+      readdirSync(join(archive, 'okta_system_log'), { recursive: true, encoding: 'utf8' })
+        .filter((file) => file.endsWith('.gz'))
+        .flatMap((file) => {
+          const records = lines(gunzipSync(readFileSync(join(archive, 'okta_system_log', file))).toString('utf8')).map((line) => JSON.parse(line) as { uuid: string; p_event_time: string });
+          // Each record sits in the partition of its own event date.
+          for (const record of records) expect(file.startsWith(`dt=${record.p_event_time.slice(0, 10)}/`)).toBe(true);
+          return records.map((record) => record.uuid);
+        });
+
+    const both = await runPull(['--domain', org.origin, '--token-env', 'OKTA_TOKEN', '--out', out, '--archive', archive]);
+    expect(both).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(uuidsIn(out)).toEqual(storedUuids());
+    expect(archived().sort()).toEqual([...storedUuids()].sort());
+
+    rmSync(archive, { recursive: true });
+    const only = await runPull(['--domain', org.origin, '--token-env', 'OKTA_TOKEN', '--archive', archive]);
+    expect(only).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(archived().sort()).toEqual([...storedUuids()].sort());
   });
 
   it('writes records to stdout by default, starting at --since, stamped with --source-id', async () => {

@@ -45,7 +45,9 @@ describe('dependency pinning', () => {
     const manifest = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     const declared = { ...manifest.dependencies, ...manifest.devDependencies };
     expect(Object.keys(declared).length).toBeGreaterThan(10);
-    for (const [name, version] of Object.entries(declared)) expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+$/);
+    // An exact version, with its pre-release tag when the package only publishes those
+    // (@duckdb/node-api releases are `<DuckDB version>-r.<n>`); never a range.
+    for (const [name, version] of Object.entries(declared)) expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?$/);
 
     const lock = JSON.parse(read('package-lock.json')) as { lockfileVersion: number; packages: Record<string, { version?: string; integrity?: string; link?: boolean; inBundle?: boolean }> };
     expect(lock.lockfileVersion).toBeGreaterThanOrEqual(2);

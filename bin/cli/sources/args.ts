@@ -4,11 +4,15 @@ import { SourcesUsageError } from './errors';
 export interface FlagSpec {
   readonly values: readonly string[];
   readonly switches: readonly string[];
+  /** Value flags that may be given more than once (`--param a=1 --param b=2`). */
+  readonly repeatable?: readonly string[];
 }
 
 export interface ParsedArgs {
   readonly positionals: readonly string[];
   value(flag: string): string | undefined;
+  /** Every value of a repeatable flag, in order. */
+  all(flag: string): readonly string[];
   has(flag: string): boolean;
 }
 
@@ -18,6 +22,7 @@ export interface ParsedArgs {
  */
 export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
   const values = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   const switches = new Set<string>();
   const positionals: string[] = [];
   for (let index = 0; index < args.length; index += 1) {
@@ -34,15 +39,21 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
       switches.add(flag);
       continue;
     }
-    if (!spec.values.includes(flag)) throw new SourcesUsageError(`unknown option "${flag}"`);
+    const repeatable = spec.repeatable?.includes(flag) === true;
+    if (!spec.values.includes(flag) && !repeatable) throw new SourcesUsageError(`unknown option "${flag}"`);
     const value = equals === -1 ? args[(index += 1)] : arg.slice(equals + 1);
     if (value === undefined || value === '') throw new SourcesUsageError(`${flag} needs a value`);
+    if (repeatable) {
+      repeated.set(flag, [...(repeated.get(flag) ?? []), value]);
+      continue;
+    }
     if (values.has(flag)) throw new SourcesUsageError(`${flag} is given twice`);
     values.set(flag, value);
   }
   return {
     positionals,
     value: (flag) => values.get(flag),
+    all: (flag) => repeated.get(flag) ?? [],
     has: (flag) => switches.has(flag),
   };
 }

@@ -7,7 +7,7 @@
 import { ResolvedTemplate, type CfnTemplate } from '../cfn/resolve-template';
 import { synthPipeline } from '../synth-pipeline';
 import { functionOf } from './api-calls';
-import { authorizationChecks, failedChecks } from './checks';
+import { archiveDelivery, authorizationChecks, failedChecks } from './checks';
 import { DeploymentPolicies } from './evaluate';
 
 const templateJson = synthPipeline({ alarmEmail: 'oncall@example.com', alertsEmail: 'soc@example.com' }).template.toJSON() as CfnTemplate;
@@ -22,11 +22,22 @@ describe('authorization against the synthesised template (iam-simulate)', () => 
     expect({ decision, ok, details: ok ? '' : details }).toEqual({ decision, ok: true, details: '' });
   });
 
+  it('covers the archive: Firehose reads the stream and its key, writes the bucket and its log, and nothing else', () => {
+    const names = checks.map((check) => check.name);
+    expect(names.filter((name) => name.startsWith('archive Firehose: '))).toHaveLength(4 + 1 + 3 + 6 + 1 + 1);
+    expect(names.filter((name) => name.startsWith('archive Firehose cannot '))).toHaveLength(4 + 2 * (resolved.ofType('AWS::S3::Bucket').length - 1));
+    // One role for both ends of the delivery stream.
+    const delivery = archiveDelivery(resolved, policies)!;
+    expect(delivery.properties.KinesisStreamSourceConfiguration.RoleARN).toBe(delivery.properties.ExtendedS3DestinationConfiguration.RoleARN);
+  });
+
   it('covers every alarm, the schedule, the access logs and both topics', () => {
     const names = checks.map((check) => check.name);
     expect(names.filter((name) => name.startsWith('CloudWatch alarm ') && name.includes('sns:Publish'))).toHaveLength(resolved.ofType('AWS::CloudWatch::Alarm').length);
     expect(names.filter((name) => name.startsWith('EventBridge rule '))).toHaveLength(1);
-    expect(names.filter((name) => name.startsWith('S3 server access logging '))).toHaveLength(1);
+    expect(names.filter((name) => name.startsWith('S3 server access logging '))).toHaveLength(
+      resolved.ofType('AWS::S3::Bucket').filter((id) => resolved.resources[id]!.Properties!.LoggingConfiguration !== undefined).length,
+    );
     expect(names.filter((name) => name.startsWith('another account cannot publish'))).toHaveLength(2);
   });
 });
@@ -43,6 +54,26 @@ function statementsOf(document: unknown): Array<Record<string, unknown>> {
 }
 
 describe('the same checks on broken templates', () => {
+  it('fail when the archive role gets the read-write grant of the CDK\'s Firehose construct (deletes included), or loses the stream', async () => {
+    const roleName = archiveDelivery(resolved, policies)!.properties.ExtendedS3DestinationConfiguration.RoleARN.split('/').pop()!;
+    const policiesOfBroken = broken((template) => {
+      const roleId = Object.keys(template.Resources).find((id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && resolved.ref(id) === roleName)!;
+      for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))) {
+        const statements = statementsOf(resource.Properties.PolicyDocument);
+        for (const statement of statements) if (JSON.stringify(statement.Action).includes('s3:PutObject')) statement.Action = ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:PutObject', 's3:Abort*'];
+        (resource.Properties.PolicyDocument as { Statement: unknown[] }).Statement = statements.filter((statement) => !JSON.stringify(statement.Action).includes('kinesis:'));
+      }
+    });
+    const failed = await failedChecks(policiesOfBroken, authorizationChecks(policiesOfBroken.template, policiesOfBroken));
+    expect(failed.map((failure) => failure.name.replace(/stream\/\S+$/, 'stream/<events>')).sort()).toEqual([
+      'archive Firehose cannot s3:DeleteObject on archive objects',
+      'archive Firehose: kinesis:DescribeStream on stream/<events>',
+      'archive Firehose: kinesis:GetRecords on stream/<events>',
+      'archive Firehose: kinesis:GetShardIterator on stream/<events>',
+      'archive Firehose: kinesis:ListShards on stream/<events>',
+    ]);
+  });
+
   it('fail for every alarm when the on-call topic policy holds only the TLS Deny (SNS default policy replaced)', async () => {
     const policiesOfBroken = broken((template) => {
       for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::SNS::TopicPolicy')) {

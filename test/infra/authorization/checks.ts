@@ -5,7 +5,7 @@
  */
 import type { ResolvedTemplate } from '../cfn/resolve-template';
 import { API_CALLS, functionOf, LAMBDAS, targetArn, type Caller, type LambdaName } from './api-calls';
-import type { AuthorizationRequest, Decision, DeploymentPolicies } from './evaluate';
+import { awsManagedKeyArn, type AuthorizationRequest, type Decision, type DeploymentPolicies } from './evaluate';
 
 export interface AuthorizationCheck {
   readonly name: string;
@@ -91,6 +91,74 @@ function servicePaths(template: ResolvedTemplate): AuthorizationCheck[] {
     });
   }
   return checks;
+}
+
+interface DeliveryStreamProperties {
+  readonly KinesisStreamSourceConfiguration: { readonly KinesisStreamARN: string; readonly RoleARN: string };
+  readonly ExtendedS3DestinationConfiguration: {
+    readonly BucketARN: string;
+    readonly RoleARN: string;
+    readonly Prefix: string;
+    readonly ErrorOutputPrefix: string;
+    readonly CloudWatchLoggingOptions: { readonly LogGroupName: string; readonly LogStreamName: string };
+  };
+}
+
+/** The archive's Firehose stream and its role, when the archive is deployed. */
+export function archiveDelivery(template: ResolvedTemplate, policies: DeploymentPolicies): { properties: DeliveryStreamProperties; principal: string; object: string; errorObject: string } | undefined {
+  const [deliveryStream] = template.ofType('AWS::KinesisFirehose::DeliveryStream');
+  if (deliveryStream === undefined) return undefined;
+  const properties = template.resources[deliveryStream]!.Properties as unknown as DeliveryStreamProperties;
+  const destination = properties.ExtendedS3DestinationConfiguration;
+  return {
+    properties,
+    principal: policies.rolePrincipal(destination.RoleARN, 'firehose'),
+    // Keys as Firehose names them: the prefix with the partition key filled in, then its own name.
+    object: `${destination.BucketARN}/${destination.Prefix.replace('!{partitionKeyFromQuery:dt}', '2026-01-01')}${template.env.stackName}-1-2026-01-01-00-05-00-0123.gz`,
+    errorObject: `${destination.BucketARN}/${destination.ErrorOutputPrefix.replace('!{firehose:error-output-type}', 'processing-failed').replace('!{timestamp:yyyy-MM-dd}', '2026-01-01')}x.gz`,
+  };
+}
+
+/**
+ * The archive: Firehose, as its one role, reads the event stream (decrypting through Kinesis with
+ * the AWS managed aws/kinesis key), writes objects and its error log, and can do nothing else.
+ */
+function archivePaths(template: ResolvedTemplate, policies: DeploymentPolicies): AuthorizationCheck[] {
+  const archive = archiveDelivery(template, policies);
+  if (archive === undefined) return [];
+  const { properties, principal, object, errorObject } = archive;
+  const source = properties.KinesisStreamSourceConfiguration;
+  const destination = properties.ExtendedS3DestinationConfiguration;
+  const { partition, region, account } = template.env;
+  const stream = template.ofType('AWS::Kinesis::Stream').find((id) => template.attribute(id, 'Arn') === source.KinesisStreamARN)!;
+  const streamKey = (template.resources[stream]!.Properties!.StreamEncryption as { KeyId: string }).KeyId;
+  const logStream = `arn:${partition}:logs:${region}:${account}:log-group:${destination.CloudWatchLoggingOptions.LogGroupName}:log-stream:${destination.CloudWatchLoggingOptions.LogStreamName}`;
+  const allowed = (action: string, resource: string, context?: Record<string, string>): AuthorizationCheck => ({
+    name: `archive Firehose: ${action} on ${resource.split(/[:/]/).filter(Boolean).slice(-2).join('/')}`,
+    request: { principal, action, resource, context },
+    expected: 'Allowed',
+  });
+  const denied = (what: string, action: string, resource: string): AuthorizationCheck => ({ name: `archive Firehose cannot ${action} on ${what}`, request: { principal, action, resource }, expected: 'Denied' });
+  const otherBuckets = template.ofType('AWS::S3::Bucket').map((id) => template.attribute(id, 'Arn')).filter((arn) => arn !== destination.BucketARN);
+  return [
+    ...['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'].map((action) => allowed(action, source.KinesisStreamARN)),
+    allowed('kms:Decrypt', awsManagedKeyArn(template, streamKey), { 'kms:ViaService': `kinesis.${region}.amazonaws.com`, 'kms:CallerAccount': account }),
+    ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((action) => allowed(action, destination.BucketARN)),
+    ...['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'].flatMap((action) => [allowed(action, object), allowed(action, errorObject)]),
+    allowed('logs:PutLogEvents', logStream),
+    denied('archive objects', 's3:DeleteObject', object),
+    denied('the archive bucket', 's3:PutLifecycleConfiguration', destination.BucketARN),
+    denied('the event stream', 'kinesis:PutRecords', source.KinesisStreamARN),
+    denied('the aws/kinesis key outside Kinesis', 'kms:Decrypt', awsManagedKeyArn(template, streamKey)),
+    ...otherBuckets.flatMap((bucketArn) => [denied(bucketArn.split(':').pop()!, 's3:PutObject', `${bucketArn}/x`), denied(bucketArn.split(':').pop()!, 's3:GetObject', `${bucketArn}/x`)]),
+    { name: 'archive Firehose: s3:PutObject without TLS is refused', request: { principal, action: 's3:PutObject', resource: object, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+    // The Lambdas never read the archive: investigations go through Athena with the user's own rights.
+    ...(Object.keys(LAMBDAS) as LambdaName[]).map((lambda) => ({
+      name: `${lambda} cannot read the archive`,
+      request: { principal: policies.lambdaPrincipal(functionOf(template, lambda)), action: 's3:GetObject', resource: object },
+      expected: 'Denied' as const,
+    })),
+  ];
 }
 
 /** What must stay impossible. */
@@ -199,7 +267,7 @@ function denials(template: ResolvedTemplate, policies: DeploymentPolicies): Auth
 }
 
 export function authorizationChecks(template: ResolvedTemplate, policies: DeploymentPolicies): AuthorizationCheck[] {
-  return [...lambdaCalls(template, policies), ...servicePaths(template), ...denials(template, policies)];
+  return [...lambdaCalls(template, policies), ...servicePaths(template), ...archivePaths(template, policies), ...denials(template, policies)];
 }
 
 /** Each check the evaluator decides differently from what it expects, with its decision. */

@@ -62,9 +62,13 @@ export class DeploymentPolicies {
   /** The session ARN a Lambda function's requests carry, and the role whose policies apply. */
   lambdaPrincipal(functionLogicalId: string): string {
     const functionResource = this.template.resources[functionLogicalId]!;
-    const roleArn = functionResource.Properties!.Role as string;
+    return this.rolePrincipal(functionResource.Properties!.Role as string, this.template.ref(functionLogicalId));
+  }
+
+  /** The session ARN of a service acting as the role `roleArn` (Firehose with its delivery role). */
+  rolePrincipal(roleArn: string, sessionName: string): string {
     const roleName = roleArn.split('/').pop()!;
-    return `arn:${this.template.env.partition}:sts::${this.template.env.account}:assumed-role/${roleName}/${this.template.ref(functionLogicalId)}`;
+    return `arn:${this.template.env.partition}:sts::${this.template.env.account}:assumed-role/${roleName}/${sessionName}`;
   }
 
   /** Identity policies of the role behind `principal` (an assumed-role or role ARN of this template). */

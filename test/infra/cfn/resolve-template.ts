@@ -57,7 +57,9 @@ const NAME_PROPERTY: Readonly<Record<string, string>> = {
   'AWS::IAM::Role': 'RoleName',
   'AWS::Kinesis::Stream': 'Name',
   'AWS::Lambda::Function': 'FunctionName',
+  'AWS::KinesisFirehose::DeliveryStream': 'DeliveryStreamName',
   'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::Logs::LogStream': 'LogStreamName',
   'AWS::S3::Bucket': 'BucketName',
   'AWS::SNS::Topic': 'TopicName',
   'AWS::SQS::Queue': 'QueueName',
@@ -75,6 +77,7 @@ export const RETURN_VALUES: Readonly<Record<string, ReturnValuesOf>> = {
   'AWS::IAM::Policy': (name) => ({ ref: name, attributes: {} }),
   'AWS::IAM::Role': (name, env) => ({ ref: name, attributes: { Arn: `arn:${env.partition}:iam::${env.account}:role/${name}`, RoleId: `AROA${name.length}EXAMPLE` } }),
   'AWS::Kinesis::Stream': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'kinesis', `stream/${name}`) } }),
+  'AWS::KinesisFirehose::DeliveryStream': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'firehose', `deliverystream/${name}`) } }),
   'AWS::KMS::Key': (_name, env, logicalId) => {
     const keyId = keyIdOf(logicalId);
     return { ref: keyId, attributes: { Arn: arn(env, 'kms', `key/${keyId}`), KeyId: keyId } };
@@ -84,6 +87,7 @@ export const RETURN_VALUES: Readonly<Record<string, ReturnValuesOf>> = {
   'AWS::Lambda::Function': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'lambda', `function:${name}`) } }),
   'AWS::Lambda::Permission': (name) => ({ ref: name, attributes: {} }),
   'AWS::Logs::LogGroup': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'logs', `log-group:${name}:*`) } }),
+  'AWS::Logs::LogStream': (name) => ({ ref: name, attributes: {} }),
   'AWS::S3::Bucket': (name, env) => ({
     ref: name,
     attributes: { Arn: `arn:${env.partition}:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${env.region}.amazonaws.com` },

@@ -69,6 +69,26 @@ describe('the template against CloudFormation resource schemas', () => {
     expect(oddPeriod).toEqual(expect.arrayContaining([expect.stringMatching(/metrics_period\.json: \/Metrics\/0\/Period must be equal to one of the allowed values/)]));
   });
 
+  it('checks the archive\'s resources too: a Firehose buffer over 900 s, an unknown processor, a Glue column without a name, an unknown Athena encryption', () => {
+    const violations = violationsWith((template) => {
+      const destination = resourceWhere(template, 'AWS::KinesisFirehose::DeliveryStream').ExtendedS3DestinationConfiguration as Record<string, Record<string, unknown>>;
+      destination.BufferingHints!.IntervalInSeconds = 901;
+      ((destination.ProcessingConfiguration!.Processors as Array<Record<string, unknown>>)[1]!).Type = 'AppendNewline';
+      const input = resourceWhere(template, 'AWS::Glue::Table').TableInput as { StorageDescriptor: { Columns: Array<Record<string, unknown>> } };
+      delete input.StorageDescriptor.Columns[0]!.Name;
+      const results = (resourceWhere(template, 'AWS::Athena::WorkGroup').WorkGroupConfiguration as { ResultConfiguration: { EncryptionConfiguration: Record<string, unknown> } }).ResultConfiguration;
+      results.EncryptionConfiguration.EncryptionOption = 'SSE_MAGIC';
+    });
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/AWS_KinesisFirehose_DeliveryStream\.json: \/ExtendedS3DestinationConfiguration\/BufferingHints\/IntervalInSeconds must be <= 900/),
+        expect.stringMatching(/AWS_KinesisFirehose_DeliveryStream\.json: \/ExtendedS3DestinationConfiguration\/ProcessingConfiguration\/Processors\/1\/Type must be equal to one of the allowed values/),
+        expect.stringMatching(/AWS_Glue_Table\.json: \/TableInput\/StorageDescriptor\/Columns\/0 must have required property 'Name'/),
+        expect.stringMatching(/AWS_Athena_WorkGroup\.json: .*EncryptionOption must be equal to one of the allowed values/),
+      ]),
+    );
+  });
+
   it('refuses a resource type it has no schema for', () => {
     const violations = violationsWith((template) => {
       template.Resources.Planted = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'x' } };
