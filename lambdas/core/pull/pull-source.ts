@@ -1,5 +1,5 @@
 import { OktaError, OktaRateLimitError, type OktaErrorKind } from '../okta/errors';
-import type { LogPage, OktaClient, PageRequest } from '../okta/okta-client';
+import type { OktaClient, PageRequest } from '../okta/okta-client';
 import {
   LeaseLostError,
   type Clock,
@@ -86,9 +86,6 @@ export async function pullSource(deps: PullDependencies, source: SourceConfig, o
 
 type Stage = 'lease' | 'fetch' | 'deliver' | 'save';
 
-/** A fetch's outcome: the page and when it arrived (its events' receipt time), or why it failed. */
-type Fetched = { readonly page: LogPage; readonly receivedAt: number } | { readonly error: unknown };
-
 const STAGE_WORDS: Readonly<Record<Stage, string>> = {
   lease: 'taking the lease on the cursor',
   fetch: 'fetching a page',
@@ -134,90 +131,57 @@ class PullRun {
     }
   }
 
-  /**
-   * Pages in order, fetching one page ahead: while page N is validated, delivered and its cursor
-   * saved, page N+1 is already being fetched from page N's next link, so that Okta serves while we
-   * work. Never more than one page ahead (a fetch starts only once the previous one is in), each
-   * through the client's rate-limit gate and before the deadline; cursors are still saved in
-   * order, each only after its page is durable. A page fetched ahead that is not needed (the run
-   * was aborted, or failed) is dropped undelivered and its request aborted; one whose fetch fails
-   * for the deadline (a rate-limit reset or a retry after it) ends the run like any such fetch.
-   */
   private async pullPages(): Promise<'caught-up' | 'deadline'> {
-    const { clock } = this.deps;
-    const { deadline, signal } = this.options;
-    const dropAhead = new AbortController();
-    const fetchSignal = signal === undefined ? dropAhead.signal : AbortSignal.any([signal, dropAhead.signal]);
-    let request: PageRequest = this.cursor.nextUrl === undefined ? { since: this.firstSince() } : { nextUrl: this.cursor.nextUrl };
-    let ahead: Promise<Fetched> | undefined;
-    try {
-      for (;;) {
-        // A page requested ahead before the deadline is delivered like one requested at this point
-        // before it would have been (the deadline bounds when a fetch starts); an abort drops it.
-        if (signal?.aborted || (ahead === undefined && clock.now() >= deadline)) return 'deadline';
-        this.stage = 'fetch';
-        const fetched = await (ahead ?? this.fetch(request, fetchSignal));
-        ahead = undefined;
-        if ('error' in fetched) {
-          if (signal?.aborted) return 'deadline';
-          // The reserve is reached and its reset comes after the deadline: the quota is kept for the
-          // org's other integrations and the next run continues from the same cursor.
-          if (fetched.error instanceof OktaRateLimitError && fetched.error.deferred) {
-            this.rateLimitWaits += 1;
-            return 'deadline';
-          }
-          throw fetched.error;
-        }
-        const { page, receivedAt } = fetched;
-        if (!page.caughtUp && !signal?.aborted && clock.now() < deadline) ahead = this.fetch({ nextUrl: page.nextUrl }, fetchSignal);
-        this.stage = 'deliver';
-        const newestPublished = await this.deliver(page.events, receivedAt);
-        this.stage = 'save';
-        const newest = newerPublished(this.cursor.newestPublished, newestPublished);
-        const lastEventAt = page.events.length > 0 ? receivedAt : this.cursor.lastEventAt;
-        // Absent, not `undefined`: stores that serialise the cursor need not know about undefined.
-        const advanced: Cursor = {
-          nextUrl: page.nextUrl,
-          ...(newest === undefined ? {} : { newestPublished: newest }),
-          ...(lastEventAt === undefined ? {} : { lastEventAt }),
-          updatedAt: clock.now(),
-        };
-        await this.deps.cursors.save(this.source.id, this.options.owner, advanced);
-        // Only a saved cursor is ours: if the save failed, the error is recorded on the old one.
-        this.cursor = advanced;
-        this.pages += 1;
-        this.options.onPage?.(this.progress());
-        if (page.caughtUp) return 'caught-up';
-        request = { nextUrl: page.nextUrl };
-      }
-    } finally {
-      // Whatever ended the loop, a fetch still in flight belongs to no page we will deliver.
-      dropAhead.abort(new Error('the pull stopped; the page fetched ahead is not needed'));
-    }
-  }
-
-  /**
-   * One page, settled: never rejects, so that a page fetched ahead which fails while the previous
-   * one is delivered is an outcome to read in order, not an unhandled rejection.
-   */
-  private fetch(request: PageRequest, signal: AbortSignal): Promise<Fetched> {
     const { okta, clock } = this.deps;
-    return okta
-      .fetchPage(request, {
-        deadline: this.options.deadline,
-        signal,
-        onRetry: () => {
-          this.retries += 1;
-        },
-        onRateLimitWait: (waitMs) => {
+    const { deadline, signal } = this.options;
+    let request: PageRequest = this.cursor.nextUrl === undefined ? { since: this.firstSince() } : { nextUrl: this.cursor.nextUrl };
+    for (;;) {
+      if (signal?.aborted || clock.now() >= deadline) return 'deadline';
+      this.stage = 'fetch';
+      let page;
+      try {
+        page = await okta.fetchPage(request, {
+          deadline,
+          signal,
+          onRetry: () => {
+            this.retries += 1;
+          },
+          onRateLimitWait: (waitMs) => {
+            this.rateLimitWaits += 1;
+            this.rateLimitWaitMs += waitMs;
+          },
+        });
+      } catch (error) {
+        if (signal?.aborted) return 'deadline';
+        // The reserve is reached and its reset comes after the deadline: the quota is kept for the
+        // org's other integrations and the next run continues from the same cursor.
+        if (error instanceof OktaRateLimitError && error.deferred) {
           this.rateLimitWaits += 1;
-          this.rateLimitWaitMs += waitMs;
-        },
-      })
-      .then(
-        (page): Fetched => ({ page, receivedAt: clock.now() }),
-        (error: unknown): Fetched => ({ error }),
-      );
+          return 'deadline';
+        }
+        throw error;
+      }
+      const receivedAt = clock.now();
+      this.stage = 'deliver';
+      const newestPublished = await this.deliver(page.events, receivedAt);
+      this.stage = 'save';
+      const newest = newerPublished(this.cursor.newestPublished, newestPublished);
+      const lastEventAt = page.events.length > 0 ? receivedAt : this.cursor.lastEventAt;
+      // Absent, not `undefined`: stores that serialise the cursor need not know about undefined.
+      const advanced: Cursor = {
+        nextUrl: page.nextUrl,
+        ...(newest === undefined ? {} : { newestPublished: newest }),
+        ...(lastEventAt === undefined ? {} : { lastEventAt }),
+        updatedAt: clock.now(),
+      };
+      await this.deps.cursors.save(this.source.id, this.options.owner, advanced);
+      // Only a saved cursor is ours: if the save failed, the error is recorded on the old one.
+      this.cursor = advanced;
+      this.pages += 1;
+      this.options.onPage?.(this.progress());
+      if (page.caughtUp) return 'caught-up';
+      request = { nextUrl: page.nextUrl };
+    }
   }
 
   /** Writes the page's records and quarantined events; resolves once both are durable. */
