@@ -4,8 +4,18 @@ import { MathExpression, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 /** The EMF namespace of the puller's and the detections' own metrics (shared contract). */
 export const METRICS_NAMESPACE = 'OktaLogPipeline';
 
-/** The metrics the puller emits per source, dimension set exactly `[["SourceId"]]`. */
-export type SourceMetricName =
+/**
+ * The metrics the puller emits per source, dimension set exactly `[["SourceId"]]`: only those a
+ * per-source alarm reads, because each costs a custom metric per source. `DropOffBreached` is
+ * emitted every run; `AuthFailures`, `PagingLoops` and `EventsInvalid` only when non-zero.
+ * The other per-source values are fields of the puller's log line (see `pullerLogQuery`).
+ */
+export type SourceMetricName = 'EventsInvalid' | 'AuthFailures' | 'PagingLoops' | 'DropOffBreached';
+
+/** Puller-wide (summed over the run's sources, `LagSeconds` the largest) and detections metrics, published without dimensions. */
+export type GlobalMetricName =
+  | 'SourceConfigErrors'
+  | 'SourcesPulled'
   | 'EventsDelivered'
   | 'EventsInvalid'
   | 'PagesFetched'
@@ -14,11 +24,8 @@ export type SourceMetricName =
   | 'AuthFailures'
   | 'PagingLoops'
   | 'LagSeconds'
-  | 'MinutesSinceLastEvent'
-  | 'DropOffBreached';
-
-/** Puller-wide and detections metrics, published without dimensions. */
-export type GlobalMetricName = 'SourceConfigErrors' | 'SourcesPulled' | 'AlertsRaised' | 'DetectionErrors';
+  | 'AlertsRaised'
+  | 'DetectionErrors';
 
 export type InsightsFunction = 'SUM' | 'MAX' | 'MIN' | 'AVG';
 

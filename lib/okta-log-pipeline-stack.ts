@@ -95,6 +95,7 @@ export class OktaLogPipelineStack extends Stack {
     new PipelineDashboard(this, 'Dashboard', {
       runbookBaseUrl: config.runbookBaseUrl,
       puller: this.puller.function,
+      pullerLogGroup: this.puller.logGroup,
       stream: events.stream,
       detections: this.detections.function,
       detectionsDeadLetterQueue: this.detections.deadLetterQueue,

@@ -3,6 +3,8 @@ import {
   AlarmStatusWidget,
   Dashboard,
   GraphWidget,
+  LogQueryVisualizationType,
+  LogQueryWidget,
   Stats,
   TextWidget,
   type IAlarm,
@@ -10,12 +12,15 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { globalMetric, perSourceQuery } from './metrics';
 
 export interface PipelineDashboardProps {
   readonly puller: IFunction;
+  /** Where the puller's per-source log lines (its EMF documents) are written. */
+  readonly pullerLogGroup: ILogGroup;
   readonly stream: IStream;
   readonly detections: IFunction;
   readonly detectionsDeadLetterQueue: IQueue;
@@ -29,9 +34,25 @@ const WIDTH = 8;
 const HEIGHT = 6;
 
 /**
- * One CloudWatch dashboard: per-source delivery, lag, errors and rate-limit waits (Metrics
- * Insights GROUP BY SourceId, so new sources appear by themselves), the Lambdas, the stream,
- * the detections, and the state of every alarm.
+ * The Logs Insights lines that select the puller's per-source log lines: each run writes one JSON
+ * line per source (its EMF document) with every per-source value as a field, of which only the
+ * alarmed ones are CloudWatch metrics. `SourceId` (capitalised) and `DropOffBreached` are fields of
+ * that line only, not of the other log lines that name a source (`sourceId`).
+ */
+export const PULLER_SOURCE_LINES = ['filter ispresent(SourceId) and ispresent(DropOffBreached)'];
+
+/**
+ * The same, plus the lines that count `EventsInvalid`: the puller writes that count in a line of
+ * its own as events go to the quarantine (before the write, so that a run that dies afterwards
+ * has counted them), never in the end-of-run line.
+ */
+export const PULLER_SOURCE_AND_QUARANTINE_LINES = ['filter ispresent(SourceId) and (ispresent(DropOffBreached) or ispresent(EventsInvalid))'];
+
+/**
+ * One CloudWatch dashboard: the per-source alarmed metrics (Metrics Insights GROUP BY SourceId,
+ * so new sources appear by themselves), per-source delivery, lag, errors and rate-limit waits
+ * from the puller's log lines (Logs Insights: no per-source metric to pay for), deployment totals,
+ * the Lambdas, the stream, the detections, and the state of every alarm.
  */
 export class PipelineDashboard extends Construct {
   readonly dashboard: Dashboard;
@@ -47,24 +68,58 @@ export class PipelineDashboard extends Construct {
         [
           new TextWidget({
             markdown:
-              `## Okta System Log pipeline\nPer-source graphs list every source that emitted metrics in the period. [Alarm runbooks](${props.runbookBaseUrl}#runbooks).`,
+              `## Okta System Log pipeline\nPer-source tables read the puller's log lines; per-source graphs list every source that emitted the metric in the period. [Alarm runbooks](${props.runbookBaseUrl}#runbooks).`,
             width: 24,
             height: 2,
           }),
         ],
         [new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 3 })],
         [
-          graph('Events delivered per source', [perSourceQuery('SUM', 'EventsDelivered', MINUTE, '')]),
-          graph('Lag per source (seconds behind Okta)', [perSourceQuery('MAX', 'LagSeconds', MINUTE, '')]),
-          graph('Minutes since last event per source', [perSourceQuery('MAX', 'MinutesSinceLastEvent', MINUTE, '')]),
+          new LogQueryWidget({
+            title: 'Per source: delivery and lag (from the puller log lines, over the dashboard period)',
+            logGroupNames: [props.pullerLogGroup.logGroupName],
+            view: LogQueryVisualizationType.TABLE,
+            queryLines: [
+              ...PULLER_SOURCE_LINES,
+              'stats sum(EventsDelivered) as delivered, sum(PagesFetched) as pages, max(LagSeconds) as maxLagSeconds, latest(MinutesSinceLastEvent) as minutesSinceLastEvent, latest(Outcome) as lastOutcome by SourceId',
+              'sort minutesSinceLastEvent desc',
+            ],
+            width: 12,
+            height: HEIGHT,
+          }),
+          new LogQueryWidget({
+            title: 'Per source: errors and rate-limit waits (from the puller log lines, over the dashboard period)',
+            logGroupNames: [props.pullerLogGroup.logGroupName],
+            view: LogQueryVisualizationType.TABLE,
+            queryLines: [
+              ...PULLER_SOURCE_AND_QUARANTINE_LINES,
+              'stats sum(PullErrors) as pullErrors, sum(AuthFailures) as authFailures, sum(EventsInvalid) as quarantined, sum(RateLimited) as rateLimitWaits by SourceId',
+              'sort pullErrors desc',
+            ],
+            width: 12,
+            height: HEIGHT,
+          }),
         ],
         [
-          graph('Pull errors per source', [perSourceQuery('SUM', 'PullErrors', MINUTE, '')]),
-          graph('Auth failures per source', [perSourceQuery('SUM', 'AuthFailures', MINUTE, '')]),
-          graph('Rate-limit waits per source', [perSourceQuery('SUM', 'RateLimited', MINUTE, '')]),
+          graph('Sources in drop-off (per source)', [perSourceQuery('MAX', 'DropOffBreached', MINUTE, '')]),
+          // Emitted only by runs that had one, so a source appears here only while it fails.
+          graph('Auth failures per source (runs with one)', [perSourceQuery('SUM', 'AuthFailures', MINUTE, '')]),
+          graph('Quarantined (invalid) events per source (runs with some)', [perSourceQuery('SUM', 'EventsInvalid', MINUTE, '')]),
         ],
         [
-          graph('Quarantined (invalid) events per source', [perSourceQuery('SUM', 'EventsInvalid', MINUTE, '')]),
+          graph('All sources: events and pages', [
+            globalMetric('EventsDelivered', Stats.SUM, MINUTE).with({ label: 'Events delivered' }),
+            globalMetric('EventsInvalid', Stats.SUM, MINUTE).with({ label: 'Events quarantined' }),
+            globalMetric('PagesFetched', Stats.SUM, MINUTE).with({ label: 'Pages fetched' }),
+          ]),
+          graph('All sources: largest lag (seconds behind Okta)', [globalMetric('LagSeconds', Stats.MAXIMUM, MINUTE).with({ label: 'Largest lag' })]),
+          graph('All sources: errors and rate-limit waits', [
+            globalMetric('PullErrors', Stats.SUM, MINUTE).with({ label: 'Pull errors' }),
+            globalMetric('AuthFailures', Stats.SUM, MINUTE).with({ label: 'Auth failures' }),
+            globalMetric('RateLimited', Stats.SUM, MINUTE).with({ label: 'Rate-limit waits' }),
+          ]),
+        ],
+        [
           graph('Sources', [
             // Summed: with pullerShards > 1 each shard's run reports only its own part of the sources.
             globalMetric('SourcesPulled', Stats.SUM, MINUTE).with({ label: 'Sources pulled' }),

@@ -5,6 +5,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -72,6 +73,8 @@ export const SCHEDULE_TARGETS_PER_RULE = 5;
  */
 export class Puller extends Construct {
   readonly function: IFunction;
+  /** The function's log group: its per-source log lines feed the dashboard's Logs Insights tables. */
+  readonly logGroup: ILogGroup;
   readonly sourceSecretPrefix: string;
 
   constructor(scope: Construct, id: string, props: PullerProps) {
@@ -97,6 +100,7 @@ export class Puller extends Construct {
       },
     });
     this.function = pipelineFunction.function;
+    this.logGroup = pipelineFunction.function.logGroup;
     // Lambda retries a failed asynchronous invocation twice by default; for a puller that runs
     // every minute a retry only overlaps the next scheduled run, which resumes from the cursor.
     this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });

@@ -76,7 +76,7 @@ function metricsOf(documents: EmfDocument[], sourceId: string): Record<string, u
 }
 
 describe('runPuller', () => {
-  it('emits every metric of every enabled source, zeros included, with the dimension set exactly [SourceId]', async () => {
+  it('writes one log line per enabled source with every value, of which only the alarmed metrics are per-source metrics ([SourceId]), and the run totals without dimensions', async () => {
     const { deps, documents } = harness({
       sources: [source('acme'), source('idle'), source('off', { enabled: false })],
       pull: async (config) => (config.id === 'acme' ? summary('acme', { pages: 2, delivered: 1500, invalid: 3, rateLimitWaits: 1, newestPublished: '2025-12-31T23:59:00.000Z', lastEventAt: Date.parse('2026-01-01T00:00:00.000Z') }) : summary(config.id)),
@@ -94,14 +94,6 @@ describe('runPuller', () => {
             Namespace: 'OktaLogPipeline',
             Dimensions: [['SourceId']],
             Metrics: [
-              { Name: 'EventsDelivered', Unit: 'Count' },
-              { Name: 'PagesFetched', Unit: 'Count' },
-              { Name: 'RateLimited', Unit: 'Count' },
-              { Name: 'PullErrors', Unit: 'Count' },
-              { Name: 'AuthFailures', Unit: 'Count' },
-              { Name: 'PagingLoops', Unit: 'Count' },
-              { Name: 'LagSeconds', Unit: 'Seconds' },
-              { Name: 'MinutesSinceLastEvent', Unit: 'None' },
               { Name: 'DropOffBreached', Unit: 'None' },
             ],
           },
@@ -124,10 +116,87 @@ describe('runPuller', () => {
     expect(documents.at(-1)).toEqual({
       _aws: {
         Timestamp: Date.parse('2026-01-01T00:00:00.000Z'),
-        CloudWatchMetrics: [{ Namespace: 'OktaLogPipeline', Dimensions: [[]], Metrics: [{ Name: 'SourceConfigErrors', Unit: 'Count' }, { Name: 'SourcesPulled', Unit: 'Count' }] }],
+        CloudWatchMetrics: [
+          {
+            Namespace: 'OktaLogPipeline',
+            Dimensions: [[]],
+            Metrics: [
+              { Name: 'SourceConfigErrors', Unit: 'Count' },
+              { Name: 'SourcesPulled', Unit: 'Count' },
+              { Name: 'EventsInvalid', Unit: 'Count' },
+              { Name: 'EventsDelivered', Unit: 'Count' },
+              { Name: 'PagesFetched', Unit: 'Count' },
+              { Name: 'RateLimited', Unit: 'Count' },
+              { Name: 'PullErrors', Unit: 'Count' },
+              { Name: 'AuthFailures', Unit: 'Count' },
+              { Name: 'PagingLoops', Unit: 'Count' },
+              { Name: 'LagSeconds', Unit: 'Seconds' },
+            ],
+          },
+        ],
       },
       SourceConfigErrors: 0,
       SourcesPulled: 2,
+      EventsInvalid: 3,
+      EventsDelivered: 1500,
+      PagesFetched: 2,
+      RateLimited: 1,
+      PullErrors: 0,
+      AuthFailures: 0,
+      PagingLoops: 0,
+      LagSeconds: 60,
+    });
+  });
+
+  describe('what one source costs in CloudWatch metrics per run: distinct (metric name, dimensions) pairs', () => {
+    /** Every (name, dimension set with values) pair the run's EMF documents declare. */
+    function metricPairs(documents: EmfDocument[]): string[] {
+      return documents.flatMap((document) =>
+        document._aws.CloudWatchMetrics.flatMap((directive) =>
+          directive.Dimensions.flatMap((dimensionSet) =>
+            directive.Metrics.map((metric) => `${metric.Name}{${dimensionSet.map((name) => `${name}=${String(document[name])}`).join(',')}}`),
+          ),
+        ),
+      );
+    }
+    async function pairsFor(pull: (config: SourceConfig) => PullSummary, sources = [source('acme')]): Promise<{ perSource: string[]; deployment: string[] }> {
+      const { deps, documents } = harness({
+        sources,
+        pull: async (config, options) => {
+          // As pullSource does: the quarantined events are counted before they are written.
+          const result = pull(config);
+          if (result.invalid > 0) options.onQuarantine?.(result.invalid);
+          return result;
+        },
+      });
+      await runPuller(deps, { invocationId: 'run-1' });
+      const pairs = [...new Set(metricPairs(documents))];
+      return { perSource: pairs.filter((pair) => pair.includes('SourceId=')), deployment: pairs.filter((pair) => !pair.includes('SourceId=')) };
+    }
+
+    it('a healthy source that delivered events costs one: DropOffBreached, which the drop-off alarm reads every run', async () => {
+      const { perSource } = await pairsFor((config) => summary(config.id, { pages: 3, delivered: 2500, rateLimitWaits: 2, lastEventAt: Date.parse('2026-01-01T00:00:00.000Z') }));
+      expect(perSource).toEqual(['DropOffBreached{SourceId=acme}']);
+    });
+
+    it('a run with quarantined events or a refused credential adds exactly the metric its alarm reads', async () => {
+      expect((await pairsFor((config) => summary(config.id, { pages: 1, delivered: 10, invalid: 2 }))).perSource.sort()).toEqual(['DropOffBreached{SourceId=acme}', 'EventsInvalid{SourceId=acme}']);
+      expect((await pairsFor((config) => summary(config.id, { outcome: 'failed', error: { kind: 'auth', message: 'source acme: Okta refused the API token (401 E0000011)' } }))).perSource).toEqual([
+        'DropOffBreached{SourceId=acme}',
+        'AuthFailures{SourceId=acme}',
+      ]);
+    });
+
+    it('every per-source metric is one a per-source alarm reads, and the deployment metrics do not grow with the number of sources', async () => {
+      const everything = (config: SourceConfig) => summary(config.id, { outcome: 'failed', pages: 1, delivered: 1, invalid: 1, rateLimitWaits: 1, error: { kind: 'auth', message: `source ${config.id}: refused (401)` } });
+      const one = await pairsFor(everything);
+      const three = await pairsFor(everything, [source('a'), source('b'), source('c')]);
+      const alarmed = new Set(['DropOffBreached', 'AuthFailures', 'EventsInvalid']);
+      expect(one.perSource.filter((pair) => !alarmed.has(pair.slice(0, pair.indexOf('{'))))).toEqual([]);
+      expect(one.perSource).toHaveLength(3);
+      expect(three.perSource).toHaveLength(9);
+      expect(three.deployment).toEqual(one.deployment);
+      expect(one.deployment).toHaveLength(10);
     });
   });
 
@@ -152,8 +221,9 @@ describe('runPuller', () => {
         EventsInvalid: 2,
       },
     ]);
-    // Counted once: the end-of-run document does not repeat it.
-    expect(documents.filter((document) => 'EventsInvalid' in document)).toHaveLength(1);
+    // Counted once per source: the source's end-of-run document does not repeat it (the run's
+    // dimensionless total is another series).
+    expect(documents.filter((document) => 'EventsInvalid' in document && document.SourceId === 'acme')).toHaveLength(1);
   });
 
   it('measures drop-off against each source’s own interval, from its last event or, never having had one, from when it was first seen', async () => {

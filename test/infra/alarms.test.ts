@@ -232,14 +232,31 @@ describe('alarms', () => {
 });
 
 describe('the dashboard', () => {
-  it('graphs delivery and lag per source with Metrics Insights GROUP BY SourceId queries', () => {
+  const dashboardText = (): string => {
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     // The body is a Fn::Join of JSON text and references; the literal parts hold the queries.
     const body = dashboards[0]!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] };
-    const text = body['Fn::Join'][1].filter((part): part is string => typeof part === 'string').join('');
-    for (const [fn, metric] of [['SUM', 'EventsDelivered'], ['MAX', 'LagSeconds'], ['SUM', 'PullErrors'], ['SUM', 'RateLimited']] as const) {
+    return body['Fn::Join'][1].filter((part): part is string => typeof part === 'string').join('');
+  };
+
+  it('graphs the per-source alarmed metrics with Metrics Insights GROUP BY SourceId queries', () => {
+    const text = dashboardText();
+    for (const [fn, metric] of [['MAX', 'DropOffBreached'], ['SUM', 'AuthFailures'], ['SUM', 'EventsInvalid']] as const) {
       expect(text).toContain(JSON.stringify(perSource(fn, metric)));
     }
+  });
+
+  it('reads every per-source value that is no longer a per-source metric from the puller log lines (Logs Insights), never from a per-source metric', () => {
+    const text = dashboardText();
+    for (const metric of ['EventsDelivered', 'PagesFetched', 'LagSeconds', 'MinutesSinceLastEvent', 'PullErrors', 'RateLimited']) {
+      expect(text).not.toContain(JSON.stringify(perSource('SUM', metric)));
+      expect(text).not.toContain(JSON.stringify(perSource('MAX', metric)));
+      expect(text).toMatch(new RegExp(`SOURCE '[^']*'[^"]*\\| filter ispresent\\(SourceId\\) and \\(?ispresent\\(DropOffBreached\\)[^"]*\\(${metric}\\)[^"]* by SourceId`));
+    }
+  });
+
+  it('sums quarantined events per source from the lines that count them as they are written, which the end-of-run line does not repeat', () => {
+    expect(dashboardText()).toMatch(/\| filter ispresent\(SourceId\) and \(ispresent\(DropOffBreached\) or ispresent\(EventsInvalid\)\)[^"]*sum\(EventsInvalid\)[^"]* by SourceId/);
   });
 });

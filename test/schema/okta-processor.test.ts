@@ -175,6 +175,26 @@ describe('validation', () => {
     expect(event).toEqual(before);
   });
 
+  it('puts back every value it coerced in place, nested and in arrays, when the event stays invalid: the same object, the same serialisation', () => {
+    const event: Record<string, unknown> = {
+      ...baseEvent(),
+      version: 0,
+      authenticationContext: { authenticationStep: '2' },
+      target: [{ id: 't1', type: 'User' }, { id: 5, type: 'User' }],
+      securityContext: { asNumber: '7', isProxy: 'false' },
+      severity: { level: 'INFO' },
+    };
+    const target = event.target;
+    const received = JSON.stringify(event);
+    const before = structuredClone(event);
+
+    expect(errorsOf(event)).toEqual(['severity: must be a string, got an object']);
+
+    expect(event).toEqual(before);
+    expect(JSON.stringify(event)).toBe(received);
+    expect(event.target).toBe(target);
+  });
+
   it('reports a coercible field as fine when another field is the problem', () => {
     const event = baseEvent();
     event.version = 0;

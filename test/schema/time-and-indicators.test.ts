@@ -1,4 +1,6 @@
-import { compileIndicators, uniqueSorted } from '../../lambdas/core/schema/indicators';
+import { isIP } from 'node:net';
+import fc from 'fast-check';
+import { compileIndicators, isIpAddress, uniqueSorted } from '../../lambdas/core/schema/indicators';
 import { coerceLosslessly } from '../../lambdas/core/schema/coercion';
 import { isRfc3339, rfc3339ToUtc, timestampToUtc, unixToUtc } from '../../lambdas/core/schema/time-formats';
 import type { IndicatorKind } from '../../lambdas/core/schema/vocabulary';
@@ -97,6 +99,17 @@ describe('lossless coercion', () => {
 });
 
 describe('indicators', () => {
+  it('isIpAddress agrees with Node\'s net.isIP on addresses, near-addresses and junk', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '000', '255', '256', ''));
+    const v4 = fc.array(octet, { minLength: 3, maxLength: 5 }).map((parts) => parts.join('.'));
+    const hextet = fc.oneof(fc.integer({ min: 0, max: 0xfffff }).map((n) => n.toString(16)), fc.constant(''));
+    const v6 = fc.array(hextet, { minLength: 2, maxLength: 9 }).map((parts) => parts.join(':'));
+    const mixed = fc.tuple(v6, v4).map(([six, four]) => `${six}:${four}`);
+    const zoned = fc.tuple(v6, fc.constantFrom('%eth0', '%1', '%')).map(([six, zone]) => `${six}${zone}`);
+    const anything = fc.oneof(v4, v6, mixed, zoned, fc.string(), fc.constantFrom('::', '::1', '1::', '000.000.00.000', '[::1]', ' 10.0.0.1', '10.0.0.1\n'));
+    fc.assert(fc.property(anything, (value) => isIpAddress(value) === (isIP(value) !== 0)), { numRuns: 20_000 });
+  });
+
   function collect(kind: IndicatorKind, values: string[]): Record<string, string[]> {
     const collector = compileIndicators([{ kind, steps: [null] }]);
     const buckets = collector.collect(values);

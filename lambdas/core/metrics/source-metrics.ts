@@ -25,8 +25,9 @@ export interface SourceHistory {
 }
 
 /**
- * The per-source metrics of the contracts, emitted for every enabled source at the end of every
- * run. `EventsInvalid` is not among them: it is emitted on its own as events are sent to the
+ * The per-source values of the contracts, computed for every enabled source at the end of every
+ * run (the source's log line carries them all; `perSourceMetricNames` says which are CloudWatch
+ * metrics). `EventsInvalid` is not among them: it is emitted on its own as events are sent to the
  * quarantine (`quarantineMetricsDocument`), so a run that dies afterwards has already counted them.
  */
 export interface SourceMetrics {
@@ -81,14 +82,37 @@ export function computeSourceMetrics(counts: SourceRunCounts, history: SourceHis
   };
 }
 
-/** The EMF document of one source: dimension set exactly `[["SourceId"]]`. */
+/**
+ * The per-source metrics a per-source alarm reads: only these are CloudWatch metrics with the
+ * dimension set `[["SourceId"]]`, because each such series costs a custom metric (and a Metrics
+ * Insights alarm contributor) per source for every hour it receives data.
+ * - `DropOffBreached`: every run, zeros included, so that the drop-off alarm evaluates every
+ *   source every period and a recovered source gets a real OK datapoint.
+ * - `AuthFailures`, `PagingLoops`: only in a run where they are non-zero. Their alarms (SUM >= 1,
+ *   missing data not breaching) read nothing else, and a metric is billed only for the hours it
+ *   receives data, so a healthy source costs nothing for them. `EventsInvalid` (the quarantine
+ *   alarm's) follows the same rule: it is only emitted when events are quarantined.
+ * Everything else is reported per deployment (`deploymentMetricsDocument`) and, per source, as
+ * plain fields of the same log line, which Logs Insights queries at no standing cost.
+ */
+export function perSourceMetricNames(metrics: SourceMetrics): Array<keyof SourceMetrics> {
+  const names: Array<keyof SourceMetrics> = ['DropOffBreached'];
+  if (metrics.AuthFailures > 0) names.push('AuthFailures');
+  if (metrics.PagingLoops > 0) names.push('PagingLoops');
+  return names;
+}
+
+/**
+ * The structured log line of one source's run: every value of `SourceMetrics` as a field, of which
+ * only `perSourceMetricNames` are declared as EMF metrics (dimension set exactly `[["SourceId"]]`).
+ */
 export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, timestamp: number, properties: Readonly<Record<string, string | number>> = {}): EmfDocument {
-  const entries = Object.entries(metrics) as Array<[keyof SourceMetrics, number]>;
+  const declared = perSourceMetricNames(metrics);
   return emfDocument({
     timestamp,
     dimensions: { SourceId: sourceId },
-    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: UNITS[name] }])),
-    properties,
+    metrics: Object.fromEntries(declared.map((name) => [name, { value: metrics[name], unit: UNITS[name] }])),
+    properties: { ...properties, ...metrics },
   });
 }
 
@@ -103,14 +127,40 @@ export function quarantineMetricsDocument(sourceId: string, count: number, times
   return emfDocument({ timestamp, dimensions: { SourceId: sourceId }, metrics: { EventsInvalid: { value: count, unit: 'Count' } } });
 }
 
-/** The puller-wide EMF document: no dimensions (`[[]]`). */
-export function pullerMetricsDocument(values: { readonly SourceConfigErrors: number; readonly SourcesPulled: number }, timestamp: number): EmfDocument {
+/** The per-source values a run adds up over its sources for the deployment. */
+const SUMMED = ['EventsDelivered', 'PagesFetched', 'RateLimited', 'PullErrors', 'AuthFailures', 'PagingLoops'] as const;
+
+/** The run's own counts: sources pulled, unusable secrets, and events quarantined over all sources. */
+export interface RunCounts {
+  readonly SourceConfigErrors: number;
+  readonly SourcesPulled: number;
+  readonly EventsInvalid: number;
+}
+
+/**
+ * What one run reports for the whole deployment (its shard), without dimensions: its own counts,
+ * the sums of `SUMMED` over its sources, and the largest `LagSeconds` (how far behind Okta the
+ * deployment's worst org is).
+ */
+export type DeploymentMetrics = RunCounts & Pick<SourceMetrics, (typeof SUMMED)[number] | 'LagSeconds'>;
+
+/** Adds up the sources' metrics of one run into the deployment's. */
+export function deploymentMetrics(values: RunCounts, sources: readonly SourceMetrics[]): DeploymentMetrics {
+  const sums = Object.fromEntries(SUMMED.map((name) => [name, sources.reduce((total, metrics) => total + metrics[name], 0)])) as Pick<SourceMetrics, (typeof SUMMED)[number]>;
+  return { ...values, ...sums, LagSeconds: sources.reduce((max, metrics) => Math.max(max, metrics.LagSeconds), 0) };
+}
+
+/**
+ * The puller-wide EMF document: no dimensions (`[[]]`), so its cost does not grow with the number
+ * of sources. The same names as the per-source metrics, but the dimension set differs, so the
+ * per-source alarms' `SCHEMA("OktaLogPipeline", SourceId)` never matches these series.
+ */
+export function deploymentMetricsDocument(metrics: DeploymentMetrics, timestamp: number): EmfDocument {
+  const unit = (name: keyof DeploymentMetrics): EmfUnit => (name in UNITS ? UNITS[name as keyof SourceMetrics] : 'Count');
+  const entries = Object.entries(metrics) as Array<[keyof DeploymentMetrics, number]>;
   return emfDocument({
     timestamp,
     dimensions: {},
-    metrics: {
-      SourceConfigErrors: { value: values.SourceConfigErrors, unit: 'Count' },
-      SourcesPulled: { value: values.SourcesPulled, unit: 'Count' },
-    },
+    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: unit(name) }])),
   });
 }

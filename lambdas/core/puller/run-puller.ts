@@ -1,4 +1,4 @@
-import { computeSourceMetrics, pullerMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
+import { computeSourceMetrics, deploymentMetrics, deploymentMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
 import type { Clock, Cursor, OktaCredential, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
@@ -217,7 +217,7 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   });
   // A source never started also reports `deadline`; counting it would hide that the run could not reach it.
   const pulled = reports.filter(({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline')).length;
-  deps.emitMetrics(pullerMetricsDocument({ SourceConfigErrors: problems.length, SourcesPulled: pulled }, now));
+  deps.emitMetrics(deploymentMetricsDocument(deploymentMetrics({ SourceConfigErrors: problems.length, SourcesPulled: pulled, EventsInvalid: reports.reduce((sum, { summary }) => sum + summary.invalid, 0) }, reports.map(({ metrics }) => metrics)), now));
   logger.info('puller run finished', {
     shard: shard.index,
     shards: shard.count,

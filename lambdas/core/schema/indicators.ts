@@ -3,7 +3,7 @@
  * kept only when they really are what the kind says (an IP address, an e-mail address ...), so
  * that placeholders such as `"unknown"` or Okta's `"000.000.00.000"` never reach a search index.
  */
-import { isIP } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { FieldStep, IndicatorPlan } from './plan';
 import { INDICATOR_FIELDS, type IndicatorKind } from './vocabulary';
 
@@ -21,6 +21,14 @@ const MAC = /^[A-Fa-f0-9]{2}(?:([:-])[A-Fa-f0-9]{2}(?:\1[A-Fa-f0-9]{2}){4}|(?:[A
 const AWS_ACCOUNT_ID = /^\d{12}$/;
 const AWS_ARN = /^arn:aws[A-Za-z-]*:[^:\s]*:[^:\s]*:[^:\s]*:\S+$/;
 const AWS_INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/**
+ * Exactly `net.isIP(value) !== 0`, without trying IPv6's long pattern on a string that has no
+ * `:`: every IPv6 text form has one and no IPv4 form does. It runs for every address of every event.
+ */
+export function isIpAddress(value: string): boolean {
+  return value.includes(':') ? isIPv6(value) : isIPv4(value);
+}
 
 function hostOfUrl(value: string): string | undefined {
   if (!value.includes('://')) return undefined;
@@ -61,7 +69,7 @@ function sinkOf(kind: IndicatorKind, slot: (field: string) => Sink): Sink {
     const domain = slot('p_any_domain_names');
     return (buckets, value) => {
       const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
-      if (isIP(bare) !== 0) ip(buckets, bare);
+      if (isIpAddress(bare)) ip(buckets, bare);
       else if (DOMAIN.test(bare)) domain(buckets, bare);
     };
   };
@@ -86,7 +94,7 @@ function sinkOf(kind: IndicatorKind, slot: (field: string) => Sink): Sink {
     case 'ip': {
       const push = slot('p_any_ip_addresses');
       return (buckets, value) => {
-        if (isIP(value) !== 0) push(buckets, value);
+        if (isIpAddress(value)) push(buckets, value);
       };
     }
     case 'mac':
@@ -162,6 +170,17 @@ export function compileIndicators(plans: readonly IndicatorPlan[]): IndicatorCol
 /** Sorted (by UTF-16 code unit) and without duplicates, in place. */
 export function uniqueSorted(values: string[]): string[] {
   if (values.length < 2) return values;
+  if (values.length === 2) {
+    // The common case (a client address and the same one in the request's chain): the default
+    // sort's comparator costs more than the comparison. `<` on strings is the same code-unit order.
+    const [first, second] = values as [string, string];
+    if (first === second) values.length = 1;
+    else if (second < first) {
+      values[0] = second;
+      values[1] = first;
+    }
+    return values;
+  }
   values.sort();
   let write = 1;
   for (let read = 1; read < values.length; read += 1) {

@@ -92,7 +92,10 @@ function unescapePointer(segment: string): string {
 
 /** `/target/0/type` → `['target', '0', 'type']`; `''` (the whole document) → `[]`. */
 export function pointerSegments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.split('/').slice(1).map(unescapePointer);
+  if (pointer === '') return [];
+  const segments = pointer.split('/').slice(1);
+  // Escapes are rare (a key holding `/` or `~`): skip the two replacements per segment without one.
+  return pointer.includes('~') ? segments.map(unescapePointer) : segments;
 }
 
 /** The value at `segments` inside `root` (array indexes as strings), or undefined. */

@@ -5,15 +5,15 @@
  * Hot path: the precompiled first-error validator accepts the event as it is, and the record is
  * the event plus the `p_*` fields (no copy, no re-serialisation).
  * Slow path, only for events that fail: each `type` error that a lossless coercion can fix
- * (0 → "0", "42" → 42) is fixed on a copy of the objects along its path, first one at a time with
- * the fast validator, then (for many errors, or errors that are not coercible) in one pass of the
- * all-errors validator; what still fails becomes the reasons, one per field.
+ * (0 → "0", "42" → 42) is fixed in place, first one at a time with the fast validator, then (for
+ * many errors, or errors that are not coercible) in one pass of the all-errors validator; what
+ * still fails becomes the reasons, one per field, and every coerced value is put back.
  *
  * Ownership: `process` takes ownership of a VALID event. Its record is the event object itself
- * with the `p_*` fields added (or, when a value was coerced, a copy of the objects along that
- * value's path with the rest shared), because copying ~1.3 KB per event would cost a tenth of the
- * whole hot path. Pass an event you will not use again (the puller parses each page afresh).
- * An INVALID event is never modified, so it can be quarantined exactly as it was received.
+ * with the `p_*` fields added (and any coerced values), because copying ~1.3 KB per event would
+ * cost a tenth of the whole hot path. Pass an event you will not use again (the puller parses
+ * each page afresh). An INVALID event is returned to its received state (values coerced on the
+ * way are put back), so it can be quarantined exactly as it was received.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventProcessor, NormaliseContext, OutputRecord, ProcessResult } from '../ports';
@@ -77,10 +77,12 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
     return timestampToUtc(value, eventTime.formats);
   }
 
-  function normalise(event: Record<string, unknown>, context: NormaliseContext): ProcessResult {
+  /** The record of a valid event; `undo` holds the coercions made to it, put back if it is refused after all. */
+  function normalise(event: Record<string, unknown>, context: NormaliseContext, undo?: readonly Replacement[]): ProcessResult {
     const parseTime = parseTimeText(context.parseTime);
     const eventTimeText = eventTimeOf(event, parseTime);
     if (eventTimeText === undefined) {
+      if (undo !== undefined) restore(undo);
       return { ok: false, errors: [`${eventTime?.path ?? 'event time'}: cannot be converted to a UTC timestamp between years 0000 and 9999`] };
     }
     rowCounter += 1;
@@ -117,40 +119,48 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
     return declared;
   }
 
-  /** `event` with the value an error points at coerced losslessly, or undefined when it cannot be. */
-  function coerced(event: unknown, error: ValidatorError): unknown {
-    if (error.keyword !== 'type') return undefined;
+  /**
+   * Coerces, in place, the value an error points at, noting what it replaced in `undo`; false
+   * when it cannot be coerced losslessly (or the error is not about a value's type).
+   */
+  function coerceInPlace(event: unknown, error: ValidatorError, undo: Replacement[]): boolean {
+    if (error.keyword !== 'type') return false;
     const declared = declaredAt(error.schemaPath);
-    if (declared === undefined) return undefined;
+    if (declared === undefined) return false;
     const segments = pointerSegments(error.instancePath);
-    const value = coerceLosslessly(valueAt(event, segments), declared);
-    return value === undefined ? undefined : withValueAt(event, segments, value);
+    // The event itself has the wrong type: nothing that holds it can be changed.
+    if (segments.length === 0) return false;
+    const key = segments.pop() as string;
+    const container = valueAt(event, segments);
+    if (typeof container !== 'object' || container === null) return false;
+    const previous = readSlot(container, key);
+    const value = coerceLosslessly(previous, declared);
+    if (value === undefined) return false;
+    undo.push({ container, key, previous });
+    writeSlot(container, key, value);
+    return true;
   }
 
   function reprocess(event: unknown, context: NormaliseContext): ProcessResult {
+    // Values are coerced in place and put back if the event stays invalid: copying the objects
+    // along each path cost more than the rest of the slow path.
+    const undo: Replacement[] = [];
     // Events that only need a coercion or two (Okta's spec examples send `version: 0`): fix the
-    // first error and re-check with the fast validator, on copies of the touched objects only.
-    let current = event;
+    // first error and re-check with the fast validator.
     for (let attempt = 0; attempt < MAX_SINGLE_COERCIONS; attempt += 1) {
       const error = validateFirst.errors?.[0];
-      const next = error === undefined ? undefined : coerced(current, error);
-      if (next === undefined) break;
-      current = next;
-      if (validateFirst(current)) return normalise(current as Record<string, unknown>, context);
+      if (error === undefined || !coerceInPlace(event, error, undo)) break;
+      if (validateFirst(event)) return normalise(event as Record<string, unknown>, context, undo);
     }
     // Otherwise collect every error (this call fails whenever the fast validator did), coerce what
     // can be, and explain what is left.
-    validateAll(current);
-    let changed = false;
-    for (const error of validateAll.errors ?? []) {
-      const next = coerced(current, error);
-      if (next !== undefined) {
-        current = next;
-        changed = true;
-      }
-    }
-    if (changed && validateAll(current)) return normalise(current as Record<string, unknown>, context);
-    return { ok: false, errors: describeErrors(validateAll.errors ?? [], current, declaredAt) };
+    validateAll(event);
+    const coercedBefore = undo.length;
+    for (const error of validateAll.errors ?? []) coerceInPlace(event, error, undo);
+    if (undo.length > coercedBefore && validateAll(event)) return normalise(event as Record<string, unknown>, context, undo);
+    const errors = describeErrors(validateAll.errors ?? [], event, declaredAt);
+    restore(undo);
+    return { ok: false, errors };
   }
 
   return {
@@ -162,18 +172,29 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
   };
 }
 
+/** A value replaced by a coercion: where it was and what it was. */
+interface Replacement {
+  readonly container: object;
+  readonly key: string;
+  readonly previous: unknown;
+}
+
+function readSlot(container: object, key: string): unknown {
+  return Array.isArray(container) ? container[Number(key)] : (container as Record<string, unknown>)[key];
+}
+
+function writeSlot(container: object, key: string, value: unknown): void {
+  if (Array.isArray(container)) container[Number(key)] = value;
+  else (container as Record<string, unknown>)[key] = value;
+}
+
 /**
- * A copy of `root` with `value` at `segments`: only the objects and arrays on the path are copied
- * (copy on write), so the caller's event is never modified and untouched branches are shared.
+ * Puts every replaced value back, newest first, so that a refused event is exactly as received
+ * (an existing key keeps its place in the object, so even its serialisation is unchanged).
  */
-function withValueAt(root: unknown, segments: readonly string[], value: unknown): unknown {
-  if (segments.length === 0) return value;
-  const [head, ...rest] = segments as [string, ...string[]];
-  if (Array.isArray(root)) {
-    const copy = [...root];
-    copy[Number(head)] = withValueAt(copy[Number(head)], rest, value);
-    return copy;
+function restore(undo: readonly Replacement[]): void {
+  for (let index = undo.length - 1; index >= 0; index -= 1) {
+    const { container, key, previous } = undo[index] as Replacement;
+    writeSlot(container, key, previous);
   }
-  if (!isPlainObject(root)) return root;
-  return { ...root, [head]: withValueAt(root[head], rest, value) };
 }
