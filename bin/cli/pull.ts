@@ -52,7 +52,7 @@ Exit status: 0 caught up (or stopped by a signal in --follow), 1 the pull failed
 
 /** The bounds of the command, each with its reason. */
 export const PULL_COMMAND_SETTINGS = {
-  /** DESIGN.md: without --state or --since the pull starts one hour back. */
+  /** Without --state or --since the pull starts one hour back. */
   defaultBackfillHours: 1,
   /** The puller's schedule: Okta's own export guidance polls about once a minute. */
   followIntervalMs: 60_000,

@@ -1,7 +1,7 @@
 /**
  * `okta-log-pipeline sources add|list|status|enable|disable|remove`: onboarding, inspecting and
  * offboarding Okta orgs of a deployed pipeline, against the AWS account of the standard AWS
- * environment. One source is one Secrets Manager secret (DESIGN.md); its cursor is one item of
+ * environment. One source is one Secrets Manager secret (docs/ONBOARDING.md); its cursor is one item of
  * the cursor table.
  */
 import { addSource } from './sources/add';

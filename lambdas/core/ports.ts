@@ -24,7 +24,7 @@ export type OktaCredential =
       readonly dpop: boolean;
     };
 
-/** One Okta org registered as a source (one Secrets Manager secret, see DESIGN.md). */
+/** One Okta org registered as a source (one Secrets Manager secret, see docs/ONBOARDING.md). */
 export interface SourceConfig {
   /** `^[a-z0-9][a-z0-9-]{0,62}$`, the secret name after the prefix. */
   readonly id: string;

@@ -17,7 +17,8 @@ import { readPullerConfig, type PullerConfig } from './puller-config';
 
 /**
  * Kinesis over HTTP/1.1 with bounded timeouts. HTTP/1.1 works against AWS as well as against
- * kinesalite (which speaks nothing else, TOOLCHAIN.md #7); the SDK's own retries (3 attempts)
+ * kinesalite (which speaks nothing else: with the SDK's default HTTP/2 handler every call fails with
+ * "Protocol error"); the SDK's own retries (3 attempts)
  * sit under the sink's retries of failed entries.
  */
 export const KINESIS_HTTP = {

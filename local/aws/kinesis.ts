@@ -9,7 +9,10 @@ export function startKinesalite(): Promise<LoopbackServer> {
   return listenOnLoopback(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 }));
 }
 
-/** A Kinesis client for a loopback endpoint: kinesalite speaks HTTP/1.1 only (TOOLCHAIN.md #7). */
+/**
+ * A Kinesis client for a loopback endpoint: kinesalite speaks HTTP/1.1 only, so the SDK's default
+ * HTTP/2 handler fails every call with "Protocol error".
+ */
 export function localKinesisClient(endpoint: string): KinesisClient {
   return new KinesisClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler() });
 }

@@ -1,5 +1,6 @@
 /**
- * The System Log storage of one emulated org, and the two ways Okta reads it (OKTA_API.md):
+ * The System Log storage of one emulated org, and the two ways Okta reads it
+ * (https://developer.okta.com/docs/reference/system-log-query/):
  * - polling reads (no `until`, ascending) walk the storage in the order events were *stored*, so
  *   an event stored late (its `published` long past) is still delivered to a polling cursor;
  * - bounded reads (`since` and `until`) walk the events ordered by `published`, and see only what

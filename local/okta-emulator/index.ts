@@ -1,6 +1,7 @@
 /**
  * An emulated Okta org: one loopback HTTP server that speaks the System Log API the way
- * `shared/docs/OKTA_API.md` describes it, for the tests, the demo, the soak and the benchmark.
+ * Okta documents it (https://developer.okta.com/docs/reference/system-log-query/), for the tests,
+ * the demo, the soak and the benchmark.
  *
  * ```ts
  * const org = await startOktaOrg({ clock, rateLimitPerMinute: 60, seed: 7 });
@@ -51,7 +52,7 @@ export { ACCESS_TOKEN_LIFETIME_S, LOGS_SCOPE, type OAuthClientRegistration } fro
 export { DEFAULT_TRAFFIC_MIX, TrafficGenerator, type SystemLogEvent, type TrafficKind, type TrafficMix } from './traffic';
 export { startTraffic, type LiveTraffic, type LiveTrafficOptions } from './live-traffic';
 
-/** The plan limit of Okta Workforce orgs on `/api/v1/logs` (OKTA_API.md, "Rate limits"). */
+/** The plan limit of Okta Workforce orgs on `/api/v1/logs` (https://developer.okta.com/docs/reference/rl-global-mgmt/). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;
 /** Okta's largest page. */
 export const DEFAULT_MAX_PAGE_SIZE = 1000;

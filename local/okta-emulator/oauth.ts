@@ -1,7 +1,8 @@
 /**
  * The org authorization server's token endpoint (`POST /oauth2/v1/token`) for OAuth 2.0 service
  * apps, and the checks the resource server makes on `Bearer` and `DPoP` access tokens. Follows
- * OKTA_API.md ("Authentication"): client credentials with `private_key_jwt` only, scope
+ * Okta's service-app guide (https://developer.okta.com/docs/guides/implement-oauth-for-okta-serviceapp/main/):
+ * client credentials with `private_key_jwt` only, scope
  * `okta.logs.read`, tokens for 3600 s by the org's clock, and DPoP (RFC 9449) for apps that
  * require it, with the nonce dance at the token endpoint.
  */

@@ -1,4 +1,4 @@
-/** Why Okta rate-limit windows last this long: its per-minute buckets (OKTA_API.md, "Rate limits"). */
+/** Why Okta rate-limit windows last this long: its per-minute buckets (https://developer.okta.com/docs/reference/rate-limits/). */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 
 /** What one request learns about its bucket: the `X-Rate-Limit-*` values. */

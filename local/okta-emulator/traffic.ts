@@ -1,12 +1,12 @@
 /**
  * Realistic System Log traffic for the emulated org: pure and seeded, so a seed always yields the
- * same events. Shaped like `shared/corpus/okta-events.ndjson` (real API output): RFC 3339
+ * same events. Shaped like `test/fixtures/okta-events.ndjson` (real API output): RFC 3339
  * `published` with milliseconds, `version` "0", `client.zone` the string "null", a
  * `geographicalContext` that is null about half the time, nulls where Okta sends nulls, and the
  * extra fields real events carry (`authenticationContext.rootSessionId`, top-level `device`).
  *
  * Everyday traffic (logins, MFA, sign-on policy evaluations, app SSO, logouts) is mixed with what
- * the five built-in detections look for (`shared/corpus/DETECTIONS.md`): admin privilege grants
+ * the five built-in detections look for (`lambdas/core/detections/rules/`): admin privilege grants
  * (some "Super administrator"), API token creation and revocation, bursts of failed logins of one
  * user, and pairs of successful logins of one user from cities far apart within minutes.
  */

@@ -43,7 +43,7 @@ export const LOCAL_PIPELINE_DEFAULTS = {
   detectionsBatchSize: 500,
   /** The stack's event source mapping `retryAttempts`: a batch still failing after them is given up. */
   detectionsRetryAttempts: 3,
-  /** The secret format's defaults (DESIGN.md). */
+  /** The secret format's defaults (`SOURCE_SECRET_LIMITS`, docs/ONBOARDING.md). */
   dropOffMinutes: 60,
   backfillHours: 24,
   /** Okta Workforce orgs' per-minute limit on /api/v1/logs. */

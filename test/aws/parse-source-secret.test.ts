@@ -191,7 +191,7 @@ describe('parseSourceSecret', () => {
   });
 
   it.each([
-    ['not JSON', `{"apiToken": ${TOKEN}}`, /secret is not valid JSON/],
+    ['not JSON', `{"apiToken": ${TOKEN}}`, /secret is not valid JSON; SecretString must be a JSON object \(see docs\/ONBOARDING\.md\)/],
     ['an array', `["${TOKEN}"]`, /secret must be a JSON object, got an array/],
     ['a string', JSON.stringify(TOKEN), /secret must be a JSON object, got a string/],
     ['null', 'null', /secret must be a JSON object, got null/],

@@ -91,8 +91,8 @@ function typeAllowed(node: SchemaNode, value: Json): boolean {
 }
 
 /**
- * The value a lossless coercion gives (DESIGN.md "Output record": converting back gives the very
- * same text), or undefined when none exists: numbers and booleans to strings, exact numeric text
+ * The value a lossless coercion gives (a scalar of the wrong JSON type is coerced to its declared
+ * type only when converting back gives the very same text), or undefined when none exists: numbers and booleans to strings, exact numeric text
  * to numbers, "true"/"false" to booleans.
  */
 function losslessCoercion(value: Json, declared: string | undefined): Json | undefined {

@@ -48,7 +48,7 @@ test('add, list, status, disable, enable, remove: one source through its whole l
     TOKEN_ENV,
   );
 
-  // Assess: one request to the org, with the token, for one event; then the secret as DESIGN.md shapes it
+  // Assess: one request to the org, with the token, for one event; then the secret in the format docs/ONBOARDING.md documents
   expect(added).toMatchObject({ code: 0, stderr: '' });
   expect(added.stdout).toContain(`added source acme ("Acme Okta", ${org.origin}, api-token) as secret ${PREFIX}acme`);
   const probes = org.requests.filter((request) => request.path === '/api/v1/logs').slice(logRequestsBefore);

@@ -3,7 +3,10 @@ import type { Clock, RecordSink, SerializedRecord } from '../../core/ports';
 import { backoffDelayMs, type BackoffPolicy } from './backoff';
 import { KinesisWriteError, describeAwsError } from './errors';
 
-/** Kinesis' own limits (OKTA_API.md "AWS limits"); not configurable because AWS fixes them. */
+/**
+ * Kinesis' own limits (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html);
+ * not configurable because AWS fixes them.
+ */
 export const KINESIS_LIMITS = {
   recordsPerPutRecords: 500,
   bytesPerPutRecords: 5 * 1024 * 1024,

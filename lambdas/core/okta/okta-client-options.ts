@@ -35,17 +35,19 @@ export interface OktaClientLimits {
 }
 
 export const DEFAULT_OKTA_CLIENT_LIMITS: OktaClientLimits = {
-  // Okta's maximum. Peers that used the default 100 fell behind on big orgs (OKTA_API.md).
+  // Okta's maximum (`limit` is 0..1000, default 100). Collectors that used the default 100 fell
+  // behind on big orgs.
   pageSize: 1000,
   // The bucket is shared with every integration of the org, and running it dry writes
-  // system.org.rate_limit.violation events into the customer's own log (OKTA_API.md).
+  // system.org.rate_limit.violation events into the customer's own log
+  // (https://developer.okta.com/docs/reference/rl-system-log-events/).
   rateLimitReservePercent: 20,
   // A reset in the past must neither crash nor spin (the Filebeat bug); one second is Okta's
   // header resolution, so waiting less could not observe a new window anyway.
   minRateLimitWaitMs: 1_000,
   // Okta's windows are 60 s: a reset further away than that (plus the margin) is garbage.
   maxRateLimitWaitMs: 61_000,
-  // OKTA_API.md: wait `Reset - Date` + 1 s.
+  // Wait `Reset - Date` + 1 s, so a skewed local clock does not matter.
   rateLimitResetMarginMs: 1_000,
   // After three full-window waits something else (a concurrency limit, another integration) is
   // eating the quota; the run gives up and the next minute's run tries again.

@@ -57,6 +57,7 @@ export function sameOriginUrl(sourceId: string, origin: string, link: string, ba
       url.origin,
     );
   }
-  // Followed verbatim (OKTA_API.md: never rebuild Okta's cursor); only a relative link is resolved.
+  // Followed verbatim: Okta says to follow its `next` links and never build the `after` cursor
+  // yourself (https://developer.okta.com/docs/reference/system-log-query/); only a relative link is resolved.
   return URL.canParse(link) ? link : url.href;
 }

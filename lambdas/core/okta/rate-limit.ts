@@ -35,7 +35,8 @@ export function readRateLimit(headers: Headers): RateLimitSnapshot {
 
 /**
  * How long after receiving the response to wait for the window to reset: `Reset - Date` + margin,
- * so that a skewed local clock does not matter (OKTA_API.md). Without a `Date` header the time of
+ * so that a skewed local clock does not matter: `X-Rate-Limit-Reset` is in the server's UTC epoch
+ * seconds (https://developer.okta.com/docs/reference/rl-best-practices/). Without a `Date` header the time of
  * receipt stands in for it. A reset in the past or unreadable headers give the minimum wait (never
  * zero: that would spin), and no answer waits longer than the maximum (a window is 60 s).
  */

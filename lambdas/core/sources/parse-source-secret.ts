@@ -8,7 +8,7 @@ export { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-sour
 
 /** The defaults and bounds of a source secret's fields, each with the reason for its value. */
 export const SOURCE_SECRET_LIMITS = {
-  /** DESIGN.md: a source that delivered nothing for an hour pages on-call unless it says otherwise. */
+  /** A source that delivered nothing for an hour pages on-call unless it says otherwise. */
   defaultDropOffMinutes: 60,
   /** Below a minute the one-minute schedule cannot tell a quiet org from a dead one. */
   minDropOffMinutes: 1,
@@ -44,8 +44,8 @@ export interface ParseSourceSecretOptions {
 }
 
 /**
- * Validates one source's SecretString (DESIGN.md "A source = one Secrets Manager secret") and
- * returns its configuration with defaults filled in.
+ * Validates one source's SecretString (one source is one Secrets Manager secret; its format is
+ * in docs/ONBOARDING.md) and returns its configuration with defaults filled in.
  *
  * Unknown keys are rejected: a misspelt optional field (`dropoffMinutes`) would otherwise be
  * ignored silently and the source would run on the default, which is exactly the kind of
@@ -66,7 +66,7 @@ export function parseSourceSecret(sourceId: string, secretString: string, option
   const parsed = parseJson(secretString);
   if (parsed === undefined) {
     // The SyntaxError is left out on purpose: V8 quotes the text it failed on, i.e. the token.
-    throw new InvalidSourceConfigError(sourceId, [{ field: 'secret', problem: 'is not valid JSON; SecretString must be a JSON object (see DESIGN.md)' }]);
+    throw new InvalidSourceConfigError(sourceId, [{ field: 'secret', problem: 'is not valid JSON; SecretString must be a JSON object (see docs/ONBOARDING.md)' }]);
   }
   if (!isPlainObject(parsed)) {
     throw new InvalidSourceConfigError(sourceId, [{ field: 'secret', problem: `must be a JSON object, got ${describeType(parsed)}` }]);
