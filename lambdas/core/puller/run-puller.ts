@@ -70,10 +70,12 @@ export interface PullerLimits {
   readonly abortMarginMs: number;
   /**
    * Bytes of Okta page bodies held at once across the run (read, or read ahead, and not yet
-   * delivered). With each page parsed one event at a time and delivered in 1 MiB batches, the
-   * bodies are what grows with the orgs' pages: 32 MiB keeps a 256 MB Lambda clear of its heap
-   * limit with eight sources of 31 MiB pages, while ordinary pages (about 1.3 MB for 1,000
-   * events) never wait. One page alone may still reach the Okta client's `maxResponseBytes`.
+   * delivered). With each page parsed one event at a time and delivered in small batches, the
+   * bodies are what grows with the orgs' pages. 16 MiB holds eight sources' ordinary pages (about
+   * 1.3 MB for 1,000 events) without a wait, and in `npm run bench` it brought the hostile case
+   * (eight sources of 31 MiB pages plus a heap bomb, 256 MB Lambda) from about 280 MB of RSS with
+   * 32 MiB to about 250 MB; below 16 MiB the figure no longer moved. One page alone may still reach
+   * the Okta client's `maxResponseBytes`.
    */
   readonly pageBytesInFlight: number;
 }
@@ -83,7 +85,7 @@ export const DEFAULT_PULLER_LIMITS: PullerLimits = {
   timeoutMarginMs: 30_000,
   leaseSlackMs: 5_000,
   abortMarginMs: 5_000,
-  pageBytesInFlight: 32 * 1024 * 1024,
+  pageBytesInFlight: 16 * 1024 * 1024,
 };
 
 /**
