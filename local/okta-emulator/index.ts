@@ -192,6 +192,11 @@ class OktaOrgServer implements EmulatedOrg {
   /** Changes only by `rotateToken`. */
   apiToken: string;
   readonly requests: RequestRecord[] = [];
+  /**
+   * When each request arrived: it is recorded only once answered, which for a slow answer is
+   * long after, and an observer must be able to tell which client (e.g. a since-killed one) sent it.
+   */
+  private readonly arrivals = new WeakMap<IncomingMessage, number>();
   private origin_ = '';
   private readonly clock: Clock;
   private readonly maxPageSize: number;
@@ -317,6 +322,7 @@ class OktaOrgServer implements EmulatedOrg {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.arrivals.set(req, this.clock.now());
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname === TOKEN_PATH) {
       await this.handleToken(req, res);
@@ -634,7 +640,7 @@ class OktaOrgServer implements EmulatedOrg {
       query: Object.fromEntries(url.searchParams),
       status,
       authScheme: splitAuthorization(req.headers.authorization).scheme,
-      at: this.clock.now(),
+      at: this.arrivals.get(req) ?? this.clock.now(),
       ...(fault === undefined ? {} : { fault }),
     });
   }

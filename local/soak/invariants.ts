@@ -292,6 +292,7 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
     metrics.filter(({ document }) => document.SourceId === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
   // A fault met by a run that was then killed has no log of its own: the kill (the Lambda's Errors metric) is its evidence.
   // Until its worker thread has stopped, a killed container may still send Okta requests (its AWS calls are refused).
+  // Requests are dated by their arrival at the org: a slow one sent before the kill is answered after the container is gone.
   const killed = observations.invocations.flatMap((invocation) => (invocation.killedAt === undefined ? [] : [{ from: invocation.startedAt, to: invocation.deadAt ?? invocation.killedAt }]));
   const excused = (time: number): boolean => killed.some((window) => time >= window.from && time <= window.to);
 

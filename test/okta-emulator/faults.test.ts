@@ -118,6 +118,14 @@ describe('okta emulator: injected faults', () => {
     expect(clock.now() - before).toBe(30_000);
   });
 
+  it('dates a slow request by its arrival, not by its answer (an observer must know who sent it)', async () => {
+    org.inject({ kind: 'slow', ms: 30_000, via: 'clock' });
+    const arrival = clock.now();
+    expect((await get()).status).toBe(200);
+    expect(clock.now()).toBe(arrival + 30_000);
+    expect(org.requests).toEqual([expect.objectContaining({ status: 200, fault: 'slow', at: arrival })]);
+  });
+
   it('truncates a body that Content-Length promised in full', async () => {
     org.inject('truncated-body');
     const response = await get();
