@@ -23,7 +23,7 @@ import { systemClock } from '../../lambdas/core/clock';
 import type { AlertMessage } from '../../lambdas/core/detections/alert';
 import { computeSourceMetrics, type SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { Clock } from '../../lambdas/core/ports';
-import type { SourceActivity } from '../../lambdas/core/puller/run-puller';
+import type { SourceActivity } from '../../lambdas/core/ports';
 import type { PullerResult } from '../../lambdas/puller/handler';
 import { LOCAL_RESOURCE_NAMES, startLocalAws, type LocalAws } from '../aws/local-aws';
 import { LOCAL_REGION } from '../aws/local-credentials';
