@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { AlertPublisher } from '../lambdas/core/detections/alert';
+import type { AlertPublisher } from '../lambdas/core/detections/ports';
 import { DetectionEngine } from '../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../lambdas/core/detections/memory-state-store';
 import { runDetectionBatch, type BatchItem } from '../lambdas/core/detections/run-batch';

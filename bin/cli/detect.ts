@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { AlertMessage, AlertPublisher } from '../../lambdas/core/detections/alert';
+import type { AlertMessage, AlertPublisher } from '../../lambdas/core/detections/ports';
 import { DetectionEngine } from '../../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../../lambdas/core/detections/memory-state-store';
 import { runDetectionBatch, type BatchItem } from '../../lambdas/core/detections/run-batch';

@@ -20,7 +20,7 @@ import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
 import { systemClock } from '../../lambdas/core/clock';
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { computeSourceMetrics, type SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { Clock } from '../../lambdas/core/ports';
 import type { SourceActivity } from '../../lambdas/core/ports';
