@@ -1,5 +1,5 @@
 /**
- * Bench section `detect`: records per second through all five rules with an in-memory state
+ * Bench section `detect`: records per second through all the built-in rules with an in-memory state
  * store, as the Lambda runs them (JSON text in, `runDetectionBatch` in batches, alerts to a
  * publisher that only counts). The records cycle through the rules' own test events with varied
  * uuids, times, users, addresses and places, so that thresholds, dedup groups and the geo state

@@ -6,7 +6,7 @@
  * extra fields real events carry (`authenticationContext.rootSessionId`, top-level `device`).
  *
  * Everyday traffic (logins, MFA, sign-on policy evaluations, app SSO, logouts) is mixed with what
- * the five built-in detections look for (`lambdas/core/detections/rules/`): admin privilege grants
+ * the built-in detections look for (`lambdas/core/detections/rules/`): admin privilege grants
  * (some "Super administrator"), API token creation and revocation, bursts of failed logins of one
  * user, and pairs of successful logins of one user from cities far apart within minutes.
  */

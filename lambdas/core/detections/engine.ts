@@ -36,7 +36,7 @@ export interface RecordVerdict {
 
 export interface DetectionEngineOptions {
   readonly state: StateStore;
-  /** Default: the five built-in rules. */
+  /** Default: the built-in rules (`DEFAULT_RULES`). */
   readonly rules?: readonly Rule[];
   readonly limits?: Partial<DetectionLimits>;
 }
