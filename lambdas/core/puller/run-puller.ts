@@ -21,7 +21,8 @@ export interface PullerDependencies {
 export interface PullerLimits {
   /**
    * Sources pulled at once. Eight keeps a 256 MB Lambda's memory bounded (a page of 1,000 events
-   * is a few MB per source in flight) while a few slow orgs cannot hold up the rest.
+   * is a few MB, and each source holds at most two: the one being delivered and the one fetched
+   * ahead) while a few slow orgs cannot hold up the rest.
    */
   readonly concurrency: number;
   /**
