@@ -106,6 +106,9 @@ describe('the puller', () => {
           POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
+          MALLOC_ARENA_MAX: '2',
+          MALLOC_MMAP_THRESHOLD_: '131072',
+          MALLOC_TRIM_THRESHOLD_: '131072',
         },
       },
     });
