@@ -39,8 +39,10 @@ export const PIPELINE_RUNTIME_ENVIRONMENT: Readonly<Record<string, string>> = {
   // keeps what node frees (page bodies read off the socket, parse buffers) for reuse, in up to
   // eight arenas per core, and raises its mmap threshold after each large free, so a 256 MB
   // Lambda's resident memory keeps the high-water mark of every burst. Two arenas, a fixed 128 KiB
-  // mmap threshold and trimming above 128 KiB give freed memory back to the OS: in `npm run
-  // bench` (section lambda) it took the native part of the peak from about 75 to about 50 MB.
+  // mmap threshold and trimming above 128 KiB give freed memory back to the OS. In `npm run
+  // bench` (section lambda, a loaded machine) the hostile run's peak went from 259-274 MB to
+  // 197 MB with these and the puller's collection after released pages (see `PageBudget`); the
+  // ordinary run's stayed within its noise (170-190 MB).
   MALLOC_ARENA_MAX: '2',
   MALLOC_MMAP_THRESHOLD_: '131072',
   MALLOC_TRIM_THRESHOLD_: '131072',
