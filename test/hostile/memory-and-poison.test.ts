@@ -208,6 +208,22 @@ describe('hostile org: pages over the byte bound', () => {
     await alone.grow(500);
     expect(budget.inFlight).toBe(500);
   });
+
+  it('asks for a collection each time the capacity in page bytes has been released, not per page', async () => {
+    let collections = 0;
+    const budget = new PageBudget(100, () => (collections += 1));
+    const pages = [40, 40, 40, 150, 10];
+    const released: number[] = [];
+    for (const bytes of pages) {
+      const page = budget.reserve();
+      await page.grow(bytes);
+      page.release();
+      page.release();
+      released.push(collections);
+    }
+    // 40 + 40 + 40 reach 100 at the third page; 150 alone at the fourth; 10 is not enough again.
+    expect(released).toEqual([0, 0, 1, 2, 2]);
+  });
 });
 
 describe('hostile org: paging loops', () => {
