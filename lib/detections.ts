@@ -11,7 +11,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
+import { METRICS_NAMESPACE } from '../lambdas/core/metrics/metric-names';
 import { PipelineFunction } from './pipeline-function';
 
 /** How the detections Lambda consumes the stream; every bound with the reason for its default. */

@@ -11,7 +11,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
+import { METRICS_NAMESPACE } from '../lambdas/core/metrics/metric-names';
 import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction } from './pipeline-function';
 
