@@ -276,7 +276,7 @@ describe('detections Lambda log lines', () => {
         ['metrics', second, false],
       ]);
       expect(lines[0]).toMatchObject({ level: 'WARN', service: 'okta-log-pipeline-detections', function_name: 'okta-log-pipeline-detections', reason: expect.any(String) });
-      expect(lines[1]).toMatchObject({ level: 'INFO', records: 2, processed: 1, alertsRaised: 0 });
+      expect(lines[1]).toMatchObject({ level: 'INFO', records: 2, processed: 2, alertsRaised: 0 });
     } finally {
       process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
       delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
