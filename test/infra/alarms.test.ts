@@ -12,6 +12,8 @@ const dlqId = logicalIdOf(template, 'AWS::SQS::Queue');
 const deliveryStreamId = logicalIdOf(template, 'AWS::KinesisFirehose::DeliveryStream');
 const deliveryStream = [{ Name: 'DeliveryStreamName', Value: { Ref: deliveryStreamId } }];
 
+// Literal on purpose, here and below: the namespace, metric names and dimension are what users'
+// alarms, dashboards and queries name; the stack takes them from metric-names.ts, and this pins them.
 const perSource = (fn: string, metric: string) =>
   `SELECT ${fn}(${metric}) FROM SCHEMA("OktaLogPipeline", SourceId) GROUP BY SourceId`;
 

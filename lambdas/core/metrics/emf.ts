@@ -2,9 +2,10 @@ import { METRICS_NAMESPACE, type MetricUnit } from './metric-names';
 
 /**
  * One CloudWatch Embedded Metric Format document: a JSON log line that CloudWatch turns into
- * metrics. Written by hand rather than through Powertools Metrics, because Powertools adds a
- * `service` dimension to every set, and the drop-off alarm's `SCHEMA("OktaLogPipeline", SourceId)`
- * only matches series whose dimension set is exactly `[SourceId]`.
+ * metrics. Built here rather than by Powertools Metrics (reasons in lambda-telemetry.ts, which
+ * writes these lines for both Lambdas): above all, the drop-off alarm's
+ * `SCHEMA("OktaLogPipeline", SourceId)` only matches series whose dimension set is exactly
+ * `[SourceId]`, and Powertools adds a `service` dimension to every set.
  */
 export interface EmfDocument {
   readonly _aws: {
