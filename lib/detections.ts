@@ -11,7 +11,6 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 
 /** How the detections Lambda consumes the stream; every bound with the reason for its default. */
@@ -121,7 +120,6 @@ export class Detections extends Construct {
         STATE_TABLE_NAME: stateTable.tableName,
         ALERTS_TOPIC_ARN: alertsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
