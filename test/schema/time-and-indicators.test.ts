@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { compileIndicators, isDottedQuad, isEmailAddress, isIpAddress, uniqueSorted } from '../../lambdas/core/schema/indicators';
 import { coerceLosslessly } from '../../lambdas/core/schema/coercion';
 import { isRfc3339, rfc3339ToUtc, timestampToUtc, unixToUtc } from '../../lambdas/core/schema/time-formats';
+import type { FieldStep } from '../../lambdas/core/schema/plan';
 import type { IndicatorKind } from '../../lambdas/core/schema/vocabulary';
 
 describe('RFC 3339', () => {
@@ -144,6 +145,31 @@ describe('indicators', () => {
     const nearAddress = fc.tuple(fc.string({ unit, maxLength: 6 }), fc.array(label, { maxLength: 4 })).map(([local, labels]) => `${local}@${labels.join('.')}`);
     const anything = fc.oneof(nearAddress, fc.string({ unit, maxLength: 20 }), fc.string());
     fc.assert(fc.property(anything, (value) => isEmailAddress(value) === EMAIL_PATTERN.test(value)), { numRuns: 50_000 });
+  });
+
+  it('paths merged into one tree collect what each path collects alone (shared prefixes, arrays, a path ending where another goes on)', () => {
+    const step = fc.constantFrom<FieldStep>('a', 'b', 'ip', null);
+    const kind = fc.constantFrom<IndicatorKind>('ip', 'email', 'domain', 'url', 'hostname', 'username', 'md5');
+    const plans = fc.array(fc.record({ kind, steps: fc.array(step, { maxLength: 3 }) }), { minLength: 1, maxLength: 6 });
+    const leaf = fc.constantFrom('10.0.0.1', '::1', 'a.b@example.com', 'example.com', 'https://x.example.org/', ' jane ', 'd41d8cd98f00b204e9800998ecf8427e', 'unknown', '');
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.constant(null), fc.integer(), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('a', 'b', 'ip'), tie('node'), { maxKeys: 3 })),
+    })).node;
+    const sortedUnique = (collector: ReturnType<typeof compileIndicators>, event: unknown): Map<string, string[]> => {
+      const buckets = collector.collect(event);
+      return new Map(collector.fields.map((field, index) => [field, uniqueSorted([...(buckets[index] ?? [])])]));
+    };
+    fc.assert(
+      fc.property(plans, value, (planList, event) => {
+        const merged = sortedUnique(compileIndicators(planList), event);
+        const alone = new Map<string, string[]>();
+        for (const plan of planList) {
+          for (const [field, values] of sortedUnique(compileIndicators([plan]), event)) alone.set(field, uniqueSorted([...(alone.get(field) ?? []), ...values]));
+        }
+        expect(merged).toEqual(alone);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   function collect(kind: IndicatorKind, values: string[]): Record<string, string[]> {
