@@ -60,7 +60,7 @@ export interface DetectionsProps {
 }
 
 /**
- * The five built-in Okta detections: a Lambda on the event stream, its state table (thresholds,
+ * The built-in Okta detections: a Lambda on the event stream, its state table (thresholds,
  * dedup, last login location; items expire through TTL `expiresAt`), the alerts topic (JSON
  * alerts, separate from on-call), and a dead-letter queue for batches that keep failing.
  */

@@ -1,5 +1,5 @@
 /**
- * The detections Lambda: Kinesis records of the pipeline's stream → the five rules, with their
+ * The detections Lambda: Kinesis records of the pipeline's stream → the built-in rules, with their
  * state in DynamoDB → alerts on the alerts SNS topic. Thin: configuration and clients here, the
  * work in `runDetectionBatch`.
  *

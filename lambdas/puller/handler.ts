@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { runPuller, type PullerLogger, type PullerReport } from '../core/puller/run-puller';
+import type { PullerLogger } from '../core/ports';
+import { runPuller, type PullerReport } from '../core/puller/run-puller';
 import { parsePullerInput } from '../core/puller/shard';
 import { createPullerRuntime, type PullerRuntime, type PullerRuntimeOptions } from './puller-runtime';
 

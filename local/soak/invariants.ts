@@ -8,7 +8,6 @@ import type { LambdaLogLine, QuarantinedObject } from '../runtime';
 import type { FaultKind } from './fault-plan';
 import type { ObservedCall } from './observer-proxy';
 import { attribute, cursorCallKind, parseJson } from './calls';
-import type { SoakInvocation } from './soak';
 
 export interface LoggedLine extends LambdaLogLine {
   /** Soak clock time at which the line arrived. */
@@ -32,6 +31,23 @@ export interface Outage {
   readonly from: number;
   /** When the soak ended it, having seen a run report it; absent while nobody has. */
   until?: number;
+}
+
+export type AbortKind = 'abort-before-write' | 'abort-between-write-and-save' | 'abort-after-save';
+
+/** One puller invocation of the soak. */
+export interface SoakInvocation {
+  readonly requestId: string;
+  readonly slot: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  abort?: AbortKind;
+  /** When the soak killed it (its calls are refused from then on). */
+  killedAt?: number;
+  /** When its container was surely gone (the worker thread stopped): Okta requests it still made until then are its own. */
+  deadAt?: number;
+  failed?: string;
+  readonly drain: boolean;
 }
 
 export interface SoakObservations {

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import type { DetectionRecord } from '../../lambdas/core/detections/record';
 import { alertSubject } from '../../lambdas/adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../../lambdas/adapters/aws/detection-state-store';

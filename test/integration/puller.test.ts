@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { CreateSecretCommand, DeleteSecretCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
-import type { PullerLogger } from '../../lambdas/core/puller/run-puller';
+import type { PullerLogger } from '../../lambdas/core/ports';
 import { shardOfSource } from '../../lambdas/core/puller/shard';
 import { createPullerHandler, type PullerHandler, type PullerResult } from '../../lambdas/puller/handler';
 import { readStream } from '../../local/aws/kinesis';
