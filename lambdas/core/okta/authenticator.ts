@@ -1,8 +1,8 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { SourceConfig } from '../ports';
 import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError } from './errors';
 import type { HttpRequest, HttpResponse } from './http-exchange';
-import { jwsAlgorithmFor, sha256Base64url, signJwt, type JwsAlgorithm } from './jwt';
+import { loadSigningKey, MIN_RSA_MODULUS_BITS, sha256Base64url, signJwt, type JwsAlgorithm, type SigningKeyProblem } from './jwt';
 import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import type { DpopChallenge } from './www-authenticate';
 
@@ -91,18 +91,10 @@ class OAuthAuthenticator implements Authenticator {
     private readonly credential: { readonly clientId: string; readonly privateKeyPem: string; readonly keyId?: string; readonly dpop: boolean },
     private readonly transport: OrgTransport,
   ) {
-    const sourceId = transport.sourceId;
-    try {
-      this.key = createPrivateKey({ key: credential.privateKeyPem, format: 'pem' });
-    } catch {
-      // OpenSSL's reason adds nothing for the reader, and the key must not travel in a cause.
-      throw new OktaConfigError(sourceId, 'oauth.privateKeyPem is not an unencrypted PEM private key');
-    }
-    const alg = jwsAlgorithmFor(this.key);
-    if (alg === undefined) {
-      throw new OktaConfigError(sourceId, 'oauth.privateKeyPem must be an RSA or EC (P-256, P-384, P-521) private key for private_key_jwt');
-    }
-    this.alg = alg;
+    const loaded = loadSigningKey(credential.privateKeyPem);
+    if (loaded.problem !== undefined) throw new OktaConfigError(transport.sourceId, `oauth.privateKeyPem ${describeKeyProblem(loaded.problem)}`);
+    this.key = loaded.key;
+    this.alg = loaded.alg;
     this.tokenUrl = `${transport.origin}/oauth2/v1/token`;
     this.dpop = credential.dpop ? new DpopProver() : undefined;
   }
@@ -213,6 +205,18 @@ class OAuthAuthenticator implements Authenticator {
       throw new OktaAuthError(sourceId, `${answer}; Okta refused the OAuth service app: check oauth.clientId, that its public key matches oauth.privateKeyPem (and oauth.keyId), and oauth.dpop against the app's "Require DPoP" setting`, details);
     }
     throw new OktaBadRequestError(sourceId, answer, details);
+  }
+}
+
+function describeKeyProblem(problem: SigningKeyProblem): string {
+  switch (problem.kind) {
+    case 'unloadable':
+      return 'is not an unencrypted PEM private key';
+    case 'rsa-too-short':
+      return `is a ${problem.bits}-bit RSA key; Okta requires at least ${MIN_RSA_MODULUS_BITS} bits`;
+    case 'unsupported-curve':
+    case 'unsupported-type':
+      return 'must be an RSA or EC (P-256, P-384, P-521) private key for private_key_jwt';
   }
 }
 
