@@ -3,7 +3,8 @@ import type { SourceConfig } from '../ports';
 import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError } from './errors';
 import type { HttpRequest, HttpResponse } from './http-exchange';
 import { loadSigningKey, MIN_RSA_MODULUS_BITS, sha256Base64url, signJwt, type JwsAlgorithm, type SigningKeyProblem } from './jwt';
-import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import { parseJsonObject } from '../json';
+import { RateLimitGate, describeUrl, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import type { DpopChallenge } from './www-authenticate';
 
 /** Signs the headers of one API request; made ready (token fetched) per call. */

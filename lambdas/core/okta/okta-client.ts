@@ -10,7 +10,8 @@ import { DEFAULT_OKTA_CLIENT_LIMITS, type OktaClientLimits, type OktaClientOptio
 import { orgOriginOf, sameOriginUrl } from './org-origin';
 import { MAX_ORG_TEXT_LENGTH, safeOrgText } from './org-text';
 import { isAtReserve, readRateLimit, resetWaitMs } from './rate-limit';
-import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import { parseJsonObject } from '../json';
+import { RateLimitGate, describeUrl, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import { dpopChallengeOf } from './www-authenticate';
 
 /** Where a page starts: a polling request from a point in time, or a `next` link Okta returned. */

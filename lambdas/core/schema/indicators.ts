@@ -6,6 +6,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { FieldStep, IndicatorPlan } from './plan';
 import { INDICATOR_FIELDS, type IndicatorKind } from './vocabulary';
+import { isPlainObject } from '../json';
 
 /** Values collected per standard field, by the field's index in `IndicatorCollector.fields`. */
 type Buckets = Array<string[] | undefined>;
@@ -138,7 +139,7 @@ function walkerOf(steps: readonly FieldStep[], sink: Sink): Walker {
     };
   }
   return (value, buckets) => {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) next((value as Record<string, unknown>)[step], buckets);
+    if (isPlainObject(value)) next(value[step], buckets);
   };
 }
 

@@ -1,3 +1,4 @@
+import { isPlainObject, parseJson } from '../json';
 import type { OktaCredential, SourceConfig } from '../ports';
 import { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 import { SOURCE_ID_PATTERN, isValidSourceId, quoteSourceId } from './source-id';
@@ -85,18 +86,6 @@ export function parseSourceSecret(sourceId: string, secretString: string, option
     throw new InvalidSourceConfigError(sourceId, issues);
   }
   return { id: sourceId, domain, label, dropOffMinutes, backfillHours, enabled, allowCustomDomain, credential };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describeType(value: unknown): string {
