@@ -59,9 +59,8 @@ function readCommandLine(args: readonly string[]): { check: boolean } | undefine
   try {
     const parsed = parseCommandLine(args, { values: [], switches: ['--check'] });
     const check = parsed.has('--check');
-    // A second --check is not an error to the parser (switches may repeat); here it never was accepted.
-    const [sub, ...rest] = parsed.positionals;
-    return sub === 'build' && rest.length === 0 && args.length === (check ? 2 : 1) ? { check } : undefined;
+    // The subcommand comes first, and a second --check (the parser lets switches repeat) is refused.
+    return args[0] === 'build' && parsed.positionals.length === 1 && args.length === (check ? 2 : 1) ? { check } : undefined;
   } catch (error) {
     if (error instanceof CommandLineError) return undefined;
     throw error;
