@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from
 import type { SourceConfig } from '../ports';
 import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError } from './errors';
 import type { HttpRequest, HttpResponse } from './http-exchange';
-import { loadSigningKey, MIN_RSA_MODULUS_BITS, sha256Base64url, signJwt, type JwsAlgorithm, type SigningKeyProblem } from './jwt';
+import { describeSigningKeyProblem, loadSigningKey, sha256Base64url, signJwt, type JwsAlgorithm } from './jwt';
 import { parseJsonObject } from '../json';
 import { RateLimitGate, describeUrl, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import type { DpopChallenge } from './www-authenticate';
@@ -93,7 +93,7 @@ class OAuthAuthenticator implements Authenticator {
     private readonly transport: OrgTransport,
   ) {
     const loaded = loadSigningKey(credential.privateKeyPem);
-    if (loaded.problem !== undefined) throw new OktaConfigError(transport.sourceId, `oauth.privateKeyPem ${describeKeyProblem(loaded.problem)}`);
+    if (loaded.problem !== undefined) throw new OktaConfigError(transport.sourceId, `oauth.privateKeyPem ${describeSigningKeyProblem(loaded.problem)}`);
     this.key = loaded.key;
     this.alg = loaded.alg;
     this.tokenUrl = `${transport.origin}/oauth2/v1/token`;
@@ -206,18 +206,6 @@ class OAuthAuthenticator implements Authenticator {
       throw new OktaAuthError(sourceId, `${answer}; Okta refused the OAuth service app: check oauth.clientId, that its public key matches oauth.privateKeyPem (and oauth.keyId), and oauth.dpop against the app's "Require DPoP" setting`, details);
     }
     throw new OktaBadRequestError(sourceId, answer, details);
-  }
-}
-
-function describeKeyProblem(problem: SigningKeyProblem): string {
-  switch (problem.kind) {
-    case 'unloadable':
-      return 'is not an unencrypted PEM private key';
-    case 'rsa-too-short':
-      return `is a ${problem.bits}-bit RSA key; Okta requires at least ${MIN_RSA_MODULUS_BITS} bits`;
-    case 'unsupported-curve':
-    case 'unsupported-type':
-      return 'must be an RSA or EC (P-256, P-384, P-521) private key for private_key_jwt';
   }
 }
 

@@ -66,6 +66,20 @@ export function loadSigningKey(pem: string): SigningKeyVerdict {
   return { problem: { kind: 'unsupported-type', type: key.asymmetricKeyType ?? 'unknown' } };
 }
 
+/** What is wrong with the key, after the name of the field that holds it; never any of the key. */
+export function describeSigningKeyProblem(problem: SigningKeyProblem): string {
+  switch (problem.kind) {
+    case 'unloadable':
+      return 'is not an unencrypted PEM private key that node:crypto can load (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")';
+    case 'rsa-too-short':
+      return `is a ${problem.bits}-bit RSA key; Okta requires at least ${MIN_RSA_MODULUS_BITS} bits`;
+    case 'unsupported-curve':
+      return `is an EC key on curve ${problem.curve}; Okta accepts P-256, P-384 and P-521`;
+    case 'unsupported-type':
+      return `is a ${problem.type} key; Okta's private_key_jwt needs an RSA or EC (P-256/P-384/P-521) key`;
+  }
+}
+
 /**
  * A compact JWS over the JSON header and payload. ECDSA signatures use the IEEE P1363 (r || s)
  * encoding that JWS requires, not OpenSSL's default DER.

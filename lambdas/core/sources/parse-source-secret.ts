@@ -2,7 +2,7 @@ import { isPlainObject, parseJson } from '../json';
 import type { OktaCredential, SourceConfig } from '../ports';
 import { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 import { SOURCE_ID_PATTERN, isValidSourceId, quoteSourceId } from './source-id';
-import { loadSigningKey, MIN_RSA_MODULUS_BITS, type SigningKeyProblem } from '../okta/jwt';
+import { describeSigningKeyProblem, loadSigningKey, MIN_RSA_MODULUS_BITS } from '../okta/jwt';
 import { checkOrgOrigin, OKTA_ORG_HOST_SUFFIXES, type OriginProblem } from './host-guard';
 
 export { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
@@ -227,23 +227,10 @@ function parsePrivateKeyPem(value: unknown, issues: SourceConfigIssue[]): string
   const pem = value.includes('\n') ? value.trim() : value.replace(/\\n/g, '\n').trim();
   const loaded = loadSigningKey(pem);
   if (loaded.problem !== undefined) {
-    issues.push({ field, problem: describeKeyProblem(loaded.problem) });
+    issues.push({ field, problem: describeSigningKeyProblem(loaded.problem) });
     return undefined;
   }
   return pem;
-}
-
-function describeKeyProblem(problem: SigningKeyProblem): string {
-  switch (problem.kind) {
-    case 'unloadable':
-      return 'is not an unencrypted PEM private key that node:crypto can load (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")';
-    case 'rsa-too-short':
-      return `is a ${problem.bits}-bit RSA key; Okta requires at least ${MIN_RSA_MODULUS_BITS} bits`;
-    case 'unsupported-curve':
-      return `is an EC key on curve ${problem.curve}; Okta accepts P-256, P-384 and P-521`;
-    case 'unsupported-type':
-      return `is a ${problem.type} key; Okta's private_key_jwt needs an RSA or EC (P-256/P-384/P-521) key`;
-  }
 }
 
 function parseLabel(value: unknown, sourceId: string, issues: SourceConfigIssue[]): string {
