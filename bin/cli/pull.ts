@@ -25,6 +25,7 @@ import { parseArgs, type ParsedArgs } from './sources/args';
 import { readCredential } from './sources/credential-input';
 import { SourcesUsageError } from './sources/errors';
 import { stripControlCharacters } from '../../lambdas/core/okta/org-text';
+import { parseIsoInstant } from '../../lambdas/core/iso-instant';
 
 const USAGE = `usage: okta-log-pipeline pull --domain URL (--token-env VAR | --oauth-file FILE) [--since ISO]
                               [--state FILE] [--out FILE|-] [--archive DIR] [--quarantine FILE] [--follow]
@@ -142,9 +143,8 @@ function sourceIdFromDomain(domain: string): string {
 
 function readSince(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
-  // A time needs its offset: without one JavaScript reads it as local time, Okta as UTC.
-  const time = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(time)) {
+  const time = parseIsoInstant(text, { allowDate: true });
+  if (time === undefined) {
     throw new PullUsageError(`--since must be an ISO 8601 date or time with its offset, such as 2026-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`);
   }
   if (time > now) throw new PullUsageError(`--since ${text} is in the future`);

@@ -19,12 +19,3 @@ export function attribute(request: Record<string, unknown>, ...path: string[]): 
   }
   return typeof value === 'string' ? value : undefined;
 }
-
-export function parseJson(line: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(line);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -9,7 +9,8 @@ import type { RequestRecord, OktaEvent } from '../okta-emulator';
 import type { LambdaLogLine, QuarantinedObject } from '../runtime';
 import type { FaultKind } from './fault-plan';
 import type { ObservedCall } from './observer-proxy';
-import { attribute, cursorCallKind, parseJson } from './calls';
+import { parseJsonObject } from '../../lambdas/core/json';
+import { attribute, cursorCallKind } from './calls';
 
 export interface LoggedLine extends LambdaLogLine {
   /** Soak clock time at which the line arrived. */
@@ -238,7 +239,7 @@ function writtenEntries(call: ObservedCall): Array<{ uuid: string; sourceId: str
   const answered = Array.isArray(call.response?.Records) ? (call.response?.Records as Array<{ ErrorCode?: string }>) : [];
   return sent.flatMap((entry, index) => {
     if (answered[index]?.ErrorCode !== undefined) return [];
-    const record = parseJson(Buffer.from(entry.Data ?? '', 'base64').toString('utf8')) ?? {};
+    const record = parseJsonObject(Buffer.from(entry.Data ?? '', 'base64').toString('utf8')) ?? {};
     return [{ uuid: entry.PartitionKey ?? '', sourceId: String(record.p_source_id ?? ''), record }];
   });
 }
@@ -299,7 +300,7 @@ function checkLeases(calls: readonly ObservedCall[], observations: SoakObservati
 
 function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults: Record<string, number> } {
   const { observations } = input;
-  const parsed = observations.lines.map((line) => ({ line, entry: parseJson(line.line) }));
+  const parsed = observations.lines.map((line) => ({ line, entry: parseJsonObject(line.line) }));
   const pullLogs: PullLog[] = parsed.flatMap(({ line, entry }) =>
     entry !== undefined && (entry.message === 'source pulled' || entry.message === 'source pull failed') && typeof entry.sourceId === 'string'
       ? [{ sourceId: entry.sourceId, at: line.at, failed: entry.message === 'source pull failed', errorKind: typeof entry.errorKind === 'string' ? entry.errorKind : undefined, retries: Number(entry.retries ?? 0), durationMs: Number(entry.durationMs ?? 0) }]
@@ -410,7 +411,7 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
  * SourceConfigErrors (both lines from one container). Undefined while no run has.
  */
 export function outageMetAt(outage: Outage, lines: readonly LoggedLine[]): number | undefined {
-  const after = lines.filter((line) => line.at >= outage.from).map((line) => ({ line, entry: parseJson(line.line) }));
+  const after = lines.filter((line) => line.at >= outage.from).map((line) => ({ line, entry: parseJsonObject(line.line) }));
   if (outage.kind === 'okta-token-revoked') {
     return after.find(({ entry }) => entry !== undefined && '_aws' in entry && entry.SourceId === outage.sourceId && entry.AuthFailures === 1)?.line.at;
   }

@@ -32,7 +32,8 @@ import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type La
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
 import { checkInvariants, outageMetAt, type AbortKind, type InvariantResult, type InvariantSummary, type Outage, type SoakInvocation, type SoakObservations } from './invariants';
-import { attribute, cursorCallKind, parseJson } from './calls';
+import { parseJsonObject } from '../../lambdas/core/json';
+import { attribute, cursorCallKind } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
 
 /** Every bound of the soak, with the reason for its value. */
@@ -448,7 +449,7 @@ class Harness {
       this.settleOutages();
       const invocation = await this.invoke(true);
       const lines = this.observations.lines.filter((line) => line.container === invocation.slot && line.at >= invocation.startedAt && line.at <= (invocation.endedAt ?? Infinity));
-      const pulled = lines.map((line) => parseJson(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
+      const pulled = lines.map((line) => parseJsonObject(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
       const quiet = pulled.length === this.pipeline.orgs.length && pulled.every((entry) => entry?.outcome === 'caught-up' && entry.delivered === 0);
       if (quiet && invocation.failed === undefined) return true;
       const starved = invocation.killedAt === undefined && pulled.length > 0 && pulled.every((entry) => entry?.outcome === 'deadline' && entry.pages === 0 && entry.rateLimitWaits === 0);

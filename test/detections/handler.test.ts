@@ -13,7 +13,7 @@ import { alertSubject } from '../../lambdas/adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../../lambdas/adapters/aws/detection-state-store';
 import { AdapterCommandRecorder, listedSdkActions, unlistedCommands } from '../infra/authorization/lambda-sdk-calls';
 import { lambdaContext } from '../../local/runtime/lambda-context';
-import { startSnsServer, type SnsServer } from './sns-server';
+import { startSnsServer, type PublishedMessage, type SnsServer } from '../../local/runtime/sns-server';
 import { failedLogin, MINUTE, T0 } from './support';
 
 // dynalite ships no types: it exports a factory of a node:http server.
@@ -53,6 +53,9 @@ afterAll(async () => {
 });
 
 let emitted: string[] = [];
+/** What this test published: the server is shared by the whole file. */
+let publishedBefore = 0;
+const published = (): PublishedMessage[] => sns.published.slice(publishedBefore);
 beforeEach(async () => {
   tableCounter += 1;
   const tableName = `detection-state-${tableCounter}`;
@@ -65,7 +68,7 @@ beforeEach(async () => {
     }),
   );
   process.env.STATE_TABLE_NAME = tableName;
-  sns.published.length = 0;
+  publishedBefore = sns.published.length;
   emitted = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     emitted.push(String(chunk));
@@ -125,7 +128,7 @@ function kinesisEvent(records: Array<DetectionRecord | string>): KinesisStreamEv
 }
 
 function alerts(): AlertMessage[] {
-  return sns.published.map((item) => JSON.parse(item.message) as AlertMessage);
+  return published().map((item) => JSON.parse(item.message) as AlertMessage);
 }
 
 /** The lines written to stdout, each a JSON object (Powertools Logger's and the EMF documents). */
@@ -159,12 +162,12 @@ describe('detections Lambda', () => {
     const failures = [0, 1, 2, 3, 4, 5].map((minute) => failedLogin(T0 + minute * MINUTE));
     const first = loadContainer();
     expect(await first(kinesisEvent(failures.slice(0, 3)))).toEqual({ batchItemFailures: [] });
-    expect(sns.published).toEqual([]);
+    expect(published()).toEqual([]);
 
     const second = loadContainer();
     expect(await second(kinesisEvent(failures.slice(3, 5)))).toEqual({ batchItemFailures: [] });
-    expect(sns.published).toHaveLength(1);
-    expect(sns.published[0]).toMatchObject({
+    expect(published()).toHaveLength(1);
+    expect(published()[0]).toMatchObject({
       topicArn: TOPIC_ARN,
       subject: '[MEDIUM] Suspected brute force Okta logins to account jack@acme.io, due to [INVALID_CREDENTIALS]',
       attributes: { ruleId: 'Okta.BruteForceLogins', severity: 'MEDIUM', status: 'new' },
@@ -196,7 +199,7 @@ describe('detections Lambda', () => {
     const response = await handler(event);
     const fifth = event.Records[4].kinesis.sequenceNumber;
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: fifth }] });
-    expect(sns.published).toEqual([]);
+    expect(published()).toEqual([]);
     expect(metricDocuments()).toEqual([{ dimensions: [[]], metrics: DETECTION_METRIC_DEFINITIONS, AlertsRaised: 0, DetectionErrors: 1 }]);
 
     // Lambda redelivers from the reported record on; with bisection the whole batch may come again.

@@ -5,6 +5,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { backoffDelayMs, type BackoffDelays } from '../../core/backoff';
 import { LeaseLostError, type Clock, type Cursor, type CursorStore } from '../../core/ports';
 import type { SourceActivity, SourceActivityStore } from '../../core/ports';
 import { CursorStoreError, describeAwsError } from './errors';
@@ -16,14 +17,16 @@ const BATCH_GET_MAX_KEYS = 100;
  * activity read gives up; activity only orders sources and feeds metrics, so a miss is tolerable.
  */
 const BATCH_GET_MAX_ROUNDS = 5;
-/** Unprocessed keys mean throttling: wait 50, 100, 200, 400 ms before asking again. */
-const BATCH_GET_RETRY_BASE_MS = 50;
+/** Unprocessed keys mean throttling: wait up to 50, 100, 200, 400 ms (full jitter) before asking again. */
+const BATCH_GET_BACKOFF: BackoffDelays = { baseDelayMs: 50, maxDelayMs: 400 };
 
 export interface DynamoDbCursorStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   /** Lease expiry is judged by this clock; the runs of one deployment share the Lambda clock. */
   readonly clock: Clock;
+  /** For the backoff's jitter; injectable so a test can pin it. @default Math.random */
+  readonly random?: () => number;
 }
 
 /**
@@ -119,7 +122,7 @@ export class DynamoDbCursorStore implements CursorStore, SourceActivityStore {
     for (let start = 0; start < sourceIds.length; start += BATCH_GET_MAX_KEYS) {
       let keys: Array<Record<string, AttributeValue>> = sourceIds.slice(start, start + BATCH_GET_MAX_KEYS).map((id) => ({ sourceId: { S: id } }));
       for (let round = 0; round < BATCH_GET_MAX_ROUNDS && keys.length > 0; round += 1) {
-        if (round > 0) await this.options.clock.sleep(BATCH_GET_RETRY_BASE_MS * 2 ** (round - 1));
+        if (round > 0) await this.options.clock.sleep(backoffDelayMs(BATCH_GET_BACKOFF, round, this.options.random ?? Math.random));
         let response;
         try {
           response = await this.options.client.send(

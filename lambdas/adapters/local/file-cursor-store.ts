@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { LeaseLostError, type Clock, type Cursor, type CursorStore } from '../../core/ports';
+import { isPlainObject } from '../../core/json';
 
 /** The state file's content: one cursor per source id. */
 interface StateFile {
@@ -109,5 +110,5 @@ async function syncDirectory(directory: string): Promise<void> {
 function isStateFile(value: unknown): value is StateFile {
   if (typeof value !== 'object' || value === null) return false;
   const { version, sources } = value as { version?: unknown; sources?: unknown };
-  return version === 1 && typeof sources === 'object' && sources !== null && !Array.isArray(sources);
+  return version === 1 && isPlainObject(sources);
 }
