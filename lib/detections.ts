@@ -1,6 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -126,15 +125,13 @@ export class Detections extends Construct {
       },
     });
     const role = pipelineFunction.role;
-    role.addToPolicy(
-      new PolicyStatement({
-        // The state store reads an item and writes it back with a version condition; TTL deletes.
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [stateTable.tableArn],
-      }),
-    );
-    role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }));
-    alertsKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    // The state store reads an item and writes it back with a version condition; TTL deletes.
+    // grant() with exactly these actions: grantReadWriteData would add scans, queries and deletes.
+    stateTable.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // Publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt on its key
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html): the topic's grants
+    // put them on whatever key the topic has. grants.publish() would grant kms:GenerateDataKey*.
+    alertsTopic.grants.actions(role, ['sns:Publish'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] });
 
     pipelineFunction.function.addEventSource(
       new KinesisEventSource(props.stream, {

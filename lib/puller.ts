@@ -7,7 +7,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
 import { CONTEXT_DEFAULTS } from './config';
@@ -113,19 +113,32 @@ export class Puller extends Construct {
       resourceName: `${this.sourceSecretPrefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    // Sources are secrets created after the deploy (`okta-log-pipeline sources add`) under the
+    // prefix, so there is no Secret construct to call grantRead on: an imported one
+    // (Secret.fromSecretNameV2) names a single secret, and grantRead would add
+    // secretsmanager:DescribeSecret, which the puller never calls. The statement is written here
+    // instead, scoped to the prefix. No key grant: the CLI creates the secrets under the default
+    // aws/secretsmanager key, whose key policy lets the account's principals decrypt through
+    // Secrets Manager (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
     role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [sourceSecrets] }));
     // ListSecrets cannot be scoped to resources; it returns names and metadata, never values.
     role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
-    role.addToPolicy(
-      new PolicyStatement({
-        // The cursor store reads cursors in batches and writes them only with conditional updates.
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-        resources: [props.cursorTable.tableArn],
-      }),
-    );
-    role.addToPolicy(new PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }));
+    // The grants below name the resource through its construct, so they follow it (and its
+    // key, where a customer key would need one) instead of restating its ARN. Each grants only
+    // the calls the adapters make (test/infra/authorization/api-calls.ts); the wider canned grants
+    // (grantReadWriteData, grantWrite, grants.put) would add actions the puller must not have.
+    // The cursor store reads cursors in batches and writes them only with conditional updates.
+    props.cursorTable.grant(role, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
+    props.stream.grant(role, 'kinesis:PutRecords');
+    // Producers of a stream under a customer key need kms:GenerateDataKey
+    // (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html); under the
+    // AWS-managed aws/kinesis key (this stack's) there is no key object and nothing to grant.
+    props.stream.encryptionKey?.grant(role, 'kms:GenerateDataKey');
     const quarantineObjects = props.quarantineBucket.arnForObjects('*');
-    role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [quarantineObjects] }));
+    // kms: actions go to the bucket's key when it has one (SSE-KMS uploads need
+    // kms:GenerateDataKey, https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html);
+    // the SSE-S3 quarantine has none.
+    BucketGrants.fromBucket(props.quarantineBucket).actionsOnObjectKeys(role, '*', 's3:PutObject', 'kms:GenerateDataKey');
     acknowledgeWildcardResource(
       role,
       sourceSecrets,
