@@ -195,17 +195,17 @@ export class Archive extends Construct {
     }
   }
 
+  /** A metric of the delivery stream (namespace AWS/Firehose), for the alarms. */
+  metric(metricName: string, props: MetricOptions): Metric {
+    return new Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: this.deliveryStreamName }, ...props });
+  }
+
   /**
    * The Firehose stream, with a role of its own holding exactly the permissions Firehose documents
    * for a Kinesis source and an S3 destination
    * (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html): the L2 construct
    * grants read-write on the bucket, deletes included, which Firehose never needs.
    */
-  /** A metric of the delivery stream (namespace AWS/Firehose), for the alarms. */
-  metric(metricName: string, props: MetricOptions): Metric {
-    return new Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: this.deliveryStreamName }, ...props });
-  }
-
   private deliveryStreamTo(bucket: IBucket, props: ArchiveProps): CfnDeliveryStream {
     const role = new Role(this, 'DeliveryRole', {
       // The confused-deputy guard Firehose's documentation shows: only this account's Firehose.

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import { Stats, type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -10,7 +11,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
+import { globalMetric, METRICS_NAMESPACE } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 
 /** How the detections Lambda consumes the stream; every bound with the reason for its default. */
@@ -39,6 +40,8 @@ export const DEFAULT_DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
   // helps nobody, and an unbounded age would let a stuck shard replay a day of events.
   maxRecordAge: Duration.hours(6),
 };
+
+const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
 
 export interface DetectionsProps {
   /** The event stream the rules read. */
@@ -154,5 +157,33 @@ export class Detections extends Construct {
     this.stateTable = stateTable;
     this.alertsTopic = alertsTopic;
     this.deadLetterQueue = deadLetterQueue;
+  }
+
+  /** Alerts the rules raised (the handler's own metric, without dimensions). @default SUM over 5 minutes */
+  metricAlertsRaised(options: MetricOptions = {}): Metric {
+    return globalMetric('AlertsRaised', options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
+  }
+
+  /**
+   * Records the handler could not process. With reportBatchItemFailures a failing record does not
+   * fail the invocation, so this shows failures the Lambda Errors metric misses. @default SUM over 5 minutes
+   */
+  metricDetectionErrors(options: MetricOptions = {}): Metric {
+    return globalMetric('DetectionErrors', options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
+  }
+
+  /** How far (ms) the event source mapping reads behind the stream. @default MAXIMUM over 5 minutes */
+  metricIteratorAge(options: MetricOptions = {}): Metric {
+    return this.function.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: DEFAULT_METRIC_PERIOD, ...options });
+  }
+
+  /** Failed invocations of the detections function. @default SUM over 5 minutes */
+  metricFunctionErrors(options: MetricOptions = {}): Metric {
+    return this.function.metricErrors({ statistic: Stats.SUM, period: DEFAULT_METRIC_PERIOD, ...options });
+  }
+
+  /** Positions of batches given up on, waiting in the dead-letter queue. @default MAXIMUM over 5 minutes */
+  metricDeadLetters(options: MetricOptions = {}): Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period: DEFAULT_METRIC_PERIOD, ...options });
   }
 }

@@ -86,19 +86,16 @@ export class OktaLogPipelineStack extends Stack {
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       onCallTopic: onCall.topic,
       runbookBaseUrl: config.runbookBaseUrl,
-      puller: this.puller.function,
+      puller: this.puller,
       stream: events.stream,
-      detections: this.detections.function,
-      detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+      detections: this.detections,
       archive: this.archive,
     });
     new PipelineDashboard(this, 'Dashboard', {
       runbookBaseUrl: config.runbookBaseUrl,
-      puller: this.puller.function,
-      pullerLogGroup: this.puller.logGroup,
+      puller: this.puller,
       stream: events.stream,
-      detections: this.detections.function,
-      detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+      detections: this.detections,
       alarms: this.alarms.alarms,
     });
 

@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Stats, type IMetric, type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -11,7 +12,7 @@ import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
+import { globalMetric, METRICS_NAMESPACE, perSourceQuery, sourceMetric, type GlobalMetricName, type InsightsFunction, type SourceMetricName } from './metrics';
 import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction } from './pipeline-function';
 
@@ -58,6 +59,25 @@ export interface PullerProps {
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
+
+/** Options of the puller's per-source metrics. */
+export interface SourceMetricOptions {
+  /**
+   * One source's series.
+   * @default - one series per source: a Metrics Insights query over `SCHEMA(namespace, SourceId)`
+   * GROUP BY SourceId, so a source onboarded later is included without a redeploy
+   */
+  readonly sourceId?: string;
+  /** @default Duration.minutes(5) */
+  readonly period?: Duration;
+  /** @default - CloudWatch's label (for the GROUP BY query, each series is named by its SourceId) */
+  readonly label?: string;
+}
+
+/** The puller's run totals: published without dimensions, summed over the run's sources (`LagSeconds` the largest). */
+export type PullerTotalMetricName = Exclude<GlobalMetricName, 'AlertsRaised' | 'DetectionErrors'>;
+
+const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
 
 /**
  * EventBridge allows at most 5 targets per rule, not adjustable ("Targets per rule",
@@ -183,5 +203,39 @@ export class Puller extends Construct {
         ),
       });
     }
+  }
+
+  /** 1 while a source has delivered no events for longer than its dropOffMinutes, else 0 (emitted every run): MAX. */
+  metricDropOffBreached(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('MAX', 'DropOffBreached', options);
+  }
+
+  /** Credentials Okta rejected (401/403), per source (emitted only when non-zero): SUM. */
+  metricAuthFailures(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('SUM', 'AuthFailures', options);
+  }
+
+  /** Paging loops the puller stopped a source for (emitted only when non-zero): SUM. */
+  metricPagingLoops(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('SUM', 'PagingLoops', options);
+  }
+
+  /** Events that failed validation and went to the quarantine bucket, per source (emitted only when non-zero): SUM. */
+  metricEventsInvalid(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('SUM', 'EventsInvalid', options);
+  }
+
+  /**
+   * One of the run totals, published without dimensions.
+   * @default statistic SUM, period 5 minutes
+   */
+  metricRunTotal(metric: PullerTotalMetricName, options: MetricOptions = {}): Metric {
+    return globalMetric(metric, options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
+  }
+
+  private perSource(fn: Extract<InsightsFunction, 'MAX' | 'SUM'>, metric: SourceMetricName, options: SourceMetricOptions): IMetric {
+    const period = options.period ?? DEFAULT_METRIC_PERIOD;
+    if (options.sourceId === undefined) return perSourceQuery(fn, metric, period, options.label);
+    return sourceMetric(metric, options.sourceId, fn === 'MAX' ? Stats.MAXIMUM : Stats.SUM, period).with({ label: options.label });
   }
 }
