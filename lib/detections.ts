@@ -10,11 +10,11 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CONTEXT_DEFAULTS } from './config';
+import { CONTEXT_DEFAULTS, type LogLevel } from './config';
 import { globalMetric, METRICS_NAMESPACE } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 
-/** How the detections Lambda consumes the stream; every bound with the reason for its default. */
+/** How the detections Lambda consumes the stream; every bound with the reason for its value. */
 export interface DetectionsStreamSettings {
   /** Records per invocation. */
   readonly batchSize: number;
@@ -26,7 +26,7 @@ export interface DetectionsStreamSettings {
   readonly maxRecordAge: Duration;
 }
 
-export const DEFAULT_DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
+export const DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
   // The puller writes up to a few thousand records per minute per org; 500 per invocation
   // keeps the state-table round trips per record low while one invocation stays well under a second.
   batchSize: 500,
@@ -52,13 +52,14 @@ export interface DetectionsProps {
    */
   readonly alertsEmail?: string;
   /**
-   * @default DEFAULT_DETECTIONS_STREAM_SETTINGS
-   */
-  readonly streamSettings?: Partial<DetectionsStreamSettings>;
-  /**
    * @default RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -74,7 +75,7 @@ export class Detections extends Construct {
 
   constructor(scope: Construct, id: string, props: DetectionsProps) {
     super(scope, id);
-    const settings: DetectionsStreamSettings = { ...DEFAULT_DETECTIONS_STREAM_SETTINGS, ...props.streamSettings };
+    const settings = DETECTIONS_STREAM_SETTINGS;
 
     const stateTable = new Table(this, 'State', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -124,7 +125,7 @@ export class Detections extends Construct {
         ALERTS_TOPIC_ARN: alertsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? CONTEXT_DEFAULTS.logLevel,
       },
     });
     const role = pipelineFunction.role;

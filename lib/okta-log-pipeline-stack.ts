@@ -72,11 +72,13 @@ export class OktaLogPipelineStack extends Stack {
       rateLimitReservePercent: config.rateLimitReservePercent,
       shards: config.pullerShards,
       logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
     });
     this.detections = new Detections(this, 'Detections', {
       stream: events.stream,
       alertsEmail: config.alertsEmail,
       logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
     });
 
     this.archive = config.archive

@@ -11,7 +11,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
-import { CONTEXT_DEFAULTS } from './config';
+import { CONTEXT_DEFAULTS, type LogLevel } from './config';
 import { globalMetric, METRICS_NAMESPACE, perSourceQuery, sourceMetric, type GlobalMetricName, type InsightsFunction, type SourceMetricName } from './metrics';
 import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction } from './pipeline-function';
@@ -57,7 +57,7 @@ export interface PullerProps {
    * Powertools log level.
    * @default 'INFO'
    */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly logLevel?: LogLevel;
 }
 
 /** Options of the puller's per-source metrics. */
@@ -116,7 +116,7 @@ export class Puller extends Construct {
         RATE_LIMIT_RESERVE_PERCENT: String(props.rateLimitReservePercent ?? CONTEXT_DEFAULTS.rateLimitReservePercent),
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? CONTEXT_DEFAULTS.logLevel,
       },
     });
     this.function = pipelineFunction.function;
