@@ -11,8 +11,9 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
+import type { PullerRunMetricName, SourceMetricName } from '../lambdas/core/metrics/metric-names';
 import { CONTEXT_DEFAULTS, type LogLevel } from './config';
-import { globalMetric, METRICS_NAMESPACE, perSourceQuery, sourceMetric, type GlobalMetricName, type InsightsFunction, type SourceMetricName } from './metrics';
+import { globalMetric, perSourceQuery, sourceMetric, type InsightsFunction } from './metrics';
 import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction } from './pipeline-function';
 
@@ -74,9 +75,6 @@ export interface SourceMetricOptions {
   readonly label?: string;
 }
 
-/** The puller's run totals: published without dimensions, summed over the run's sources (`LagSeconds` the largest). */
-export type PullerTotalMetricName = Exclude<GlobalMetricName, 'AlertsRaised' | 'DetectionErrors'>;
-
 const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
 
 /**
@@ -115,7 +113,6 @@ export class Puller extends Construct {
         RUN_BUDGET_SECONDS: String(runBudget.toSeconds()),
         RATE_LIMIT_RESERVE_PERCENT: String(props.rateLimitReservePercent ?? CONTEXT_DEFAULTS.rateLimitReservePercent),
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? CONTEXT_DEFAULTS.logLevel,
       },
     });
@@ -229,7 +226,7 @@ export class Puller extends Construct {
    * One of the run totals, published without dimensions.
    * @default statistic SUM, period 5 minutes
    */
-  metricRunTotal(metric: PullerTotalMetricName, options: MetricOptions = {}): Metric {
+  metricRunTotal(metric: PullerRunMetricName, options: MetricOptions = {}): Metric {
     return globalMetric(metric, options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
   }
 

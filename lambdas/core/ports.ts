@@ -164,6 +164,34 @@ export interface SourceRegistry {
   refresh(sourceId: string): Promise<SourceRefresh>;
 }
 
+/** What the cursor table knows about a source, read once per run to order and measure sources. */
+export interface SourceActivity extends Cursor {
+  /** Epoch ms of the source's first lease: drop-off is measured from it until an event arrives. */
+  readonly firstSeenAt?: number;
+}
+
+/** Reads the activity of many sources at once (DynamoDB BatchGetItem in AWS). */
+export interface SourceActivityStore {
+  activity(sourceIds: readonly string[]): Promise<Map<string, SourceActivity>>;
+}
+
+/** The structured logger the run writes to (Powertools Logger in the Lambda). Never given a secret. */
+export interface PullerLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/**
+ * The `SourceRegistry` above, optionally told which source ids the run wants, so that a
+ * shard does not read (and pay for) the secrets of the other shards' sources. Any
+ * `SourceRegistry` fits: the run filters the listing itself as well.
+ */
+export interface PullerSourceRegistry {
+  list(include?: (sourceId: string) => boolean): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
+  refresh(sourceId: string): Promise<SourceRefresh>;
+}
+
 /** Who produced a record and when: the context the normaliser adds to every event. */
 export interface NormaliseContext {
   readonly sourceId: string;

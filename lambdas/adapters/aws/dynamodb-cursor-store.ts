@@ -6,7 +6,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { LeaseLostError, type Clock, type Cursor, type CursorStore } from '../../core/ports';
-import type { SourceActivity, SourceActivityStore } from '../../core/puller/run-puller';
+import type { SourceActivity, SourceActivityStore } from '../../core/ports';
 import { CursorStoreError, describeAwsError } from './errors';
 
 /** BatchGetItem's own ceiling of keys per call. */
