@@ -27,3 +27,8 @@ export function perSourceQuery(fn: InsightsFunction, metric: SourceMetricName, p
 export function globalMetric(metric: GlobalMetricName, statistic: string = Stats.SUM, period: Duration = Duration.minutes(5)): Metric {
   return new Metric({ namespace: METRICS_NAMESPACE, metricName: metric, statistic, period });
 }
+
+/** One source's series of a per-source metric (its dimension set is exactly `[["SourceId"]]`). */
+export function sourceMetric(metric: SourceMetricName, sourceId: string, statistic: string, period: Duration): Metric {
+  return new Metric({ namespace: METRICS_NAMESPACE, metricName: metric, dimensionsMap: { [SOURCE_ID_DIMENSION]: sourceId }, statistic, period });
+}
