@@ -192,7 +192,7 @@ async function run(options: PullCommandOptions): Promise<number> {
     } catch (error) {
       return fail(`cannot open output: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
     }
-    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore() : new FileCursorStore(options.statePath, clock);
+    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore(clock) : new FileCursorStore(options.statePath, clock);
     const deps: PullDependencies = {
       okta,
       cursors,

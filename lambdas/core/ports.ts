@@ -4,6 +4,7 @@
  * (`lambdas/adapters/aws`) and local adapters (`lambdas/adapters/local`, `local/`) implement them.
  * No AWS SDK import may appear under `lambdas/core`.
  */
+import type { Cursor } from '../contracts/cursor-item';
 
 /** Time, injected so that no test depends on the wall clock. */
 export interface Clock {
@@ -39,19 +40,8 @@ export interface SourceConfig {
   readonly credential: OktaCredential;
 }
 
-/** What the puller remembers about one source between runs. */
-export interface Cursor {
-  /** Okta's `next` link, verbatim; absent before the first page. */
-  readonly nextUrl?: string;
-  /** Newest `published` delivered so far (RFC 3339). */
-  readonly newestPublished?: string;
-  /** Wall-clock time (epoch ms) at which the newest delivered event was received. */
-  readonly lastEventAt?: number;
-  /** The last pull error, without any credential, for `sources status`. */
-  readonly lastError?: string;
-  /** Epoch ms of the last save. */
-  readonly updatedAt?: number;
-}
+/** The cursor and the item it is stored in are the cursor table's contract (`lambdas/contracts/cursor-item.ts`). */
+export type { Cursor, CursorItem } from '../contracts/cursor-item';
 
 /** A cursor store with a lease per source, so that two runs never pull one source at once. */
 export interface CursorStore {

@@ -1,16 +1,14 @@
 import { computeSourceMetrics, deploymentMetrics, deploymentMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
-import type { Clock, Cursor, OktaCredential, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
+import type { CursorActivity } from '../../contracts/cursor-item';
+import type { Clock, OktaCredential, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
 import { PageBudget } from '../memory/page-budget';
 import { mapWithConcurrency } from './map-with-concurrency';
 import { inShard, SINGLE_SHARD, type PullerShard } from './shard';
 
 /** What the cursor table knows about a source, read once per run to order and measure sources. */
-export interface SourceActivity extends Cursor {
-  /** Epoch ms of the source's first lease: drop-off is measured from it until an event arrives. */
-  readonly firstSeenAt?: number;
-}
+export type SourceActivity = CursorActivity;
 
 /** Reads the activity of many sources at once (DynamoDB BatchGetItem in AWS). */
 export interface SourceActivityStore {
