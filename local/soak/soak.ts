@@ -26,13 +26,14 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { expireLeaseUpdate } from '../../lambdas/contracts/cursor-item';
 import type { Clock } from '../../lambdas/core/ports';
 import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
 import { checkInvariants, outageMetAt, type InvariantResult, type InvariantSummary, type Outage, type SoakObservations } from './invariants';
-import { attribute, cursorCallKind, parseJson } from './calls';
+import { cursorCall, parseJson } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
 
 /** Every bound of the soak, with the reason for its value. */
@@ -521,10 +522,10 @@ class Harness {
       return 'drop';
     }
     // Only a save that advances the cursor: the one that notes a failure swallows a lost lease by design.
-    const advancing = attribute(call.request, 'ExpressionAttributeValues', ':lastError', 'S') === undefined;
-    if (call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && advancing && this.leaseRaces > 0) {
+    const save = cursorCall(call, 'save');
+    if (save !== undefined && save.cursor.lastError === undefined && this.leaseRaces > 0) {
       this.leaseRaces -= 1;
-      await this.raceLease(call);
+      await this.raceLease(save.sourceId, save.owner);
     }
     return 'continue';
   }
@@ -533,7 +534,7 @@ class Harness {
     const invocation = slot.current;
     if (invocation === undefined || invocation.killedAt !== undefined || call.status !== 200) return 'continue';
     const betweenWriteAndSave = call.operation === 'PutRecords' && invocation.abort === 'abort-between-write-and-save';
-    const afterSave = call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && invocation.abort === 'abort-after-save';
+    const afterSave = cursorCall(call, 'save') !== undefined && invocation.abort === 'abort-after-save';
     if (!betweenWriteAndSave && !afterSave) return 'continue';
     this.kill(slot, invocation);
     return 'drop';
@@ -559,20 +560,11 @@ class Harness {
    * run has taken the source over: the save must then fail and the cursor stay where the new
    * holder found it.
    */
-  private async raceLease(call: ObservedCall): Promise<void> {
-    const sourceId = attribute(call.request, 'Key', 'sourceId', 'S');
-    const owner = attribute(call.request, 'ExpressionAttributeValues', ':owner', 'S');
-    if (sourceId === undefined || owner === undefined) return;
+  private async raceLease(sourceId: string, owner: string): Promise<void> {
     const expiredAt = this.clock.now();
     try {
       await this.pipeline.aws.clients.dynamoDb.send(
-        new UpdateItemCommand({
-          TableName: this.pipeline.aws.names.cursorTableName,
-          Key: { sourceId: { S: sourceId } },
-          UpdateExpression: 'SET leaseExpiresAt = :past',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':past': { N: String(expiredAt - 1) }, ':owner': { S: owner } },
-        }),
+        new UpdateItemCommand({ TableName: this.pipeline.aws.names.cursorTableName, ...expireLeaseUpdate(sourceId, owner, expiredAt - 1) }),
       );
     } catch {
       // The run lost its lease already (released or expired): there is nothing left to race.
