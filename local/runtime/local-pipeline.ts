@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
+import { sourceSecretString } from '../../lambdas/contracts/source-secret';
 import { systemClock } from '../../lambdas/core/clock';
 import type { AlertMessage } from '../../lambdas/core/detections/alert';
 import { computeSourceMetrics, type SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
@@ -359,7 +360,7 @@ function writeSecretsFile(path: string, orgs: readonly LocalOrg[], specs: readon
   const entries: SecretFileEntry[] = orgs.map((org, index) => ({
     Name: `${LOCAL_RESOURCE_NAMES.sourceSecretPrefix}${org.sourceId}`,
     Description: `Emulated Okta org of the local pipeline (${org.label})`,
-    SecretString: JSON.stringify({
+    SecretString: sourceSecretString({
       domain: org.org.origin,
       apiToken: org.org.apiToken,
       label: org.label,

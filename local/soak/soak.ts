@@ -27,6 +27,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { expireLeaseUpdate } from '../../lambdas/contracts/cursor-item';
+import { SOURCE_SECRET_FIELD } from '../../lambdas/contracts/source-secret';
 import type { Clock } from '../../lambdas/core/ports';
 import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
@@ -385,11 +386,11 @@ class Harness {
         return note(fault.kind);
       case 'secret-invalid':
         // Broken until a run has reported it (settleOutages).
-        this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 'sixty' }));
+        this.editSecret(sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.dropOffMinutes]: 'sixty' }));
         this.observations.outages.push({ kind: 'secret-invalid', sourceId, from: now });
         return note(fault.kind);
       case 'secret-relabelled':
-        this.editSecret(sourceId, (secret) => ({ ...secret, label: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
+        this.editSecret(sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.label]: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
         return note(fault.kind);
       case 'kinesis-partial':
         this.pipeline.aws.kinesisProxy.inject({ kind: 'kinesis-partial', failEntry: (index) => index % 2 === 0 }, fault.times);
@@ -443,7 +444,7 @@ class Harness {
       const still = this.observations.outages.some((other) => other.until === undefined && other.kind === outage.kind && other.sourceId === outage.sourceId);
       if (still) continue;
       if (outage.kind === 'okta-token-revoked') this.orgOf(outage).restoreToken();
-      else this.editSecret(outage.sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 }));
+      else this.editSecret(outage.sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.dropOffMinutes]: 60 }));
     }
   }
 

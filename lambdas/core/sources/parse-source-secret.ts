@@ -1,4 +1,5 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { SOURCE_SECRET_KEYS, SOURCE_SECRET_OAUTH_KEYS } from '../../contracts/source-secret';
 import type { OktaCredential, SourceConfig } from '../ports';
 import { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 import { SOURCE_ID_PATTERN, isValidSourceId, quoteSourceId } from './source-id';
@@ -31,8 +32,9 @@ export { OKTA_ORG_HOST_SUFFIXES };
 /** The curves Okta accepts for ES256/ES384/ES512 client assertions. */
 const SUPPORTED_EC_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
 
-const TOP_LEVEL_KEYS = ['domain', 'apiToken', 'oauth', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain'];
-const OAUTH_KEYS = ['clientId', 'privateKeyPem', 'keyId', 'dpop'];
+/** The fields of the secret's format (its contract, shared with every writer). */
+const TOP_LEVEL_KEYS: readonly string[] = SOURCE_SECRET_KEYS;
+const OAUTH_KEYS: readonly string[] = SOURCE_SECRET_OAUTH_KEYS;
 
 export interface ParseSourceSecretOptions {
   /**
