@@ -335,7 +335,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           const item = activity.get(org.sourceId);
           const metrics = computeSourceMetrics(
             { pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false },
-            { lastEventAt: item?.lastEventAt, newestPublished: item?.newestPublished, firstSeenAt: item?.firstSeenAt ?? now },
+            { ...item, firstSeenAt: item?.firstSeenAt ?? now },
             org.dropOffMinutes,
             now,
           );

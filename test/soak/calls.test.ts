@@ -5,6 +5,7 @@
  * request it sent must be read back as the operation it was, with its source, owner and values.
  */
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
+import { expireLeaseUpdate, readCursorUpdate, releaseLeaseUpdate, saveCursorUpdate } from '../../lambdas/contracts/cursor-item';
 import { LeaseLostError } from '../../lambdas/core/ports';
 import { createCursorTable, localDynamoDbClient, startDynalite } from '../../local/aws/dynamodb';
 import type { LoopbackServer } from '../../local/aws/listen';
@@ -56,4 +57,12 @@ it('reads every request of the DynamoDB cursor store, as sent on the wire, as th
   } finally {
     client.destroy();
   }
+});
+
+it('reads no cursor operation into a request the store does not send (the soak’s own lease expiry, another table’s write)', () => {
+  expect(readCursorUpdate({ TableName: 'cursors', ...expireLeaseUpdate('acme', 'run-1', 5) })).toBeUndefined();
+  const save = saveCursorUpdate('acme', 'run-1', { nextUrl: 'https://acme.okta.com/x' }, 6);
+  expect(readCursorUpdate({ ...save, ExpressionAttributeValues: { ...save.ExpressionAttributeValues, ':expected': { N: '1' } } })).toBeUndefined();
+  expect(readCursorUpdate({ Key: { pk: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: 'run-1' } } })).toBeUndefined();
+  expect(readCursorUpdate(releaseLeaseUpdate('acme', 'run-1'))).toEqual({ kind: 'release', sourceId: 'acme', owner: 'run-1' });
 });
