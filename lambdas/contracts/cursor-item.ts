@@ -147,13 +147,13 @@ function fieldPlaceholder(name: keyof Cursor): string {
 export const LEASE_HELD_BY_OWNER = `${A.leaseOwner} = ${V.owner}`;
 
 /** An UpdateItem request of the cursor store, without the table name (the adapter adds it). */
-export interface CursorUpdate {
+export type CursorUpdate = {
   readonly Key: { readonly [CURSOR_TABLE_KEY]: ItemValue };
   readonly UpdateExpression: string;
   readonly ConditionExpression: string;
   readonly ExpressionAttributeValues: Readonly<Record<string, ItemValue>>;
   readonly ReturnValues?: 'ALL_NEW';
-}
+};
 
 /**
  * Takes the lease: free, expired (strictly before `now`), or already the owner's; sets
