@@ -1,5 +1,5 @@
 /**
- * Bench section `detect`: records per second through all five rules with an in-memory state
+ * Bench section `detect`: records per second through all the built-in rules with an in-memory state
  * store, as the Lambda runs them (JSON text in, `runDetectionBatch` in batches, alerts to a
  * publisher that only counts). The records cycle through the rules' own test events with varied
  * uuids, times, users, addresses and places, so that thresholds, dedup groups and the geo state
@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { AlertPublisher } from '../lambdas/core/detections/alert';
+import type { AlertPublisher } from '../lambdas/core/detections/ports';
 import { DetectionEngine } from '../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../lambdas/core/detections/memory-state-store';
 import { runDetectionBatch, type BatchItem } from '../lambdas/core/detections/run-batch';

@@ -111,11 +111,18 @@ function medianInitMs(file: string): number {
   return samples[Math.floor(samples.length / 2)] as number;
 }
 
-/** What the child reports: peak RSS, and the peaks of V8's heap and of external memory (sampled every 20 ms). */
+/**
+ * What the child reports: peak RSS, the peaks of V8's heap and of external memory (sampled every
+ * 20 ms), and where the RSS went at the highest sample: V8's heap as reserved (`heapTotalMb`,
+ * more than what is used), external memory and the ArrayBuffers in it, and the RSS the process
+ * had before the first invocation (node, the bundle, the SDK clients not yet made).
+ */
 interface ChildReport {
   readonly maxRssMb: number;
   readonly heapMb: number;
   readonly externalMb: number;
+  readonly loadedRssMb: number;
+  readonly atPeak: { readonly rssMb: number; readonly heapTotalMb: number; readonly heapUsedMb: number; readonly externalMb: number; readonly arrayBuffersMb: number };
   readonly delivered: number;
   readonly runs: number;
   readonly ms: number;
@@ -125,11 +132,14 @@ interface ChildReport {
 function runInChild(bundleFile: string, env: Record<string, string>, target: number): Promise<ChildReport> {
   const script = `
     const { handler } = require(${JSON.stringify(bundleFile)});
-    let heapMb = 0, externalMb = 0;
+    const mb = (bytes) => Math.round(bytes / 104857.6) / 10;
+    const loadedRssMb = mb(process.memoryUsage().rss);
+    let heapMb = 0, externalMb = 0, atPeak = { rssMb: 0 };
     setInterval(() => {
       const usage = process.memoryUsage();
       heapMb = Math.max(heapMb, usage.heapUsed / 1048576);
       externalMb = Math.max(externalMb, usage.external / 1048576);
+      if (mb(usage.rss) > atPeak.rssMb) atPeak = { rssMb: mb(usage.rss), heapTotalMb: mb(usage.heapTotal), heapUsedMb: mb(usage.heapUsed), externalMb: mb(usage.external), arrayBuffersMb: mb(usage.arrayBuffers) };
     }, 20).unref();
     (async () => {
       const started = Date.now();
@@ -139,7 +149,7 @@ function runInChild(bundleFile: string, env: Record<string, string>, target: num
         const result = await handler({}, { awsRequestId: 'bench-' + runs, getRemainingTimeInMillis: () => 90000 });
         delivered += result.delivered;
       }
-      process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, heapMb, externalMb, delivered, runs, ms: Date.now() - started }));
+      process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, heapMb, externalMb, loadedRssMb, atPeak, delivered, runs, ms: Date.now() - started }));
       process.exit(0);
     })().catch((error) => { process.stderr.write(String(error && error.stack || error)); process.exit(1); });`;
   return new Promise((resolve, reject) => {
@@ -203,12 +213,14 @@ export const lambdaBench: BenchSection = {
           `peak RSS          ${report.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB: ${report.maxRssMb <= MEMORY_MB ? 'fits' : 'DOES NOT FIT'} ` +
             `(sampled peaks: V8 heap ${report.heapMb.toFixed(1)} MB, external ${report.externalMb.toFixed(1)} MB)`,
         );
+        print(`  at peak         ${breakdown(report)}`);
         const hostile = await runHostile(benchFile, orgs);
         print(
           `hostile orgs      heap bomb of ${HEAP_BOMB_BYTES} bytes + ${BIG_PAGE_ORGS} orgs of ${BIG_EVENTS_PER_ORG} x ${BIG_EVENT_BYTES}-byte events: ` +
             `${hostile.completed ? 'completed' : 'DID NOT COMPLETE'}, delivered ${hostile.delivered}, quarantined ${hostile.quarantined}, peak RSS ${hostile.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB ` +
             `(V8 heap ${hostile.heapMb.toFixed(1)} MB, external ${hostile.externalMb.toFixed(1)} MB)`,
         );
+        if (hostile.report !== undefined) print(`  at peak         ${breakdown(hostile.report)}`);
         return {
           bundleBytes,
           initMs: round(initMs),
@@ -239,7 +251,7 @@ export const lambdaBench: BenchSection = {
 async function runHostile(
   benchFile: string,
   orgs: EmulatedOrg[],
-): Promise<{ completed: boolean; maxRssMb: number; heapMb: number; externalMb: number; delivered: number; quarantined: number }> {
+): Promise<{ completed: boolean; maxRssMb: number; heapMb: number; externalMb: number; delivered: number; quarantined: number; report?: ChildReport }> {
   const aws = await startLocalAws();
   const kinesis = await startKinesisDiscardServer();
   try {
@@ -267,7 +279,7 @@ async function runHostile(
     const deliverable = BIG_PAGE_ORGS * BIG_EVENTS_PER_ORG + BOMB_ORG_EVENTS + 1;
     try {
       const report = await runInChild(benchFile, { ...aws.env, AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint }, deliverable);
-      return { completed: true, ...report, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
+      return { completed: true, ...report, report, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
     } catch (error) {
       process.stdout.write(`hostile run failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}\n`);
       return { completed: false, maxRssMb: Number.NaN, heapMb: Number.NaN, externalMb: Number.NaN, delivered: 0, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
@@ -276,6 +288,13 @@ async function runHostile(
     await kinesis.close();
     await aws.close();
   }
+}
+
+/** Where the highest sampled RSS went: what is not V8's heap nor external is native (node, malloc, code). */
+function breakdown(report: ChildReport): string {
+  const { rssMb, heapTotalMb, heapUsedMb, externalMb, arrayBuffersMb } = report.atPeak;
+  const other = rssMb - heapTotalMb - externalMb;
+  return `RSS ${rssMb} MB = V8 heap reserved ${heapTotalMb} (used ${heapUsedMb}) + external ${externalMb} (ArrayBuffers ${arrayBuffersMb}) + other ${other.toFixed(1)}; ${report.loadedRssMb} MB before the first invocation`;
 }
 
 function round(value: number): number {

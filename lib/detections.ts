@@ -11,7 +11,6 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 
 /** How the detections Lambda consumes the stream; every bound with the reason for its default. */
@@ -60,7 +59,7 @@ export interface DetectionsProps {
 }
 
 /**
- * The five built-in Okta detections: a Lambda on the event stream, its state table (thresholds,
+ * The built-in Okta detections: a Lambda on the event stream, its state table (thresholds,
  * dedup, last login location; items expire through TTL `expiresAt`), the alerts topic (JSON
  * alerts, separate from on-call), and a dead-letter queue for batches that keep failing.
  */
@@ -121,7 +120,6 @@ export class Detections extends Construct {
         STATE_TABLE_NAME: stateTable.tableName,
         ALERTS_TOPIC_ARN: alertsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });

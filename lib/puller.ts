@@ -11,7 +11,6 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
 import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
 import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction } from './pipeline-function';
 
@@ -95,7 +94,6 @@ export class Puller extends Construct {
         RUN_BUDGET_SECONDS: String(runBudget.toSeconds()),
         RATE_LIMIT_RESERVE_PERCENT: String(props.rateLimitReservePercent ?? CONTEXT_DEFAULTS.rateLimitReservePercent),
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
       },
     });

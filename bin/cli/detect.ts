@@ -1,5 +1,5 @@
 /**
- * `okta-log-pipeline detect [FILE|-]`: runs the five detections over records (normalised output
+ * `okta-log-pipeline detect [FILE|-]`: runs the built-in detections over records (normalised output
  * records or raw Okta events, one JSON object a line) in file order, with in-memory state, and
  * prints every alert message as one JSON line on stdout: `"status": "new"` when an alert fires,
  * `"status": "updated"` (at most once per alert per chunk of lines) when later matches join it.
@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { AlertMessage, AlertPublisher } from '../../lambdas/core/detections/alert';
+import type { AlertMessage, AlertPublisher } from '../../lambdas/core/detections/ports';
 import { DetectionEngine } from '../../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../../lambdas/core/detections/memory-state-store';
 import { runDetectionBatch, type BatchItem } from '../../lambdas/core/detections/run-batch';

@@ -4,7 +4,7 @@
  * (`lambdas/adapters/aws`) and local adapters (`lambdas/adapters/local`, `local/`) implement them.
  * No AWS SDK import may appear under `lambdas/core`.
  */
-import type { Cursor } from '../contracts/cursor-item';
+import type { Cursor, CursorActivity } from '../contracts/cursor-item';
 
 /** Time, injected so that no test depends on the wall clock. */
 export interface Clock {
@@ -151,6 +151,31 @@ export interface SourceRegistry {
    * catch up: the core asks after its credential was refused, because the credential may have
    * been rotated since it was read. The fresh read also serves the next `list`.
    */
+  refresh(sourceId: string): Promise<SourceRefresh>;
+}
+
+/** What the cursor table knows about a source, read once per run to order and measure sources: its cursor and `firstSeenAt`. */
+export type SourceActivity = CursorActivity;
+
+/** Reads the activity of many sources at once (DynamoDB BatchGetItem in AWS). */
+export interface SourceActivityStore {
+  activity(sourceIds: readonly string[]): Promise<Map<string, SourceActivity>>;
+}
+
+/** The structured logger the run writes to (Powertools Logger in the Lambda). Never given a secret. */
+export interface PullerLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/**
+ * The `SourceRegistry` above, optionally told which source ids the run wants, so that a
+ * shard does not read (and pay for) the secrets of the other shards' sources. Any
+ * `SourceRegistry` fits: the run filters the listing itself as well.
+ */
+export interface PullerSourceRegistry {
+  list(include?: (sourceId: string) => boolean): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
   refresh(sourceId: string): Promise<SourceRefresh>;
 }
 

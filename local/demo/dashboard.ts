@@ -3,7 +3,7 @@
  * appended lines otherwise (CI logs, pipes, the tests). Never shows a credential: it is only
  * given counts, ages, ids, labels and alert summaries.
  */
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import type { DeliveryTally } from './tally';
 
 /** One source as the dashboard shows it. */

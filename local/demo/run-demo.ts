@@ -9,7 +9,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { LocalArchive } from '../../lambdas/adapters/local';
 import { systemClock } from '../../lambdas/core/clock';
 import { startLocalPipeline, type LocalPipeline, type SourceHealth } from '../runtime';

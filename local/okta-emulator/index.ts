@@ -44,12 +44,12 @@ import { EventStore, type BoundedKey, type OktaEvent, type SortOrder } from './e
 import { DEFAULT_FOREIGN_ORIGIN, FaultQueue, faultName, type Fault } from './faults';
 import { OAuthAuthority, type OAuthClientRegistration } from './oauth';
 import { RateLimitBucket, RATE_LIMIT_WINDOW_MS, type RateLimitState } from './rate-limit';
-import { spreadTimes, TrafficGenerator, type SystemLogEvent, type TrafficMix } from './traffic';
+import { spreadTimes, TrafficGenerator, type GenerateOptions, type SystemLogEvent } from './traffic';
 
 export type { OktaEvent } from './event-store';
 export type { Fault, SimpleFault, SlowFault, ForeignNextLinkFault } from './faults';
 export { ACCESS_TOKEN_LIFETIME_S, LOGS_SCOPE, type OAuthClientRegistration } from './oauth';
-export { DEFAULT_TRAFFIC_MIX, TrafficGenerator, type SystemLogEvent, type TrafficKind, type TrafficMix } from './traffic';
+export { DEFAULT_TRAFFIC_MIX, TrafficGenerator, type GenerateOptions, type SystemLogEvent, type TrafficKind, type TrafficMix } from './traffic';
 export { startTraffic, type LiveTraffic, type LiveTrafficOptions } from './live-traffic';
 
 /** The plan limit of Okta Workforce orgs on `/api/v1/logs` (https://developer.okta.com/docs/reference/rl-global-mgmt/). */
@@ -68,21 +68,6 @@ export const DEFAULT_BOUNDED_SPAN_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_GENERATE_SPREAD_MS = 60_000;
 /** How far before their neighbours late events are published: Okta's pipeline delays are minutes. */
 export const DEFAULT_LATE_BY_MS = 10 * 60_000;
-
-export interface GenerateOptions {
-  /** `published` of the newest event, epoch ms. @default now by the org's clock */
-  readonly at?: number;
-  /** The batch is published evenly over this span before `at`. @default 60000 */
-  readonly spreadMs?: number;
-  /** Share of the events published `lateByMs` earlier than their place in storage suggests. @default 0 */
-  readonly lateFraction?: number;
-  /** @default 600000 (10 minutes) */
-  readonly lateByMs?: number;
-  /** Relative weights of the kinds of traffic. @default DEFAULT_TRAFFIC_MIX */
-  readonly mix?: TrafficMix;
-  /** Storage time, as for `addEvents`. @default now */
-  readonly storedAt?: number;
-}
 
 export interface OktaOrgOptions {
   /** Time of the org (`Date` header, rate-limit windows, token expiry). @default systemClock */

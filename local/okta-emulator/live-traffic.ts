@@ -1,6 +1,5 @@
 import type { Clock } from '../../lambdas/core/ports';
-import type { GenerateOptions } from './index';
-import type { SystemLogEvent } from './traffic';
+import type { GenerateOptions, SystemLogEvent } from './traffic';
 
 /** Real ms between two batches of live traffic: often enough that the demo looks alive. */
 export const DEFAULT_TRAFFIC_TICK_MS = 1000;

@@ -6,7 +6,7 @@
  * extra fields real events carry (`authenticationContext.rootSessionId`, top-level `device`).
  *
  * Everyday traffic (logins, MFA, sign-on policy evaluations, app SSO, logouts) is mixed with what
- * the five built-in detections look for (`lambdas/core/detections/rules/`): admin privilege grants
+ * the built-in detections look for (`lambdas/core/detections/rules/`): admin privilege grants
  * (some "Super administrator"), API token creation and revocation, bursts of failed logins of one
  * user, and pairs of successful logins of one user from cities far apart within minutes.
  */
@@ -34,6 +34,22 @@ export type TrafficKind =
 
 /** Relative weights of the kinds; kinds left out do not occur. */
 export type TrafficMix = Readonly<Partial<Record<TrafficKind, number>>>;
+
+/** What an org's `generate` is told (the emulator's `EmulatedOrg.generate`). */
+export interface GenerateOptions {
+  /** `published` of the newest event, epoch ms. @default now by the org's clock */
+  readonly at?: number;
+  /** The batch is published evenly over this span before `at`. @default 60000 */
+  readonly spreadMs?: number;
+  /** Share of the events published `lateByMs` earlier than their place in storage suggests. @default 0 */
+  readonly lateFraction?: number;
+  /** @default 600000 (10 minutes) */
+  readonly lateByMs?: number;
+  /** Relative weights of the kinds of traffic. @default DEFAULT_TRAFFIC_MIX */
+  readonly mix?: TrafficMix;
+  /** Storage time, as for `addEvents`. @default now */
+  readonly storedAt?: number;
+}
 
 /**
  * The everyday mix: mostly SSO and logins, a rare detection-worthy event. Detection scenarios are

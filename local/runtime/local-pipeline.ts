@@ -21,10 +21,11 @@ import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecor
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
 import { sourceSecretString } from '../../lambdas/contracts/source-secret';
 import { systemClock } from '../../lambdas/core/clock';
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
+import { SOURCE_ID_DIMENSION } from '../../lambdas/core/metrics/metric-names';
 import { computeSourceMetrics, type SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { Clock } from '../../lambdas/core/ports';
-import type { SourceActivity } from '../../lambdas/core/puller/run-puller';
+import type { SourceActivity } from '../../lambdas/core/ports';
 import type { PullerResult } from '../../lambdas/puller/handler';
 import { LOCAL_RESOURCE_NAMES, startLocalAws, type LocalAws } from '../aws/local-aws';
 import { LOCAL_REGION } from '../aws/local-credentials';
@@ -240,8 +241,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const env: Record<string, string> = {
       ...inheritedEnv(),
       ...aws.env,
-      POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
+      // As Lambda sets it for a container started for an invocation: Powertools reports cold starts only then.
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     };
     const pullerEnv: Record<string, string> = {
       ...env,
@@ -423,7 +425,8 @@ function sourceRunMetrics(lines: readonly string[]): SourceRunMetrics[] {
   const documents = lines.flatMap((line) => {
     try {
       const document = JSON.parse(line) as Record<string, unknown>;
-      return typeof document.SourceId === 'string' ? [{ sourceId: document.SourceId, document }] : [];
+      const sourceId = document[SOURCE_ID_DIMENSION];
+      return typeof sourceId === 'string' ? [{ sourceId, document }] : [];
     } catch {
       return [];
     }

@@ -3,12 +3,13 @@
  * each run made to Kinesis and DynamoDB (attributed to the run by its container and time), every
  * line the containers logged, every request the orgs answered, and the faults applied.
  */
+import { SOURCE_ID_DIMENSION, type SourceMetricName } from '../../lambdas/core/metrics/metric-names';
+import type { SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { RequestRecord, OktaEvent } from '../okta-emulator';
 import type { LambdaLogLine, QuarantinedObject } from '../runtime';
 import type { FaultKind } from './fault-plan';
 import type { ObservedCall } from './observer-proxy';
 import { cursorCall, parseJson } from './calls';
-import type { SoakInvocation } from './soak';
 
 export interface LoggedLine extends LambdaLogLine {
   /** Soak clock time at which the line arrived. */
@@ -32,6 +33,23 @@ export interface Outage {
   readonly from: number;
   /** When the soak ended it, having seen a run report it; absent while nobody has. */
   until?: number;
+}
+
+export type AbortKind = 'abort-before-write' | 'abort-between-write-and-save' | 'abort-after-save';
+
+/** One puller invocation of the soak. */
+export interface SoakInvocation {
+  readonly requestId: string;
+  readonly slot: string;
+  readonly startedAt: number;
+  endedAt?: number;
+  abort?: AbortKind;
+  /** When the soak killed it (its calls are refused from then on). */
+  killedAt?: number;
+  /** When its container was surely gone (the worker thread stopped): Okta requests it still made until then are its own. */
+  deadAt?: number;
+  failed?: string;
+  readonly drain: boolean;
 }
 
 export interface SoakObservations {
@@ -299,8 +317,9 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
       : [],
   );
   const metrics = parsed.flatMap(({ line, entry }) => (entry !== undefined && '_aws' in entry ? [{ at: line.at, document: entry }] : []));
-  const sum = (sourceId: string, name: string): number =>
-    metrics.filter(({ document }) => document.SourceId === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
+  // A field of the per-source lines: a per-source value, or EventsInvalid of the quarantine lines.
+  const sum = (sourceId: string, name: keyof SourceMetrics | SourceMetricName): number =>
+    metrics.filter(({ document }) => document[SOURCE_ID_DIMENSION] === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
   // A fault met by a run that was then killed has no log of its own: the kill (the Lambda's Errors metric) is its evidence.
   // Until its worker thread has stopped, a killed container may still send Okta requests (its AWS calls are refused).
   // Requests are dated by their arrival at the org: a slow one sent before the kill is answered after the container is gone.

@@ -33,7 +33,7 @@ import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
-import { checkInvariants, outageMetAt, type InvariantResult, type InvariantSummary, type Outage, type SoakObservations } from './invariants';
+import { checkInvariants, outageMetAt, type AbortKind, type InvariantResult, type InvariantSummary, type Outage, type SoakInvocation, type SoakObservations } from './invariants';
 import { cursorCall, parseJson } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
 
@@ -100,23 +100,6 @@ export interface SoakReport extends InvariantSummary {
   readonly invocations: { total: number; aborted: number; failed: number; drain: number };
   readonly invariants: readonly InvariantResult[];
   readonly invariantsHeld: boolean;
-}
-
-type AbortKind = 'abort-before-write' | 'abort-between-write-and-save' | 'abort-after-save';
-
-/** One puller invocation of the soak. */
-export interface SoakInvocation {
-  readonly requestId: string;
-  readonly slot: string;
-  readonly startedAt: number;
-  endedAt?: number;
-  abort?: AbortKind;
-  /** When the soak killed it (its calls are refused from then on). */
-  killedAt?: number;
-  /** When its container was surely gone (the worker thread stopped): Okta requests it still made until then are its own. */
-  deadAt?: number;
-  failed?: string;
-  readonly drain: boolean;
 }
 
 /** One emulated Lambda environment and the observers that only it uses. */

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { failedLogin, MINUTE, readCases, T0 } from './support';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'okta-log-pipeline.js');

@@ -1,9 +1,10 @@
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { DetectionEngine } from '../../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../../lambdas/core/detections/memory-state-store';
 import type { DetectionRecord } from '../../lambdas/core/detections/record';
 import type { Rule } from '../../lambdas/core/detections/rule';
-import { StateConflictError, StateStoreError, type JsonObject, type StateStore, type StoredState } from '../../lambdas/core/detections/state-store';
+import { StateConflictError, StateStoreError, type StateStore, type StoredState } from '../../lambdas/core/detections/ports';
+import type { JsonObject } from '../../lambdas/core/detections/json';
 import { failedLogin, MINUTE, memoryEngine, T0 } from './support';
 
 const SECOND = 1000;

@@ -1,7 +1,7 @@
 /** Builders for detection tests: Okta events with only the fields the rules read. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AlertMessage } from '../../lambdas/core/detections/alert';
+import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { DetectionEngine } from '../../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../../lambdas/core/detections/memory-state-store';
 import type { DetectionRecord } from '../../lambdas/core/detections/record';

@@ -103,7 +103,6 @@ describe('the puller', () => {
           RUN_BUDGET_SECONDS: '55',
           RATE_LIMIT_RESERVE_PERCENT: '20',
           POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
-          POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
         },
@@ -276,7 +275,7 @@ describe('the detections', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: {
-        Variables: Match.objectLike({ STATE_TABLE_NAME: { Ref: stateTableId }, ALERTS_TOPIC_ARN: { Ref: alertsTopicId }, POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline' }),
+        Variables: Match.objectLike({ STATE_TABLE_NAME: { Ref: stateTableId }, ALERTS_TOPIC_ARN: { Ref: alertsTopicId }, POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections' }),
       },
     });
   });

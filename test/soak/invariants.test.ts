@@ -4,6 +4,7 @@
  * leaked token, a fault with no evidence) next to one that keeps it.
  */
 import { acquireLeaseUpdate, saveCursorUpdate, type CursorUpdate } from '../../lambdas/contracts/cursor-item';
+import { FAULT_KINDS, type FaultKind } from '../../local/soak/fault-plan';
 import { checkInvariants, type InvariantInput, type SoakObservations } from '../../local/soak/invariants';
 import type { ObservedCall } from '../../local/soak/observer-proxy';
 
@@ -158,5 +159,70 @@ describe('soak invariants', () => {
     };
     expect(held(checkInvariants(killedRun(70)), /every injected fault/)).toBe(true);
     expect(held(checkInvariants(killedRun(90)), /every injected fault/)).toBe(false);
+  });
+});
+
+describe('every invariant can fail, and every fault kind is observed', () => {
+  const healthy = [acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)];
+  const pulled = '{"message":"source pulled","sourceId":"acme","retries":0}';
+
+  it('each invariant the soak checks fails on one of these planted faults', () => {
+    const planted = [
+      input(healthy, { records: [record('a')] }),
+      input(healthy, { records: [record('a'), record('b'), record('a')] }),
+      input([...healthy, save('run-1', 40, 3)]),
+      input([acquire('run-1', 10, 5000), acquire('run-2', 20, 5000), save('run-1', 30, 5)]),
+      input(healthy, {}, [`{"message":"oops ${TOKEN}"}`]),
+      input(healthy, { served: [{ sourceId: 'acme', events: [event('a'), event('b')], requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS', at: 15, fault: 'server-error' }], token: TOKEN }] }, [pulled]),
+    ];
+    const failed = new Set(planted.flatMap((observed) => checkInvariants(observed).results.filter((each) => !each.held).map((each) => each.name)));
+    const checked = checkInvariants(input(healthy, {}, [pulled])).results.map((each) => each.name);
+    expect(checked.filter((name) => !failed.has(name))).toEqual([]);
+  });
+
+  /** An Okta request that met an injected fault, as the emulated org records it. */
+  const oktaRequest = (fault: string, status: number) => (observed: InvariantInput): Partial<InvariantInput> => ({
+    served: observed.served.map((org) => ({ ...org, requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status, authScheme: 'SSWS', at: 15, fault }] })),
+  });
+  const applied = (kind: FaultKind) => (observed: InvariantInput): void => {
+    observed.observations.applied.push({ kind, sourceId: kind.startsWith('abort-') ? '' : 'acme', at: 5, ...(kind === 'lease-race' ? { victim: 'run-1' } : {}) });
+  };
+  const awsCalls = (service: 'kinesis' | 'dynamoDb') => (observed: InvariantInput): Partial<InvariantInput> => ({ awsFaultCalls: { ...observed.awsFaultCalls, [service]: 1 } });
+  /**
+   * What each kind leaves in the observations when local/soak/soak.ts applies it, and the name the
+   * fault-evidence invariant counts it under. A Record over FaultKind: a new kind does not compile
+   * until it says how an invariant observes it.
+   */
+  const observedAs: Record<FaultKind, { plant: (observed: InvariantInput) => Partial<InvariantInput> | void; counted: string }> = {
+    'okta-429': { plant: oktaRequest('rate-limit', 429), counted: 'okta-429' },
+    'okta-concurrency-429': { plant: oktaRequest('concurrency-limit', 429), counted: 'okta-concurrency-429' },
+    'okta-5xx': { plant: oktaRequest('server-error', 500), counted: 'okta-5xx' },
+    'okta-5xx-burst': { plant: oktaRequest('server-error', 500), counted: 'okta-5xx' },
+    'okta-503': { plant: oktaRequest('unavailable', 503), counted: 'okta-503' },
+    'okta-truncated': { plant: oktaRequest('truncated-body', 200), counted: 'okta-truncated' },
+    'okta-reset': { plant: oktaRequest('connection-reset', 0), counted: 'okta-reset' },
+    'okta-slow': { plant: oktaRequest('slow', 200), counted: 'okta-slow' },
+    'okta-late-events': { plant: applied('okta-late-events'), counted: 'okta-late-events' },
+    'okta-invalid-event': { plant: applied('okta-invalid-event'), counted: 'okta-invalid-event' },
+    'okta-token-revoked': { plant: applied('okta-token-revoked'), counted: 'okta-token-revoked' },
+    'secret-invalid': { plant: applied('secret-invalid'), counted: 'secret-invalid' },
+    'secret-relabelled': { plant: applied('secret-relabelled'), counted: 'secret-relabelled' },
+    'kinesis-partial': { plant: awsCalls('kinesis'), counted: 'kinesis-faulted-calls' },
+    'kinesis-throttle': { plant: awsCalls('kinesis'), counted: 'kinesis-faulted-calls' },
+    'dynamodb-error': { plant: awsCalls('dynamoDb'), counted: 'dynamodb-faulted-calls' },
+    'dynamodb-throttle': { plant: awsCalls('dynamoDb'), counted: 'dynamodb-faulted-calls' },
+    'lease-race': { plant: applied('lease-race'), counted: 'lease-race' },
+    'abort-before-write': { plant: applied('abort-before-write'), counted: 'abort-before-write' },
+    'abort-between-write-and-save': { plant: applied('abort-between-write-and-save'), counted: 'abort-between-write-and-save' },
+    'abort-after-save': { plant: applied('abort-after-save'), counted: 'abort-after-save' },
+    'overlapping-invocation': { plant: applied('overlapping-invocation'), counted: 'overlapping-invocation' },
+  };
+
+  it.each([...FAULT_KINDS])('%s, once applied, is counted by the fault-evidence invariant (and absent otherwise)', (kind) => {
+    const clean = input(healthy, {}, [pulled]);
+    expect(checkInvariants(clean).summary.faults[observedAs[kind].counted]).toBeUndefined();
+    const base = input(healthy, {}, [pulled]);
+    const observed = { ...base, ...(observedAs[kind].plant(base) ?? {}) };
+    expect(checkInvariants(observed).summary.faults[observedAs[kind].counted]).toBeGreaterThanOrEqual(1);
   });
 });

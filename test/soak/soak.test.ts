@@ -3,7 +3,7 @@
  * under every kind of fault (see local/soak), then every invariant checked. Longer runs and other
  * seeds: `npm run soak -- --minutes 5 --seed S`.
  */
-import { FAULT_KINDS } from '../../local/soak/fault-plan';
+import { FAULT_KINDS, planFaults } from '../../local/soak/fault-plan';
 import { runSoak, type SoakReport } from '../../local/soak/soak';
 
 /** A seed whose plan deals every fault kind into the one minute (every seed does for one minute). */
@@ -29,7 +29,7 @@ describe('the chaos soak', () => {
     // The failing invariants with their details, so a red run says which one broke and why.
     expect(report.invariants.filter((invariant) => !invariant.held).map((invariant) => `${invariant.name}: ${invariant.detail}`)).toEqual([]);
     expect(report.invariantsHeld).toBe(true);
-    expect(report.invariants.map((invariant) => invariant.name)).toHaveLength(6);
+    // That each of these invariants can fail, on a planted fault, is shown in invariants.test.ts.
   });
 
   it('really delivers, and really injects faults of Okta, AWS and the handler', () => {
@@ -44,7 +44,9 @@ describe('the chaos soak', () => {
     expect(report.faults['dynamodb-faulted-calls']).toBeGreaterThan(0);
     expect(report.invocations.aborted).toBeGreaterThan(0);
     expect(report.invocations.total).toBeGreaterThan(report.invocations.drain);
-    // Every kind the plan knows is one the soak can apply.
-    expect(FAULT_KINDS.length).toBeGreaterThan(20);
+    // This seed's plan deals every kind the soak knows into the one minute (how an invariant observes
+    // each kind: invariants.test.ts). runSoak plans with the same seed and minutes; the source count
+    // only decides which org a fault hits.
+    expect([...new Set(planFaults(SEED, 1, 1).map((fault) => fault.kind))].sort()).toEqual([...FAULT_KINDS].sort());
   });
 });

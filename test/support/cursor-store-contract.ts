@@ -8,8 +8,7 @@
  * So the lease is free when absent or expired strictly before now (`leaseExpiresAt < :now`), and a
  * save or release is allowed to the recorded owner (`leaseOwner = :owner`), expired or not.
  */
-import { LeaseLostError, type Cursor, type CursorStore } from '../../lambdas/core/ports';
-import type { SourceActivityStore } from '../../lambdas/core/puller/run-puller';
+import { LeaseLostError, type Cursor, type CursorStore, type SourceActivityStore } from '../../lambdas/core/ports';
 import { VirtualClock } from './virtual-clock';
 
 export interface CursorStoreUnderTest {

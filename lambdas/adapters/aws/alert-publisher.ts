@@ -1,6 +1,7 @@
 /** Publishes alert messages to the alerts SNS topic as JSON. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { alertMessageText, type AlertMessage, type AlertPublisher } from '../../core/detections/alert';
+import { alertMessageText } from '../../core/detections/alert';
+import type { AlertMessage, AlertPublisher } from '../../core/detections/ports';
 import { describeAwsError } from './errors';
 
 /** SNS caps an e-mail subject at 100 printable ASCII characters, without line breaks. */

@@ -10,7 +10,8 @@ import {
   PutItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { StateStoreError, type JsonObject, type StateStore, type StoredState } from '../../core/detections/state-store';
+import { StateStoreError, type StateStore, type StoredState } from '../../core/detections/ports';
+import type { JsonObject } from '../../core/detections/json';
 import { describeAwsError } from './errors';
 
 export class DynamoDbStateStore implements StateStore {

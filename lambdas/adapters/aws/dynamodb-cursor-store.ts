@@ -17,7 +17,7 @@ import {
   type CursorUpdate,
 } from '../../contracts/cursor-item';
 import { LeaseLostError, type Clock, type Cursor, type CursorStore } from '../../core/ports';
-import type { SourceActivity, SourceActivityStore } from '../../core/puller/run-puller';
+import type { SourceActivity, SourceActivityStore } from '../../core/ports';
 import { CursorStoreError, describeAwsError } from './errors';
 
 /** BatchGetItem's own ceiling of keys per call. */

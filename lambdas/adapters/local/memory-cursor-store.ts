@@ -1,6 +1,5 @@
 import { activityOf, pickCursor, type CursorActivity, type CursorItem } from '../../contracts/cursor-item';
-import { LeaseLostError, type Clock, type Cursor, type CursorStore } from '../../core/ports';
-import type { SourceActivityStore } from '../../core/puller/run-puller';
+import { LeaseLostError, type Clock, type Cursor, type CursorStore, type SourceActivityStore } from '../../core/ports';
 
 /**
  * The leases of the local cursor stores, with the DynamoDB store's rules (its conditions are in

@@ -12,13 +12,14 @@
  * `admin` user, or with colliding request ids, never share a count.
  */
 import { createHash } from 'node:crypto';
-import type { AlertMessage } from './alert';
+import type { AlertMessage } from './ports';
 import { commonContext } from './context';
 import { DETECTION_LIMITS, type DetectionLimits } from './limits';
 import { eventTimeOf, recordId, text, type DetectionRecord } from './record';
 import { SEVERITIES, type Findings, type Rule, type RuleInput, type Severity } from './rule';
 import { DEFAULT_RULES } from './rules';
-import { StateConflictError, type JsonObject, type StateStore, type StoredState } from './state-store';
+import { StateConflictError, type StateStore, type StoredState } from './ports';
+import type { JsonObject } from './json';
 
 /** Source id of records that carry no `p_source_id` (raw Okta events given to the CLI). */
 export const UNKNOWN_SOURCE = '<UNKNOWN_SOURCE>';
@@ -35,7 +36,7 @@ export interface RecordVerdict {
 
 export interface DetectionEngineOptions {
   readonly state: StateStore;
-  /** Default: the five built-in rules. */
+  /** Default: the built-in rules (`DEFAULT_RULES`). */
   readonly rules?: readonly Rule[];
   readonly limits?: Partial<DetectionLimits>;
 }

@@ -1,4 +1,5 @@
-import type { JsonObject, StateStore, StoredState } from './state-store';
+import type { StateStore, StoredState } from './ports';
+import type { JsonObject } from './json';
 
 /**
  * State in process memory: for the `detect` command, the benchmark and tests. Values are kept as

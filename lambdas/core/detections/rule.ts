@@ -3,7 +3,7 @@
  * listed once in `rules/index.ts`; the engine does thresholds, dedup periods and state.
  */
 import type { DetectionRecord } from './record';
-import type { JsonObject } from './state-store';
+import type { JsonObject } from './json';
 
 /** Panther's severities, lowest first. */
 export const SEVERITIES = ['INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;

@@ -4,7 +4,7 @@
  * `updated` messages of alerts joined within the batch are coalesced to one per alert and
  * published at the end, so a burst of matches pages once.
  */
-import type { AlertMessage, AlertPublisher } from './alert';
+import type { AlertMessage, AlertPublisher } from './ports';
 import type { DetectionEngine } from './engine';
 import { asDetectionRecord } from './record';
 

@@ -113,6 +113,9 @@ export async function pullSource(deps: PullDependencies, source: SourceConfig, o
 
 type Stage = 'lease' | 'fetch' | 'deliver' | 'save';
 
+/** A fetch's outcome: the page and when it arrived (its events' receipt time), or why it failed. */
+type Fetched = { readonly page: LogPage; readonly receivedAt: number } | { readonly error: unknown };
+
 const STAGE_WORDS: Readonly<Record<Stage, string>> = {
   lease: 'taking the lease on the cursor',
   fetch: 'fetching a page',
@@ -159,72 +162,110 @@ class PullRun {
     }
   }
 
+  /**
+   * Pages in order, fetching one page ahead: while page N is validated, delivered and its cursor
+   * saved, page N+1 is already being fetched from page N's next link, so that Okta serves while we
+   * work. Never more than one page ahead (a fetch starts only once the previous one is in), each
+   * through the client's rate-limit gate, started before the deadline and counted in the run's
+   * page budget from its first byte. Cursors are still saved in order, each only after its page
+   * is durable. The page fetched ahead is dropped undelivered (its request aborted, its bytes
+   * given back) when the run is aborted, when delivering or saving page N fails (a lost lease
+   * included), and when the deadline has passed by the time page N is saved: the run then stops
+   * where it would have stopped without fetching ahead.
+   */
   private async pullPages(): Promise<'caught-up' | 'deadline'> {
-    const { okta, clock } = this.deps;
+    const { clock } = this.deps;
     const { deadline, signal } = this.options;
+    const dropAhead = new AbortController();
+    const fetchSignal = signal === undefined ? dropAhead.signal : AbortSignal.any([signal, dropAhead.signal]);
     let request: PageRequest = this.cursor.nextUrl === undefined ? { since: this.firstSince() } : { nextUrl: this.cursor.nextUrl };
     const fetched = new Set<string>();
-    for (;;) {
-      if (signal?.aborted || clock.now() >= deadline) return 'deadline';
-      this.stage = 'fetch';
-      let page;
-      try {
-        page = await okta.fetchPage(request, {
-          deadline,
-          signal,
-          onRetry: () => {
-            this.retries += 1;
-          },
-          onRateLimitWait: (waitMs) => {
+    let ahead: Promise<Fetched> | undefined;
+    try {
+      for (;;) {
+        if (signal?.aborted || clock.now() >= deadline) return 'deadline';
+        this.stage = 'fetch';
+        const outcome = await (ahead ?? this.fetch(request, fetchSignal));
+        ahead = undefined;
+        if ('error' in outcome) {
+          if (signal?.aborted) return 'deadline';
+          // The reserve is reached and its reset comes after the deadline: the quota is kept for the
+          // org's other integrations and the next run continues from the same cursor.
+          if (outcome.error instanceof OktaRateLimitError && outcome.error.deferred) {
             this.rateLimitWaits += 1;
-            this.rateLimitWaitMs += waitMs;
-          },
-          onPageSplit: () => {
-            this.pageSplits += 1;
-          },
-          ...(this.options.pageBudget === undefined ? {} : { pageBudget: this.options.pageBudget }),
-        });
-      } catch (error) {
-        if (signal?.aborted) return 'deadline';
-        // The reserve is reached and its reset comes after the deadline: the quota is kept for the
-        // org's other integrations and the next run continues from the same cursor.
-        if (error instanceof OktaRateLimitError && error.deferred) {
-          this.rateLimitWaits += 1;
-          return 'deadline';
+            return 'deadline';
+          }
+          throw outcome.error;
         }
-        throw error;
+        const { page, receivedAt } = outcome;
+        fetched.add(pageKey(page.url));
+        // Its events are delivered (they may be new), but the cursor is not moved along the loop,
+        // and the looping link is not fetched ahead either.
+        const looping = !page.caughtUp && fetched.has(pageKey(page.nextUrl));
+        this.stage = 'deliver';
+        let newestPublished: string | undefined;
+        try {
+          if (!page.caughtUp && !looping && !signal?.aborted && clock.now() < deadline) ahead = this.fetch({ nextUrl: page.nextUrl }, fetchSignal);
+          newestPublished = await this.deliver(page, receivedAt);
+        } finally {
+          page.release();
+        }
+        if (looping) {
+          throw new PagingLoopError(`source ${this.source.id}: a full page's next link repeats a URL already fetched in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`);
+        }
+        this.stage = 'save';
+        const newest = newerPublished(this.cursor.newestPublished, newestPublished);
+        const lastEventAt = page.events.length > 0 ? receivedAt : this.cursor.lastEventAt;
+        // Absent, not `undefined`: stores that serialise the cursor need not know about undefined.
+        const advanced: Cursor = {
+          nextUrl: page.nextUrl,
+          ...(newest === undefined ? {} : { newestPublished: newest }),
+          ...(lastEventAt === undefined ? {} : { lastEventAt }),
+          updatedAt: clock.now(),
+        };
+        await this.deps.cursors.save(this.source.id, this.options.owner, advanced);
+        // Only a saved cursor is ours: if the save failed, the error is recorded on the old one.
+        this.cursor = advanced;
+        this.pages += 1;
+        this.options.onPage?.(this.progress());
+        if (page.caughtUp) return 'caught-up';
+        request = { nextUrl: page.nextUrl };
       }
-      const receivedAt = clock.now();
-      this.stage = 'deliver';
-      let newestPublished: string | undefined;
-      try {
-        newestPublished = await this.deliver(page, receivedAt);
-      } finally {
-        page.release();
-      }
-      fetched.add(pageKey(page.url));
-      // Its events are delivered (they may be new), but the cursor is not moved along the loop.
-      if (!page.caughtUp && fetched.has(pageKey(page.nextUrl))) {
-        throw new PagingLoopError(`source ${this.source.id}: a full page's next link repeats a URL already fetched in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`);
-      }
-      this.stage = 'save';
-      const newest = newerPublished(this.cursor.newestPublished, newestPublished);
-      const lastEventAt = page.events.length > 0 ? receivedAt : this.cursor.lastEventAt;
-      // Absent, not `undefined`: stores that serialise the cursor need not know about undefined.
-      const advanced: Cursor = {
-        nextUrl: page.nextUrl,
-        ...(newest === undefined ? {} : { newestPublished: newest }),
-        ...(lastEventAt === undefined ? {} : { lastEventAt }),
-        updatedAt: clock.now(),
-      };
-      await this.deps.cursors.save(this.source.id, this.options.owner, advanced);
-      // Only a saved cursor is ours: if the save failed, the error is recorded on the old one.
-      this.cursor = advanced;
-      this.pages += 1;
-      this.options.onPage?.(this.progress());
-      if (page.caughtUp) return 'caught-up';
-      request = { nextUrl: page.nextUrl };
+    } finally {
+      // Whatever ended the loop, a page still in flight or read ahead belongs to no page we will
+      // deliver: its request is aborted, and its bytes go back to the run's budget even if it
+      // completes after all.
+      dropAhead.abort(new Error('the pull stopped; the page fetched ahead is not needed'));
+      if (ahead !== undefined) void ahead.then((dropped) => ('page' in dropped ? dropped.page.release() : undefined));
     }
+  }
+
+  /**
+   * One page, settled: never rejects, so that a page fetched ahead which fails while the previous
+   * one is delivered is an outcome to read in order, not an unhandled rejection.
+   */
+  private fetch(request: PageRequest, signal: AbortSignal): Promise<Fetched> {
+    const { okta, clock } = this.deps;
+    return okta
+      .fetchPage(request, {
+        deadline: this.options.deadline,
+        signal,
+        onRetry: () => {
+          this.retries += 1;
+        },
+        onRateLimitWait: (waitMs) => {
+          this.rateLimitWaits += 1;
+          this.rateLimitWaitMs += waitMs;
+        },
+        onPageSplit: () => {
+          this.pageSplits += 1;
+        },
+        ...(this.options.pageBudget === undefined ? {} : { pageBudget: this.options.pageBudget }),
+      })
+      .then(
+        (page): Fetched => ({ page, receivedAt: clock.now() }),
+        (error: unknown): Fetched => ({ error }),
+      );
   }
 
   /**

@@ -1,36 +1,10 @@
 import { computeSourceMetrics, deploymentMetrics, deploymentMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
-import type { CursorActivity } from '../../contracts/cursor-item';
-import type { Clock, OktaCredential, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
+import type { Clock, OktaCredential, PullerLogger, PullerSourceRegistry, SourceActivity, SourceActivityStore, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
 import { PageBudget } from '../memory/page-budget';
 import { mapWithConcurrency } from './map-with-concurrency';
 import { inShard, SINGLE_SHARD, type PullerShard } from './shard';
-
-/** What the cursor table knows about a source, read once per run to order and measure sources. */
-export type SourceActivity = CursorActivity;
-
-/** Reads the activity of many sources at once (DynamoDB BatchGetItem in AWS). */
-export interface SourceActivityStore {
-  activity(sourceIds: readonly string[]): Promise<Map<string, SourceActivity>>;
-}
-
-/** The structured logger the run writes to (Powertools Logger in the Lambda). Never given a secret. */
-export interface PullerLogger {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
-
-/**
- * The `SourceRegistry` of ports.ts, optionally told which source ids the run wants, so that a
- * shard does not read (and pay for) the secrets of the other shards' sources. Any
- * `SourceRegistry` fits: the run filters the listing itself as well.
- */
-export interface PullerSourceRegistry {
-  list(include?: (sourceId: string) => boolean): Promise<{ sources: SourceConfig[]; problems: SourceProblem[] }>;
-  refresh(sourceId: string): Promise<SourceRefresh>;
-}
 
 export interface PullerDependencies {
   readonly registry: PullerSourceRegistry;
@@ -47,7 +21,8 @@ export interface PullerDependencies {
 export interface PullerLimits {
   /**
    * Sources pulled at once. Eight keeps a 256 MB Lambda's memory bounded (a page of 1,000 events
-   * is a few MB per source in flight) while a few slow orgs cannot hold up the rest.
+   * is a few MB, and each source holds at most two: the one being delivered and the one fetched
+   * ahead) while a few slow orgs cannot hold up the rest.
    */
   readonly concurrency: number;
   /**

@@ -32,7 +32,9 @@ describe('the template against CloudFormation resource schemas', () => {
     ['subscriptions, a provisioned stream, 7 puller shards, 30-day logs', { alarmEmail: 'oncall@example.com', alarmHttpsEndpoint: 'https://events.pagerduty.com/integration/abc/enqueue', alertsEmail: 'soc@example.com', streamMode: 'PROVISIONED', streamShardCount: '2', pullerShards: '7', logRetentionDays: '30' }],
   ])('has no violation with %s', (_name, context) => {
     const template = new ResolvedTemplate(synthPipeline(context).template.toJSON() as CfnTemplate);
-    expect(Object.keys(template.resources).length).toBeGreaterThan(20);
+    // The resources whose schemas matter most are there to be validated (the check does not run over nothing).
+    const types = new Set(Object.values(template.resources).map((resource) => resource.Type));
+    expect(['AWS::Lambda::Function', 'AWS::DynamoDB::Table', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket', 'AWS::CloudWatch::Alarm', 'AWS::IAM::Policy'].filter((type) => !types.has(type))).toEqual([]);
     expect(schemas.validate(template)).toEqual([]);
   });
 

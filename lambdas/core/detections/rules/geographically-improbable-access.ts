@@ -1,6 +1,6 @@
 import { number, recordId, text, type DetectionRecord } from '../record';
 import type { CheckVerdict, Findings, Rule } from '../rule';
-import type { JsonObject } from '../state-store';
+import type { JsonObject } from '../json';
 
 /** Mean Earth radius used by Panther's rule, in km. */
 const EARTH_RADIUS_KM = 6371.0;

@@ -1,8 +1,8 @@
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { PullOptions, PullSummary } from '../../lambdas/core/pull/pull-source';
-import type { SourceConfig, SourceProblem, SourceRefresh, SourceRegistry } from '../../lambdas/core/ports';
-import { runPuller, type PullerDependencies, type SourceActivity } from '../../lambdas/core/puller/run-puller';
+import type { SourceActivity, SourceConfig, SourceProblem, SourceRefresh, SourceRegistry } from '../../lambdas/core/ports';
+import { runPuller, type PullerDependencies } from '../../lambdas/core/puller/run-puller';
 import { namedSource, TEST_API_TOKEN } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
 
@@ -86,6 +86,8 @@ describe('runPuller', () => {
 
     expect(documents).toHaveLength(3);
     const acme = metricsOf(documents, 'acme');
+    // Literal on purpose: these documents are the interface users' alarms, dashboards and Logs
+    // Insights queries read, whatever metric-names.ts says.
     expect(acme).toEqual({
       _aws: {
         Timestamp: Date.parse('2026-01-01T00:00:00.000Z'),
