@@ -5,6 +5,7 @@
  * resumable through a state file.
  */
 import { randomBytes } from 'node:crypto';
+import { sourceSecretString } from '../../lambdas/contracts/source-secret';
 import { OktaError, createOktaClient, type OktaClient } from '../../lambdas/core/okta';
 import {
   FileCursorStore,
@@ -115,10 +116,10 @@ function readOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: numbe
   if (!SOURCE_ID_PATTERN.test(sourceId)) {
     throw new PullUsageError(`--source-id must match ${SOURCE_ID_PATTERN.source} (lower-case letters, digits and '-')`);
   }
-  const secret = { domain, ...credential, backfillHours: PULL_COMMAND_SETTINGS.defaultBackfillHours, allowCustomDomain: parsed.has('--custom-domain') };
+  const secret = sourceSecretString({ domain, ...credential, backfillHours: PULL_COMMAND_SETTINGS.defaultBackfillHours, allowCustomDomain: parsed.has('--custom-domain') });
   let source: SourceConfig;
   try {
-    source = parseSourceSecret(sourceId, JSON.stringify(secret), { allowLoopback: env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1' });
+    source = parseSourceSecret(sourceId, secret, { allowLoopback: env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1' });
   } catch (error) {
     if (error instanceof InvalidSourceConfigError) throw new PullUsageError(describeIssues(error, parsed));
     throw error;
@@ -192,7 +193,7 @@ async function run(options: PullCommandOptions): Promise<number> {
     } catch (error) {
       return fail(`cannot open output: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
     }
-    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore() : new FileCursorStore(options.statePath, clock);
+    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore(clock) : new FileCursorStore(options.statePath, clock);
     const deps: PullDependencies = {
       okta,
       cursors,

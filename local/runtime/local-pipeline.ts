@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
+import { sourceSecretString } from '../../lambdas/contracts/source-secret';
 import { systemClock } from '../../lambdas/core/clock';
 import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { SOURCE_ID_DIMENSION } from '../../lambdas/core/metrics/metric-names';
@@ -336,7 +337,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           const item = activity.get(org.sourceId);
           const metrics = computeSourceMetrics(
             { pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false },
-            { lastEventAt: item?.lastEventAt, newestPublished: item?.newestPublished, firstSeenAt: item?.firstSeenAt ?? now },
+            { ...item, firstSeenAt: item?.firstSeenAt ?? now },
             org.dropOffMinutes,
             now,
           );
@@ -361,7 +362,7 @@ function writeSecretsFile(path: string, orgs: readonly LocalOrg[], specs: readon
   const entries: SecretFileEntry[] = orgs.map((org, index) => ({
     Name: `${LOCAL_RESOURCE_NAMES.sourceSecretPrefix}${org.sourceId}`,
     Description: `Emulated Okta org of the local pipeline (${org.label})`,
-    SecretString: JSON.stringify({
+    SecretString: sourceSecretString({
       domain: org.org.origin,
       apiToken: org.org.apiToken,
       label: org.label,

@@ -1,4 +1,5 @@
 import { parseJsonObject } from '../../../lambdas/core/json';
+import { SOURCE_SECRET_FIELD } from '../../../lambdas/contracts/source-secret';
 import { parseArgs } from './args';
 import { SourcesCommandError } from './errors';
 import { SourceSecretStore } from './secret-store';
@@ -27,11 +28,11 @@ export async function setSourceEnabled(args: readonly string[], env: NodeJS.Proc
     if (secret === undefined) {
       throw new SourcesCommandError(`source ${sourceId}: secret ${name} is not a JSON object; fix it first (sources list shows what is wrong)`);
     }
-    if ((secret.enabled ?? true) === enabled) {
+    if ((secret[SOURCE_SECRET_FIELD.enabled] ?? true) === enabled) {
       out.write(`source ${sourceId} is already ${enabled ? 'enabled' : 'disabled'}; nothing changed\n`);
       return;
     }
-    await store.put(sourceId, JSON.stringify({ ...secret, enabled }));
+    await store.put(sourceId, JSON.stringify({ ...secret, [SOURCE_SECRET_FIELD.enabled]: enabled }));
     out.write(
       enabled
         ? `enabled source ${sourceId}: the puller resumes it from its cursor at its next run\n`

@@ -1,3 +1,4 @@
+import type { CursorActivity } from '../../contracts/cursor-item';
 import { emfDocument, type EmfDocument } from './emf';
 import { METRIC_UNITS, SOURCE_ID_DIMENSION, type PullerRunMetricName, type SourceMetricName } from './metric-names';
 
@@ -15,15 +16,8 @@ export interface SourceRunCounts {
   readonly pagingLoop?: boolean;
 }
 
-/** What is known about the source across runs (its cursor item). */
-export interface SourceHistory {
-  /** Epoch ms at which the newest delivered event was received. */
-  readonly lastEventAt?: number;
-  /** Newest `published` delivered (RFC 3339). */
-  readonly newestPublished?: string;
-  /** Epoch ms at which the puller first saw the source (its first lease). */
-  readonly firstSeenAt?: number;
-}
+/** What is known about the source across runs: the fields of its cursor item that silence and lag are measured from. */
+export type SourceHistory = Pick<CursorActivity, 'lastEventAt' | 'newestPublished' | 'firstSeenAt'>;
 
 /**
  * The per-source values of the contracts, computed for every enabled source at the end of every

@@ -1,4 +1,5 @@
 import { isPlainObject, parseJson } from '../json';
+import { SOURCE_SECRET_KEYS, SOURCE_SECRET_OAUTH_KEYS } from '../../contracts/source-secret';
 import type { OktaCredential, SourceConfig } from '../ports';
 import { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 import { SOURCE_ID_PATTERN, isValidSourceId, quoteSourceId } from './source-id';
@@ -29,8 +30,9 @@ export const SOURCE_SECRET_LIMITS = {
 
 export { OKTA_ORG_HOST_SUFFIXES };
 
-const TOP_LEVEL_KEYS = ['domain', 'apiToken', 'oauth', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain'];
-const OAUTH_KEYS = ['clientId', 'privateKeyPem', 'keyId', 'dpop'];
+/** The fields of the secret's format (its contract, shared with every writer). */
+const TOP_LEVEL_KEYS: readonly string[] = SOURCE_SECRET_KEYS;
+const OAUTH_KEYS: readonly string[] = SOURCE_SECRET_OAUTH_KEYS;
 
 export interface ParseSourceSecretOptions {
   /**
