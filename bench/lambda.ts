@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { build } from 'esbuild';
+import { sourceSecretString } from '../lambdas/contracts/source-secret';
 import { startKinesisDiscardServer } from '../local/aws/kinesis-discard-server';
 import { startLocalAws } from '../local/aws/local-aws';
 import { startOktaOrg, type EmulatedOrg } from '../local/okta-emulator';
@@ -202,7 +203,7 @@ export const lambdaBench: BenchSection = {
           // An actor that is not an object: stored by the org, quarantined by the puller.
           org.addEvents(events.slice(0, INVALID_PER_SOURCE).map((event) => ({ ...event, uuid: randomUUID(), actor: 'nobody' })));
           await aws.clients.secretsManager.send(
-            new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}org-${index}`, SecretString: JSON.stringify({ domain: org.origin, apiToken: org.apiToken }) }),
+            new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}org-${index}`, SecretString: sourceSecretString({ domain: org.origin, apiToken: org.apiToken }) }),
           );
         }
         const report = await runInChild(benchFile, { ...aws.env, AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint }, SOURCES * EVENTS_PER_SOURCE);
@@ -258,7 +259,7 @@ async function runHostile(
     const addSource = async (org: EmulatedOrg, id: string): Promise<void> => {
       orgs.push(org);
       await aws.clients.secretsManager.send(
-        new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}${id}`, SecretString: JSON.stringify({ domain: org.origin, apiToken: org.apiToken }) }),
+        new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}${id}`, SecretString: sourceSecretString({ domain: org.origin, apiToken: org.apiToken }) }),
       );
     };
     // One string shared by every big event: the emulator's memory stays small, each page is 31 MiB on the wire.

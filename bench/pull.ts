@@ -116,7 +116,7 @@ async function pullOnce(source: SourceConfig, org: RemoteOrg): Promise<{ seconds
   let quarantined = 0;
   const deps = {
     okta: createOktaClient(source, { clock: systemClock, allowLoopback: true, fetch: org.fetch }),
-    cursors: new MemoryCursorStore(),
+    cursors: new MemoryCursorStore(systemClock),
     sink,
     quarantine: { put: async (items: readonly unknown[]) => void (quarantined += items.length) },
     processor: eventProcessorFor('Okta.SystemLog'),

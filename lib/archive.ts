@@ -6,7 +6,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, BucketGrants, ObjectOwnership, StorageClass, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   ARCHIVE_ERROR_PREFIX,
@@ -195,31 +195,33 @@ export class Archive extends Construct {
     }
   }
 
+  /** A metric of the delivery stream (namespace AWS/Firehose), for the alarms. */
+  metric(metricName: string, props: MetricOptions): Metric {
+    return new Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: this.deliveryStreamName }, ...props });
+  }
+
   /**
    * The Firehose stream, with a role of its own holding exactly the permissions Firehose documents
    * for a Kinesis source and an S3 destination
    * (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html): the L2 construct
    * grants read-write on the bucket, deletes included, which Firehose never needs.
    */
-  /** A metric of the delivery stream (namespace AWS/Firehose), for the alarms. */
-  metric(metricName: string, props: MetricOptions): Metric {
-    return new Metric({ namespace: 'AWS/Firehose', metricName, dimensionsMap: { DeliveryStreamName: this.deliveryStreamName }, ...props });
-  }
-
   private deliveryStreamTo(bucket: IBucket, props: ArchiveProps): CfnDeliveryStream {
     const role = new Role(this, 'DeliveryRole', {
       // The confused-deputy guard Firehose's documentation shows: only this account's Firehose.
       assumedBy: new ServicePrincipal('firehose.amazonaws.com', { conditions: { StringEquals: { 'sts:ExternalId': Aws.ACCOUNT_ID } } }),
       description: 'okta-log-pipeline archive: Firehose reads the event stream and writes the archive bucket',
     });
+    // The stream's and the bucket's own grant methods, with the actions Firehose's documentation
+    // lists, so that the grants follow the resources (and a customer key, if either had one).
+    props.stream.grant(role, 'kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards');
     // The stream is encrypted with the AWS-managed aws/kinesis key, whose key policy lets any
-    // principal of the account that may read the stream decrypt through Kinesis: no kms grant.
-    role.addToPolicy(
-      new PolicyStatement({
-        actions: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
-        resources: [props.stream.streamArn],
-      }),
-    );
+    // principal of the account that may read the stream decrypt through Kinesis: no key object,
+    // so nothing to grant. A stream under a customer key would need kms:Decrypt on it.
+    props.stream.encryptionKey?.grant(role, 'kms:Decrypt');
+    // BucketGrants has no grant for bucket-level actions alone (actionsOnBucketAndObjectKeys
+    // would put them and the object actions in one statement on both ARNs), and these need no
+    // key, so this statement names the bucket itself.
     role.addToPolicy(
       new PolicyStatement({
         actions: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
@@ -227,10 +229,15 @@ export class Archive extends Construct {
       }),
     );
     const objects = bucket.arnForObjects('*');
-    role.addToPolicy(new PolicyStatement({ actions: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], resources: [objects] }));
+    // Without deletes: the read-write grant of the CDK's Firehose construct has them. The kms:
+    // actions go to the bucket's key if it ever has one (Firehose's documented policy lists
+    // kms:Decrypt and kms:GenerateDataKey for an SSE-KMS bucket); the SSE-S3 archive has none.
+    BucketGrants.fromBucket(bucket).actionsOnObjectKeys(role, '*', 's3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey');
     acknowledgeWildcardResource(role, objects, 'Firehose names each archive object itself (prefix by event date, then its own name), so it may write any key of the archive bucket; the bucket holds nothing else.');
     const logGroup = new LogGroup(this, 'DeliveryErrors', { retention: props.logRetention ?? CONTEXT_DEFAULTS.logRetentionDays });
     const logStream = new LogStream(this, 'DeliveryErrorsStream', { logGroup, logStreamName: 'S3Delivery' });
+    // Written out rather than a LogGroup grant: those cover every stream of the group (and
+    // grants.write adds CreateLogStream), while Firehose writes only this stream, which the stack creates.
     role.addToPolicy(
       new PolicyStatement({
         actions: ['logs:PutLogEvents'],

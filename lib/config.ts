@@ -27,6 +27,8 @@ export interface PipelineConfig {
   /** Puller invocations per minute, each pulling the sources whose id hashes to its shard. */
   readonly pullerShards: number;
   readonly logRetentionDays: RetentionDays;
+  /** `POWERTOOLS_LOG_LEVEL` of both Lambdas. */
+  readonly logLevel: LogLevel;
   /** Where docs/ALARMS.md is published; each alarm's description links to `<url>#<runbook entry>`. */
   readonly runbookBaseUrl: string;
   /** The archive (Firehose -> S3, Glue table, Athena workgroup); `-c archive=false` leaves it out. */
@@ -50,12 +52,17 @@ export const CONTEXT_KEYS = [
   'rateLimitReservePercent',
   'pullerShards',
   'logRetentionDays',
+  'logLevel',
   'runbookBaseUrl',
   'archive',
   'archiveRetentionDays',
 ] as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** The Powertools Logger levels a deployment may choose. */
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const CONTEXT_DEFAULTS = {
   // The `sources` CLI and the docs create secrets under this prefix.
@@ -84,6 +91,8 @@ export const CONTEXT_DEFAULTS = {
   // Three months of puller and detections logs covers an incident review without keeping
   // the logs forever (CloudWatch's default).
   logRetentionDays: RetentionDays.THREE_MONTHS,
+  // Powertools' own default; WARN or ERROR log less, DEBUG more while investigating.
+  logLevel: 'INFO',
   // The runbook as this project publishes it (package.json `repository`), so that a page opened on a phone at 3 a.m. is
   // one tap from the entry; a fork or an internal wiki sets its own copy's URL.
   runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
@@ -158,6 +167,7 @@ export function readPipelineConfig(read: ContextReader): PipelineConfig {
     rateLimitReservePercent: readInteger(read, 'rateLimitReservePercent', 0, 90),
     pullerShards: readInteger(read, 'pullerShards', 1, MAX_PULLER_SHARDS),
     logRetentionDays: logRetentionDays as RetentionDays,
+    logLevel: readLogLevel(read('logLevel')),
     runbookBaseUrl: readRunbookBaseUrl(read('runbookBaseUrl')),
     archive: readBoolean(read, 'archive'),
     // Above the 30 days after which objects move to Glacier Instant Retrieval (lib/archive.ts).
@@ -194,6 +204,15 @@ function readStreamMode(value: unknown): 'ON_DEMAND' | 'PROVISIONED' {
     throw new InvalidContextError('streamMode', `must be ON_DEMAND or PROVISIONED, got ${describe(value)}`);
   }
   return mode;
+}
+
+function readLogLevel(value: unknown): LogLevel {
+  const level = value ?? CONTEXT_DEFAULTS.logLevel;
+  const known: readonly unknown[] = LOG_LEVELS;
+  if (!known.includes(level)) {
+    throw new InvalidContextError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}, got ${describe(value)}`);
+  }
+  return level as LogLevel;
 }
 
 /** `-c key=5` arrives as the string "5", cdk.json gives the number 5: both are accepted. */

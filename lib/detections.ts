@@ -1,6 +1,6 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import { Stats, type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -10,11 +10,11 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
+import { CONTEXT_DEFAULTS, type LogLevel } from './config';
+import { globalMetric } from './metrics';
 import { PipelineFunction } from './pipeline-function';
 
-/** How the detections Lambda consumes the stream; every bound with the reason for its default. */
+/** How the detections Lambda consumes the stream; every bound with the reason for its value. */
 export interface DetectionsStreamSettings {
   /** Records per invocation. */
   readonly batchSize: number;
@@ -26,7 +26,7 @@ export interface DetectionsStreamSettings {
   readonly maxRecordAge: Duration;
 }
 
-export const DEFAULT_DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
+export const DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
   // The puller writes up to a few thousand records per minute per org; 500 per invocation
   // keeps the state-table round trips per record low while one invocation stays well under a second.
   batchSize: 500,
@@ -41,6 +41,8 @@ export const DEFAULT_DETECTIONS_STREAM_SETTINGS: DetectionsStreamSettings = {
   maxRecordAge: Duration.hours(6),
 };
 
+const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
+
 export interface DetectionsProps {
   /** The event stream the rules read. */
   readonly stream: IStream;
@@ -50,13 +52,14 @@ export interface DetectionsProps {
    */
   readonly alertsEmail?: string;
   /**
-   * @default DEFAULT_DETECTIONS_STREAM_SETTINGS
-   */
-  readonly streamSettings?: Partial<DetectionsStreamSettings>;
-  /**
    * @default RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Powertools log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -72,7 +75,7 @@ export class Detections extends Construct {
 
   constructor(scope: Construct, id: string, props: DetectionsProps) {
     super(scope, id);
-    const settings: DetectionsStreamSettings = { ...DEFAULT_DETECTIONS_STREAM_SETTINGS, ...props.streamSettings };
+    const settings = DETECTIONS_STREAM_SETTINGS;
 
     const stateTable = new Table(this, 'State', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -121,20 +124,17 @@ export class Detections extends Construct {
         STATE_TABLE_NAME: stateTable.tableName,
         ALERTS_TOPIC_ARN: alertsTopic.topicArn,
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? CONTEXT_DEFAULTS.logLevel,
       },
     });
     const role = pipelineFunction.role;
-    role.addToPolicy(
-      new PolicyStatement({
-        // The state store reads an item and writes it back with a version condition; TTL deletes.
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [stateTable.tableArn],
-      }),
-    );
-    role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }));
-    alertsKey.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    // The state store reads an item and writes it back with a version condition; TTL deletes.
+    // grant() with exactly these actions: grantReadWriteData would add scans, queries and deletes.
+    stateTable.grant(role, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    // Publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt on its key
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html): the topic's grants
+    // put them on whatever key the topic has. grants.publish() would grant kms:GenerateDataKey*.
+    alertsTopic.grants.actions(role, ['sns:Publish'], { keyActions: ['kms:GenerateDataKey', 'kms:Decrypt'] });
 
     pipelineFunction.function.addEventSource(
       new KinesisEventSource(props.stream, {
@@ -157,5 +157,33 @@ export class Detections extends Construct {
     this.stateTable = stateTable;
     this.alertsTopic = alertsTopic;
     this.deadLetterQueue = deadLetterQueue;
+  }
+
+  /** Alerts the rules raised (the handler's own metric, without dimensions). @default SUM over 5 minutes */
+  metricAlertsRaised(options: MetricOptions = {}): Metric {
+    return globalMetric('AlertsRaised', options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
+  }
+
+  /**
+   * Records the handler could not process. With reportBatchItemFailures a failing record does not
+   * fail the invocation, so this shows failures the Lambda Errors metric misses. @default SUM over 5 minutes
+   */
+  metricDetectionErrors(options: MetricOptions = {}): Metric {
+    return globalMetric('DetectionErrors', options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
+  }
+
+  /** How far (ms) the event source mapping reads behind the stream. @default MAXIMUM over 5 minutes */
+  metricIteratorAge(options: MetricOptions = {}): Metric {
+    return this.function.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: DEFAULT_METRIC_PERIOD, ...options });
+  }
+
+  /** Failed invocations of the detections function. @default SUM over 5 minutes */
+  metricFunctionErrors(options: MetricOptions = {}): Metric {
+    return this.function.metricErrors({ statistic: Stats.SUM, period: DEFAULT_METRIC_PERIOD, ...options });
+  }
+
+  /** Positions of batches given up on, waiting in the dead-letter queue. @default MAXIMUM over 5 minutes */
+  metricDeadLetters(options: MetricOptions = {}): Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period: DEFAULT_METRIC_PERIOD, ...options });
   }
 }

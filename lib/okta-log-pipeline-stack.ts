@@ -72,11 +72,13 @@ export class OktaLogPipelineStack extends Stack {
       rateLimitReservePercent: config.rateLimitReservePercent,
       shards: config.pullerShards,
       logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
     });
     this.detections = new Detections(this, 'Detections', {
       stream: events.stream,
       alertsEmail: config.alertsEmail,
       logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
     });
 
     this.archive = config.archive
@@ -86,19 +88,16 @@ export class OktaLogPipelineStack extends Stack {
     this.alarms = new PipelineAlarms(this, 'Alarms', {
       onCallTopic: onCall.topic,
       runbookBaseUrl: config.runbookBaseUrl,
-      puller: this.puller.function,
+      puller: this.puller,
       stream: events.stream,
-      detections: this.detections.function,
-      detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+      detections: this.detections,
       archive: this.archive,
     });
     new PipelineDashboard(this, 'Dashboard', {
       runbookBaseUrl: config.runbookBaseUrl,
-      puller: this.puller.function,
-      pullerLogGroup: this.puller.logGroup,
+      puller: this.puller,
       stream: events.stream,
-      detections: this.detections.function,
-      detectionsDeadLetterQueue: this.detections.deadLetterQueue,
+      detections: this.detections,
       alarms: this.alarms.alarms,
     });
 

@@ -1,6 +1,6 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { ServicePrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { SubscriptionProtocol } from 'aws-cdk-lib/aws-sns';
@@ -49,37 +49,22 @@ export class OnCallTopic extends Construct {
       description: 'Encrypts the okta-log-pipeline on-call topic',
       enableKeyRotation: true,
     });
-    // CloudWatch alarms cannot publish to a topic under the AWS-managed aws/sns key; with a
-    // customer key they can, once the key lets the CloudWatch service use it ("Enable
-    // compatibility between event sources from AWS services and encrypted topics",
-    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'CloudWatchAlarmsOfThisStack',
-        principals: [cloudWatch],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: onlyThisStacksAlarms,
-      }),
-    );
     const topic = new Topic(this, 'Topic', {
       displayName: 'okta-log-pipeline on-call',
       masterKey: key,
       enforceSSL: true,
     });
+    // CloudWatch alarms cannot publish to a topic under the AWS-managed aws/sns key; with a
+    // customer key they can, once the key lets the CloudWatch service use it ("Enable
+    // compatibility between event sources from AWS services and encrypted topics",
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    // The topic's publish grant does both, for a service principal in the resource policies:
+    // sns:Publish in the topic policy and kms:Decrypt, kms:GenerateDataKey* in its key's policy.
     // enforceSSL creates a topic policy, and a topic policy replaces SNS's default one: without
     // this Allow no alarm could publish ("... is not authorized to perform: SNS:Publish ...
     // because no resource-based policy allows the SNS:Publish action", the failure of
     // aws-solutions/automated-security-response-on-aws issue 43). The TLS-only Deny still applies.
-    topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'CloudWatchAlarmsOfThisStack',
-        principals: [cloudWatch],
-        actions: ['sns:Publish'],
-        resources: [topic.topicArn],
-        conditions: onlyThisStacksAlarms,
-      }),
-    );
+    topic.grants.publish(cloudWatch.withConditions(onlyThisStacksAlarms));
     if (props.email !== undefined) {
       topic.addSubscription(new EmailSubscription(props.email));
     }

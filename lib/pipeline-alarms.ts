@@ -9,21 +9,19 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { globalMetric, perSourceQuery } from './metrics';
+import type { Detections } from './detections';
+import type { Puller } from './puller';
 
 export interface PipelineAlarmsProps {
   /** Every alarm notifies this topic on ALARM and on OK. */
   readonly onCallTopic: ITopic;
   /** Where docs/ALARMS.md is published; descriptions link to `<url>#<anchor>`. */
   readonly runbookBaseUrl: string;
-  readonly puller: IFunction;
+  readonly puller: Puller;
   readonly stream: IStream;
-  readonly detections: IFunction;
-  readonly detectionsDeadLetterQueue: IQueue;
+  readonly detections: Detections;
   /** The archive's Firehose stream; undefined when the archive is turned off. */
   readonly archive?: DeliveryMetrics;
 }
@@ -90,7 +88,7 @@ export class PipelineAlarms extends Construct {
         perSource: true,
         // The puller computes DropOffBreached (0/1) against each source's own interval, so the
         // alarm needs no per-source threshold; MAX over 5 minutes tolerates one skipped run.
-        metric: perSourceQuery('MAX', 'DropOffBreached', FIVE_MINUTES),
+        metric: props.puller.metricDropOffBreached({ period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -102,7 +100,7 @@ export class PipelineAlarms extends Construct {
         anchor: 'puller-not-running',
         summary: 'the puller was not invoked in the last 5 minutes (schedule disabled, throttled, or deleted)',
         firstCheck: 'the stack\'s EventBridge rule is ENABLED and the puller\'s reserved concurrency is not 0',
-        metric: props.puller.metricInvocations({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        metric: props.puller.function.metricInvocations({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -117,7 +115,7 @@ export class PipelineAlarms extends Construct {
         firstCheck: 'the puller\'s log group for ERROR lines and \'Task timed out\'',
         // pullSource never throws for one source's failure, so a Lambda error is the whole run
         // failing; 2 of 3 periods skips a single transient blip.
-        metric: props.puller.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        metric: props.puller.function.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 3,
@@ -131,7 +129,7 @@ export class PipelineAlarms extends Construct {
         firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for Okta\'s error code (E0000011: token invalid or revoked)',
         perSource: true,
         // One contributor per source, so the page names the org whose credential failed.
-        metric: perSourceQuery('SUM', 'AuthFailures', FIVE_MINUTES),
+        metric: props.puller.metricAuthFailures({ period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -146,7 +144,7 @@ export class PipelineAlarms extends Construct {
         perSource: true,
         // Followed, such a loop re-delivers the same events all run long and keeps the drop-off
         // alarm quiet; the puller stops the source instead, and this is the page that says so.
-        metric: perSourceQuery('SUM', 'PagingLoops', FIVE_MINUTES),
+        metric: props.puller.metricPagingLoops({ period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -158,7 +156,7 @@ export class PipelineAlarms extends Construct {
         anchor: 'source-config-errors',
         summary: 'a source secret under the prefix does not parse or fails validation, so it is not pulled',
         firstCheck: 'the puller\'s log line that names the secret and its wrong field',
-        metric: globalMetric('SourceConfigErrors', Stats.MAXIMUM, FIVE_MINUTES),
+        metric: props.puller.metricRunTotal('SourceConfigErrors', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -172,7 +170,7 @@ export class PipelineAlarms extends Construct {
         firstCheck: 'the newest objects under <SourceId>/ in the quarantine bucket: each holds the validator\'s errors',
         perSource: true,
         // Every quarantined event is one the stream's consumers will not see until someone acts.
-        metric: perSourceQuery('SUM', 'EventsInvalid', FIVE_MINUTES),
+        metric: props.puller.metricEventsInvalid({ period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -200,7 +198,7 @@ export class PipelineAlarms extends Construct {
         firstCheck: 'the detections\' errors and duration on the dashboard, and throttling of the state table',
         // Fifteen minutes is the shortest detection window (brute force): beyond it, alerts
         // arrive after the window they describe has closed.
-        metric: props.detections.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
+        metric: props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: Duration.minutes(15).toMilliseconds(),
         evaluationPeriods: 2,
@@ -212,7 +210,7 @@ export class PipelineAlarms extends Construct {
         anchor: 'detections-errors',
         summary: 'detections invocations failed in 2 of the last 3 five-minute periods',
         firstCheck: 'the detections\' log group for the error and the record\'s uuid',
-        metric: props.detections.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
+        metric: props.detections.metricFunctionErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 3,
@@ -226,7 +224,7 @@ export class PipelineAlarms extends Construct {
         // handler's own DetectionErrors count is what shows failures the Lambda Errors metric misses.
         summary: 'the detections reported records they could not process (DetectionErrors)',
         firstCheck: 'the detections\' log group for the error and the record\'s uuid',
-        metric: globalMetric('DetectionErrors', Stats.SUM, FIVE_MINUTES),
+        metric: props.detections.metricDetectionErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
@@ -238,10 +236,7 @@ export class PipelineAlarms extends Construct {
         anchor: 'detections-dead-letters',
         summary: 'stream batches the detections gave up on are waiting in the dead-letter queue',
         firstCheck: 'the dead-letter queue\'s message (aws sqs receive-message): the shard and sequence numbers of the batch',
-        metric: props.detectionsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          statistic: Stats.MAXIMUM,
-          period: FIVE_MINUTES,
-        }),
+        metric: props.detections.metricDeadLetters({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,

@@ -11,19 +11,15 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { globalMetric, perSourceQuery } from './metrics';
+import type { Detections } from './detections';
+import type { Puller } from './puller';
 
 export interface PipelineDashboardProps {
-  readonly puller: IFunction;
-  /** Where the puller's per-source log lines (its EMF documents) are written. */
-  readonly pullerLogGroup: ILogGroup;
+  /** Its metrics, and its log group, where its per-source log lines (its EMF documents) are written. */
+  readonly puller: Puller;
   readonly stream: IStream;
-  readonly detections: IFunction;
-  readonly detectionsDeadLetterQueue: IQueue;
+  readonly detections: Detections;
   readonly alarms: readonly IAlarm[];
   /** Where docs/ALARMS.md is published; the dashboard links to it. */
   readonly runbookBaseUrl: string;
@@ -77,7 +73,7 @@ export class PipelineDashboard extends Construct {
         [
           new LogQueryWidget({
             title: 'Per source: delivery and lag (from the puller log lines, over the dashboard period)',
-            logGroupNames: [props.pullerLogGroup.logGroupName],
+            logGroupNames: [props.puller.logGroup.logGroupName],
             view: LogQueryVisualizationType.TABLE,
             queryLines: [
               ...PULLER_SOURCE_LINES,
@@ -89,7 +85,7 @@ export class PipelineDashboard extends Construct {
           }),
           new LogQueryWidget({
             title: 'Per source: errors and rate-limit waits (from the puller log lines, over the dashboard period)',
-            logGroupNames: [props.pullerLogGroup.logGroupName],
+            logGroupNames: [props.puller.logGroup.logGroupName],
             view: LogQueryVisualizationType.TABLE,
             queryLines: [
               ...PULLER_SOURCE_AND_QUARANTINE_LINES,
@@ -101,34 +97,34 @@ export class PipelineDashboard extends Construct {
           }),
         ],
         [
-          graph('Sources in drop-off (per source)', [perSourceQuery('MAX', 'DropOffBreached', MINUTE, '')]),
+          graph('Sources in drop-off (per source)', [props.puller.metricDropOffBreached({ period: MINUTE, label: '' })]),
           // Emitted only by runs that had one, so a source appears here only while it fails.
-          graph('Auth failures per source (runs with one)', [perSourceQuery('SUM', 'AuthFailures', MINUTE, '')]),
-          graph('Quarantined (invalid) events per source (runs with some)', [perSourceQuery('SUM', 'EventsInvalid', MINUTE, '')]),
+          graph('Auth failures per source (runs with one)', [props.puller.metricAuthFailures({ period: MINUTE, label: '' })]),
+          graph('Quarantined (invalid) events per source (runs with some)', [props.puller.metricEventsInvalid({ period: MINUTE, label: '' })]),
         ],
         [
           graph('All sources: events and pages', [
-            globalMetric('EventsDelivered', Stats.SUM, MINUTE).with({ label: 'Events delivered' }),
-            globalMetric('EventsInvalid', Stats.SUM, MINUTE).with({ label: 'Events quarantined' }),
-            globalMetric('PagesFetched', Stats.SUM, MINUTE).with({ label: 'Pages fetched' }),
+            props.puller.metricRunTotal('EventsDelivered', { statistic: Stats.SUM, period: MINUTE, label: 'Events delivered' }),
+            props.puller.metricRunTotal('EventsInvalid', { statistic: Stats.SUM, period: MINUTE, label: 'Events quarantined' }),
+            props.puller.metricRunTotal('PagesFetched', { statistic: Stats.SUM, period: MINUTE, label: 'Pages fetched' }),
           ]),
-          graph('All sources: largest lag (seconds behind Okta)', [globalMetric('LagSeconds', Stats.MAXIMUM, MINUTE).with({ label: 'Largest lag' })]),
+          graph('All sources: largest lag (seconds behind Okta)', [props.puller.metricRunTotal('LagSeconds', { statistic: Stats.MAXIMUM, period: MINUTE, label: 'Largest lag' })]),
           graph('All sources: errors and rate-limit waits', [
-            globalMetric('PullErrors', Stats.SUM, MINUTE).with({ label: 'Pull errors' }),
-            globalMetric('AuthFailures', Stats.SUM, MINUTE).with({ label: 'Auth failures' }),
-            globalMetric('RateLimited', Stats.SUM, MINUTE).with({ label: 'Rate-limit waits' }),
+            props.puller.metricRunTotal('PullErrors', { statistic: Stats.SUM, period: MINUTE, label: 'Pull errors' }),
+            props.puller.metricRunTotal('AuthFailures', { statistic: Stats.SUM, period: MINUTE, label: 'Auth failures' }),
+            props.puller.metricRunTotal('RateLimited', { statistic: Stats.SUM, period: MINUTE, label: 'Rate-limit waits' }),
           ]),
         ],
         [
           graph('Sources', [
             // Summed: with pullerShards > 1 each shard's run reports only its own part of the sources.
-            globalMetric('SourcesPulled', Stats.SUM, MINUTE).with({ label: 'Sources pulled' }),
-            globalMetric('SourceConfigErrors', Stats.SUM, MINUTE).with({ label: 'Invalid source secrets' }),
+            props.puller.metricRunTotal('SourcesPulled', { statistic: Stats.SUM, period: MINUTE, label: 'Sources pulled' }),
+            props.puller.metricRunTotal('SourceConfigErrors', { statistic: Stats.SUM, period: MINUTE, label: 'Invalid source secrets' }),
           ]),
           graph('Puller', [
-            props.puller.metricInvocations({ statistic: Stats.SUM, period: MINUTE }),
-            props.puller.metricErrors({ statistic: Stats.SUM, period: MINUTE }),
-            props.puller.metricThrottles({ statistic: Stats.SUM, period: MINUTE }),
+            props.puller.function.metricInvocations({ statistic: Stats.SUM, period: MINUTE }),
+            props.puller.function.metricErrors({ statistic: Stats.SUM, period: MINUTE }),
+            props.puller.function.metricThrottles({ statistic: Stats.SUM, period: MINUTE }),
           ]),
         ],
         [
@@ -137,13 +133,13 @@ export class PipelineDashboard extends Construct {
             props.stream.metricPutRecordsThrottledRecords({ statistic: Stats.SUM, period: MINUTE }),
           ]),
           graph('Detections', [
-            globalMetric('AlertsRaised', Stats.SUM, MINUTE).with({ label: 'Alerts raised' }),
-            globalMetric('DetectionErrors', Stats.SUM, MINUTE).with({ label: 'Detection errors' }),
-            props.detections.metricErrors({ statistic: Stats.SUM, period: MINUTE }),
-            props.detectionsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: MINUTE, statistic: Stats.MAXIMUM }),
+            props.detections.metricAlertsRaised({ statistic: Stats.SUM, period: MINUTE, label: 'Alerts raised' }),
+            props.detections.metricDetectionErrors({ statistic: Stats.SUM, period: MINUTE, label: 'Detection errors' }),
+            props.detections.metricFunctionErrors({ statistic: Stats.SUM, period: MINUTE }),
+            props.detections.metricDeadLetters({ period: MINUTE, statistic: Stats.MAXIMUM }),
           ]),
           graph('Detections iterator age (ms)', [
-            props.detections.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: MINUTE }),
+            props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: MINUTE }),
           ]),
         ],
       ],

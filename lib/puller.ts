@@ -1,17 +1,19 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Stats, type IMetric, type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { BucketGrants, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { MAX_PULLER_SHARDS, type PullerShard } from '../lambdas/core/puller/shard';
-import { CONTEXT_DEFAULTS } from './config';
-import { METRICS_NAMESPACE } from './metrics';
+import type { PullerRunMetricName, SourceMetricName } from '../lambdas/core/metrics/metric-names';
+import { CONTEXT_DEFAULTS, type LogLevel } from './config';
+import { globalMetric, perSourceQuery, sourceMetric, type InsightsFunction } from './metrics';
 import { acknowledgeWildcardResource } from './nag';
 import { PipelineFunction } from './pipeline-function';
 
@@ -56,8 +58,24 @@ export interface PullerProps {
    * Powertools log level.
    * @default 'INFO'
    */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly logLevel?: LogLevel;
 }
+
+/** Options of the puller's per-source metrics. */
+export interface SourceMetricOptions {
+  /**
+   * One source's series.
+   * @default - one series per source: a Metrics Insights query over `SCHEMA(namespace, SourceId)`
+   * GROUP BY SourceId, so a source onboarded later is included without a redeploy
+   */
+  readonly sourceId?: string;
+  /** @default Duration.minutes(5) */
+  readonly period?: Duration;
+  /** @default - CloudWatch's label (for the GROUP BY query, each series is named by its SourceId) */
+  readonly label?: string;
+}
+
+const DEFAULT_METRIC_PERIOD = Duration.minutes(5);
 
 /**
  * EventBridge allows at most 5 targets per rule, not adjustable ("Targets per rule",
@@ -95,8 +113,7 @@ export class Puller extends Construct {
         RUN_BUDGET_SECONDS: String(runBudget.toSeconds()),
         RATE_LIMIT_RESERVE_PERCENT: String(props.rateLimitReservePercent ?? CONTEXT_DEFAULTS.rateLimitReservePercent),
         POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? CONTEXT_DEFAULTS.logLevel,
       },
     });
     this.function = pipelineFunction.function;
@@ -113,19 +130,32 @@ export class Puller extends Construct {
       resourceName: `${this.sourceSecretPrefix}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
+    // Sources are secrets created after the deploy (`okta-log-pipeline sources add`) under the
+    // prefix, so there is no Secret construct to call grantRead on: an imported one
+    // (Secret.fromSecretNameV2) names a single secret, and grantRead would add
+    // secretsmanager:DescribeSecret, which the puller never calls. The statement is written here
+    // instead, scoped to the prefix. No key grant: the CLI creates the secrets under the default
+    // aws/secretsmanager key, whose key policy lets the account's principals decrypt through
+    // Secrets Manager (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
     role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [sourceSecrets] }));
     // ListSecrets cannot be scoped to resources; it returns names and metadata, never values.
     role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }));
-    role.addToPolicy(
-      new PolicyStatement({
-        // The cursor store reads cursors in batches and writes them only with conditional updates.
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-        resources: [props.cursorTable.tableArn],
-      }),
-    );
-    role.addToPolicy(new PolicyStatement({ actions: ['kinesis:PutRecords'], resources: [props.stream.streamArn] }));
+    // The grants below name the resource through its construct, so they follow it (and its
+    // key, where a customer key would need one) instead of restating its ARN. Each grants only
+    // the calls the adapters make (test/infra/authorization/api-calls.ts); the wider canned grants
+    // (grantReadWriteData, grantWrite, grants.put) would add actions the puller must not have.
+    // The cursor store reads cursors in batches and writes them only with conditional updates.
+    props.cursorTable.grant(role, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
+    props.stream.grant(role, 'kinesis:PutRecords');
+    // Producers of a stream under a customer key need kms:GenerateDataKey
+    // (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html); under the
+    // AWS-managed aws/kinesis key (this stack's) there is no key object and nothing to grant.
+    props.stream.encryptionKey?.grant(role, 'kms:GenerateDataKey');
     const quarantineObjects = props.quarantineBucket.arnForObjects('*');
-    role.addToPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [quarantineObjects] }));
+    // kms: actions go to the bucket's key when it has one (SSE-KMS uploads need
+    // kms:GenerateDataKey, https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html);
+    // the SSE-S3 quarantine has none.
+    BucketGrants.fromBucket(props.quarantineBucket).actionsOnObjectKeys(role, '*', 's3:PutObject', 'kms:GenerateDataKey');
     acknowledgeWildcardResource(
       role,
       sourceSecrets,
@@ -170,5 +200,39 @@ export class Puller extends Construct {
         ),
       });
     }
+  }
+
+  /** 1 while a source has delivered no events for longer than its dropOffMinutes, else 0 (emitted every run): MAX. */
+  metricDropOffBreached(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('MAX', 'DropOffBreached', options);
+  }
+
+  /** Credentials Okta rejected (401/403), per source (emitted only when non-zero): SUM. */
+  metricAuthFailures(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('SUM', 'AuthFailures', options);
+  }
+
+  /** Paging loops the puller stopped a source for (emitted only when non-zero): SUM. */
+  metricPagingLoops(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('SUM', 'PagingLoops', options);
+  }
+
+  /** Events that failed validation and went to the quarantine bucket, per source (emitted only when non-zero): SUM. */
+  metricEventsInvalid(options: SourceMetricOptions = {}): IMetric {
+    return this.perSource('SUM', 'EventsInvalid', options);
+  }
+
+  /**
+   * One of the run totals, published without dimensions.
+   * @default statistic SUM, period 5 minutes
+   */
+  metricRunTotal(metric: PullerRunMetricName, options: MetricOptions = {}): Metric {
+    return globalMetric(metric, options.statistic ?? Stats.SUM, options.period ?? DEFAULT_METRIC_PERIOD).with(options);
+  }
+
+  private perSource(fn: Extract<InsightsFunction, 'MAX' | 'SUM'>, metric: SourceMetricName, options: SourceMetricOptions): IMetric {
+    const period = options.period ?? DEFAULT_METRIC_PERIOD;
+    if (options.sourceId === undefined) return perSourceQuery(fn, metric, period, options.label);
+    return sourceMetric(metric, options.sourceId, fn === 'MAX' ? Stats.MAXIMUM : Stats.SUM, period).with({ label: options.label });
   }
 }

@@ -4,6 +4,7 @@
  * no served event is missing from the stream read back, 1 when one is, 2 for a usage error.
  */
 import { runDemo, type DemoOptions } from '../../local/demo/run-demo';
+import { CommandLineError, parseCommandLine } from './args';
 
 const USAGE = `usage: okta-log-pipeline demo [--interval SECONDS] [--for SECONDS] [--quiet-org-stops-after SECONDS] [--out FILE] [--archive DIR]
   Runs the whole pipeline on this machine: two emulated Okta orgs (one busy, one quiet), local
@@ -28,17 +29,12 @@ const VALUE_FLAGS = ['--interval', '--for', '--quiet-org-stops-after', '--out', 
 type ValueFlag = (typeof VALUE_FLAGS)[number];
 
 function parseArgs(args: readonly string[]): DemoOptions {
-  const values = new Map<ValueFlag, string>();
-  for (let index = 0; index < args.length; index += 1) {
-    const flag = args[index] as string;
-    const [name, inline] = flag.includes('=') ? [flag.slice(0, flag.indexOf('=')), flag.slice(flag.indexOf('=') + 1)] : [flag, undefined];
-    if (!(VALUE_FLAGS as readonly string[]).includes(name)) throw new UsageError(`unknown option "${flag}"`);
-    const value = inline ?? args[(index += 1)];
-    if (value === undefined) throw new UsageError(`${name} needs a value`);
-    values.set(name as ValueFlag, value);
-  }
+  // The last of a repeated flag counts, and `--for=` is a value, which the check of seconds refuses.
+  const parsed = parseCommandLine(args, { values: VALUE_FLAGS, repeated: 'last', allowEmptyValue: true });
+  // The demo takes no arguments but its options: a stray word is reported as one.
+  if (parsed.positionals.length > 0) throw new UsageError(`unknown option "${parsed.positionals[0]}"`);
   const seconds = (flag: ValueFlag, min: number, max: number): number | undefined => {
-    const text = values.get(flag);
+    const text = parsed.value(flag);
     if (text === undefined) return undefined;
     const value = Number(text);
     if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
@@ -48,8 +44,8 @@ function parseArgs(args: readonly string[]): DemoOptions {
   };
   const forSeconds = seconds('--for', 1, 7 * 24 * 3600);
   const quietOrgStopsAfterSeconds = seconds('--quiet-org-stops-after', 0, 7 * 24 * 3600);
-  const out = values.get('--out');
-  const archive = values.get('--archive');
+  const out = parsed.value('--out');
+  const archive = parsed.value('--archive');
   return {
     intervalSeconds: seconds('--interval', 1, 3600) ?? 60,
     ...(forSeconds === undefined ? {} : { forSeconds }),
@@ -68,7 +64,7 @@ export default async function demo(args: string[]): Promise<number> {
   try {
     options = parseArgs(args);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+    if (!(error instanceof UsageError || error instanceof CommandLineError)) throw error;
     process.stderr.write(`okta-log-pipeline demo: ${error.message}\n${USAGE}\n`);
     return 2;
   }

@@ -13,6 +13,7 @@ import type { AlertMessage, AlertPublisher } from '../../lambdas/core/detections
 import { DetectionEngine } from '../../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../../lambdas/core/detections/memory-state-store';
 import { runDetectionBatch, type BatchItem } from '../../lambdas/core/detections/run-batch';
+import { CommandLineError, parseCommandLine } from './args';
 
 const USAGE = `usage: okta-log-pipeline detect [FILE|-]
   Reads records (normalised or raw Okta events, one JSON object a line) from FILE, or stdin when
@@ -50,10 +51,16 @@ export default async function detect(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const unknown = args.find((arg) => arg.startsWith('-') && arg !== '-');
-  if (unknown !== undefined) return fail(`unknown option ${unknown}\n${USAGE}`);
-  if (args.length > 1) return fail(`expected at most one FILE, got ${args.length}\n${USAGE}`);
-  const input = args[0] ?? '-';
+  let files: readonly string[];
+  try {
+    files = parseCommandLine(args, { values: [] }).positionals;
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    // detect has no options: whatever looks like one is named as typed.
+    return fail(`unknown option ${args[error.problem.index]}\n${USAGE}`);
+  }
+  if (files.length > 1) return fail(`expected at most one FILE, got ${files.length}\n${USAGE}`);
+  const input = files[0] ?? '-';
 
   let stream: Readable;
   try {

@@ -5,6 +5,7 @@
  * resumable through a state file.
  */
 import { randomBytes } from 'node:crypto';
+import { sourceSecretString } from '../../lambdas/contracts/source-secret';
 import { OktaError, createOktaClient, type OktaClient } from '../../lambdas/core/okta';
 import {
   FileCursorStore,
@@ -25,6 +26,7 @@ import { parseArgs, type ParsedArgs } from './sources/args';
 import { readCredential } from './sources/credential-input';
 import { SourcesUsageError } from './sources/errors';
 import { stripControlCharacters } from '../../lambdas/core/okta/org-text';
+import { parseIsoInstant } from '../../lambdas/core/iso-instant';
 
 const USAGE = `usage: okta-log-pipeline pull --domain URL (--token-env VAR | --oauth-file FILE) [--since ISO]
                               [--state FILE] [--out FILE|-] [--archive DIR] [--quarantine FILE] [--follow]
@@ -114,10 +116,10 @@ function readOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: numbe
   if (!SOURCE_ID_PATTERN.test(sourceId)) {
     throw new PullUsageError(`--source-id must match ${SOURCE_ID_PATTERN.source} (lower-case letters, digits and '-')`);
   }
-  const secret = { domain, ...credential, backfillHours: PULL_COMMAND_SETTINGS.defaultBackfillHours, allowCustomDomain: parsed.has('--custom-domain') };
+  const secret = sourceSecretString({ domain, ...credential, backfillHours: PULL_COMMAND_SETTINGS.defaultBackfillHours, allowCustomDomain: parsed.has('--custom-domain') });
   let source: SourceConfig;
   try {
-    source = parseSourceSecret(sourceId, JSON.stringify(secret), { allowLoopback: env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1' });
+    source = parseSourceSecret(sourceId, secret, { allowLoopback: env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1' });
   } catch (error) {
     if (error instanceof InvalidSourceConfigError) throw new PullUsageError(describeIssues(error, parsed));
     throw error;
@@ -142,9 +144,8 @@ function sourceIdFromDomain(domain: string): string {
 
 function readSince(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
-  // A time needs its offset: without one JavaScript reads it as local time, Okta as UTC.
-  const time = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(text) ? Date.parse(text) : Number.NaN;
-  if (Number.isNaN(time)) {
+  const time = parseIsoInstant(text, { allowDate: true });
+  if (time === undefined) {
     throw new PullUsageError(`--since must be an ISO 8601 date or time with its offset, such as 2026-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`);
   }
   if (time > now) throw new PullUsageError(`--since ${text} is in the future`);
@@ -192,7 +193,7 @@ async function run(options: PullCommandOptions): Promise<number> {
     } catch (error) {
       return fail(`cannot open output: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
     }
-    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore() : new FileCursorStore(options.statePath, clock);
+    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore(clock) : new FileCursorStore(options.statePath, clock);
     const deps: PullDependencies = {
       okta,
       cursors,

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { buildInMemory, compareWithDisk, writeGenerated } from '../../schemas/compiler/build';
 import { SchemaCompileError } from '../../schemas/compiler/panther-schema';
+import { CommandLineError, parseCommandLine } from './args';
 
 const USAGE = `usage: okta-log-pipeline schema build [--check]
   Compiles every YAML log schema under schemas/ into schemas/generated/
@@ -15,17 +16,17 @@ const USAGE = `usage: okta-log-pipeline schema build [--check]
 const ROOT = path.resolve(__dirname, '..', '..');
 
 export default async function schema(args: string[]): Promise<number> {
-  const [sub, ...flags] = args;
   // `schema build --help` asks for help too: the README's command table names the command with its subcommand.
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const check = flags.length === 1 && flags[0] === '--check';
-  if (sub !== 'build' || (flags.length > 0 && !check)) {
+  const parsed = readCommandLine(args);
+  if (parsed === undefined) {
     process.stderr.write(`okta-log-pipeline schema: expected "build [--check]", got "${args.join(' ')}"\n${USAGE}\n`);
     return 2;
   }
+  const check = parsed.check;
   let files: Map<string, string>;
   try {
     files = await buildInMemory(ROOT);
@@ -51,4 +52,17 @@ export default async function schema(args: string[]): Promise<number> {
   for (const file of extra) process.stdout.write(`removed ${file}\n`);
   process.stdout.write(`${files.size} generated files, ${changed.length + extra.length} changed\n`);
   return 0;
+}
+
+/** `build` or `build --check`, once each; undefined for anything else. */
+function readCommandLine(args: readonly string[]): { check: boolean } | undefined {
+  try {
+    const parsed = parseCommandLine(args, { values: [], switches: ['--check'] });
+    const check = parsed.has('--check');
+    // The subcommand comes first, and a second --check (the parser lets switches repeat) is refused.
+    return args[0] === 'build' && parsed.positionals.length === 1 && args.length === (check ? 2 : 1) ? { check } : undefined;
+  } catch (error) {
+    if (error instanceof CommandLineError) return undefined;
+    throw error;
+  }
 }

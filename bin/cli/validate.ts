@@ -11,6 +11,7 @@ import type { EventProcessor, NormaliseContext } from '../../lambdas/core/ports'
 import { UnknownLogTypeError, eventProcessorFor, knownLogTypes } from '../../lambdas/core/schema';
 import { rawEventOfText } from '../../lambdas/core/okta/json-array-scanner';
 import { DEFAULT_EVENT_LIMITS, examineEvent } from '../../lambdas/core/pull/examine-event';
+import { CommandLineError, parseCommandLine } from './args';
 
 const DEFAULT_LOG_TYPE = 'Okta.SystemLog';
 /** What `p_source_id` / `p_source_label` say for records produced from a file. */
@@ -46,37 +47,20 @@ interface Options {
   sourceLabel: string;
 }
 
-const VALUE_FLAGS = ['--log-type', '--out', '--quarantine', '--source-id', '--source-label'] as const;
-type ValueFlag = (typeof VALUE_FLAGS)[number];
-
-function isValueFlag(flag: string): flag is ValueFlag {
-  return (VALUE_FLAGS as readonly string[]).includes(flag);
-}
+const VALUE_FLAGS = ['--log-type', '--out', '--quarantine', '--source-id', '--source-label'];
 
 function parseArgs(args: readonly string[]): Options {
-  const values = new Map<ValueFlag, string>();
-  const positional: string[] = [];
-  for (let index = 0; index < args.length; index += 1) {
-    const arg = args[index] as string;
-    if (arg === '-' || !arg.startsWith('-')) {
-      positional.push(arg);
-      continue;
-    }
-    const equals = arg.indexOf('=');
-    const flag = equals === -1 ? arg : arg.slice(0, equals);
-    if (!isValueFlag(flag)) throw new UsageError(`unknown option "${flag}"`);
-    const value = equals === -1 ? args[(index += 1)] : arg.slice(equals + 1);
-    if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
-    values.set(flag, value);
-  }
+  // The last of a repeated flag counts.
+  const parsed = parseCommandLine(args, { values: VALUE_FLAGS, repeated: 'last' });
+  const positional = parsed.positionals;
   if (positional.length > 1) throw new UsageError(`expected at most one input file, got ${positional.join(', ')}`);
   return {
     input: positional[0] ?? '-',
-    logType: values.get('--log-type') ?? DEFAULT_LOG_TYPE,
-    out: values.get('--out') ?? '-',
-    quarantine: values.get('--quarantine'),
-    sourceId: values.get('--source-id') ?? DEFAULT_SOURCE_ID,
-    sourceLabel: values.get('--source-label') ?? DEFAULT_SOURCE_LABEL,
+    logType: parsed.value('--log-type') ?? DEFAULT_LOG_TYPE,
+    out: parsed.value('--out') ?? '-',
+    quarantine: parsed.value('--quarantine'),
+    sourceId: parsed.value('--source-id') ?? DEFAULT_SOURCE_ID,
+    sourceLabel: parsed.value('--source-label') ?? DEFAULT_SOURCE_LABEL,
   };
 }
 
@@ -191,7 +175,7 @@ export default async function validate(args: string[]): Promise<number> {
   try {
     return await run(parseArgs(args));
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof CommandLineError) {
       process.stderr.write(`okta-log-pipeline validate: ${error.message} (see --help)\n`);
       return 2;
     }

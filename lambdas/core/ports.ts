@@ -4,6 +4,7 @@
  * (`lambdas/adapters/aws`) and local adapters (`lambdas/adapters/local`, `local/`) implement them.
  * No AWS SDK import may appear under `lambdas/core`.
  */
+import type { Cursor, CursorActivity } from '../contracts/cursor-item';
 
 /** Time, injected so that no test depends on the wall clock. */
 export interface Clock {
@@ -39,19 +40,8 @@ export interface SourceConfig {
   readonly credential: OktaCredential;
 }
 
-/** What the puller remembers about one source between runs. */
-export interface Cursor {
-  /** Okta's `next` link, verbatim; absent before the first page. */
-  readonly nextUrl?: string;
-  /** Newest `published` delivered so far (RFC 3339). */
-  readonly newestPublished?: string;
-  /** Wall-clock time (epoch ms) at which the newest delivered event was received. */
-  readonly lastEventAt?: number;
-  /** The last pull error, without any credential, for `sources status`. */
-  readonly lastError?: string;
-  /** Epoch ms of the last save. */
-  readonly updatedAt?: number;
-}
+/** The cursor and the item it is stored in are the cursor table's contract (`lambdas/contracts/cursor-item.ts`). */
+export type { Cursor, CursorItem } from '../contracts/cursor-item';
 
 /** A cursor store with a lease per source, so that two runs never pull one source at once. */
 export interface CursorStore {
@@ -164,11 +154,8 @@ export interface SourceRegistry {
   refresh(sourceId: string): Promise<SourceRefresh>;
 }
 
-/** What the cursor table knows about a source, read once per run to order and measure sources. */
-export interface SourceActivity extends Cursor {
-  /** Epoch ms of the source's first lease: drop-off is measured from it until an event arrives. */
-  readonly firstSeenAt?: number;
-}
+/** What the cursor table knows about a source, read once per run to order and measure sources: its cursor and `firstSeenAt`. */
+export type SourceActivity = CursorActivity;
 
 /** Reads the activity of many sources at once (DynamoDB BatchGetItem in AWS). */
 export interface SourceActivityStore {

@@ -11,14 +11,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { systemClock } from '../core/clock';
 import { DetectionEngine } from '../core/detections/engine';
 import { runDetectionBatch } from '../core/detections/run-batch';
+import { detectionMetricsDocument } from '../core/metrics/detection-metrics';
 import { SnsAlertPublisher } from '../adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../adapters/aws/detection-state-store';
 import { AWS_API_HTTP, awsHttpHandler } from '../adapters/aws/http-handler';
+import { lambdaTelemetry } from '../adapters/aws/lambda-telemetry';
 
 /** A required environment variable is missing: the stack did not configure the function. */
 export class DetectionsConfigError extends Error {
@@ -34,10 +35,8 @@ function required(variable: string): string {
   return value;
 }
 
-const logger = new Logger({ serviceName: 'okta-log-pipeline-detections' });
-const metrics = new Metrics({ namespace: 'OktaLogPipeline', serviceName: 'okta-log-pipeline-detections' });
-// The contract is dimensionless detection metrics (`[[]]`); Powertools would add `service`.
-metrics.clearDefaultDimensions();
+const telemetry = lambdaTelemetry({ serviceName: 'okta-log-pipeline-detections' });
+const { logger } = telemetry;
 
 let dependencies: { engine: DetectionEngine; publisher: SnsAlertPublisher } | undefined;
 
@@ -50,7 +49,8 @@ function deps(): { engine: DetectionEngine; publisher: SnsAlertPublisher } {
   return dependencies;
 }
 
-export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+export async function handler(event: KinesisStreamEvent, context: Context): Promise<KinesisStreamBatchResponse> {
+  telemetry.startInvocation(context);
   const report = await runDetectionBatch(
     deps(),
     event.Records.map((record) => ({
@@ -72,13 +72,6 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     alertsRaised: report.alertsRaised,
     alertsUpdated: report.alertsUpdated,
   });
-  metrics.addDimensions({});
-  metrics.addMetric('AlertsRaised', MetricUnit.Count, report.alertsRaised);
-  metrics.addMetric(
-    'DetectionErrors',
-    MetricUnit.Count,
-    report.skipped.length + report.failedUpdates.length + (report.retryFrom ? 1 : 0),
-  );
-  metrics.publishStoredMetrics();
+  telemetry.emitMetrics(detectionMetricsDocument(report, systemClock.now()));
   return { batchItemFailures: report.retryFrom ? [{ itemIdentifier: report.retryFrom.id }] : [] };
 }

@@ -1,5 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { lambdaTelemetry } from '../adapters/aws/lambda-telemetry';
 import type { PullerLogger } from '../core/ports';
 import { runPuller, type PullerReport } from '../core/puller/run-puller';
 import { parsePullerInput } from '../core/puller/shard';
@@ -20,7 +21,14 @@ export interface PullerResult {
   readonly delivered: number;
 }
 
-export type PullerHandler = (event: unknown, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>) => Promise<PullerResult>;
+export type PullerHandler = (event: unknown, context: Context) => Promise<PullerResult>;
+
+export interface PullerHandlerOptions extends Partial<Omit<PullerRuntimeOptions, 'logger' | 'emitMetrics'>> {
+  /** Replaces Powertools Logger (a test's capture); its lines get no Lambda context. */
+  readonly logger?: PullerLogger;
+  /** Where EMF lines go. @default stdout */
+  readonly writeLine?: (line: string) => void;
+}
 
 /**
  * Makes the puller handler. The runtime (SDK clients, adapters, caches) is built at the first
@@ -28,14 +36,16 @@ export type PullerHandler = (event: unknown, context: Pick<Context, 'awsRequestI
  * listed, the environment is wrong or the event is not a shard assignment (`PullerInputError`),
  * never because of one source.
  */
-export function createPullerHandler(options: Partial<PullerRuntimeOptions> = {}): PullerHandler & { runtime(): PullerRuntime | undefined } {
+export function createPullerHandler(options: PullerHandlerOptions = {}): PullerHandler & { runtime(): PullerRuntime | undefined } {
   let runtime: PullerRuntime | undefined;
+  const telemetry = lambdaTelemetry({ writeLine: options.writeLine });
   const handle: PullerHandler = async (event, context) => {
+    telemetry.startInvocation(context);
     const shard = parsePullerInput(event);
     runtime ??= createPullerRuntime({
       env: options.env ?? process.env,
-      logger: options.logger ?? defaultLogger(),
-      writeLine: options.writeLine ?? ((line) => process.stdout.write(`${line}\n`)),
+      logger: options.logger ?? pullerLogger(telemetry.logger),
+      emitMetrics: telemetry.emitMetrics,
       clock: options.clock,
       allowLoopback: options.allowLoopback,
     });
@@ -61,9 +71,8 @@ function exposedGc(): (() => void) | undefined {
   return gc;
 }
 
-/** Powertools Logger (JSON lines; `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`). */
-function defaultLogger(): PullerLogger {
-  const logger = new Logger();
+/** The run's logger port on Powertools Logger (JSON lines; `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`). */
+function pullerLogger(logger: Logger): PullerLogger {
   return {
     info: (message, attributes = {}) => logger.info(message, attributes),
     warn: (message, attributes = {}) => logger.warn(message, attributes),

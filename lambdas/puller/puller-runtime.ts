@@ -31,8 +31,8 @@ export const KINESIS_HTTP = {
 export interface PullerRuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger: PullerLogger;
-  /** Where EMF documents go: one JSON line each. */
-  readonly writeLine: (line: string) => void;
+  /** Where the run's EMF documents go (`lambdaTelemetry` in the Lambda). */
+  readonly emitMetrics: (document: EmfDocument) => void;
   readonly clock?: Clock;
   /**
    * Accept loopback Okta domains. Never set for the deployed Lambda (the stack cannot set it:
@@ -83,7 +83,7 @@ export function createPullerRuntime(options: PullerRuntimeOptions): PullerRuntim
       pull,
       clock,
       logger: options.logger,
-      emitMetrics: (document: EmfDocument) => options.writeLine(JSON.stringify(document)),
+      emitMetrics: options.emitMetrics,
     },
     destroy() {
       for (const client of [secretsManager, dynamoDb, kinesis, s3]) client.destroy();

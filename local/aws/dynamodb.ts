@@ -1,5 +1,6 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { CURSOR_TABLE_KEY } from '../../lambdas/contracts/cursor-item';
 import { listenOnLoopback, type LoopbackServer } from './listen';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-credentials';
 
@@ -12,13 +13,13 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 }
 
-/** The cursor table as the stack defines it: partition key `sourceId` (S), on-demand. */
+/** The cursor table as the stack defines it (lib/cursor-table.ts): the contract's partition key (S), on-demand. */
 export async function createCursorTable(client: DynamoDBClient, tableName: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'sourceId', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: CURSOR_TABLE_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: CURSOR_TABLE_KEY, KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );

@@ -45,6 +45,7 @@ import { DEFAULT_FOREIGN_ORIGIN, FaultQueue, faultName, type Fault } from './fau
 import { OAuthAuthority, type OAuthClientRegistration } from './oauth';
 import { RateLimitBucket, RATE_LIMIT_WINDOW_MS, type RateLimitState } from './rate-limit';
 import { spreadTimes, TrafficGenerator, type GenerateOptions, type SystemLogEvent } from './traffic';
+import { parseIsoInstant } from '../../lambdas/core/iso-instant';
 
 export type { OktaEvent } from './event-store';
 export type { Fault, SimpleFault, SlowFault, ForeignNextLinkFault } from './faults';
@@ -679,12 +680,9 @@ function randomApiToken(): string {
   return `00${randomBytes(30).toString('base64url').slice(0, 40)}`;
 }
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-
 function parseDate(text: string | null): number | undefined | 'invalid' {
   if (text === null) {
     return undefined;
   }
-  const ms = ISO_8601.test(text) ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(ms) ? 'invalid' : ms;
+  return parseIsoInstant(text) ?? 'invalid';
 }

@@ -4,7 +4,7 @@
  * accepts RS256/384/512 and ES256/384/512 (the `algs` of its DPoP challenge, quoted in
  * okta/okta-sdk-nodejs issue 453); an algorithm must suit the key, so a token cannot pick a weaker check.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
@@ -67,9 +67,4 @@ export async function jwkThumbprint(jwk: unknown): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** base64url(SHA-256(text)): DPoP's `ath` of an access token. */
-export function sha256Base64url(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
 }

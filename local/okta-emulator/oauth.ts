@@ -9,7 +9,8 @@
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../lambdas/core/ports';
 import { oktaError, type ErrorAnswer } from './errors';
-import { OKTA_JWS_ALGORITHMS, jwkThumbprint, peekClaims, sha256Base64url, verifyJws, verifyWithEmbeddedKey, type VerifiedJws } from './jws';
+import { sha256Base64url } from '../../lambdas/core/okta/jwt';
+import { OKTA_JWS_ALGORITHMS, jwkThumbprint, peekClaims, verifyJws, verifyWithEmbeddedKey, type VerifiedJws } from './jws';
 
 /** Okta's access tokens for service apps live one hour. */
 export const ACCESS_TOKEN_LIFETIME_S = 3600;

@@ -5,7 +5,8 @@
  * stdout and stderr are what CloudWatch Logs would receive; the parent reads them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, KinesisStreamEvent } from 'aws-lambda';
+import { lambdaContext } from './lambda-context';
 import type { InvocationReply, InvocationRequest, LambdaKind } from './lambda-protocol';
 import { SCALED_CLOCK_ENV, scaledClockFromEnvironment } from './scaled-clock';
 
@@ -29,17 +30,16 @@ function loadHandler(kind: LambdaKind): Invoke {
         process.stdout.write(`${line}\n`);
       },
     });
-    return (request) => handler(request.event, fakeContext(request));
+    return (request) => handler(request.event, fakeContext(kind, request));
   }
-  const { handler } = require('../../lambdas/detections/handler') as {
-    handler: (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
-  };
-  return (request) => handler(request.event as KinesisStreamEvent);
+  const { handler } = require('../../lambdas/detections/handler') as typeof import('../../lambdas/detections/handler');
+  return (request) => handler(request.event as KinesisStreamEvent, fakeContext(kind, request));
 }
 
-function fakeContext(request: InvocationRequest): { awsRequestId: string; getRemainingTimeInMillis(): number } {
+/** The context of one invocation, its remaining time counting down to the invocation's timeout as Lambda's does. */
+function fakeContext(kind: LambdaKind, request: InvocationRequest): Context {
   const deadline = Date.now() + request.timeoutMs;
-  return { awsRequestId: request.requestId, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  return lambdaContext({ functionName: `okta-log-pipeline-${kind}`, requestId: request.requestId, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
 }
 
 const port = parentPort;

@@ -19,8 +19,10 @@ import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
+import { sourceSecretString } from '../../lambdas/contracts/source-secret';
 import { systemClock } from '../../lambdas/core/clock';
 import type { AlertMessage } from '../../lambdas/core/detections/ports';
+import { SOURCE_ID_DIMENSION } from '../../lambdas/core/metrics/metric-names';
 import { computeSourceMetrics, type SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { Clock } from '../../lambdas/core/ports';
 import type { SourceActivity } from '../../lambdas/core/ports';
@@ -239,8 +241,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const env: Record<string, string> = {
       ...inheritedEnv(),
       ...aws.env,
-      POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
+      // As Lambda sets it for a container started for an invocation: Powertools reports cold starts only then.
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     };
     const pullerEnv: Record<string, string> = {
       ...env,
@@ -334,7 +337,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           const item = activity.get(org.sourceId);
           const metrics = computeSourceMetrics(
             { pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false },
-            { lastEventAt: item?.lastEventAt, newestPublished: item?.newestPublished, firstSeenAt: item?.firstSeenAt ?? now },
+            { ...item, firstSeenAt: item?.firstSeenAt ?? now },
             org.dropOffMinutes,
             now,
           );
@@ -359,7 +362,7 @@ function writeSecretsFile(path: string, orgs: readonly LocalOrg[], specs: readon
   const entries: SecretFileEntry[] = orgs.map((org, index) => ({
     Name: `${LOCAL_RESOURCE_NAMES.sourceSecretPrefix}${org.sourceId}`,
     Description: `Emulated Okta org of the local pipeline (${org.label})`,
-    SecretString: JSON.stringify({
+    SecretString: sourceSecretString({
       domain: org.org.origin,
       apiToken: org.org.apiToken,
       label: org.label,
@@ -422,7 +425,8 @@ function sourceRunMetrics(lines: readonly string[]): SourceRunMetrics[] {
   const documents = lines.flatMap((line) => {
     try {
       const document = JSON.parse(line) as Record<string, unknown>;
-      return typeof document.SourceId === 'string' ? [{ sourceId: document.SourceId, document }] : [];
+      const sourceId = document[SOURCE_ID_DIMENSION];
+      return typeof sourceId === 'string' ? [{ sourceId, document }] : [];
     } catch {
       return [];
     }

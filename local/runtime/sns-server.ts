@@ -1,6 +1,7 @@
 /**
  * A loopback SNS that speaks the query protocol of `Publish`, so the detections handler's real
- * `SNSClient` delivers its alerts here; the local runtime reads them back as they are published.
+ * `SNSClient` delivers its alerts here; the local runtime and the tests read them back as they are
+ * published. The AWS CLI v2 checks it in test/aws/aws-cli-stand-ins.test.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
@@ -16,16 +17,26 @@ export interface PublishedMessage {
 export interface SnsServer extends LoopbackServer {
   /** Every message published so far, in order. */
   readonly published: readonly PublishedMessage[];
+  /**
+   * Makes the next `times` publishes fail with a 403 `AuthorizationError`, as SNS answers a
+   * publisher without `sns:Publish` on the topic; the SDK does not retry it, so a test stays fast.
+   */
+  refuse(times: number): void;
 }
 
 export async function startSnsServer(): Promise<SnsServer> {
   const published: PublishedMessage[] = [];
+  let refusals = 0;
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
         const form = new URLSearchParams(body.toString('utf8'));
         if (form.get('Action') !== 'Publish') {
           return sendError(response, 400, 'InvalidAction', `This stand-in serves Publish only, not ${form.get('Action') ?? 'nothing'}.`);
+        }
+        if (refusals > 0) {
+          refusals -= 1;
+          return sendError(response, 403, 'AuthorizationError', 'The stand-in was told to refuse this publish.');
         }
         const attributes: Record<string, string> = {};
         for (let index = 1; form.has(`MessageAttributes.entry.${index}.Name`); index += 1) {
@@ -44,7 +55,13 @@ export async function startSnsServer(): Promise<SnsServer> {
     );
   });
   const listening = await listenOnLoopback(server);
-  return { ...listening, published };
+  return {
+    ...listening,
+    published,
+    refuse: (times) => {
+      refusals = times;
+    },
+  };
 }
 
 function sendError(response: ServerResponse, status: number, code: string, message: string): void {

@@ -1,30 +1,17 @@
 /** Reading the calls and log lines the soak observed. */
+import { readCursorUpdate, type CursorOperation } from '../../lambdas/contracts/cursor-item';
 import type { ObservedCall } from './observer-proxy';
 
-/** Which cursor-store operation an UpdateItem is, from the expressions the DynamoDB adapter writes. */
-export function cursorCallKind(call: ObservedCall): 'acquire' | 'save' | 'release' | 'other' {
-  const update = typeof call.request.UpdateExpression === 'string' ? call.request.UpdateExpression : '';
-  if (update.startsWith('SET leaseOwner')) return 'acquire';
-  if (update.startsWith('REMOVE leaseOwner')) return 'release';
-  if (update.startsWith('SET updatedAt') && call.request.ConditionExpression === 'leaseOwner = :owner') return 'save';
-  return 'other';
+/**
+ * The cursor-store operation a DynamoDB call carried (acquire, save or release, with its source,
+ * owner and values), read through the cursor item's contract; `undefined` for any other call.
+ */
+export function cursorOperation(call: ObservedCall): CursorOperation | undefined {
+  return call.operation === 'UpdateItem' ? readCursorUpdate(call.request) : undefined;
 }
 
-/** `request[a][b][c]` when it is a string. */
-export function attribute(request: Record<string, unknown>, ...path: string[]): string | undefined {
-  let value: unknown = request;
-  for (const step of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[step];
-  }
-  return typeof value === 'string' ? value : undefined;
-}
-
-export function parseJson(line: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(line);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The cursor operation of `kind` the call carried, if it did. */
+export function cursorCall<K extends CursorOperation['kind']>(call: ObservedCall, kind: K): Extract<CursorOperation, { kind: K }> | undefined {
+  const operation = cursorOperation(call);
+  return operation?.kind === kind ? (operation as Extract<CursorOperation, { kind: K }>) : undefined;
 }

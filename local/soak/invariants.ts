@@ -3,11 +3,14 @@
  * each run made to Kinesis and DynamoDB (attributed to the run by its container and time), every
  * line the containers logged, every request the orgs answered, and the faults applied.
  */
+import { SOURCE_ID_DIMENSION, type SourceMetricName } from '../../lambdas/core/metrics/metric-names';
+import type { SourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { RequestRecord, OktaEvent } from '../okta-emulator';
 import type { LambdaLogLine, QuarantinedObject } from '../runtime';
 import type { FaultKind } from './fault-plan';
 import type { ObservedCall } from './observer-proxy';
-import { attribute, cursorCallKind, parseJson } from './calls';
+import { parseJsonObject } from '../../lambdas/core/json';
+import { cursorCall } from './calls';
 
 export interface LoggedLine extends LambdaLogLine {
   /** Soak clock time at which the line arrived. */
@@ -166,9 +169,10 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   for (const invocation of observations.invocations) {
     const mine = callsOf(invocation, calls).sort((a, b) => a.requestAt - b.requestAt);
     // Only a save that moves the cursor past the page covers its write; the save that notes an error keeps the old cursor.
-    const saves = mine.filter(
-      (call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200 && attribute(call.request, 'ExpressionAttributeValues', ':lastError', 'S') === undefined,
-    );
+    const saves = mine.flatMap((call) => {
+      const save = call.status === 200 ? cursorCall(call, 'save') : undefined;
+      return save !== undefined && save.cursor.lastError === undefined ? [{ save, requestAt: call.requestAt }] : [];
+    });
     // A record the same run sent twice is a re-send of a write whose acknowledgement the run never
     // got (the SDK's request timeout or retry under load): at-least-once, whatever the save did.
     const sentByThisRun = new Set<string>();
@@ -179,7 +183,7 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
         sentByThisRun.add(entry.uuid);
       }
       const sourceId = written[0]?.sourceId;
-      const savedAfter = saves.some((save) => attribute(save.request, 'Key', 'sourceId', 'S') === sourceId && save.requestAt >= (write.responseAt ?? write.requestAt));
+      const savedAfter = saves.some(({ save, requestAt }) => save.sourceId === sourceId && requestAt >= (write.responseAt ?? write.requestAt));
       if (savedAfter) continue;
       for (const entry of written) unsaved.set(entry.uuid, (unsaved.get(entry.uuid) ?? 0) + 1);
     }
@@ -200,11 +204,16 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
 
   // 3. No cursor ever moved backwards.
   const cursorProblems: string[] = [];
-  const successfulSaves = calls.filter((call) => call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && call.status === 200).sort((a, b) => (a.responseAt ?? 0) - (b.responseAt ?? 0));
+  const successfulSaves = calls
+    .flatMap((call) => {
+      const save = call.status === 200 ? cursorCall(call, 'save') : undefined;
+      return save === undefined ? [] : [{ save, responseAt: call.responseAt ?? 0 }];
+    })
+    .sort((a, b) => a.responseAt - b.responseAt);
   const positions = new Map<string, number>();
-  for (const save of successfulSaves) {
-    const sourceId = attribute(save.request, 'Key', 'sourceId', 'S') ?? '';
-    const position = pollingPosition(attribute(save.request, 'ExpressionAttributeValues', ':nextUrl', 'S'));
+  for (const { save } of successfulSaves) {
+    const sourceId = save.sourceId;
+    const position = pollingPosition(save.cursor.nextUrl);
     if (position === undefined) continue;
     const before = positions.get(sourceId) ?? Number.NEGATIVE_INFINITY;
     if (position < before) cursorProblems.push(`${sourceId}: cursor moved back from storage index ${before} to ${position}`);
@@ -236,7 +245,7 @@ function writtenEntries(call: ObservedCall): Array<{ uuid: string; sourceId: str
   const answered = Array.isArray(call.response?.Records) ? (call.response?.Records as Array<{ ErrorCode?: string }>) : [];
   return sent.flatMap((entry, index) => {
     if (answered[index]?.ErrorCode !== undefined) return [];
-    const record = parseJson(Buffer.from(entry.Data ?? '', 'base64').toString('utf8')) ?? {};
+    const record = parseJsonObject(Buffer.from(entry.Data ?? '', 'base64').toString('utf8')) ?? {};
     return [{ uuid: entry.PartitionKey ?? '', sourceId: String(record.p_source_id ?? ''), record }];
   });
 }
@@ -260,17 +269,19 @@ function pollingPosition(nextUrl: string | undefined): number | undefined {
  * end. Every successful save must come from the owner of the latest acquisition before it.
  */
 function checkLeases(calls: readonly ObservedCall[], observations: SoakObservations): InvariantResult {
-  const cursorCalls = calls.filter((call) => call.operation === 'UpdateItem');
-  const owner = (call: ObservedCall): string => attribute(call.request, 'ExpressionAttributeValues', ':owner', 'S') ?? '';
-  const source = (call: ObservedCall): string => attribute(call.request, 'Key', 'sourceId', 'S') ?? '';
+  const answered = calls.filter((call) => call.status === 200);
   const acquisitions = [
-    ...cursorCalls
-      .filter((call) => cursorCallKind(call) === 'acquire' && call.status === 200)
-      .map((call) => ({ sourceId: source(call), owner: owner(call), requestAt: call.requestAt, at: call.responseAt ?? call.requestAt, expiresAt: Number(attribute(call.request, 'ExpressionAttributeValues', ':expires', 'N')) })),
+    ...answered.flatMap((call) => {
+      const acquire = cursorCall(call, 'acquire');
+      return acquire === undefined ? [] : [{ sourceId: acquire.sourceId, owner: acquire.owner, requestAt: call.requestAt, at: call.responseAt ?? call.requestAt, expiresAt: acquire.expiresAt }];
+    }),
     ...observations.intruderAcquisitions,
   ].sort((a, b) => a.at - b.at);
   const ends = [
-    ...cursorCalls.filter((call) => cursorCallKind(call) === 'release' && call.status === 200).map((call) => ({ sourceId: source(call), owner: owner(call), at: call.requestAt })),
+    ...answered.flatMap((call) => {
+      const release = cursorCall(call, 'release');
+      return release === undefined ? [] : [{ sourceId: release.sourceId, owner: release.owner, at: call.requestAt }];
+    }),
     ...observations.intruderReleases,
     ...observations.forcedExpiries,
   ];
@@ -283,10 +294,13 @@ function checkLeases(calls: readonly ObservedCall[], observations: SoakObservati
       if (end > next.at) problems.push(`${next.sourceId}: ${next.owner} took the lease at ${next.at} while ${previous.owner} held it until ${end}`);
     }
   }
-  const saves = cursorCalls.filter((call) => cursorCallKind(call) === 'save' && call.status === 200);
-  for (const save of saves) {
-    const holder = acquisitions.filter((acquisition) => acquisition.sourceId === source(save) && acquisition.at < save.requestAt).pop();
-    if (holder !== undefined && holder.owner !== owner(save)) problems.push(`${source(save)}: ${owner(save)} saved the cursor while ${holder.owner} held the lease`);
+  const saves = answered.flatMap((call) => {
+    const save = cursorCall(call, 'save');
+    return save === undefined ? [] : [{ save, requestAt: call.requestAt }];
+  });
+  for (const { save, requestAt } of saves) {
+    const holder = acquisitions.filter((acquisition) => acquisition.sourceId === save.sourceId && acquisition.at < requestAt).pop();
+    if (holder !== undefined && holder.owner !== save.owner) problems.push(`${save.sourceId}: ${save.owner} saved the cursor while ${holder.owner} held the lease`);
   }
   return {
     name: 'no two runs held one source’s lease at once, and only the holder saved',
@@ -297,15 +311,16 @@ function checkLeases(calls: readonly ObservedCall[], observations: SoakObservati
 
 function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults: Record<string, number> } {
   const { observations } = input;
-  const parsed = observations.lines.map((line) => ({ line, entry: parseJson(line.line) }));
+  const parsed = observations.lines.map((line) => ({ line, entry: parseJsonObject(line.line) }));
   const pullLogs: PullLog[] = parsed.flatMap(({ line, entry }) =>
     entry !== undefined && (entry.message === 'source pulled' || entry.message === 'source pull failed') && typeof entry.sourceId === 'string'
       ? [{ sourceId: entry.sourceId, at: line.at, failed: entry.message === 'source pull failed', errorKind: typeof entry.errorKind === 'string' ? entry.errorKind : undefined, retries: Number(entry.retries ?? 0), durationMs: Number(entry.durationMs ?? 0) }]
       : [],
   );
   const metrics = parsed.flatMap(({ line, entry }) => (entry !== undefined && '_aws' in entry ? [{ at: line.at, document: entry }] : []));
-  const sum = (sourceId: string, name: string): number =>
-    metrics.filter(({ document }) => document.SourceId === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
+  // A field of the per-source lines: a per-source value, or EventsInvalid of the quarantine lines.
+  const sum = (sourceId: string, name: keyof SourceMetrics | SourceMetricName): number =>
+    metrics.filter(({ document }) => document[SOURCE_ID_DIMENSION] === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
   // A fault met by a run that was then killed has no log of its own: the kill (the Lambda's Errors metric) is its evidence.
   // Until its worker thread has stopped, a killed container may still send Okta requests (its AWS calls are refused).
   // Requests are dated by their arrival at the org: a slow one sent before the kill is answered after the container is gone.
@@ -407,7 +422,7 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
  * SourceConfigErrors (both lines from one container). Undefined while no run has.
  */
 export function outageMetAt(outage: Outage, lines: readonly LoggedLine[]): number | undefined {
-  const after = lines.filter((line) => line.at >= outage.from).map((line) => ({ line, entry: parseJson(line.line) }));
+  const after = lines.filter((line) => line.at >= outage.from).map((line) => ({ line, entry: parseJsonObject(line.line) }));
   if (outage.kind === 'okta-token-revoked') {
     return after.find(({ entry }) => entry !== undefined && '_aws' in entry && entry.SourceId === outage.sourceId && entry.AuthFailures === 1)?.line.at;
   }

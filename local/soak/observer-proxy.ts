@@ -6,6 +6,7 @@
  * save was committed; or race a save with a lease takeover.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseJsonObject } from '../../lambdas/core/json';
 import type { Clock } from '../../lambdas/core/ports';
 import { listenOnLoopback, readBody, type LoopbackServer } from '../aws/listen';
 
@@ -45,7 +46,7 @@ export async function startObserverProxy(options: { container: string; target: s
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     const body = await readBody(incoming);
     const operation = String(incoming.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
-    const call: ObservedCall = { container: options.container, operation, request: parseObject(body), requestAt: options.clock.now(), status: 0 };
+    const call: ObservedCall = { container: options.container, operation, request: parseJsonObject(body.toString('utf8')) ?? {}, requestAt: options.clock.now(), status: 0 };
     calls.push(call);
     if ((await options.hooks.beforeForward(call)) === 'drop') {
       outgoing.socket?.destroy();
@@ -53,7 +54,7 @@ export async function startObserverProxy(options: { container: string; target: s
     }
     const upstream = await forward(target, incoming, body);
     call.status = upstream.status;
-    call.response = parseObject(upstream.body);
+    call.response = parseJsonObject(upstream.body.toString('utf8')) ?? {};
     call.responseAt = options.clock.now();
     if ((await options.hooks.afterResponse(call)) === 'drop') {
       outgoing.socket?.destroy();
@@ -74,15 +75,6 @@ export async function startObserverProxy(options: { container: string; target: s
   });
   const listening = await listenOnLoopback(server);
   return { ...listening, calls };
-}
-
-function parseObject(body: Buffer): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 function forward(target: URL, incoming: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {

@@ -3,23 +3,36 @@
  * Progress goes to stderr; stdout gets the invariants, then, as its last line, the JSON summary.
  * Exit status 0 when every invariant held, 1 when one failed, 2 for bad arguments.
  */
+import { CommandLineError, parseCommandLine, type ParsedArgs } from '../../bin/cli/args';
 import { runSoak, SOAK_DEFAULTS } from './soak';
 
+const FLAGS = ['--minutes', '--seed', '--rate'];
 const USAGE = 'usage: npm run soak -- --minutes N [--seed S] [--rate R]   (N simulated minutes; R simulated seconds per real second, default 30)';
 
 function parseArgs(argv: readonly string[]): { minutes: number; seed: number; rate: number } {
-  const values = new Map<string, number>();
-  for (let index = 0; index < argv.length; index += 2) {
-    const name = argv[index] ?? '';
-    const value = Number(argv[index + 1]);
-    if (!['--minutes', '--seed', '--rate'].includes(name) || !Number.isFinite(value)) throw new Error(`${USAGE}\nunexpected ${name} ${argv[index + 1] ?? ''}`.trim());
-    values.set(name, value);
+  let parsed: ParsedArgs;
+  try {
+    // The last of a repeated flag counts; an empty value reads as 0 and fails its range below.
+    parsed = parseCommandLine(argv, { values: FLAGS, repeated: 'last', allowEmptyValue: true });
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    const at = error.problem.index;
+    throw new Error(`${USAGE}\nunexpected ${argv[at] ?? ''} ${argv[at + 1] ?? ''}`.trim());
   }
-  const minutes = values.get('--minutes') ?? 1;
-  const rate = values.get('--rate') ?? SOAK_DEFAULTS.rate;
+  if (parsed.positionals.length > 0) throw new Error(`${USAGE}\nunexpected ${parsed.positionals.join(' ')}`);
+  const number = (flag: string): number | undefined => {
+    const text = parsed.value(flag);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new Error(`${USAGE}\nunexpected ${flag} ${text}`.trim());
+    return value;
+  };
+  const minutes = number('--minutes') ?? 1;
+  const rate = number('--rate') ?? SOAK_DEFAULTS.rate;
+  const seed = number('--seed');
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
   if (!(rate >= 1 && rate <= 120)) throw new Error(`--rate must be from 1 to 120\n${USAGE}`);
-  return { minutes, seed: Math.trunc(values.get('--seed') ?? Date.now() % 1_000_000), rate };
+  return { minutes, seed: Math.trunc(seed ?? Date.now() % 1_000_000), rate };
 }
 
 async function main(): Promise<number> {

@@ -26,13 +26,16 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DynamoDbCursorStore } from '../../lambdas/adapters/aws/dynamodb-cursor-store';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { expireLeaseUpdate } from '../../lambdas/contracts/cursor-item';
+import { SOURCE_SECRET_FIELD } from '../../lambdas/contracts/source-secret';
 import type { Clock } from '../../lambdas/core/ports';
 import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
 import { checkInvariants, outageMetAt, type AbortKind, type InvariantResult, type InvariantSummary, type Outage, type SoakInvocation, type SoakObservations } from './invariants';
-import { attribute, cursorCallKind, parseJson } from './calls';
+import { parseJsonObject } from '../../lambdas/core/json';
+import { cursorCall } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
 
 /** Every bound of the soak, with the reason for its value. */
@@ -367,11 +370,11 @@ class Harness {
         return note(fault.kind);
       case 'secret-invalid':
         // Broken until a run has reported it (settleOutages).
-        this.editSecret(sourceId, (secret) => ({ ...secret, dropOffMinutes: 'sixty' }));
+        this.editSecret(sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.dropOffMinutes]: 'sixty' }));
         this.observations.outages.push({ kind: 'secret-invalid', sourceId, from: now });
         return note(fault.kind);
       case 'secret-relabelled':
-        this.editSecret(sourceId, (secret) => ({ ...secret, label: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
+        this.editSecret(sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.label]: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
         return note(fault.kind);
       case 'kinesis-partial':
         this.pipeline.aws.kinesisProxy.inject({ kind: 'kinesis-partial', failEntry: (index) => index % 2 === 0 }, fault.times);
@@ -425,7 +428,7 @@ class Harness {
       const still = this.observations.outages.some((other) => other.until === undefined && other.kind === outage.kind && other.sourceId === outage.sourceId);
       if (still) continue;
       if (outage.kind === 'okta-token-revoked') this.orgOf(outage).restoreToken();
-      else this.editSecret(outage.sourceId, (secret) => ({ ...secret, dropOffMinutes: 60 }));
+      else this.editSecret(outage.sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.dropOffMinutes]: 60 }));
     }
   }
 
@@ -448,7 +451,7 @@ class Harness {
       this.settleOutages();
       const invocation = await this.invoke(true);
       const lines = this.observations.lines.filter((line) => line.container === invocation.slot && line.at >= invocation.startedAt && line.at <= (invocation.endedAt ?? Infinity));
-      const pulled = lines.map((line) => parseJson(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
+      const pulled = lines.map((line) => parseJsonObject(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
       const quiet = pulled.length === this.pipeline.orgs.length && pulled.every((entry) => entry?.outcome === 'caught-up' && entry.delivered === 0);
       if (quiet && invocation.failed === undefined) return true;
       const starved = invocation.killedAt === undefined && pulled.length > 0 && pulled.every((entry) => entry?.outcome === 'deadline' && entry.pages === 0 && entry.rateLimitWaits === 0);
@@ -504,10 +507,10 @@ class Harness {
       return 'drop';
     }
     // Only a save that advances the cursor: the one that notes a failure swallows a lost lease by design.
-    const advancing = attribute(call.request, 'ExpressionAttributeValues', ':lastError', 'S') === undefined;
-    if (call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && advancing && this.leaseRaces > 0) {
+    const save = cursorCall(call, 'save');
+    if (save !== undefined && save.cursor.lastError === undefined && this.leaseRaces > 0) {
       this.leaseRaces -= 1;
-      await this.raceLease(call);
+      await this.raceLease(save.sourceId, save.owner);
     }
     return 'continue';
   }
@@ -516,7 +519,7 @@ class Harness {
     const invocation = slot.current;
     if (invocation === undefined || invocation.killedAt !== undefined || call.status !== 200) return 'continue';
     const betweenWriteAndSave = call.operation === 'PutRecords' && invocation.abort === 'abort-between-write-and-save';
-    const afterSave = call.operation === 'UpdateItem' && cursorCallKind(call) === 'save' && invocation.abort === 'abort-after-save';
+    const afterSave = cursorCall(call, 'save') !== undefined && invocation.abort === 'abort-after-save';
     if (!betweenWriteAndSave && !afterSave) return 'continue';
     this.kill(slot, invocation);
     return 'drop';
@@ -542,20 +545,11 @@ class Harness {
    * run has taken the source over: the save must then fail and the cursor stay where the new
    * holder found it.
    */
-  private async raceLease(call: ObservedCall): Promise<void> {
-    const sourceId = attribute(call.request, 'Key', 'sourceId', 'S');
-    const owner = attribute(call.request, 'ExpressionAttributeValues', ':owner', 'S');
-    if (sourceId === undefined || owner === undefined) return;
+  private async raceLease(sourceId: string, owner: string): Promise<void> {
     const expiredAt = this.clock.now();
     try {
       await this.pipeline.aws.clients.dynamoDb.send(
-        new UpdateItemCommand({
-          TableName: this.pipeline.aws.names.cursorTableName,
-          Key: { sourceId: { S: sourceId } },
-          UpdateExpression: 'SET leaseExpiresAt = :past',
-          ConditionExpression: 'leaseOwner = :owner',
-          ExpressionAttributeValues: { ':past': { N: String(expiredAt - 1) }, ':owner': { S: owner } },
-        }),
+        new UpdateItemCommand({ TableName: this.pipeline.aws.names.cursorTableName, ...expireLeaseUpdate(sourceId, owner, expiredAt - 1) }),
       );
     } catch {
       // The run lost its lease already (released or expired): there is nothing left to race.

@@ -5,6 +5,7 @@
  * accepts without anybody noticing.
  */
 import { parseDocument } from 'yaml';
+import { isPlainObject } from '../../lambdas/core/json';
 import {
   FIELD_TYPES,
   TIME_FORMATS,
@@ -77,10 +78,6 @@ const LOG_TYPE_PATTERN = /^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)+$/;
 
 type Raw = Record<string, unknown>;
 
-function isRecord(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Parses and checks one YAML log schema. */
 export function parseLogSchema(file: string, text: string): LogSchema {
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
@@ -95,7 +92,7 @@ export function parseLogSchema(file: string, text: string): LogSchema {
     // The yaml library reports an alias without its anchor only here, as a plain ReferenceError.
     throw new SchemaCompileError(file, undefined, `not valid YAML: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  if (!isRecord(root)) throw new SchemaCompileError(file, undefined, 'must be a YAML mapping with `schema` and `fields`');
+  if (!isPlainObject(root)) throw new SchemaCompileError(file, undefined, 'must be a YAML mapping with `schema` and `fields`');
   for (const key of Object.keys(root)) {
     if (!SCHEMA_KEYS.has(key)) {
       throw new SchemaCompileError(file, undefined, `unknown top-level key "${key}" (known: ${[...SCHEMA_KEYS].join(', ')})`);
@@ -144,7 +141,7 @@ function parseFields(context: ParseContext, raw: unknown, parentPath: string): F
   if (!Array.isArray(raw)) throw new SchemaCompileError(context.file, where, '"fields" must be a list of fields');
   const seen = new Set<string>();
   return raw.map((item: unknown, index) => {
-    if (!isRecord(item) || typeof item.name !== 'string' || item.name === '') {
+    if (!isPlainObject(item) || typeof item.name !== 'string' || item.name === '') {
       const at = `${parentPath === '' ? '' : `${parentPath}.`}<field #${index + 1}>`;
       throw new SchemaCompileError(context.file, at, 'every field needs a non-empty string "name"');
     }
@@ -208,7 +205,7 @@ function parseOpenValue(context: ParseContext, raw: Raw, path: string, isEventTi
     case 'array': {
       const element = raw.element;
       const elementPath = `${path}[]`;
-      if (!isRecord(element)) throw new SchemaCompileError(context.file, path, 'an array needs an "element" mapping with a "type"');
+      if (!isPlainObject(element)) throw new SchemaCompileError(context.file, path, 'an array needs an "element" mapping with a "type"');
       for (const key of Object.keys(element)) {
         if (!ELEMENT_KEYS.has(key)) throw new SchemaCompileError(context.file, elementPath, `unknown key "${key}" for an array element (known: ${[...ELEMENT_KEYS].join(', ')})`);
       }

@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
 import { startS3Server, type S3Server } from '../../local/aws/s3-server';
 import { startSecretsManagerServer, type SecretsManagerServer } from '../../local/aws/secrets-manager-server';
+import { startSnsServer, type SnsServer } from '../../local/runtime/sns-server';
 import { VirtualClock } from '../support/virtual-clock';
 
 /**
- * Our S3 and Secrets Manager stand-ins driven by the official AWS CLI v2, a client we did not write
+ * Our S3, Secrets Manager and SNS stand-ins driven by the official AWS CLI v2, a client we did not write
  * (it parses answers with botocore and the service models AWS publishes), for every behaviour the
  * tests and the demo rely on. The real AWS SDK v3 clients check the same behaviours in
  * s3-server.test.ts and secrets-manager-server.test.ts.
@@ -224,6 +225,37 @@ if (AWS_CLI === undefined) {
         json(await sm('delete-secret', '--secret-id', NAME, '--force-delete-without-recovery'));
         const gone = await sm('describe-secret', '--secret-id', NAME);
         expect(gone.stderr).toMatch(/\(ResourceNotFoundException\) when calling the DescribeSecret operation/);
+      },
+      CLI_TEST_TIMEOUT_MS,
+    );
+  });
+
+  describe(`SNS stand-in through the AWS CLI (${cli})`, () => {
+    const TOPIC = 'arn:aws:sns:us-east-1:123456789012:okta-log-pipeline-alerts';
+    let server: SnsServer;
+    const sns = (...args: string[]): Promise<CliResult> => aws(cli, server.endpoint, ['sns', ...args]);
+
+    beforeEach(async () => {
+      server = await startSnsServer();
+    });
+    afterEach(() => server.close());
+
+    it(
+      'publishes with a subject and string message attributes, and refuses with AuthorizationError when told to',
+      async () => {
+        const attributes = JSON.stringify({ ruleId: { DataType: 'String', StringValue: 'Okta.BruteForceLogins' }, severity: { DataType: 'String', StringValue: 'MEDIUM' } });
+        const published = json(await sns('publish', '--topic-arn', TOPIC, '--subject', '[MEDIUM] a subject', '--message', '{"status":"new"}', '--message-attributes', attributes));
+        expect(published.MessageId).toEqual(expect.any(String));
+        expect(server.published).toEqual([
+          { topicArn: TOPIC, subject: '[MEDIUM] a subject', message: '{"status":"new"}', attributes: { ruleId: 'Okta.BruteForceLogins', severity: 'MEDIUM' } },
+        ]);
+
+        server.refuse(1);
+        const refused = await sns('publish', '--topic-arn', TOPIC, '--message', 'refused');
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toMatch(/\(AuthorizationError\) when calling the Publish operation/);
+        json(await sns('publish', '--topic-arn', TOPIC, '--message', 'without a subject'));
+        expect(server.published.slice(1)).toEqual([{ topicArn: TOPIC, message: 'without a subject', attributes: {} }]);
       },
       CLI_TEST_TIMEOUT_MS,
     );

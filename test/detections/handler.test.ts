@@ -12,7 +12,8 @@ import type { DetectionRecord } from '../../lambdas/core/detections/record';
 import { alertSubject } from '../../lambdas/adapters/aws/alert-publisher';
 import { DynamoDbStateStore } from '../../lambdas/adapters/aws/detection-state-store';
 import { AdapterCommandRecorder, listedSdkActions, unlistedCommands } from '../infra/authorization/lambda-sdk-calls';
-import { startSnsServer, type SnsServer } from './sns-server';
+import { lambdaContext } from '../../local/runtime/lambda-context';
+import { startSnsServer, type PublishedMessage, type SnsServer } from '../../local/runtime/sns-server';
 import { failedLogin, MINUTE, T0 } from './support';
 
 // dynalite ships no types: it exports a factory of a node:http server.
@@ -52,6 +53,9 @@ afterAll(async () => {
 });
 
 let emitted: string[] = [];
+/** What this test published: the server is shared by the whole file. */
+let publishedBefore = 0;
+const published = (): PublishedMessage[] => sns.published.slice(publishedBefore);
 beforeEach(async () => {
   tableCounter += 1;
   const tableName = `detection-state-${tableCounter}`;
@@ -64,7 +68,7 @@ beforeEach(async () => {
     }),
   );
   process.env.STATE_TABLE_NAME = tableName;
-  sns.published.length = 0;
+  publishedBefore = sns.published.length;
   emitted = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     emitted.push(String(chunk));
@@ -80,16 +84,21 @@ afterEach(() => {
 const recorder = new AdapterCommandRecorder();
 afterAll(() => recorder.restore());
 
+let invocation = 0;
 function loadContainer(): Handler {
-  let handler: Handler | undefined;
+  let handler: typeof import('../../lambdas/detections/handler').handler | undefined;
   jest.isolateModules(() => {
     // The fresh registry loads its own SDK clients: intercept those.
     recorder.attach();
     // A fresh module registry: the handler's module-level clients are built again, as in a new container.
-    ({ handler } = require('../../lambdas/detections/handler') as { handler: Handler });
+    ({ handler } = require('../../lambdas/detections/handler') as typeof import('../../lambdas/detections/handler'));
   });
-  if (!handler) throw new Error('handler not loaded');
-  return handler;
+  const loaded = handler;
+  if (!loaded) throw new Error('handler not loaded');
+  return (event) => {
+    invocation += 1;
+    return loaded(event, lambdaContext({ functionName: 'okta-log-pipeline-detections', requestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 60_000 }));
+  };
 }
 
 let sequence = 0;
@@ -119,32 +128,46 @@ function kinesisEvent(records: Array<DetectionRecord | string>): KinesisStreamEv
 }
 
 function alerts(): AlertMessage[] {
-  return sns.published.map((item) => JSON.parse(item.message) as AlertMessage);
+  return published().map((item) => JSON.parse(item.message) as AlertMessage);
+}
+
+/** The lines written to stdout, each a JSON object (Powertools Logger's and the EMF documents). */
+function emittedLines(): Array<Record<string, unknown>> {
+  return emitted
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** The detection metrics of the EMF documents written to stdout. */
-function metricDocuments(): Array<{ dimensions: unknown; AlertsRaised: number; DetectionErrors: number }> {
-  return emitted
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.includes('"CloudWatchMetrics"'))
-    .map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: unknown }> }; AlertsRaised: number; DetectionErrors: number })
+function metricDocuments(): Array<{ dimensions: unknown; metrics: unknown; AlertsRaised: unknown; DetectionErrors: unknown }> {
+  return emittedLines()
+    .filter((line) => '_aws' in line)
+    .map((line) => line as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: unknown; Metrics: unknown }> }; AlertsRaised: unknown; DetectionErrors: unknown })
     .map((doc) => {
+      // Literal on purpose: the namespace users' alarms and dashboards name is the interface checked here.
       expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe('OktaLogPipeline');
-      return { dimensions: doc._aws.CloudWatchMetrics[0].Dimensions, AlertsRaised: doc.AlertsRaised, DetectionErrors: doc.DetectionErrors };
+      return { dimensions: doc._aws.CloudWatchMetrics[0].Dimensions, metrics: doc._aws.CloudWatchMetrics[0].Metrics, AlertsRaised: doc.AlertsRaised, DetectionErrors: doc.DetectionErrors };
     });
 }
+
+/** As the detections' EMF documents declare their metrics (names and units are interfaces: literal on purpose). */
+const DETECTION_METRIC_DEFINITIONS = [
+  { Name: 'AlertsRaised', Unit: 'Count' },
+  { Name: 'DetectionErrors', Unit: 'Count' },
+];
 
 describe('detections Lambda', () => {
   it('counts a threshold across invocations of different containers through DynamoDB and publishes one alert', async () => {
     const failures = [0, 1, 2, 3, 4, 5].map((minute) => failedLogin(T0 + minute * MINUTE));
     const first = loadContainer();
     expect(await first(kinesisEvent(failures.slice(0, 3)))).toEqual({ batchItemFailures: [] });
-    expect(sns.published).toEqual([]);
+    expect(published()).toEqual([]);
 
     const second = loadContainer();
     expect(await second(kinesisEvent(failures.slice(3, 5)))).toEqual({ batchItemFailures: [] });
-    expect(sns.published).toHaveLength(1);
-    expect(sns.published[0]).toMatchObject({
+    expect(published()).toHaveLength(1);
+    expect(published()[0]).toMatchObject({
       topicArn: TOPIC_ARN,
       subject: '[MEDIUM] Suspected brute force Okta logins to account jack@acme.io, due to [INVALID_CREDENTIALS]',
       attributes: { ruleId: 'Okta.BruteForceLogins', severity: 'MEDIUM', status: 'new' },
@@ -162,9 +185,9 @@ describe('detections Lambda', () => {
       ['updated', 6],
     ]);
     expect(metricDocuments()).toEqual([
-      { dimensions: [[]], AlertsRaised: 0, DetectionErrors: 0 },
-      { dimensions: [[]], AlertsRaised: 1, DetectionErrors: 0 },
-      { dimensions: [[]], AlertsRaised: 0, DetectionErrors: 0 },
+      { dimensions: [[]], metrics: DETECTION_METRIC_DEFINITIONS, AlertsRaised: 0, DetectionErrors: 0 },
+      { dimensions: [[]], metrics: DETECTION_METRIC_DEFINITIONS, AlertsRaised: 1, DetectionErrors: 0 },
+      { dimensions: [[]], metrics: DETECTION_METRIC_DEFINITIONS, AlertsRaised: 0, DetectionErrors: 0 },
     ]);
   });
 
@@ -176,8 +199,8 @@ describe('detections Lambda', () => {
     const response = await handler(event);
     const fifth = event.Records[4].kinesis.sequenceNumber;
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: fifth }] });
-    expect(sns.published).toEqual([]);
-    expect(metricDocuments()).toEqual([{ dimensions: [[]], AlertsRaised: 0, DetectionErrors: 1 }]);
+    expect(published()).toEqual([]);
+    expect(metricDocuments()).toEqual([{ dimensions: [[]], metrics: DETECTION_METRIC_DEFINITIONS, AlertsRaised: 0, DetectionErrors: 1 }]);
 
     // Lambda redelivers from the reported record on; with bisection the whole batch may come again.
     expect(await handler({ Records: event.Records.slice(4) })).toEqual({ batchItemFailures: [] });
@@ -193,7 +216,7 @@ describe('detections Lambda', () => {
     const handler = loadContainer();
     const response = await handler(kinesisEvent(['not json', '[1,2]', { ...failedLogin(T0), published: 'redacted' }]));
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(metricDocuments()).toEqual([{ dimensions: [[]], AlertsRaised: 0, DetectionErrors: 3 }]);
+    expect(metricDocuments()).toEqual([{ dimensions: [[]], metrics: DETECTION_METRIC_DEFINITIONS, AlertsRaised: 0, DetectionErrors: 3 }]);
   });
 
   it('two concurrent containers cannot double-count: conditional writes serialise the count', async () => {
@@ -226,6 +249,41 @@ describe('detections Lambda', () => {
     );
     expect(stored?.value).toMatchObject({ count: 10 });
     expect((stored?.value.uuids as string[]).slice().sort()).toEqual(failures.map((failure) => String(failure.uuid)).sort());
+  });
+});
+
+describe('detections Lambda log lines', () => {
+  it('every line, log or metrics, carries the invocation\'s request id and cold start', async () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+    // Set by Lambda in an on-demand container ("AWS_LAMBDA_INITIALIZATION_TYPE", reserved environment
+    // variables, https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); Powertools reports cold starts only then.
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    // Powertools writes warnings and errors to stderr: both streams are the function's log.
+    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      emitted.push(String(chunk));
+      return true;
+    });
+    try {
+      const handler = loadContainer();
+      await handler(kinesisEvent(['not json', failedLogin(T0)]));
+      const first = `invocation-${invocation}`;
+      await handler(kinesisEvent([failedLogin(T0 + MINUTE)]));
+      const second = `invocation-${invocation}`;
+
+      const lines = emittedLines();
+      expect(lines.map((line) => [line.message ?? 'metrics', line.function_request_id, line.cold_start])).toEqual([
+        ['record skipped', first, true],
+        ['batch judged', first, true],
+        ['metrics', first, true],
+        ['batch judged', second, false],
+        ['metrics', second, false],
+      ]);
+      expect(lines[0]).toMatchObject({ level: 'WARN', service: 'okta-log-pipeline-detections', function_name: 'okta-log-pipeline-detections', reason: expect.any(String) });
+      expect(lines[1]).toMatchObject({ level: 'INFO', records: 2, processed: 2, alertsRaised: 0 });
+    } finally {
+      process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+      delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    }
   });
 });
 

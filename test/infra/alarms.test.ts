@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { computeSourceMetrics, quarantineMetricsDocument, sourceMetricsDocument } from '../../lambdas/core/metrics/source-metrics';
 import { logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
@@ -12,6 +13,8 @@ const dlqId = logicalIdOf(template, 'AWS::SQS::Queue');
 const deliveryStreamId = logicalIdOf(template, 'AWS::KinesisFirehose::DeliveryStream');
 const deliveryStream = [{ Name: 'DeliveryStreamName', Value: { Ref: deliveryStreamId } }];
 
+// Literal on purpose, here and below: the namespace, metric names and dimension are what users'
+// alarms, dashboards and queries name; the stack takes them from metric-names.ts, and this pins them.
 const perSource = (fn: string, metric: string) =>
   `SELECT ${fn}(${metric}) FROM SCHEMA("OktaLogPipeline", SourceId) GROUP BY SourceId`;
 
@@ -254,6 +257,15 @@ describe('the dashboard', () => {
       expect(text).not.toContain(JSON.stringify(perSource('MAX', metric)));
       expect(text).toMatch(new RegExp(`SOURCE '[^']*'[^"]*\\| filter ispresent\\(SourceId\\) and \\(?ispresent\\(DropOffBreached\\)[^"]*\\(${metric}\\)[^"]* by SourceId`));
     }
+  });
+
+  it('queries only fields that the puller\'s per-source and quarantine lines carry', () => {
+    const fields = new Set([...dashboardText().matchAll(/\b(?:ispresent|sum|max|min|avg|latest)\((\w+)\)|\bby (\w+)/g)].map((match) => match[1] ?? match[2]));
+    // The lines as runPuller writes them (its `Outcome` property is pinned in test/aws/run-puller.test.ts).
+    const metrics = computeSourceMetrics({ pages: 1, delivered: 1, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false }, {}, 60, 0);
+    const written = new Set([...Object.keys(sourceMetricsDocument('acme', metrics, 0, { Outcome: 'caught-up' })), ...Object.keys(quarantineMetricsDocument('acme', 1, 0))]);
+    expect(fields.size).toBeGreaterThan(5);
+    expect([...fields].filter((field) => !written.has(field))).toEqual([]);
   });
 
   it('sums quarantined events per source from the lines that count them as they are written, which the end-of-run line does not repeat', () => {

@@ -32,6 +32,7 @@ describe('readPipelineConfig', () => {
       rateLimitReservePercent: 20,
       pullerShards: 1,
       logRetentionDays: RetentionDays.THREE_MONTHS,
+      logLevel: 'INFO',
       runbookBaseUrl: 'https://github.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS.md',
       archive: true,
       archiveRetentionDays: 400,
@@ -55,6 +56,7 @@ describe('readPipelineConfig', () => {
 
   it.each([
     [{ streamMode: 'on-demand' }, 'streamMode', 'must be ON_DEMAND or PROVISIONED, got "on-demand"'],
+    [{ logLevel: 'debug' }, 'logLevel', 'must be one of DEBUG, INFO, WARN, ERROR, got "debug"'],
     [{ streamMode: 'PROVISIONED' }, 'streamShardCount', 'is required when streamMode is PROVISIONED'],
     [{ streamShardCount: 2 }, 'streamShardCount', 'applies only when streamMode is PROVISIONED; got 2 with ON_DEMAND'],
     [{ streamMode: 'PROVISIONED', streamShardCount: 0 }, 'streamShardCount', 'must be a whole number from 1 to 4096, got 0'],

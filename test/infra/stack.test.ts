@@ -103,7 +103,6 @@ describe('the puller', () => {
           RUN_BUDGET_SECONDS: '55',
           RATE_LIMIT_RESERVE_PERCENT: '20',
           POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
-          POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
           MALLOC_ARENA_MAX: '2',
@@ -153,7 +152,8 @@ describe('the puller', () => {
       ],
     });
     expect(byAction.get('"secretsmanager:ListSecrets"')).toBe('*');
-    expect(byAction.get('["dynamodb:BatchGetItem","dynamodb:UpdateItem"]')).toEqual({ 'Fn::GetAtt': [cursorTableId, 'Arn'] });
+    // Table.grant lists the table's ARNs (its indexes' too, once it has any): a list of one here.
+    expect(byAction.get('["dynamodb:BatchGetItem","dynamodb:UpdateItem"]')).toEqual([{ 'Fn::GetAtt': [cursorTableId, 'Arn'] }]);
     expect(byAction.get('"kinesis:PutRecords"')).toEqual({ 'Fn::GetAtt': [streamId, 'Arn'] });
     expect(byAction.get('"s3:PutObject"')).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [quarantineId, 'Arn'] }, '/*']] });
     // Nothing else but its own log group: a new statement must be added to this test on purpose.
@@ -279,7 +279,7 @@ describe('the detections', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: {
-        Variables: Match.objectLike({ STATE_TABLE_NAME: { Ref: stateTableId }, ALERTS_TOPIC_ARN: { Ref: alertsTopicId }, POWERTOOLS_METRICS_NAMESPACE: 'OktaLogPipeline' }),
+        Variables: Match.objectLike({ STATE_TABLE_NAME: { Ref: stateTableId }, ALERTS_TOPIC_ARN: { Ref: alertsTopicId }, POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections' }),
       },
     });
   });
@@ -315,7 +315,7 @@ describe('the detections', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        Resource: { 'Fn::GetAtt': [stateTableId, 'Arn'] },
+        Resource: [{ 'Fn::GetAtt': [stateTableId, 'Arn'] }],
       }),
     );
   });

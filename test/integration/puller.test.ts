@@ -4,6 +4,7 @@ import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import type { PullerLogger } from '../../lambdas/core/ports';
 import { shardOfSource } from '../../lambdas/core/puller/shard';
 import { createPullerHandler, type PullerHandler, type PullerResult } from '../../lambdas/puller/handler';
+import { lambdaContext } from '../../local/runtime/lambda-context';
 import { readStream } from '../../local/aws/kinesis';
 import { startLocalAws, type LocalAws } from '../../local/aws/local-aws';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
@@ -67,7 +68,7 @@ function container(env: Record<string, string> = {}, logger?: PullerLogger): Con
 
 function invoke(target: Container, event: unknown = {}): Promise<PullerResult> {
   invocation += 1;
-  return target.handler(event, { awsRequestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 90_000 });
+  return target.handler(event, lambdaContext({ functionName: 'okta-log-pipeline-puller', requestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 90_000 }));
 }
 
 async function org(options: { rateLimitPerMinute?: number; seed?: number } = {}): Promise<EmulatedOrg> {
@@ -330,6 +331,9 @@ describe('puller handler, integrated', () => {
     // The real handler's Powertools Logger; in dev mode it writes through the global console, which the test can watch.
     process.env.POWERTOOLS_DEV = 'true';
     process.env.POWERTOOLS_SERVICE_NAME = 'okta-log-pipeline-puller';
+    // Set by Lambda in an on-demand container ("AWS_LAMBDA_INITIALIZATION_TYPE", reserved environment
+    // variables, https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); Powertools reports cold starts only then.
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
     const lines: string[] = [];
     const spies = (['info', 'warn', 'error'] as const).map((method) =>
       jest.spyOn(console, method).mockImplementation((...parts: unknown[]) => {
@@ -358,8 +362,20 @@ describe('puller handler, integrated', () => {
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
-    const failure = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.message === 'source pull failed');
-    expect(failure).toMatchObject({ level: 'ERROR', service: 'okta-log-pipeline-puller', sourceId: 'acme', errorKind: 'auth', outcome: 'failed' });
+    const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === 'source pull failed');
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatchObject({ level: 'ERROR', service: 'okta-log-pipeline-puller', sourceId: 'acme', errorKind: 'auth', outcome: 'failed' });
+    // Every line, log or metrics, names its invocation and whether the container was cold for it.
+    const [firstId, secondId] = [`invocation-${invocation - 1}`, `invocation-${invocation}`];
+    expect(failures.map((line) => [line.function_request_id, line.cold_start])).toEqual([
+      [firstId, true],
+      [secondId, false],
+    ]);
+    expect(new Set(lines.map((line) => (JSON.parse(line) as Record<string, unknown>).function_request_id))).toEqual(new Set([firstId, secondId]));
+    expect(metricsFor(metrics, 'acme').map((document) => [document.function_request_id, document.cold_start])).toEqual([
+      [firstId, true],
+      [secondId, false],
+    ]);
     expect(lines.join('\n')).not.toContain(acme.apiToken);
 
     acme.restoreToken();

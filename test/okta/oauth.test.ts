@@ -142,6 +142,16 @@ describe('OAuth service app (private_key_jwt)', () => {
     expect(create).toThrow(OktaConfigError);
     expect(create).toThrow('oauth.privateKeyPem is not an unencrypted PEM private key');
   });
+
+  it.each([
+    ['a 1024-bit RSA key', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, 'oauth.privateKeyPem is a 1024-bit RSA key; Okta requires at least 2048 bits'],
+    ['an EC key on secp256k1', generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, 'oauth.privateKeyPem is an EC key on curve secp256k1; Okta accepts P-256, P-384 and P-521'],
+    ['an Ed25519 key', generateKeyPairSync('ed25519').privateKey, "oauth.privateKeyPem is a ed25519 key; Okta's private_key_jwt needs an RSA or EC (P-256/P-384/P-521) key"],
+  ])('refuses %s as the secret parser does, even in a SourceConfig built by other code', (_name, key, message) => {
+    const create = () => oauthClient('http://127.0.0.1:1', new VirtualClock(), { privateKeyPem: pem(key) });
+    expect(create).toThrow(OktaConfigError);
+    expect(create).toThrow(message);
+  });
 });
 
 describe('DPoP', () => {

@@ -293,7 +293,7 @@ describe('createOktaClient: retries and bounds', () => {
 
     expect(result.events).toHaveLength(2);
     expect(org.requests).toHaveLength(2);
-    expect(clock.slept).toEqual([375]); // half of 500 ms fixed + half random (0.5)
+    expect(clock.slept).toEqual([250]); // full jitter: random (0.5) times the first ceiling, 500 ms
   });
 
   it('backs off exponentially and gives up after maxAttempts with a typed error', async () => {
@@ -304,7 +304,7 @@ describe('createOktaClient: retries and bounds', () => {
 
     expect(error).toBeInstanceOf(OktaUnavailableError);
     expect((error as Error).message).toBe(`source acme: GET ${org.origin}/api/v1/logs answered 503; gave up after 4 failed attempt(s): maxAttempts is 4`);
-    expect(clock.slept).toEqual([375, 750, 1_500]);
+    expect(clock.slept).toEqual([250, 500, 1_000]);
   });
 
   it('does not count 429 waits against the attempts meant for failures', async () => {
@@ -319,7 +319,7 @@ describe('createOktaClient: retries and bounds', () => {
 
     expect(result.events).toHaveLength(1);
     expect(org.requests).toHaveLength(7);
-    expect(clock.slept).toEqual([6_000, 6_000, 6_000, 375, 750, 1_500]);
+    expect(clock.slept).toEqual([6_000, 6_000, 6_000, 250, 500, 1_000]);
   });
 
   it('stops retrying when the retry budget is spent', async () => {
@@ -329,7 +329,7 @@ describe('createOktaClient: retries and bounds', () => {
     const error = await caught(clientFor(org.origin, clock, { maxAttempts: 10, retryBudgetMs: 2_000 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
 
     expect((error as Error).message).toContain('retry budget of 2000 ms (retryBudgetMs) is spent');
-    expect(clock.slept).toEqual([375, 750]);
+    expect(clock.slept).toEqual([250, 500, 1_000]); // the next, 2 000, would pass 2 000 in all
   });
 
   it('retries a reset connection and a truncated body', async () => {

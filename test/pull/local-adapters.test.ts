@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { FileCursorStore, NdjsonOutput, NdjsonQuarantine, NdjsonRecordSink, StateFileError } from '../../lambdas/adapters/local';
-import { LeaseLostError, type OutputRecord, type SerializedRecord } from '../../lambdas/core/ports';
+import type { OutputRecord, SerializedRecord } from '../../lambdas/core/ports';
 import { VirtualClock } from '../support/virtual-clock';
 
 let directory: string;
@@ -53,17 +53,6 @@ describe('FileCursorStore', () => {
 
     expect(readdirSync(directory)).toEqual(['state.json']);
     expect(JSON.parse(readFileSync(path, 'utf8')).sources).toEqual({ other: { nextUrl: 'https://other.okta.com/x' }, acme: { nextUrl: 'https://acme.okta.com/b' } });
-  });
-
-  it('holds a lease per source: a second owner waits until it expires, and a stale owner cannot save', async () => {
-    const clock = new VirtualClock();
-    const store = new FileCursorStore(join(directory, 'state.json'), clock);
-    await store.acquire('acme', 'run-1', 60_000);
-
-    expect(await store.acquire('acme', 'run-2', 60_000)).toBeUndefined();
-    clock.advance(60_000);
-    expect(await store.acquire('acme', 'run-2', 60_000)).toBeDefined();
-    await expect(store.save('acme', 'run-1', { nextUrl: 'x' })).rejects.toThrow(LeaseLostError);
   });
 
   it('refuses a corrupt state file with a message naming it', async () => {

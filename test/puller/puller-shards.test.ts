@@ -5,6 +5,7 @@ import type { SourceConfig, SourceProblem } from '../../lambdas/core/ports';
 import { runPuller, type PullerDependencies } from '../../lambdas/core/puller/run-puller';
 import { fnv1a32, inShard, MAX_PULLER_SHARDS, parsePullerInput, PullerInputError, shardOfSource, SINGLE_SHARD, type PullerShard } from '../../lambdas/core/puller/shard';
 import { createPullerHandler } from '../../lambdas/puller/handler';
+import { lambdaContext } from '../../local/runtime/lambda-context';
 import { namedSource } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
 
@@ -153,7 +154,7 @@ describe('parsePullerInput', () => {
   it('fails the invocation on a bad event before building anything or listing a source', async () => {
     const handler = createPullerHandler({ env: {}, writeLine: () => undefined, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
 
-    await expect(handler({ shard: 3, shards: 2 }, { awsRequestId: 'bad-input', getRemainingTimeInMillis: () => 90_000 })).rejects.toThrow(PullerInputError);
+    await expect(handler({ shard: 3, shards: 2 }, lambdaContext({ functionName: 'okta-log-pipeline-puller', requestId: 'bad-input', getRemainingTimeInMillis: () => 90_000 }))).rejects.toThrow(PullerInputError);
     expect(handler.runtime()).toBeUndefined();
   });
 });

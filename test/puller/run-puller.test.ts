@@ -86,6 +86,8 @@ describe('runPuller', () => {
 
     expect(documents).toHaveLength(3);
     const acme = metricsOf(documents, 'acme');
+    // Literal on purpose: these documents are the interface users' alarms, dashboards and Logs
+    // Insights queries read, whatever metric-names.ts says.
     expect(acme).toEqual({
       _aws: {
         Timestamp: Date.parse('2026-01-01T00:00:00.000Z'),

@@ -1,8 +1,9 @@
-import { isIP } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
 import fc from 'fast-check';
-import { compileIndicators, isIpAddress, uniqueSorted } from '../../lambdas/core/schema/indicators';
+import { compileIndicators, isDottedQuad, isEmailAddress, isIpAddress, uniqueSorted } from '../../lambdas/core/schema/indicators';
 import { coerceLosslessly } from '../../lambdas/core/schema/coercion';
 import { isRfc3339, rfc3339ToUtc, timestampToUtc, unixToUtc } from '../../lambdas/core/schema/time-formats';
+import type { FieldStep } from '../../lambdas/core/schema/plan';
 import type { IndicatorKind } from '../../lambdas/core/schema/vocabulary';
 
 describe('RFC 3339', () => {
@@ -108,6 +109,67 @@ describe('indicators', () => {
     const zoned = fc.tuple(v6, fc.constantFrom('%eth0', '%1', '%')).map(([six, zone]) => `${six}${zone}`);
     const anything = fc.oneof(v4, v6, mixed, zoned, fc.string(), fc.constantFrom('::', '::1', '1::', '000.000.00.000', '[::1]', ' 10.0.0.1', '10.0.0.1\n'));
     fc.assert(fc.property(anything, (value) => isIpAddress(value) === (isIP(value) !== 0)), { numRuns: 20_000 });
+  });
+
+  it('isDottedQuad agrees with Node\'s net.isIPv4 on every octet, with and without leading zeros, and on digit-and-dot strings', () => {
+    const disagreements: string[] = [];
+    for (let octet = 0; octet < 1000; octet += 1) {
+      for (const text of [String(octet), String(octet).padStart(2, '0'), String(octet).padStart(3, '0')]) {
+        for (const address of [`${text}.0.0.0`, `1.${text}.1.1`, `255.255.255.${text}`]) {
+          if (isDottedQuad(address) !== isIPv4(address)) disagreements.push(address);
+        }
+      }
+    }
+    expect(disagreements).toEqual([]);
+    const digitsAndDots = fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', '.', ' ', 'a', '/', ':'), maxLength: 17 });
+    fc.assert(fc.property(digitsAndDots, (value) => isDottedQuad(value) === isIPv4(value)), { numRuns: 50_000 });
+  });
+
+  /** The pattern `isEmailAddress` reads by hand, kept here as what it must agree with. */
+  const EMAIL_PATTERN = /^[^\s@"<>(),;:\\[\]]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,62}$/;
+
+  it('isEmailAddress agrees with its regular expression on every UTF-16 code unit in either part', () => {
+    const disagreements: string[] = [];
+    for (let code = 0; code < 0x10000; code += 1) {
+      const character = String.fromCharCode(code);
+      for (const value of [`a${character}b@example.com`, `ab@ex${character}ample.com`, `ab@example.c${character}m`, `${character}@a.b`, `a@${character}.bc`]) {
+        if (isEmailAddress(value) !== EMAIL_PATTERN.test(value)) disagreements.push(JSON.stringify(value));
+      }
+    }
+    expect(disagreements).toEqual([]);
+  });
+
+  it('isEmailAddress agrees with its regular expression on near-addresses: label lengths, hyphens, dots, several @', () => {
+    const unit = fc.constantFrom('a', 'Z', '0', '9', '-', '.', '@', '_', ' ', '\u00a0', '\u2028', '"', '<', '\\', '[', ':', 'é');
+    const label = fc.oneof(fc.string({ unit, maxLength: 6 }), fc.string({ unit: fc.constantFrom('a', '0', '-'), minLength: 60, maxLength: 66 }));
+    const nearAddress = fc.tuple(fc.string({ unit, maxLength: 6 }), fc.array(label, { maxLength: 4 })).map(([local, labels]) => `${local}@${labels.join('.')}`);
+    const anything = fc.oneof(nearAddress, fc.string({ unit, maxLength: 20 }), fc.string());
+    fc.assert(fc.property(anything, (value) => isEmailAddress(value) === EMAIL_PATTERN.test(value)), { numRuns: 50_000 });
+  });
+
+  it('paths merged into one tree collect what each path collects alone (shared prefixes, arrays, a path ending where another goes on)', () => {
+    const step = fc.constantFrom<FieldStep>('a', 'b', 'ip', null);
+    const kind = fc.constantFrom<IndicatorKind>('ip', 'email', 'domain', 'url', 'hostname', 'username', 'md5');
+    const plans = fc.array(fc.record({ kind, steps: fc.array(step, { maxLength: 3 }) }), { minLength: 1, maxLength: 6 });
+    const leaf = fc.constantFrom('10.0.0.1', '::1', 'a.b@example.com', 'example.com', 'https://x.example.org/', ' jane ', 'd41d8cd98f00b204e9800998ecf8427e', 'unknown', '');
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.constant(null), fc.integer(), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('a', 'b', 'ip'), tie('node'), { maxKeys: 3 })),
+    })).node;
+    const sortedUnique = (collector: ReturnType<typeof compileIndicators>, event: unknown): Map<string, string[]> => {
+      const buckets = collector.collect(event);
+      return new Map(collector.fields.map((field, index) => [field, uniqueSorted([...(buckets[index] ?? [])])]));
+    };
+    fc.assert(
+      fc.property(plans, value, (planList, event) => {
+        const merged = sortedUnique(compileIndicators(planList), event);
+        const alone = new Map<string, string[]>();
+        for (const plan of planList) {
+          for (const [field, values] of sortedUnique(compileIndicators([plan]), event)) alone.set(field, uniqueSorted([...(alone.get(field) ?? []), ...values]));
+        }
+        expect(merged).toEqual(alone);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 
   function collect(kind: IndicatorKind, values: string[]): Record<string, string[]> {

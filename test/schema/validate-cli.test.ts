@@ -91,6 +91,10 @@ describe('okta-log-pipeline validate', () => {
     [['--frobnicate'], /^okta-log-pipeline validate: unknown option "--frobnicate"/],
     [['a.ndjson', 'b.ndjson'], /^okta-log-pipeline validate: expected at most one input file/],
     [['--out'], /^okta-log-pipeline validate: --out needs a value/],
+    [['--out='], /^okta-log-pipeline validate: --out needs a value/],
+    [['-x'], /^okta-log-pipeline validate: unknown option "-x"/],
+    [['--'], /^okta-log-pipeline validate: unknown option "--"/],
+    [['--log-type', 'Okta.SystemLog', '--log-type', 'Okta.Nope'], /^okta-log-pipeline validate: --log-type: unknown log type "Okta.Nope"/],
   ])('exits 2 with one clear line for %j', async (args, message) => {
     const result = await run(args);
 

@@ -3,6 +3,7 @@
  * breaks it (a lost event, a duplicate beyond the bound, a cursor moved back, two lease holders, a
  * leaked token, a fault with no evidence) next to one that keeps it.
  */
+import { acquireLeaseUpdate, saveCursorUpdate, type CursorUpdate } from '../../lambdas/contracts/cursor-item';
 import { FAULT_KINDS, type FaultKind } from '../../local/soak/fault-plan';
 import { checkInvariants, type InvariantInput, type SoakObservations } from '../../local/soak/invariants';
 import type { ObservedCall } from '../../local/soak/observer-proxy';
@@ -15,10 +16,10 @@ const nextUrl = (index: number) => `http://127.0.0.1:1/api/v1/logs?after=${Buffe
 function call(operation: string, request: Record<string, unknown>, at: number, response: Record<string, unknown> = {}): ObservedCall {
   return { container: 'c1', operation, request, requestAt: at, responseAt: at + 1, status: 200, response };
 }
-const acquire = (owner: string, at: number, expires: number) =>
-  call('UpdateItem', { UpdateExpression: 'SET leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: owner }, ':expires': { N: String(expires) } } }, at);
-const save = (owner: string, at: number, index: number) =>
-  call('UpdateItem', { UpdateExpression: 'SET updatedAt = :updatedAt', ConditionExpression: 'leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: owner }, ':nextUrl': { S: nextUrl(index) } } }, at);
+// The cursor store's requests as the DynamoDB adapter sends them: built by the contract's own builders.
+const cursorRequest = (update: CursorUpdate): Record<string, unknown> => JSON.parse(JSON.stringify({ TableName: 'cursors', ...update })) as Record<string, unknown>;
+const acquire = (owner: string, at: number, expires: number) => call('UpdateItem', cursorRequest(acquireLeaseUpdate('acme', owner, at, expires)), at);
+const save = (owner: string, at: number, index: number) => call('UpdateItem', cursorRequest(saveCursorUpdate('acme', owner, { nextUrl: nextUrl(index) }, at)), at);
 const write = (uuids: string[], at: number) =>
   call('PutRecords', { Records: uuids.map((uuid) => ({ PartitionKey: uuid, Data: Buffer.from(JSON.stringify(record(uuid))).toString('base64') })) }, at, { Records: uuids.map(() => ({ SequenceNumber: '1' })) });
 
@@ -85,7 +86,7 @@ describe('soak invariants', () => {
   });
 
   it('do not count the save that notes an error as covering a write', () => {
-    const noted = call('UpdateItem', { UpdateExpression: 'SET updatedAt = :updatedAt', ConditionExpression: 'leaseOwner = :owner', Key: { sourceId: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: 'run-1' }, ':nextUrl': { S: nextUrl(0) }, ':lastError': { S: 'store failed' } } }, 30);
+    const noted = call('UpdateItem', cursorRequest(saveCursorUpdate('acme', 'run-1', { nextUrl: nextUrl(0), lastError: 'store failed' }, 30)), 30);
     const twice = { records: [record('a'), record('b'), record('a'), record('b')] };
     expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), noted], twice)), /duplicates bounded/)).toBe(true);
     expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)], twice)), /duplicates bounded/)).toBe(false);

@@ -109,6 +109,9 @@ describe('parseArgs', () => {
     [['--domain', 'a', '--domain', 'b'], '--domain is given twice'],
     [['--json=yes'], '--json takes no value'],
     [['-v'], 'unknown option "-v"'],
+    [['-vx'], 'unknown option "-vx"'],
+    [['--'], 'unknown option "--"'],
+    [['--domain='], '--domain needs a value'],
   ])('refuses %j', (argv, message) => {
     expect(() => parseArgs(argv, spec)).toThrow(new SourcesUsageError(message));
   });
@@ -117,6 +120,14 @@ describe('parseArgs', () => {
     expect(() => integerFlag(parseArgs(['--drop-off-minutes', text], spec), '--drop-off-minutes')).toThrow(
       new SourcesUsageError(`--drop-off-minutes must be a whole number, got ${JSON.stringify(text)}`),
     );
+  });
+
+  test('a value flag takes the next argument as typed, even one that looks like a flag; `-` is a positional', () => {
+    const args = parseArgs(['--domain', '--json', '-', '--drop-off-minutes', '-5'], spec);
+    expect(args.value('--domain')).toBe('--json');
+    expect(args.has('--json')).toBe(false);
+    expect(args.positionals).toEqual(['-']);
+    expect(integerFlag(args, '--drop-off-minutes')).toBe(-5);
   });
 
   test('an absent number flag leaves the default to the secret parser', () => {

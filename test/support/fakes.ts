@@ -3,11 +3,9 @@
  * test asserts on observable results, and each can be told to fail the way its real adapter can.
  */
 import type { FetchPageOptions, LogPage, OktaClient, PageRequest } from '../../lambdas/core/okta';
+import { MemoryCursorStore } from '../../lambdas/adapters/local/memory-cursor-store';
 import {
-  LeaseLostError,
-  type Clock,
   type Cursor,
-  type CursorStore,
   type EventProcessor,
   type NormaliseContext,
   type OutputRecord,
@@ -98,45 +96,22 @@ export class FakeOktaClient implements OktaClient {
   }
 }
 
-interface StoredCursor {
-  cursor: Cursor;
-  lease?: { owner: string; expiresAt: number };
-}
-
-export class InMemoryCursorStore implements CursorStore {
-  readonly items = new Map<string, StoredCursor>();
+/**
+ * The product's in-memory cursor store (the DynamoDB store's lease rules), recording every
+ * successful save and able to fail the n-th save the way a crashed process would.
+ */
+export class InMemoryCursorStore extends MemoryCursorStore {
   /** Every successful save, in order. */
   readonly saves: Array<{ sourceId: string; cursor: Cursor }> = [];
   /** Errors thrown by the n-th call of `save` (1-based), e.g. a crash between the sink write and the save. */
   readonly saveFailures = new Map<number, unknown>();
   private saveCalls = 0;
 
-  constructor(private readonly clock: Clock) {}
-
-  async acquire(sourceId: string, owner: string, leaseMs: number): Promise<{ cursor: Cursor } | undefined> {
-    const item = this.items.get(sourceId) ?? { cursor: {} };
-    if (item.lease && item.lease.owner !== owner && item.lease.expiresAt > this.clock.now()) return undefined;
-    item.lease = { owner, expiresAt: this.clock.now() + leaseMs };
-    this.items.set(sourceId, item);
-    return { cursor: { ...item.cursor } };
-  }
-
-  async save(sourceId: string, owner: string, cursor: Cursor): Promise<void> {
+  override async save(sourceId: string, owner: string, cursor: Cursor): Promise<void> {
     this.saveCalls += 1;
     if (this.saveFailures.has(this.saveCalls)) throw this.saveFailures.get(this.saveCalls);
-    const item = this.items.get(sourceId);
-    if (!item?.lease || item.lease.owner !== owner || item.lease.expiresAt <= this.clock.now()) throw new LeaseLostError(sourceId, owner);
-    item.cursor = { ...cursor };
+    await super.save(sourceId, owner, cursor);
     this.saves.push({ sourceId, cursor: { ...cursor } });
-  }
-
-  async release(sourceId: string, owner: string): Promise<void> {
-    const item = this.items.get(sourceId);
-    if (item?.lease?.owner === owner) delete item.lease;
-  }
-
-  cursorOf(sourceId: string): Cursor | undefined {
-    return this.items.get(sourceId)?.cursor;
   }
 }
 

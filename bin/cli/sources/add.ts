@@ -1,3 +1,4 @@
+import { sourceSecretString } from '../../../lambdas/contracts/source-secret';
 import { InvalidSourceConfigError, parseSourceSecret } from '../../../lambdas/core/sources/parse-source-secret';
 import type { SourceConfig } from '../../../lambdas/core/ports';
 import { integerFlag, parseArgs } from './args';
@@ -37,16 +38,18 @@ export async function addSource(args: readonly string[], env: NodeJS.ProcessEnv,
   const domain = parsed.value('--domain');
   if (domain === undefined) throw new SourcesUsageError('--domain URL is required (the org, e.g. https://my-org.okta.com)');
   const credential = readCredential(parsed.value('--token-env'), parsed.value('--oauth-file'), env);
-  const secret: Record<string, unknown> = { domain, ...credential };
   const label = parsed.value('--label');
-  if (label !== undefined) secret.label = label;
   const dropOffMinutes = integerFlag(parsed, '--drop-off-minutes');
-  if (dropOffMinutes !== undefined) secret.dropOffMinutes = dropOffMinutes;
   const backfillHours = integerFlag(parsed, '--backfill-hours');
-  if (backfillHours !== undefined) secret.backfillHours = backfillHours;
-  secret.enabled = true;
-  if (parsed.has('--custom-domain')) secret.allowCustomDomain = true;
-  const secretString = JSON.stringify(secret);
+  const secretString = sourceSecretString({
+    domain,
+    ...credential,
+    ...(label === undefined ? {} : { label }),
+    ...(dropOffMinutes === undefined ? {} : { dropOffMinutes }),
+    ...(backfillHours === undefined ? {} : { backfillHours }),
+    enabled: true,
+    ...(parsed.has('--custom-domain') ? { allowCustomDomain: true } : {}),
+  });
 
   const deployment = openDeployment(parsed, env);
   try {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { SourceSecretCredential } from '../../../lambdas/contracts/source-secret';
 import { SourcesUsageError } from './errors';
 
 /** What `--token-env` or `--oauth-file` provide: the credential part of a source secret. */
-export type CredentialFields = { readonly apiToken: string } | { readonly oauth: Readonly<Record<string, unknown>> };
+export type CredentialFields = SourceSecretCredential<Readonly<Record<string, unknown>>>;
 
 /** A POSIX environment variable name. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,23 +1,10 @@
 import { DeleteItemCommand, GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describeAwsError } from '../../../lambdas/adapters/aws/errors';
+import { cursorItemKey, decodeCursorItem, type CursorItem } from '../../../lambdas/contracts/cursor-item';
 import { SourcesCommandError } from './errors';
 
-/**
- * One source's item in the cursor table, as `DynamoDbCursorStore` writes it: the cursor
- * (`nextUrl`, `newestPublished`, `lastEventAt`, `lastError`, `updatedAt`), the lease
- * (`leaseOwner`, `leaseExpiresAt`, epoch ms) and `firstSeenAt` (epoch ms of the first lease).
- */
-export interface CursorItem {
-  readonly sourceId: string;
-  readonly nextUrl?: string;
-  readonly newestPublished?: string;
-  readonly lastEventAt?: number;
-  readonly lastError?: string;
-  readonly updatedAt?: number;
-  readonly firstSeenAt?: number;
-  readonly leaseOwner?: string;
-  readonly leaseExpiresAt?: number;
-}
+/** One source's item in the cursor table, as `DynamoDbCursorStore` writes it (the contract in lambdas/contracts/cursor-item.ts). */
+export type { CursorItem } from '../../../lambdas/contracts/cursor-item';
 
 export interface CursorTable {
   readonly name: string;
@@ -27,8 +14,8 @@ export interface CursorTable {
 /** The item of one source, read consistently (status right after a run must show that run). */
 export async function readCursorItem(table: CursorTable, sourceId: string): Promise<CursorItem | undefined> {
   try {
-    const { Item } = await table.client.send(new GetItemCommand({ TableName: table.name, Key: { sourceId: { S: sourceId } }, ConsistentRead: true }));
-    return Item === undefined ? undefined : cursorItemOf(Item);
+    const { Item } = await table.client.send(new GetItemCommand({ TableName: table.name, Key: cursorItemKey(sourceId), ConsistentRead: true }));
+    return Item === undefined ? undefined : decodeCursorItem(Item);
   } catch (error) {
     throw new SourcesCommandError(`source ${sourceId}: cannot read its cursor from table ${table.name}: ${describeAwsError(error)}`, { cause: error });
   }
@@ -49,7 +36,7 @@ export async function scanCursorItems(table: CursorTable): Promise<CursorItem[]>
       throw new SourcesCommandError(`cannot read the cursors from table ${table.name}: ${describeAwsError(error)}`, { cause: error });
     }
     for (const item of page.Items ?? []) {
-      const parsed = cursorItemOf(item);
+      const parsed = decodeCursorItem(item);
       if (parsed !== undefined) items.push(parsed);
     }
     start = page.LastEvaluatedKey;
@@ -60,31 +47,9 @@ export async function scanCursorItems(table: CursorTable): Promise<CursorItem[]>
 /** Deletes one source's item; returns whether there was one. */
 export async function deleteCursorItem(table: CursorTable, sourceId: string): Promise<boolean> {
   try {
-    const { Attributes } = await table.client.send(new DeleteItemCommand({ TableName: table.name, Key: { sourceId: { S: sourceId } }, ReturnValues: 'ALL_OLD' }));
+    const { Attributes } = await table.client.send(new DeleteItemCommand({ TableName: table.name, Key: cursorItemKey(sourceId), ReturnValues: 'ALL_OLD' }));
     return Attributes !== undefined;
   } catch (error) {
     throw new SourcesCommandError(`source ${sourceId}: cannot delete its cursor from table ${table.name}: ${describeAwsError(error)}`, { cause: error });
   }
-}
-
-function cursorItemOf(item: Record<string, AttributeValue>): CursorItem | undefined {
-  const sourceId = item.sourceId?.S;
-  if (sourceId === undefined) return undefined;
-  return {
-    sourceId,
-    nextUrl: item.nextUrl?.S,
-    newestPublished: item.newestPublished?.S,
-    lastEventAt: numberOf(item.lastEventAt),
-    lastError: item.lastError?.S,
-    updatedAt: numberOf(item.updatedAt),
-    firstSeenAt: numberOf(item.firstSeenAt),
-    leaseOwner: item.leaseOwner?.S,
-    leaseExpiresAt: numberOf(item.leaseExpiresAt),
-  };
-}
-
-function numberOf(value: AttributeValue | undefined): number | undefined {
-  if (value?.N === undefined) return undefined;
-  const number = Number(value.N);
-  return Number.isFinite(number) ? number : undefined;
 }

@@ -1,3 +1,5 @@
+import { parseJsonObject } from '../../../lambdas/core/json';
+import { SOURCE_SECRET_FIELD } from '../../../lambdas/contracts/source-secret';
 import { parseArgs } from './args';
 import { SourcesCommandError } from './errors';
 import { SourceSecretStore } from './secret-store';
@@ -22,15 +24,15 @@ export async function setSourceEnabled(args: readonly string[], env: NodeJS.Proc
     const name = store.nameOf(sourceId);
     const secretString = await store.read(sourceId);
     if (secretString === undefined) throw new SourcesCommandError(`source ${sourceId}: no secret ${name}; nothing to ${subcommand}`);
-    const secret = jsonObject(secretString);
+    const secret = parseJsonObject(secretString);
     if (secret === undefined) {
       throw new SourcesCommandError(`source ${sourceId}: secret ${name} is not a JSON object; fix it first (sources list shows what is wrong)`);
     }
-    if ((secret.enabled ?? true) === enabled) {
+    if ((secret[SOURCE_SECRET_FIELD.enabled] ?? true) === enabled) {
       out.write(`source ${sourceId} is already ${enabled ? 'enabled' : 'disabled'}; nothing changed\n`);
       return;
     }
-    await store.put(sourceId, JSON.stringify({ ...secret, enabled }));
+    await store.put(sourceId, JSON.stringify({ ...secret, [SOURCE_SECRET_FIELD.enabled]: enabled }));
     out.write(
       enabled
         ? `enabled source ${sourceId}: the puller resumes it from its cursor at its next run\n`
@@ -38,15 +40,5 @@ export async function setSourceEnabled(args: readonly string[], env: NodeJS.Proc
     );
   } finally {
     deployment.close();
-  }
-}
-
-function jsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    // The SyntaxError quotes the text, i.e. the credential: only the verdict is kept.
-    return undefined;
   }
 }

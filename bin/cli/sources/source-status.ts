@@ -1,6 +1,6 @@
 import { computeSourceMetrics } from '../../../lambdas/core/metrics/source-metrics';
 import type { SourceConfig } from '../../../lambdas/core/ports';
-import type { CursorItem } from './cursor-items';
+import { activityOf, type CursorItem } from '../../../lambdas/contracts/cursor-item';
 
 /** What the secret says about a source, if anything. */
 export type Registration =
@@ -69,8 +69,7 @@ export function sourceStatus(sourceId: string, registration: Registration, item:
     status.lease = { owner: item.leaseOwner, expiresAt: iso(item.leaseExpiresAt) };
   }
   if (config !== undefined && config.enabled && status.pulled) {
-    const history = { lastEventAt: item.lastEventAt, newestPublished: item.newestPublished, firstSeenAt: item.firstSeenAt };
-    const metrics = computeSourceMetrics(NO_RUN, history, config.dropOffMinutes, now);
+    const metrics = computeSourceMetrics(NO_RUN, activityOf(item), config.dropOffMinutes, now);
     status.lagSeconds = metrics.LagSeconds;
     status.minutesSinceLastEvent = metrics.MinutesSinceLastEvent;
     status.dropOffBreached = metrics.DropOffBreached === 1;

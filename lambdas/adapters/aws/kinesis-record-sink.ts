@@ -1,6 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import type { Clock, RecordSink, SerializedRecord } from '../../core/ports';
-import { backoffDelayMs, type BackoffPolicy } from './backoff';
+import { backoffDelayMs, type BackoffPolicy } from '../../core/backoff';
 import { KinesisWriteError, describeAwsError } from './errors';
 
 /**

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { LeaseLostError, type Clock, type Cursor, type CursorStore } from '../../core/ports';
+import type { Clock, Cursor, CursorStore } from '../../core/ports';
+import { isPlainObject } from '../../core/json';
+import { MemoryLeases } from './memory-cursor-store';
 
 /** The state file's content: one cursor per source id. */
 interface StateFile {
@@ -18,34 +20,42 @@ export class StateFileError extends Error {
  * The CLI's cursor store: a JSON state file, replaced atomically (write a temporary file, fsync,
  * rename) after every page, so a crash leaves either the old or the new state, never half of one.
  *
- * Leases live in memory: the CLI is one process per state file, and a lease written to the file
- * would outlive a crashed run and block the user's next one until it expired.
+ * Leases live in memory, with the rules of every cursor store (`MemoryLeases`): the CLI is one
+ * process per state file, and a lease written to the file would outlive a crashed run and block
+ * the user's next one until it expired. So leases fence runs within one process only. The cursor
+ * is stored as given: the pull core always sets `updatedAt`.
  */
 export class FileCursorStore implements CursorStore {
-  private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly leases: MemoryLeases;
 
   constructor(
     readonly path: string,
-    private readonly clock: Clock,
-  ) {}
+    clock: Clock,
+  ) {
+    this.leases = new MemoryLeases(clock);
+  }
 
   async acquire(sourceId: string, owner: string, leaseMs: number): Promise<{ cursor: Cursor } | undefined> {
-    const lease = this.leases.get(sourceId);
-    if (lease && lease.owner !== owner && lease.expiresAt > this.clock.now()) return undefined;
-    const state = await this.read();
-    this.leases.set(sourceId, { owner, expiresAt: this.clock.now() + leaseMs });
+    if (!this.leases.take(sourceId, owner, leaseMs)) return undefined;
+    let state: StateFile;
+    try {
+      state = await this.read();
+    } catch (error) {
+      // No cursor, no lease: the next run must not wait for a lease nobody used.
+      this.leases.give(sourceId, owner);
+      throw error;
+    }
     return { cursor: state.sources[sourceId] ?? {} };
   }
 
   async save(sourceId: string, owner: string, cursor: Cursor): Promise<void> {
-    const lease = this.leases.get(sourceId);
-    if (!lease || lease.owner !== owner || lease.expiresAt <= this.clock.now()) throw new LeaseLostError(sourceId, owner);
+    this.leases.checkHeld(sourceId, owner);
     const state = await this.read();
     await this.replace({ version: 1, sources: { ...state.sources, [sourceId]: cursor } });
   }
 
   async release(sourceId: string, owner: string): Promise<void> {
-    if (this.leases.get(sourceId)?.owner === owner) this.leases.delete(sourceId);
+    this.leases.give(sourceId, owner);
   }
 
   /** The stored cursor of a source (for `sources status`-like output and tests). */
@@ -109,5 +119,5 @@ async function syncDirectory(directory: string): Promise<void> {
 function isStateFile(value: unknown): value is StateFile {
   if (typeof value !== 'object' || value === null) return false;
   const { version, sources } = value as { version?: unknown; sources?: unknown };
-  return version === 1 && typeof sources === 'object' && sources !== null && !Array.isArray(sources);
+  return version === 1 && isPlainObject(sources);
 }

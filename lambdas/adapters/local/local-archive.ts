@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ARCHIVE_ERROR_PREFIX, archivePartitionOf, archivePartitionPrefix } from '../../core/archive/layout';
+import { parseJson } from '../../core/json';
 import type { Clock, RecordSink, SerializedRecord } from '../../core/ports';
 
 const gzipAsync = promisify(gzip);
@@ -27,7 +28,7 @@ export class LocalArchive implements RecordSink {
     const byPrefix = new Map<string, string[]>();
     for (const record of records) {
       const text = typeof record === 'string' ? record : JSON.stringify(record);
-      const parsed: unknown = typeof record === 'string' ? parseOrUndefined(record) : record;
+      const parsed: unknown = typeof record === 'string' ? parseJson(record) : record;
       const date = archivePartitionOf(parsed);
       // Firehose delivers a record its partition query cannot read under the error prefix.
       const prefix = date === undefined ? `${ARCHIVE_ERROR_PREFIX}partitioning-failed/` : archivePartitionPrefix(date);
@@ -60,14 +61,6 @@ export class LocalArchive implements RecordSink {
       await file.close();
     }
     await fs.rename(temporary, path.join(directory, name));
-  }
-}
-
-function parseOrUndefined(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

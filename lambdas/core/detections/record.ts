@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isPlainObject } from '../json';
 
 /**
  * Reading fields of a detection record. Records are normalised output records (`p_*` present) or
@@ -9,10 +10,6 @@ import { createHash } from 'node:crypto';
 /** A record as the detections see it: a JSON object of whatever shape. */
 export type DetectionRecord = Readonly<Record<string, unknown>>;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The value at `path` (object keys and array indexes), or `undefined` when missing or null. */
 export function field(record: unknown, ...path: Array<string | number>): unknown {
   let current: unknown = record;
@@ -21,7 +18,7 @@ export function field(record: unknown, ...path: Array<string | number>): unknown
       if (!Array.isArray(current)) return undefined;
       current = current[step];
     } else {
-      if (!isObject(current)) return undefined;
+      if (!isPlainObject(current)) return undefined;
       current = current[step];
     }
     if (current === null || current === undefined) return undefined;
@@ -51,7 +48,7 @@ export function recordId(record: DetectionRecord): string {
 
 /** Narrows parsed JSON to a record (a JSON object). */
 export function asDetectionRecord(value: unknown): DetectionRecord | undefined {
-  return isObject(value) ? value : undefined;
+  return isPlainObject(value) ? value : undefined;
 }
 
 // RFC 3339 (`2024-05-01T12:34:56.789Z`, offsets) and Panther's `2024-05-01 12:34:56.789000000`

@@ -1,13 +1,11 @@
-/** The CloudWatch namespace of every metric the pipeline emits (contracts: `OktaLogPipeline`). */
-export const METRICS_NAMESPACE = 'OktaLogPipeline';
-
-export type EmfUnit = 'Count' | 'Seconds' | 'None';
+import { METRICS_NAMESPACE, type MetricUnit } from './metric-names';
 
 /**
  * One CloudWatch Embedded Metric Format document: a JSON log line that CloudWatch turns into
- * metrics. Written by hand rather than through Powertools Metrics, because Powertools adds a
- * `service` dimension to every set, and the drop-off alarm's `SCHEMA("OktaLogPipeline", SourceId)`
- * only matches series whose dimension set is exactly `[SourceId]`.
+ * metrics. Built here rather than by Powertools Metrics (reasons in lambda-telemetry.ts, which
+ * writes these lines for both Lambdas): above all, the drop-off alarm's
+ * `SCHEMA("OktaLogPipeline", SourceId)` only matches series whose dimension set is exactly
+ * `[SourceId]`, and Powertools adds a `service` dimension to every set.
  */
 export interface EmfDocument {
   readonly _aws: {
@@ -15,7 +13,7 @@ export interface EmfDocument {
     readonly CloudWatchMetrics: ReadonlyArray<{
       readonly Namespace: string;
       readonly Dimensions: ReadonlyArray<readonly string[]>;
-      readonly Metrics: ReadonlyArray<{ readonly Name: string; readonly Unit: EmfUnit }>;
+      readonly Metrics: ReadonlyArray<{ readonly Name: string; readonly Unit: MetricUnit }>;
     }>;
   };
   readonly [member: string]: unknown;
@@ -28,7 +26,7 @@ export interface EmfDocument {
 export function emfDocument(options: {
   readonly timestamp: number;
   readonly dimensions: Readonly<Record<string, string>>;
-  readonly metrics: Readonly<Record<string, { readonly value: number; readonly unit: EmfUnit }>>;
+  readonly metrics: Readonly<Record<string, { readonly value: number; readonly unit: MetricUnit }>>;
   readonly properties?: Readonly<Record<string, string | number>>;
 }): EmfDocument {
   const values: Record<string, number> = {};

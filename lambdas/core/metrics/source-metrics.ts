@@ -1,4 +1,6 @@
-import { emfDocument, type EmfDocument, type EmfUnit } from './emf';
+import type { CursorActivity } from '../../contracts/cursor-item';
+import { emfDocument, type EmfDocument } from './emf';
+import { METRIC_UNITS, SOURCE_ID_DIMENSION, type PullerRunMetricName, type SourceMetricName } from './metric-names';
 
 /** What one run of one source did, as the pull summary reports it. */
 export interface SourceRunCounts {
@@ -14,15 +16,8 @@ export interface SourceRunCounts {
   readonly pagingLoop?: boolean;
 }
 
-/** What is known about the source across runs (its cursor item). */
-export interface SourceHistory {
-  /** Epoch ms at which the newest delivered event was received. */
-  readonly lastEventAt?: number;
-  /** Newest `published` delivered (RFC 3339). */
-  readonly newestPublished?: string;
-  /** Epoch ms at which the puller first saw the source (its first lease). */
-  readonly firstSeenAt?: number;
-}
+/** What is known about the source across runs: the fields of its cursor item that silence and lag are measured from. */
+export type SourceHistory = Pick<CursorActivity, 'lastEventAt' | 'newestPublished' | 'firstSeenAt'>;
 
 /**
  * The per-source values of the contracts, computed for every enabled source at the end of every
@@ -41,18 +36,6 @@ export interface SourceMetrics {
   readonly MinutesSinceLastEvent: number;
   readonly DropOffBreached: number;
 }
-
-const UNITS: Readonly<Record<keyof SourceMetrics, EmfUnit>> = {
-  EventsDelivered: 'Count',
-  PagesFetched: 'Count',
-  RateLimited: 'Count',
-  PullErrors: 'Count',
-  AuthFailures: 'Count',
-  PagingLoops: 'Count',
-  LagSeconds: 'Seconds',
-  MinutesSinceLastEvent: 'None',
-  DropOffBreached: 'None',
-};
 
 /**
  * Computes one source's metrics for one run.
@@ -95,8 +78,8 @@ export function computeSourceMetrics(counts: SourceRunCounts, history: SourceHis
  * Everything else is reported per deployment (`deploymentMetricsDocument`) and, per source, as
  * plain fields of the same log line, which Logs Insights queries at no standing cost.
  */
-export function perSourceMetricNames(metrics: SourceMetrics): Array<keyof SourceMetrics> {
-  const names: Array<keyof SourceMetrics> = ['DropOffBreached'];
+export function perSourceMetricNames(metrics: SourceMetrics): Array<SourceMetricName & keyof SourceMetrics> {
+  const names: Array<SourceMetricName & keyof SourceMetrics> = ['DropOffBreached'];
   if (metrics.AuthFailures > 0) names.push('AuthFailures');
   if (metrics.PagingLoops > 0) names.push('PagingLoops');
   return names;
@@ -110,8 +93,8 @@ export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, 
   const declared = perSourceMetricNames(metrics);
   return emfDocument({
     timestamp,
-    dimensions: { SourceId: sourceId },
-    metrics: Object.fromEntries(declared.map((name) => [name, { value: metrics[name], unit: UNITS[name] }])),
+    dimensions: { [SOURCE_ID_DIMENSION]: sourceId },
+    metrics: Object.fromEntries(declared.map((name) => [name, { value: metrics[name], unit: METRIC_UNITS[name] }])),
     properties: { ...properties, ...metrics },
   });
 }
@@ -124,11 +107,11 @@ export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, 
  * records of a re-read page are delivered more than once), never not at all.
  */
 export function quarantineMetricsDocument(sourceId: string, count: number, timestamp: number): EmfDocument {
-  return emfDocument({ timestamp, dimensions: { SourceId: sourceId }, metrics: { EventsInvalid: { value: count, unit: 'Count' } } });
+  return emfDocument({ timestamp, dimensions: { [SOURCE_ID_DIMENSION]: sourceId }, metrics: { EventsInvalid: { value: count, unit: METRIC_UNITS.EventsInvalid } } });
 }
 
 /** The per-source values a run adds up over its sources for the deployment. */
-const SUMMED = ['EventsDelivered', 'PagesFetched', 'RateLimited', 'PullErrors', 'AuthFailures', 'PagingLoops'] as const;
+const SUMMED = ['EventsDelivered', 'PagesFetched', 'RateLimited', 'PullErrors', 'AuthFailures', 'PagingLoops'] as const satisfies ReadonlyArray<PullerRunMetricName & keyof SourceMetrics>;
 
 /** The run's own counts: sources pulled, unusable secrets, and events quarantined over all sources. */
 export interface RunCounts {
@@ -142,7 +125,7 @@ export interface RunCounts {
  * the sums of `SUMMED` over its sources, and the largest `LagSeconds` (how far behind Okta the
  * deployment's worst org is).
  */
-export type DeploymentMetrics = RunCounts & Pick<SourceMetrics, (typeof SUMMED)[number] | 'LagSeconds'>;
+export type DeploymentMetrics = RunCounts & Pick<SourceMetrics, (typeof SUMMED)[number] | 'LagSeconds'> & Readonly<Record<PullerRunMetricName, number>>;
 
 /** Adds up the sources' metrics of one run into the deployment's. */
 export function deploymentMetrics(values: RunCounts, sources: readonly SourceMetrics[]): DeploymentMetrics {
@@ -156,11 +139,10 @@ export function deploymentMetrics(values: RunCounts, sources: readonly SourceMet
  * per-source alarms' `SCHEMA("OktaLogPipeline", SourceId)` never matches these series.
  */
 export function deploymentMetricsDocument(metrics: DeploymentMetrics, timestamp: number): EmfDocument {
-  const unit = (name: keyof DeploymentMetrics): EmfUnit => (name in UNITS ? UNITS[name as keyof SourceMetrics] : 'Count');
   const entries = Object.entries(metrics) as Array<[keyof DeploymentMetrics, number]>;
   return emfDocument({
     timestamp,
     dimensions: {},
-    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: unit(name) }])),
+    metrics: Object.fromEntries(entries.map(([name, value]) => [name, { value, unit: METRIC_UNITS[name] }])),
   });
 }

@@ -1,9 +1,10 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { SourceConfig } from '../ports';
 import { OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError } from './errors';
 import type { HttpRequest, HttpResponse } from './http-exchange';
-import { jwsAlgorithmFor, sha256Base64url, signJwt, type JwsAlgorithm } from './jwt';
-import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import { describeSigningKeyProblem, loadSigningKey, sha256Base64url, signJwt, type JwsAlgorithm } from './jwt';
+import { parseJsonObject } from '../json';
+import { RateLimitGate, describeUrl, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import type { DpopChallenge } from './www-authenticate';
 
 /** Signs the headers of one API request; made ready (token fetched) per call. */
@@ -91,18 +92,10 @@ class OAuthAuthenticator implements Authenticator {
     private readonly credential: { readonly clientId: string; readonly privateKeyPem: string; readonly keyId?: string; readonly dpop: boolean },
     private readonly transport: OrgTransport,
   ) {
-    const sourceId = transport.sourceId;
-    try {
-      this.key = createPrivateKey({ key: credential.privateKeyPem, format: 'pem' });
-    } catch {
-      // OpenSSL's reason adds nothing for the reader, and the key must not travel in a cause.
-      throw new OktaConfigError(sourceId, 'oauth.privateKeyPem is not an unencrypted PEM private key');
-    }
-    const alg = jwsAlgorithmFor(this.key);
-    if (alg === undefined) {
-      throw new OktaConfigError(sourceId, 'oauth.privateKeyPem must be an RSA or EC (P-256, P-384, P-521) private key for private_key_jwt');
-    }
-    this.alg = alg;
+    const loaded = loadSigningKey(credential.privateKeyPem);
+    if (loaded.problem !== undefined) throw new OktaConfigError(transport.sourceId, `oauth.privateKeyPem ${describeSigningKeyProblem(loaded.problem)}`);
+    this.key = loaded.key;
+    this.alg = loaded.alg;
     this.tokenUrl = `${transport.origin}/oauth2/v1/token`;
     this.dpop = credential.dpop ? new DpopProver() : undefined;
   }

@@ -21,7 +21,7 @@ export interface OktaClientLimits {
   readonly maxAttempts: number;
   /** Total time one request may spend in retry backoff. */
   readonly retryBudgetMs: number;
-  /** First backoff; each retry doubles it (full jitter), up to `maxBackoffMs`. */
+  /** Ceiling of the first backoff; each retry doubles it up to `maxBackoffMs`, the wait is random below it (full jitter). */
   readonly baseBackoffMs: number;
   readonly maxBackoffMs: number;
   /** Time for one HTTP exchange, headers and body. */

@@ -1,4 +1,5 @@
 import type { Clock, SourceConfig } from '../ports';
+import { backoffDelayMs } from '../backoff';
 import { createAuthenticator, type Authenticator } from './authenticator';
 import { ForeignOriginError, OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
 import { PageBudget, PageBudgetPreemptedError } from '../memory/page-budget';
@@ -9,7 +10,8 @@ import { DEFAULT_OKTA_CLIENT_LIMITS, type OktaClientLimits, type OktaClientOptio
 import { orgOriginOf, sameOriginUrl } from './org-origin';
 import { MAX_ORG_TEXT_LENGTH, safeOrgText } from './org-text';
 import { isAtReserve, readRateLimit, resetWaitMs } from './rate-limit';
-import { RateLimitGate, describeUrl, parseJsonObject, type CallContext, type Interpretation, type OrgTransport } from './transport';
+import { parseJsonObject } from '../json';
+import { RateLimitGate, describeUrl, type CallContext, type Interpretation, type OrgTransport } from './transport';
 import { dpopChallengeOf } from './www-authenticate';
 
 /** Where a page starts: a polling request from a point in time, or a `next` link Okta returned. */
@@ -357,15 +359,13 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     context.signal?.throwIfAborted();
   }
 
-  /** Waits before another attempt (exponential backoff, equal jitter) or gives up; returns the wait. */
+  /** Waits before another attempt (exponential backoff, full jitter: `backoffDelayMs`) or gives up; returns the wait. */
   private async backoff(failures: number, spent: number, context: CallContext, failure: string, cause: unknown): Promise<number> {
     const giveUp = (why: string): never => {
       throw new OktaUnavailableError(this.sourceId, `${failure}; gave up after ${failures} failed attempt(s): ${why}`, cause === undefined ? {} : { cause });
     };
     if (failures >= this.limits.maxAttempts) giveUp(`maxAttempts is ${this.limits.maxAttempts}`);
-    const ceiling = Math.min(this.limits.maxBackoffMs, this.limits.baseBackoffMs * 2 ** (failures - 1));
-    // Half fixed, half random: retries of many sources spread out, yet each still backs off.
-    const delay = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+    const delay = backoffDelayMs({ baseDelayMs: this.limits.baseBackoffMs, maxDelayMs: this.limits.maxBackoffMs }, failures, this.random);
     if (spent + delay > this.limits.retryBudgetMs) giveUp(`the retry budget of ${this.limits.retryBudgetMs} ms (retryBudgetMs) is spent`);
     if (this.clock.now() + delay > context.deadline) giveUp('the run deadline comes before the next attempt');
     context.onRetry?.(failure);

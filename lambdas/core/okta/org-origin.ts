@@ -1,5 +1,5 @@
 import type { SourceConfig } from '../ports';
-import { classifyHost } from '../sources/host-guard';
+import { checkOrgOrigin, type OriginProblem } from '../sources/host-guard';
 import { ForeignOriginError, OktaConfigError } from './errors';
 
 /**
@@ -8,35 +8,30 @@ import { ForeignOriginError, OktaConfigError } from './errors';
  * the process, and a SourceConfig can be built by other code than the secret parser.
  */
 export function orgOriginOf(source: SourceConfig, allowLoopback: boolean): string {
+  const verdict = checkOrgOrigin(source.domain, { allowLoopback, allowCustomDomain: source.allowCustomDomain });
+  if (verdict.problem !== undefined) throw new OktaConfigError(source.id, describeOriginProblem(verdict.problem));
+  return verdict.origin;
+}
+
+function describeOriginProblem(problem: OriginProblem): string {
   const expected = 'expected https://<org>.okta.com (or oktapreview.com, okta-emea.com, okta-gov.com, okta.mil)';
-  let url: URL;
-  try {
-    url = new URL(source.domain);
-  } catch {
-    throw new OktaConfigError(source.id, `domain is not a URL; ${expected}`);
+  switch (problem.kind) {
+    case 'not-a-url':
+      return `domain is not a URL; ${expected}`;
+    case 'has-user-or-password':
+    case 'not-origin-only':
+      return `domain must be an origin only, without user, path, query or fragment (host ${problem.host}); ${expected}`;
+    case 'refused-host':
+      return `domain ${problem.why}; ${expected}`;
+    case 'loopback-not-allowed':
+      return `domain ${problem.origin} is a loopback address, allowed only with OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1 (tests, demo, CLI)`;
+    case 'loopback-scheme':
+      return `domain must use http or https for a loopback address, got ${problem.protocol}`;
+    case 'not-https':
+      return `domain must use https (host ${problem.host}, got ${problem.protocol}); ${expected}`;
+    case 'custom-domain-not-allowed':
+      return `domain host ${problem.host} is not an Okta org host; ${expected}, or set "allowCustomDomain": true for a custom URL domain`;
   }
-  const host = url.hostname;
-  if (url.username !== '' || url.password !== '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new OktaConfigError(source.id, `domain must be an origin only, without user, path, query or fragment (host ${host}); ${expected}`);
-  }
-  const verdict = classifyHost(host);
-  if (verdict.kind === 'refused') throw new OktaConfigError(source.id, `domain ${verdict.why}; ${expected}`);
-  if (verdict.kind === 'loopback') {
-    if (!allowLoopback) {
-      throw new OktaConfigError(source.id, `domain ${url.origin} is a loopback address, allowed only with OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1 (tests, demo, CLI)`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new OktaConfigError(source.id, `domain must use http or https for a loopback address, got ${url.protocol}`);
-    }
-    return url.origin;
-  }
-  if (url.protocol !== 'https:') {
-    throw new OktaConfigError(source.id, `domain must use https (host ${host}, got ${url.protocol}); ${expected}`);
-  }
-  if (verdict.kind === 'custom' && !source.allowCustomDomain) {
-    throw new OktaConfigError(source.id, `domain host ${host} is not an Okta org host; ${expected}, or set "allowCustomDomain": true for a custom URL domain`);
-  }
-  return url.origin;
 }
 
 /**

@@ -56,12 +56,3 @@ export function describeUrl(url: string): string {
   return `${parsed.origin}${parsed.pathname}`;
 }
 
-/** The body as a JSON object, or `undefined`. Parse errors are dropped: they quote the body. */
-export function parseJsonObject(body: string): Record<string, unknown> | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -3,6 +3,7 @@
  * `x-panther` annotations of its generated JSON Schema: where the event time is and which fields
  * feed which indicators.
  */
+import { isPlainObject } from '../json';
 import {
   ANNOTATION_KEYWORD,
   isFieldType,
@@ -33,10 +34,6 @@ export interface LogTypePlan {
   readonly indicators: readonly IndicatorPlan[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function stringsOf<T extends string>(value: unknown, guard: (item: string) => item is T): T[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const items: T[] = [];
@@ -49,9 +46,9 @@ function stringsOf<T extends string>(value: unknown, guard: (item: string) => it
 
 /** The `x-panther` annotation of a JSON Schema node, when it has a well-formed one. */
 export function readAnnotation(node: unknown): PantherAnnotation | undefined {
-  if (!isRecord(node)) return undefined;
+  if (!isPlainObject(node)) return undefined;
   const raw = node[ANNOTATION_KEYWORD];
-  if (!isRecord(raw) || typeof raw.type !== 'string' || !isFieldType(raw.type)) return undefined;
+  if (!isPlainObject(raw) || typeof raw.type !== 'string' || !isFieldType(raw.type)) return undefined;
   const timeFormats = stringsOf(raw.timeFormats, isTimeFormat);
   const indicators = stringsOf(raw.indicators, isIndicatorKind);
   return {
@@ -67,7 +64,7 @@ export function readPlan(schema: unknown): LogTypePlan {
   const indicators: IndicatorPlan[] = [];
   let eventTime: EventTimePlan | undefined;
   function walk(node: unknown, steps: FieldStep[]): void {
-    if (!isRecord(node)) return;
+    if (!isPlainObject(node)) return;
     const annotation = readAnnotation(node);
     if (annotation?.indicators !== undefined) {
       for (const kind of annotation.indicators) indicators.push({ kind, steps });
@@ -76,7 +73,7 @@ export function readPlan(schema: unknown): LogTypePlan {
       const names = steps.filter((step): step is string => step !== null);
       eventTime = { path: names.join('.'), steps: names, formats: annotation.timeFormats };
     }
-    if (isRecord(node.properties)) {
+    if (isPlainObject(node.properties)) {
       for (const [name, child] of Object.entries(node.properties)) walk(child, [...steps, name]);
     }
     if (node.items !== undefined) walk(node.items, [...steps, null]);

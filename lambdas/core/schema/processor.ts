@@ -16,6 +16,7 @@
  * way are put back), so it can be quarantined exactly as it was received.
  */
 import { randomBytes } from 'node:crypto';
+import { isPlainObject } from '../json';
 import type { EventProcessor, NormaliseContext, OutputRecord, ProcessResult } from '../ports';
 import type { GeneratedLogType, ValidatorError } from './generated-log-type';
 import { compileIndicators, uniqueSorted } from './indicators';
@@ -32,10 +33,6 @@ const ROW_ID_PREFIX_BYTES = 8;
  * Real events need at most a few (Okta's spec examples: 2); past this the batch pass is cheaper.
  */
 const MAX_SINGLE_COERCIONS = 4;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Builds the processor for one generated log type. */
 export function createEventProcessor(logType: string, generated: GeneratedLogType): EventProcessor {

@@ -1,8 +1,10 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { isPlainObject, parseJson } from '../json';
+import { SOURCE_SECRET_KEYS, SOURCE_SECRET_OAUTH_KEYS } from '../../contracts/source-secret';
 import type { OktaCredential, SourceConfig } from '../ports';
 import { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 import { SOURCE_ID_PATTERN, isValidSourceId, quoteSourceId } from './source-id';
-import { classifyHost, OKTA_ORG_HOST_SUFFIXES } from './host-guard';
+import { describeSigningKeyProblem, loadSigningKey, MIN_RSA_MODULUS_BITS } from '../okta/jwt';
+import { checkOrgOrigin, OKTA_ORG_HOST_SUFFIXES, type OriginProblem } from './host-guard';
 
 export { InvalidSourceConfigError, type SourceConfigIssue } from './invalid-source-config-error';
 
@@ -23,16 +25,14 @@ export const SOURCE_SECRET_LIMITS = {
   /** Okta API tokens are 42 characters and client ids 20; this only stops pasted garbage. */
   maxTokenLength: 4096,
   /** Okta supports RS256..RS512 for private_key_jwt; keys below 2048 bits are refused by Okta. */
-  minRsaModulusBits: 2048,
+  minRsaModulusBits: MIN_RSA_MODULUS_BITS,
 } as const;
 
 export { OKTA_ORG_HOST_SUFFIXES };
 
-/** The curves Okta accepts for ES256/ES384/ES512 client assertions. */
-const SUPPORTED_EC_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
-
-const TOP_LEVEL_KEYS = ['domain', 'apiToken', 'oauth', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain'];
-const OAUTH_KEYS = ['clientId', 'privateKeyPem', 'keyId', 'dpop'];
+/** The fields of the secret's format (its contract, shared with every writer). */
+const TOP_LEVEL_KEYS: readonly string[] = SOURCE_SECRET_KEYS;
+const OAUTH_KEYS: readonly string[] = SOURCE_SECRET_OAUTH_KEYS;
 
 export interface ParseSourceSecretOptions {
   /**
@@ -90,18 +90,6 @@ export function parseSourceSecret(sourceId: string, secretString: string, option
   return { id: sourceId, domain, label, dropOffMinutes, backfillHours, enabled, allowCustomDomain, credential };
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -127,54 +115,33 @@ function parseDomain(value: unknown, allowCustomDomain: boolean, allowLoopback: 
     issues.push({ field: 'domain', problem: `must be a string, got ${describeType(value)}; ${expected}` });
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    issues.push({ field: 'domain', problem: `is not a URL; ${expected}` });
+  const verdict = checkOrgOrigin(value.trim(), { allowLoopback, allowCustomDomain });
+  if (verdict.problem !== undefined) {
+    issues.push({ field: 'domain', problem: describeOriginProblem(verdict.problem, expected) });
     return undefined;
   }
-  // Only the host is ever quoted back: a URL may carry a password, and the path could hold anything.
-  const host = url.hostname;
-  if (url.username !== '' || url.password !== '') {
-    issues.push({ field: 'domain', problem: `must not contain a user name or password; ${expected}` });
-    return undefined;
+  return verdict.origin;
+}
+
+function describeOriginProblem(problem: OriginProblem, expected: string): string {
+  switch (problem.kind) {
+    case 'not-a-url':
+      return `is not a URL; ${expected}`;
+    case 'has-user-or-password':
+      return `must not contain a user name or password; ${expected}`;
+    case 'not-origin-only':
+      return `must be an origin only, without path, query or fragment (host ${problem.host}); ${expected}`;
+    case 'refused-host':
+      return `${problem.why}; ${expected}`;
+    case 'loopback-not-allowed':
+      return `is a loopback address (${problem.host}), accepted only by the CLI and the demo with OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1, never by the Lambda`;
+    case 'loopback-scheme':
+      return `must use http or https for a loopback address, got ${problem.protocol}`;
+    case 'not-https':
+      return `must use https (host ${problem.host}, got ${problem.protocol}); ${expected}`;
+    case 'custom-domain-not-allowed':
+      return `host ${problem.host} is not an Okta org host (*.${OKTA_ORG_HOST_SUFFIXES.join(', *.')}); for a custom URL domain set "allowCustomDomain": true`;
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    issues.push({ field: 'domain', problem: `must be an origin only, without path, query or fragment (host ${host}); ${expected}` });
-    return undefined;
-  }
-  const verdict = classifyHost(host);
-  if (verdict.kind === 'refused') {
-    issues.push({ field: 'domain', problem: `${verdict.why}; ${expected}` });
-    return undefined;
-  }
-  if (verdict.kind === 'loopback') {
-    if (!allowLoopback) {
-      issues.push({
-        field: 'domain',
-        problem: `is a loopback address (${host}), accepted only by the CLI and the demo with OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1, never by the Lambda`,
-      });
-      return undefined;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      issues.push({ field: 'domain', problem: `must use http or https for a loopback address, got ${url.protocol}` });
-      return undefined;
-    }
-    return url.origin;
-  }
-  if (url.protocol !== 'https:') {
-    issues.push({ field: 'domain', problem: `must use https (host ${host}, got ${url.protocol}); ${expected}` });
-    return undefined;
-  }
-  if (verdict.kind === 'custom' && !allowCustomDomain) {
-    issues.push({
-      field: 'domain',
-      problem: `host ${host} is not an Okta org host (*.${OKTA_ORG_HOST_SUFFIXES.join(', *.')}); for a custom URL domain set "allowCustomDomain": true`,
-    });
-    return undefined;
-  }
-  return url.origin;
 }
 
 function parseCredential(secret: Record<string, unknown>, issues: SourceConfigIssue[]): OktaCredential | undefined {
@@ -260,37 +227,12 @@ function parsePrivateKeyPem(value: unknown, issues: SourceConfigIssue[]): string
     return undefined;
   }
   const pem = value.includes('\n') ? value.trim() : value.replace(/\\n/g, '\n').trim();
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
-  } catch {
-    // OpenSSL's reason ("DECODER routines::unsupported") would not help the reader more than this.
-    issues.push({ field, problem: 'is not an unencrypted PEM private key that node:crypto can load (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")' });
-    return undefined;
-  }
-  const problem = unsupportedKeyProblem(key);
-  if (problem !== undefined) {
-    issues.push({ field, problem });
+  const loaded = loadSigningKey(pem);
+  if (loaded.problem !== undefined) {
+    issues.push({ field, problem: describeSigningKeyProblem(loaded.problem) });
     return undefined;
   }
   return pem;
-}
-
-function unsupportedKeyProblem(key: KeyObject): string | undefined {
-  const details = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType === 'rsa') {
-    const bits = details?.modulusLength ?? 0;
-    return bits < SOURCE_SECRET_LIMITS.minRsaModulusBits
-      ? `is a ${bits}-bit RSA key; Okta requires at least ${SOURCE_SECRET_LIMITS.minRsaModulusBits} bits`
-      : undefined;
-  }
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = details?.namedCurve ?? 'unknown';
-    return SUPPORTED_EC_CURVES.includes(curve)
-      ? undefined
-      : `is an EC key on curve ${curve}; Okta accepts P-256, P-384 and P-521`;
-  }
-  return `is a ${key.asymmetricKeyType ?? 'unknown'} key; Okta's private_key_jwt needs an RSA or EC (P-256/P-384/P-521) key`;
 }
 
 function parseLabel(value: unknown, sourceId: string, issues: SourceConfigIssue[]): string {
