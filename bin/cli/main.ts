@@ -3,6 +3,7 @@ import { stripControlCharacters } from '../../lambdas/core/okta/org-text';
 
 type Command = (args: string[]) => Promise<number>;
 
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy: one command's dependencies load, not all seven */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // require, not import(): the bin shim registers tsx for CommonJS only, and import() goes through the ESM loader.
   schema: async () => (require('./schema') as typeof import('./schema')).default,
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (require('./demo') as typeof import('./demo')).default,
   query: async () => (require('./query') as typeof import('./query')).default,
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const USAGE = `usage: okta-log-pipeline <command> [options]
 commands: ${Object.keys(COMMANDS).join(', ')}`;

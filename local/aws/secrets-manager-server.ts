@@ -208,7 +208,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     GetSecretValue(input) {
       const secret = live(find(input.SecretId));
       if (input.VersionStage !== undefined && input.VersionStage !== 'AWSCURRENT') {
-        throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: " + String(input.VersionStage));
+        throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: " + (typeof input.VersionStage === 'string' ? input.VersionStage : JSON.stringify(input.VersionStage)));
       }
       return {
         ARN: secret.arn,

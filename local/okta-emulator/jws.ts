@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose' with { 'resolution-mode': 'import' };
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typescript-eslint reads an import type's attributes as an untyped object literal
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
 let loaded: Promise<Jose> | undefined;
 /** jose 6 is an ES module only: imported dynamically from our CommonJS (jest compiles it, see jest.config.js). */

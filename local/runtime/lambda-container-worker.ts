@@ -19,6 +19,7 @@ function loadHandler(kind: LambdaKind): Invoke {
   if (kind === 'puller') {
     // The factory of the deployed handler: the same code, except that loopback Okta domains are
     // accepted, and only when the container's environment says so (the local runtime does).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a container loads only its own Lambda's handler
     const { createPullerHandler } = require('../../lambdas/puller/handler') as typeof import('../../lambdas/puller/handler');
     // The soak compresses time: its containers share a scaled clock with the emulated orgs.
     const clock = scaledClockFromEnvironment(process.env[SCALED_CLOCK_ENV]);
@@ -32,6 +33,7 @@ function loadHandler(kind: LambdaKind): Invoke {
     });
     return (request) => handler(request.event, fakeContext(kind, request));
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a container loads only its own Lambda's handler
   const { handler } = require('../../lambdas/detections/handler') as typeof import('../../lambdas/detections/handler');
   return (request) => handler(request.event as KinesisStreamEvent, fakeContext(kind, request));
 }

@@ -246,7 +246,7 @@ function writtenEntries(call: ObservedCall): Array<{ uuid: string; sourceId: str
   return sent.flatMap((entry, index) => {
     if (answered[index]?.ErrorCode !== undefined) return [];
     const record = parseJsonObject(Buffer.from(entry.Data ?? '', 'base64').toString('utf8')) ?? {};
-    return [{ uuid: entry.PartitionKey ?? '', sourceId: String(record.p_source_id ?? ''), record }];
+    return [{ uuid: entry.PartitionKey ?? '', sourceId: typeof record.p_source_id === 'string' ? record.p_source_id : '', record }];
   });
 }
 

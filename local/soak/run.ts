@@ -17,7 +17,7 @@ function parseArgs(argv: readonly string[]): { minutes: number; seed: number; ra
   } catch (error) {
     if (!(error instanceof CommandLineError)) throw error;
     const at = error.problem.index;
-    throw new Error(`${USAGE}\nunexpected ${argv[at] ?? ''} ${argv[at + 1] ?? ''}`.trim());
+    throw new Error(`${USAGE}\nunexpected ${argv[at] ?? ''} ${argv[at + 1] ?? ''}`.trim(), { cause: error });
   }
   if (parsed.positionals.length > 0) throw new Error(`${USAGE}\nunexpected ${parsed.positionals.join(' ')}`);
   const number = (flag: string): number | undefined => {

@@ -163,7 +163,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const at = (time: number, action: () => Promise<void> | void): void => {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      track(Promise.resolve().then(action));
+      void track(Promise.resolve().then(action));
     }, Math.max(0, (time - clock.now()) / rate));
     timers.add(timer);
   };
@@ -270,7 +270,7 @@ class Harness {
   /** Kills the soak's containers and closes their observers. */
   async close(): Promise<void> {
     for (const timer of this.releaseTimers) clearTimeout(timer);
-    await Promise.all(this.slots.map((slot) => slot.instance?.container.kill('the soak ended')));
+    await Promise.all(this.slots.flatMap((slot) => (slot.instance === undefined ? [] : [slot.instance.container.kill('the soak ended')])));
     await Promise.all(this.proxies.map((proxy) => proxy.close()));
   }
 

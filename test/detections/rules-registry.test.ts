@@ -21,6 +21,7 @@ function isRule(value: unknown): value is Rule {
 function exportedRules(): Array<{ file: string; rule: Rule }> {
   return readdirSync(RULES_DIR)
     .filter((file) => file.endsWith('.ts') && file !== 'index.ts')
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads each rule file by its name, to find rules not registered
     .flatMap((file) => Object.values(require(join(RULES_DIR, file)) as Record<string, unknown>).filter(isRule).map((rule) => ({ file, rule })));
 }
 

@@ -70,7 +70,7 @@ export function successfulLogin(at: number, place: Partial<Place>, ip: string, u
 }
 
 /** A fresh engine with in-memory state, and a helper that runs records in order. */
-export function memoryEngine(): { engine: DetectionEngine; state: MemoryStateStore; run(records: DetectionRecord[]): Promise<AlertMessage[][]> } {
+export function memoryEngine(): { engine: DetectionEngine; state: MemoryStateStore; run: (records: DetectionRecord[]) => Promise<AlertMessage[][]> } {
   const state = new MemoryStateStore();
   const engine = new DetectionEngine({ state });
   return {

@@ -232,6 +232,6 @@ describe('events that try to reach object prototypes', () => {
     const verdict = process(event);
     expect(verdict.ok).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    if (verdict.ok) expect(JSON.parse(JSON.stringify(verdict.record)).__proto__).toEqual({ polluted: 'yes' });
+    if (verdict.ok) expect((JSON.parse(JSON.stringify(verdict.record)) as Record<string, unknown>)['__proto__']).toEqual({ polluted: 'yes' });
   });
 });

@@ -52,7 +52,7 @@ describe('FileCursorStore', () => {
     await store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/b' });
 
     expect(readdirSync(directory)).toEqual(['state.json']);
-    expect(JSON.parse(readFileSync(path, 'utf8')).sources).toEqual({ other: { nextUrl: 'https://other.okta.com/x' }, acme: { nextUrl: 'https://acme.okta.com/b' } });
+    expect((JSON.parse(readFileSync(path, 'utf8')) as { sources: unknown }).sources).toEqual({ other: { nextUrl: 'https://other.okta.com/x' }, acme: { nextUrl: 'https://acme.okta.com/b' } });
   });
 
   it('refuses a corrupt state file with a message naming it', async () => {
@@ -79,7 +79,7 @@ describe('NDJSON sink and quarantine', () => {
     await second.close();
 
     expect(result).toEqual({ rejected: [] });
-    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line).uuid)).toEqual(['a', 'b', 'c']);
+    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => (JSON.parse(line) as { uuid: unknown }).uuid)).toEqual(['a', 'b', 'c']);
   });
 
   it('writes quarantined events with source, time of receipt and reasons to a stream', async () => {

@@ -161,6 +161,6 @@ describe('okta-log-pipeline pull', () => {
 
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(uuidsIn(out)).toEqual(storedUuids());
-    expect(JSON.parse(readFileSync(state, 'utf8')).sources['127-0-0-1'].nextUrl).toContain(org.origin);
+    expect((JSON.parse(readFileSync(state, 'utf8')) as { sources: Record<string, { nextUrl: string }> }).sources['127-0-0-1']!.nextUrl).toContain(org.origin);
   });
 });

@@ -3,6 +3,14 @@ import { buildInMemory, compareWithDisk } from '../../schemas/compiler/build';
 import { SchemaCompileError, parseLogSchema } from '../../schemas/compiler/panther-schema';
 import { compileYaml } from './support/compile-in-memory';
 
+/** Just the parts of a generated JSON Schema these tests read. */
+interface SchemaNode {
+  required: unknown;
+  items: SchemaNode;
+  properties: Record<string, SchemaNode>;
+  'x-panther': { indicators: unknown };
+}
+
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function schemaWith(fieldsYaml: string): string {
@@ -49,7 +57,7 @@ describe('generated files', () => {
 
   it('keeps the Okta YAML field for field: required fields, indicators and the event time', async () => {
     const files = await buildInMemory(ROOT);
-    const schema = JSON.parse(files.get('schemas/generated/Okta.SystemLog.schema.json') ?? '{}');
+    const schema = JSON.parse(files.get('schemas/generated/Okta.SystemLog.schema.json') ?? '{}') as SchemaNode;
 
     expect(schema.required).toEqual(['uuid', 'published', 'eventType', 'version', 'severity']);
     expect(schema.properties.published).toMatchObject({ type: 'string', format: 'rfc3339', 'x-panther': { isEventTime: true } });

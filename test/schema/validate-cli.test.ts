@@ -69,7 +69,7 @@ describe('okta-log-pipeline validate', () => {
     expect(jsonLines(readFileSync(out, 'utf8')).map((record) => record.p_source_id)).toEqual(['acme', 'acme']);
     const rejected = jsonLines(readFileSync(quarantine, 'utf8'));
     expect(rejected[0]).toEqual({
-      event: JSON.parse(invalid),
+      event: JSON.parse(invalid) as unknown,
       errors: ['published: must be an RFC 3339 timestamp such as 2024-05-01T12:34:56.789Z, got string "redacted"'],
     });
     expect(rejected[1]?.event).toBe('{not json');

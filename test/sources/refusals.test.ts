@@ -135,7 +135,7 @@ test('add with an OAuth service app (private_key_jwt, DPoP) tests it against the
   expectOneLineFailure(refused, 1);
   expect(refused.stderr).toContain('connection test failed, nothing was saved: source oauth-wrong:');
   expect(await secretExists('oauth-wrong')).toBe(false);
-  expect(JSON.parse(listed.stdout).sources).toContainEqual(expect.objectContaining({ id: 'oauth-org', auth: 'oauth+dpop' }));
+  expect((JSON.parse(listed.stdout) as { sources: unknown[] }).sources).toContainEqual(expect.objectContaining({ id: 'oauth-org', auth: 'oauth+dpop' }));
 });
 
 test('usage errors exit 2 with one line naming the flag, before any AWS or Okta call', async () => {
@@ -186,5 +186,5 @@ test('list shows an invalid secret with the field that is wrong, and never a cre
   // Assess
   expect(table.code).toBe(0);
   expect(table.stdout).toContain('invalid: source hand-made: invalid secret: "dropoffMinutes" is not a known field');
-  expect(JSON.parse(json.stdout).invalid).toContainEqual({ sourceId: 'hand-made', message: expect.stringContaining('"dropoffMinutes" is not a known field') });
+  expect((JSON.parse(json.stdout) as { invalid: unknown[] }).invalid).toContainEqual({ sourceId: 'hand-made', message: expect.stringContaining('"dropoffMinutes" is not a known field') });
 });

@@ -102,7 +102,7 @@ test('add, list, status, disable, enable, remove: one source through its whole l
 
   // the kept cursor shows as a source without a secret; re-adding while the secret awaits deletion is refused
   const orphan = await harness.run(['status', '--json', ...table]);
-  expect(JSON.parse(orphan.stdout).sources).toContainEqual(expect.objectContaining({ sourceId: 'acme', state: 'no-secret' }));
+  expect((JSON.parse(orphan.stdout) as { sources: unknown[] }).sources).toContainEqual(expect.objectContaining({ sourceId: 'acme', state: 'no-secret' }));
   const readd = await harness.run(['add', 'acme', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV);
   expect(readd.code).toBe(1);
   expect(readd.stderr).toMatch(/^okta-log-pipeline sources add: source acme: secret okta-log-pipeline\/sources\/acme was removed on \d{4}-\d\d-\d\dT[\d:.]+Z and waits out its recovery window; restore it first \(aws secretsmanager restore-secret/);
@@ -175,6 +175,7 @@ test('status never prints terminal escapes an org put in the last error (a curso
 
   // Assess
   expect(human.stdout).toMatch(/last error\s+source delta: answered 400 \(\]0;owned\[2Jcleared\)/);
+  // eslint-disable-next-line no-control-regex -- BEL, ESC and CSI are exactly what must not reach a terminal
   expect(human.stdout + all.stdout).not.toMatch(/[\u0007\u001b]/);
 });
 

@@ -14,8 +14,8 @@ export interface LambdaTelemetry {
   readonly logger: Logger;
   /** Call first in every invocation: the lines written from then on belong to it. */
   startInvocation(context: Context): void;
-  /** Writes one EMF document as a line of its own (see `lambdaTelemetry`). */
-  emitMetrics(document: EmfDocument): void;
+  /** Writes one EMF document as a line of its own (see `lambdaTelemetry`); a function, so it can be handed on as the core's port. */
+  readonly emitMetrics: (document: EmfDocument) => void;
 }
 
 export interface LambdaTelemetryOptions {
@@ -66,7 +66,7 @@ export function lambdaTelemetry(options: LambdaTelemetryOptions = {}): LambdaTel
       logger.addContext(context);
       invocation = { function_request_id: context.awsRequestId, cold_start: coldStarts.next() };
     },
-    emitMetrics(document) {
+    emitMetrics: (document) => {
       writeLine(JSON.stringify({ ...document, ...invocation }));
     },
   };

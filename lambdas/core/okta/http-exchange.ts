@@ -95,7 +95,7 @@ async function readText(response: Response, maxBytes: number): Promise<string> {
   if (!response.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -126,7 +126,7 @@ async function readPage(response: Response, maxBytes: number, budget: PageBudget
     const chunks: Uint8Array[] = [];
     let size = 0;
     if (response.body) {
-      const reader = response.body.getReader();
+      const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;

@@ -26,7 +26,7 @@ const REDACTED = '[redacted]';
  * the Unicode format characters that reorder or hide text (bidi embeddings, overrides, isolates,
  * zero-width joiners and marks, line/paragraph separators).
  */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const CONTROL_CHARACTERS = /[\p{Cc}\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
 
 /** Removes control characters (step 2 alone), for text that holds no credential but reaches a terminal. */
 export function stripControlCharacters(text: string): string {

@@ -180,7 +180,7 @@ function credentialString(value: unknown, field: string, issues: SourceConfigIss
     issues.push({ field, problem: `is longer than ${SOURCE_SECRET_LIMITS.maxTokenLength} characters` });
     return undefined;
   }
-  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(trimmed)) {
+  if (/[\s\p{Cc}]/u.test(trimmed)) {
     issues.push({ field, problem: 'must not contain spaces, line breaks or control characters' });
     return undefined;
   }

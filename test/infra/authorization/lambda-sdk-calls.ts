@@ -113,6 +113,7 @@ export class AdapterCommandRecorder {
     const adapters = path.join(REPO_ROOT, 'lambdas', 'adapters', 'aws') + path.sep;
     for (const [module, { client }] of Object.entries(SDK_CLIENTS)) {
       // Each client package exports its client class under this name.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module name is data: the client packages of SDK_CLIENTS
       const clientClass = (require(module) as Record<string, { prototype: { send: (...args: unknown[]) => unknown } }>)[client]!;
       const original = clientClass.prototype.send;
       const sent = this.sent;

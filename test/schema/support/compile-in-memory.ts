@@ -16,7 +16,9 @@ function isValidator(value: unknown): value is StandaloneValidator {
 /** Evaluates CommonJS source, resolving the time formats module to the one under test. */
 export function loadValidator(source: string): StandaloneValidator {
   const module: { exports: unknown } = { exports: {} };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the generated module names what it requires
   const requireForGenerated = (id: string): unknown => (id === TIME_FORMATS_MODULE ? timeFormats : require(id));
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- evaluating generated source is this helper's job
   new Function('module', 'exports', 'require', source)(module, module.exports, requireForGenerated);
   if (!isValidator(module.exports)) throw new Error('generated validator module did not export a function');
   return module.exports;
