@@ -41,7 +41,10 @@ function benchItems(count: number): BatchItem[] {
   const start = Date.parse('2026-01-01T00:00:00.000Z');
   const items: BatchItem[] = [];
   for (let index = 0; index < count; index += 1) {
-    const base = index % 3 === 0 ? events[(index / 3) % events.length] : { eventType: BACKGROUND[index % BACKGROUND.length], outcome: { result: 'SUCCESS' } };
+    const base =
+      index % 3 === 0
+        ? events[(index / 3) % events.length]
+        : { eventType: BACKGROUND[index % BACKGROUND.length], outcome: { result: 'SUCCESS' } };
     const event = structuredClone(base) as Record<string, unknown>;
     const user = index % USERS;
     event.uuid = `bench-${index.toString(16).padStart(8, '0')}`;
@@ -51,7 +54,11 @@ function benchItems(count: number): BatchItem[] {
     event.actor = { id: `00u${user}`, type: 'User', alternateId: `user${user}@example.com`, displayName: `User ${user}` };
     event.client = {
       ipAddress: `10.0.${(index >> 8) & 255}.${index & 255}`,
-      geographicalContext: { city: `City ${index % 7}`, country: 'Somewhere', geolocation: { lat: (index % 7) * 10, lon: (index % 11) * 10 } },
+      geographicalContext: {
+        city: `City ${index % 7}`,
+        country: 'Somewhere',
+        geolocation: { lat: (index % 7) * 10, lon: (index % 11) * 10 },
+      },
     };
     items.push({ id: String(index), data: JSON.stringify(event) });
   }

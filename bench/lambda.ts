@@ -123,7 +123,13 @@ interface ChildReport {
   readonly heapMb: number;
   readonly externalMb: number;
   readonly loadedRssMb: number;
-  readonly atPeak: { readonly rssMb: number; readonly heapTotalMb: number; readonly heapUsedMb: number; readonly externalMb: number; readonly arrayBuffersMb: number };
+  readonly atPeak: {
+    readonly rssMb: number;
+    readonly heapTotalMb: number;
+    readonly heapUsedMb: number;
+    readonly externalMb: number;
+    readonly arrayBuffersMb: number;
+  };
   readonly delivered: number;
   readonly runs: number;
   readonly ms: number;
@@ -164,7 +170,10 @@ function runInChild(bundleFile: string, env: Record<string, string>, target: num
       // The handler's EMF lines share stdout; the report is the last line.
       const last = stdout.trim().split('\n').pop() ?? '';
       if (code === 0) resolve(JSON.parse(last) as ChildReport);
-      else if (stderr.includes('heap out of memory')) reject(new Error(`the bench puller does not fit ${MEMORY_MB} MB: V8's heap limit at that size was reached (${stderr.slice(-500)})`));
+      else if (stderr.includes('heap out of memory'))
+        reject(
+          new Error(`the bench puller does not fit ${MEMORY_MB} MB: V8's heap limit at that size was reached (${stderr.slice(-500)})`),
+        );
       else reject(new Error(`bench puller exited ${code}: ${stderr.slice(-2000)}`));
     });
   });
@@ -203,13 +212,24 @@ export const lambdaBench: BenchSection = {
           // An actor that is not an object: stored by the org, quarantined by the puller.
           org.addEvents(events.slice(0, INVALID_PER_SOURCE).map((event) => ({ ...event, uuid: randomUUID(), actor: 'nobody' })));
           await aws.clients.secretsManager.send(
-            new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}org-${index}`, SecretString: sourceSecretString({ domain: org.origin, apiToken: org.apiToken }) }),
+            new CreateSecretCommand({
+              Name: `${aws.names.sourceSecretPrefix}org-${index}`,
+              SecretString: sourceSecretString({ domain: org.origin, apiToken: org.apiToken }),
+            }),
           );
         }
         const report = await runInChild(benchFile, { ...aws.env, AWS_ENDPOINT_URL_KINESIS: kinesis.endpoint }, SOURCES * EVENTS_PER_SOURCE);
         const quarantined = aws.s3.objects(aws.names.quarantineBucketName).size;
-        print(`${SOURCES} sources x ${EVENTS_PER_SOURCE} events: delivered ${report.delivered} (${kinesis.accepted()} accepted by Kinesis), quarantined ${quarantined}, in ${report.runs} run(s), ${report.ms} ms`);
-        print(`node flags        ${lambdaNodeFlags(MEMORY_MB).join(' ')} (Lambda's, at ${MEMORY_MB} MB), environment ${Object.entries(PIPELINE_RUNTIME_ENVIRONMENT).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+        print(
+          `${SOURCES} sources x ${EVENTS_PER_SOURCE} events: delivered ${report.delivered} (${kinesis.accepted()} accepted by Kinesis), quarantined ${quarantined}, in ${report.runs} run(s), ${report.ms} ms`,
+        );
+        print(
+          `node flags        ${lambdaNodeFlags(MEMORY_MB).join(' ')} (Lambda's, at ${MEMORY_MB} MB), environment ${Object.entries(
+            PIPELINE_RUNTIME_ENVIRONMENT,
+          )
+            .map(([name, value]) => `${name}=${value}`)
+            .join(' ')}`,
+        );
         print(
           `peak RSS          ${report.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB: ${report.maxRssMb <= MEMORY_MB ? 'fits' : 'DOES NOT FIT'} ` +
             `(sampled peaks: V8 heap ${report.heapMb.toFixed(1)} MB, external ${report.externalMb.toFixed(1)} MB)`,
@@ -252,14 +272,25 @@ export const lambdaBench: BenchSection = {
 async function runHostile(
   benchFile: string,
   orgs: EmulatedOrg[],
-): Promise<{ completed: boolean; maxRssMb: number; heapMb: number; externalMb: number; delivered: number; quarantined: number; report?: ChildReport }> {
+): Promise<{
+  completed: boolean;
+  maxRssMb: number;
+  heapMb: number;
+  externalMb: number;
+  delivered: number;
+  quarantined: number;
+  report?: ChildReport;
+}> {
   const aws = await startLocalAws();
   const kinesis = await startKinesisDiscardServer();
   try {
     const addSource = async (org: EmulatedOrg, id: string): Promise<void> => {
       orgs.push(org);
       await aws.clients.secretsManager.send(
-        new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}${id}`, SecretString: sourceSecretString({ domain: org.origin, apiToken: org.apiToken }) }),
+        new CreateSecretCommand({
+          Name: `${aws.names.sourceSecretPrefix}${id}`,
+          SecretString: sourceSecretString({ domain: org.origin, apiToken: org.apiToken }),
+        }),
       );
     };
     // One string shared by every big event: the emulator's memory stays small, each page is 31 MiB on the wire.
@@ -267,7 +298,13 @@ async function runHostile(
     for (let index = 0; index < BIG_PAGE_ORGS; index += 1) {
       const org = await startOktaOrg({ seed: 100 + index });
       const [template] = org.generate(1);
-      org.addEvents(Array.from({ length: BIG_EVENTS_PER_ORG - 1 }, () => ({ ...template, uuid: randomUUID(), debugContext: { debugData: { padding } } })));
+      org.addEvents(
+        Array.from({ length: BIG_EVENTS_PER_ORG - 1 }, () => ({
+          ...template,
+          uuid: randomUUID(),
+          debugContext: { debugData: { padding } },
+        })),
+      );
       await addSource(org, `big-${index}`);
     }
     const bombOrg = await startOktaOrg({ seed: 99 });
@@ -283,7 +320,14 @@ async function runHostile(
       return { completed: true, ...report, report, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
     } catch (error) {
       process.stdout.write(`hostile run failed: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}\n`);
-      return { completed: false, maxRssMb: Number.NaN, heapMb: Number.NaN, externalMb: Number.NaN, delivered: 0, quarantined: aws.s3.objects(aws.names.quarantineBucketName).size };
+      return {
+        completed: false,
+        maxRssMb: Number.NaN,
+        heapMb: Number.NaN,
+        externalMb: Number.NaN,
+        delivered: 0,
+        quarantined: aws.s3.objects(aws.names.quarantineBucketName).size,
+      };
     }
   } finally {
     await kinesis.close();

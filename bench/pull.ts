@@ -86,7 +86,8 @@ const PAGE_SIZE = 1000;
  * a short page, each body decoded (JSON.parse) and dropped. No validation, no delivery, no cursor.
  */
 async function downloadOnly(org: RemoteOrg, since: string): Promise<{ events: number; requests: number }> {
-  let url: string | undefined = `${org.origin}${LOGS_PATH}?${new URLSearchParams({ since, limit: String(PAGE_SIZE), sortOrder: 'ASCENDING' }).toString()}`;
+  let url: string | undefined =
+    `${org.origin}${LOGS_PATH}?${new URLSearchParams({ since, limit: String(PAGE_SIZE), sortOrder: 'ASCENDING' }).toString()}`;
   let events = 0;
   let requests = 0;
   while (url !== undefined) {
@@ -111,7 +112,10 @@ class CountingSink implements RecordSink {
 }
 
 /** One pull of the whole backlog from scratch (a fresh cursor store), through the real client and core. */
-async function pullOnce(source: SourceConfig, org: RemoteOrg): Promise<{ seconds: number; requests: number; pages: number; delivered: number; quarantined: number }> {
+async function pullOnce(
+  source: SourceConfig,
+  org: RemoteOrg,
+): Promise<{ seconds: number; requests: number; pages: number; delivered: number; quarantined: number }> {
   const sink = new CountingSink();
   let quarantined = 0;
   const deps = {
@@ -127,7 +131,9 @@ async function pullOnce(source: SourceConfig, org: RemoteOrg): Promise<{ seconds
   const summary = await pullSource(deps, source, { owner: 'bench', deadline: Number.POSITIVE_INFINITY, leaseMs: 3_600_000 });
   const seconds = (performance.now() - started) / 1000;
   if (summary.outcome !== 'caught-up' || sink.count + quarantined !== BACKLOG) {
-    throw new Error(`pull bench: expected ${BACKLOG} events caught up, got ${summary.outcome} with ${sink.count} delivered and ${quarantined} quarantined (${summary.error?.message ?? 'no error'})`);
+    throw new Error(
+      `pull bench: expected ${BACKLOG} events caught up, got ${summary.outcome} with ${sink.count} delivered and ${quarantined} quarantined (${summary.error?.message ?? 'no error'})`,
+    );
   }
   const requests = org.logRequests() - requestsBefore;
   return { seconds, requests, pages: summary.pages, delivered: sink.count, quarantined };
@@ -166,8 +172,12 @@ export const pullBench: BenchSection = {
       const ratioToDownloadFloor = Math.round((seconds / floorSeconds) * 100) / 100;
       print(`backlog              ${BACKLOG} events (${fastest.delivered} delivered, ${fastest.quarantined} quarantined)`);
       print(`requests             ${requests} (${fastest.pages} pages)`);
-      print(`elapsed              ${seconds.toFixed(2)} s (fastest of ${ROUNDS}: ${pullRuns.map((run) => run.seconds.toFixed(2)).join(', ')})`);
-      print(`download floor       ${floorSeconds.toFixed(2)} s (fastest of ${ROUNDS}: ${floorRuns.map((run) => run.toFixed(2)).join(', ')})`);
+      print(
+        `elapsed              ${seconds.toFixed(2)} s (fastest of ${ROUNDS}: ${pullRuns.map((run) => run.seconds.toFixed(2)).join(', ')})`,
+      );
+      print(
+        `download floor       ${floorSeconds.toFixed(2)} s (fastest of ${ROUNDS}: ${floorRuns.map((run) => run.toFixed(2)).join(', ')})`,
+      );
       print(`events/s             ${eventsPerSec}`);
       print(`requests/1000 events ${requestsPer1000Events} (goal <= 1.01)`);
       print(`ratioToDownloadFloor ${ratioToDownloadFloor} (goal <= 1.25)`);

@@ -114,8 +114,14 @@ export const validateBench: BenchSection = {
     print(`lines: ${lines.length} (${(bytes / 1e6).toFixed(1)} MB), invalid: ${invalid}, CPU time, fastest of ${ROUNDS} rounds`);
     print('| measurement                                  |  ms/run | events/s |');
     print('|----------------------------------------------|--------:|---------:|');
-    print(`| JSON.parse + JSON.stringify (floor)          | ${floorMs.toFixed(1).padStart(7)} | ${Math.round((lines.length / floorMs) * 1000).toString().padStart(8)} |`);
-    print(`| parse + validate + normalise + stringify     | ${pipelineMs.toFixed(1).padStart(7)} | ${eventsPerSec.toString().padStart(8)} |`);
+    print(
+      `| JSON.parse + JSON.stringify (floor)          | ${floorMs.toFixed(1).padStart(7)} | ${Math.round((lines.length / floorMs) * 1000)
+        .toString()
+        .padStart(8)} |`,
+    );
+    print(
+      `| parse + validate + normalise + stringify     | ${pipelineMs.toFixed(1).padStart(7)} | ${eventsPerSec.toString().padStart(8)} |`,
+    );
     print(`ratioToParseStringify: ${ratio} (goal <= 1.25; median of per-round ratios ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
     return { eventsPerSec, ratioToParseStringify: ratio };
   },

@@ -232,8 +232,20 @@ export class Archive extends Construct {
     // Without deletes: the read-write grant of the CDK's Firehose construct has them. The kms:
     // actions go to the bucket's key if it ever has one (Firehose's documented policy lists
     // kms:Decrypt and kms:GenerateDataKey for an SSE-KMS bucket); the SSE-S3 archive has none.
-    BucketGrants.fromBucket(bucket).actionsOnObjectKeys(role, '*', 's3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey');
-    acknowledgeWildcardResource(role, objects, 'Firehose names each archive object itself (prefix by event date, then its own name), so it may write any key of the archive bucket; the bucket holds nothing else.');
+    BucketGrants.fromBucket(bucket).actionsOnObjectKeys(
+      role,
+      '*',
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:PutObject',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    );
+    acknowledgeWildcardResource(
+      role,
+      objects,
+      'Firehose names each archive object itself (prefix by event date, then its own name), so it may write any key of the archive bucket; the bucket holds nothing else.',
+    );
     const logGroup = new LogGroup(this, 'DeliveryErrors', { retention: props.logRetention ?? CONTEXT_DEFAULTS.logRetentionDays });
     const logStream = new LogStream(this, 'DeliveryErrorsStream', { logGroup, logStreamName: 'S3Delivery' });
     // Written out rather than a LogGroup grant: those cover every stream of the group (and
@@ -241,7 +253,14 @@ export class Archive extends Construct {
     role.addToPolicy(
       new PolicyStatement({
         actions: ['logs:PutLogEvents'],
-        resources: [Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: `${logGroup.logGroupName}:log-stream:${logStream.logStreamName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: `${logGroup.logGroupName}:log-stream:${logStream.logStreamName}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
     );
 
@@ -258,7 +277,10 @@ export class Archive extends Construct {
           intervalInSeconds: ARCHIVE_SETTINGS.bufferingInterval.toSeconds(),
           sizeInMBs: ARCHIVE_SETTINGS.bufferingSize.toMebibytes(),
         },
-        dynamicPartitioningConfiguration: { enabled: true, retryOptions: { durationInSeconds: ARCHIVE_SETTINGS.partitionRetry.toSeconds() } },
+        dynamicPartitioningConfiguration: {
+          enabled: true,
+          retryOptions: { durationInSeconds: ARCHIVE_SETTINGS.partitionRetry.toSeconds() },
+        },
         processingConfiguration: {
           enabled: true,
           processors: [

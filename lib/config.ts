@@ -105,7 +105,11 @@ export const CONTEXT_DEFAULTS = {
 
 /** Thrown when a context value is unusable; the message names the key and the value that was given. */
 export class InvalidContextError extends Error {
-  constructor(readonly key: ContextKey, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly key: ContextKey,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`CDK context "${key}": ${message}`, options);
     this.name = 'InvalidContextError';
   }
@@ -118,9 +122,7 @@ const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]+$/;
 // Secrets Manager names are at most 512 characters and a source id up to 63 follows the prefix.
 const MAX_PREFIX_LENGTH = 512 - 63;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const LOG_RETENTION_DAYS = new Set<number>(
-  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
-);
+const LOG_RETENTION_DAYS = new Set<number>(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
 
 /** Reads and validates every context key, filling in `CONTEXT_DEFAULTS`. */
 export function readPipelineConfig(read: ContextReader): PipelineConfig {
@@ -253,7 +255,10 @@ function readRunbookBaseUrl(value: unknown): string {
     url = undefined;
   }
   if (url === undefined || url.protocol !== 'https:' || url.hash !== '') {
-    throw new InvalidContextError('runbookBaseUrl', `must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got ${describe(value)}`);
+    throw new InvalidContextError(
+      'runbookBaseUrl',
+      `must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got ${describe(value)}`,
+    );
   }
   return given as string;
 }

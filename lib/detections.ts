@@ -184,6 +184,10 @@ export class Detections extends Construct {
 
   /** Positions of batches given up on, waiting in the dead-letter queue. @default MAXIMUM over 5 minutes */
   metricDeadLetters(options: MetricOptions = {}): Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period: DEFAULT_METRIC_PERIOD, ...options });
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: Stats.MAXIMUM,
+      period: DEFAULT_METRIC_PERIOD,
+      ...options,
+    });
   }
 }

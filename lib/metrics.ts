@@ -30,5 +30,11 @@ export function globalMetric(metric: GlobalMetricName, statistic: string = Stats
 
 /** One source's series of a per-source metric (its dimension set is exactly `[["SourceId"]]`). */
 export function sourceMetric(metric: SourceMetricName, sourceId: string, statistic: string, period: Duration): Metric {
-  return new Metric({ namespace: METRICS_NAMESPACE, metricName: metric, dimensionsMap: { [SOURCE_ID_DIMENSION]: sourceId }, statistic, period });
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: metric,
+    dimensionsMap: { [SOURCE_ID_DIMENSION]: sourceId },
+    statistic,
+    period,
+  });
 }

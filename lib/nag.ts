@@ -29,7 +29,9 @@ export function acknowledgeWildcardResource(scope: IConstruct, resourceArn: stri
     scope.node.tryRemoveChild(PROBE_ID);
   }
   if (!Array.isArray(findings) || findings.length !== 1) {
-    throw new Error(`${scope.node.path}: ${resourceArn} is not a wildcard resource that cdk-nag's IAM5 reports (got ${JSON.stringify(findings)})`);
+    throw new Error(
+      `${scope.node.path}: ${resourceArn} is not a wildcard resource that cdk-nag's IAM5 reports (got ${JSON.stringify(findings)})`,
+    );
   }
   Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[${findings[0]}]`, reason });
 }

@@ -82,7 +82,11 @@ export class OktaLogPipelineStack extends Stack {
     });
 
     this.archive = config.archive
-      ? new Archive(this, 'Archive', { stream: events.stream, retention: Duration.days(config.archiveRetentionDays), logRetention: config.logRetentionDays })
+      ? new Archive(this, 'Archive', {
+          stream: events.stream,
+          retention: Duration.days(config.archiveRetentionDays),
+          logRetention: config.logRetentionDays,
+        })
       : undefined;
 
     this.alarms = new PipelineAlarms(this, 'Alarms', {
@@ -112,7 +116,11 @@ export class OktaLogPipelineStack extends Stack {
     output(STACK_OUTPUTS.pullerFunctionName, this.puller.function.functionName, 'The puller Lambda');
     output(STACK_OUTPUTS.detectionStateTableName, this.detections.stateTable.tableName, 'DynamoDB table of detection state');
     if (this.archive !== undefined) {
-      output(STACK_OUTPUTS.archiveBucketName, this.archive.bucket.bucketName, 'S3 bucket of every delivered record (gzip NDJSON by event date)');
+      output(
+        STACK_OUTPUTS.archiveBucketName,
+        this.archive.bucket.bucketName,
+        'S3 bucket of every delivered record (gzip NDJSON by event date)',
+      );
       output(STACK_OUTPUTS.archiveDatabaseName, this.archive.databaseName, `Glue database of the archive table ${this.archive.tableName}`);
       output(STACK_OUTPUTS.archiveWorkGroupName, this.archive.workGroupName, 'Athena workgroup with the saved investigation queries');
     }

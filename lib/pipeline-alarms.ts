@@ -1,12 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  Stats,
-  TreatMissingData,
-  type IMetric,
-  type MetricOptions,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Stats, TreatMissingData, type IMetric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -84,7 +77,8 @@ export class PipelineAlarms extends Construct {
         id: 'SourceDropOff',
         anchor: 'source-drop-off',
         summary: 'a source has delivered no events for longer than its dropOffMinutes',
-        firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for its last error, then whether the org\'s System Log in the Okta admin console has recent events',
+        firstCheck:
+          "`npx okta-log-pipeline sources status <SourceId>` for its last error, then whether the org's System Log in the Okta admin console has recent events",
         perSource: true,
         // The puller computes DropOffBreached (0/1) against each source's own interval, so the
         // alarm needs no per-source threshold; MAX over 5 minutes tolerates one skipped run.
@@ -99,7 +93,7 @@ export class PipelineAlarms extends Construct {
         id: 'PullerNotRunning',
         anchor: 'puller-not-running',
         summary: 'the puller was not invoked in the last 5 minutes (schedule disabled, throttled, or deleted)',
-        firstCheck: 'the stack\'s EventBridge rule is ENABLED and the puller\'s reserved concurrency is not 0',
+        firstCheck: "the stack's EventBridge rule is ENABLED and the puller's reserved concurrency is not 0",
         metric: props.puller.function.metricInvocations({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         threshold: 1,
@@ -112,7 +106,7 @@ export class PipelineAlarms extends Construct {
         id: 'PullerErrors',
         anchor: 'puller-errors',
         summary: 'puller invocations failed (crash or timeout) in 2 of the last 3 five-minute periods',
-        firstCheck: 'the puller\'s log group for ERROR lines and \'Task timed out\'',
+        firstCheck: "the puller's log group for ERROR lines and 'Task timed out'",
         // pullSource never throws for one source's failure, so a Lambda error is the whole run
         // failing; 2 of 3 periods skips a single transient blip.
         metric: props.puller.function.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
@@ -125,8 +119,8 @@ export class PipelineAlarms extends Construct {
       {
         id: 'SourceAuthFailures',
         anchor: 'source-auth-failures',
-        summary: 'Okta rejected a source\'s credential (401/403): token revoked or expired, or key removed',
-        firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for Okta\'s error code (E0000011: token invalid or revoked)',
+        summary: "Okta rejected a source's credential (401/403): token revoked or expired, or key removed",
+        firstCheck: "`npx okta-log-pipeline sources status <SourceId>` for Okta's error code (E0000011: token invalid or revoked)",
         perSource: true,
         // One contributor per source, so the page names the org whose credential failed.
         metric: props.puller.metricAuthFailures({ period: FIVE_MINUTES }),
@@ -140,7 +134,8 @@ export class PipelineAlarms extends Construct {
         id: 'SourcePagingLoop',
         anchor: 'source-paging-loop',
         summary: "a source's Okta paging looped (a full page's next link repeated a URL already fetched), so the source is stopped",
-        firstCheck: '`npx okta-log-pipeline sources status <SourceId>` for the looping URL, then whatever proxy or custom domain rewrites the org\'s Link headers',
+        firstCheck:
+          "`npx okta-log-pipeline sources status <SourceId>` for the looping URL, then whatever proxy or custom domain rewrites the org's Link headers",
         perSource: true,
         // Followed, such a loop re-delivers the same events all run long and keeps the drop-off
         // alarm quiet; the puller stops the source instead, and this is the page that says so.
@@ -155,7 +150,7 @@ export class PipelineAlarms extends Construct {
         id: 'SourceConfigErrors',
         anchor: 'source-config-errors',
         summary: 'a source secret under the prefix does not parse or fails validation, so it is not pulled',
-        firstCheck: 'the puller\'s log line that names the secret and its wrong field',
+        firstCheck: "the puller's log line that names the secret and its wrong field",
         metric: props.puller.metricRunTotal('SourceConfigErrors', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -167,7 +162,7 @@ export class PipelineAlarms extends Construct {
         id: 'QuarantinedEvents',
         anchor: 'quarantined-events',
         summary: 'events of a source failed schema validation and went to the quarantine bucket instead of the stream',
-        firstCheck: 'the newest objects under <SourceId>/ in the quarantine bucket: each holds the validator\'s errors',
+        firstCheck: "the newest objects under <SourceId>/ in the quarantine bucket: each holds the validator's errors",
         perSource: true,
         // Every quarantined event is one the stream's consumers will not see until someone acts.
         metric: props.puller.metricEventsInvalid({ period: FIVE_MINUTES }),
@@ -181,7 +176,7 @@ export class PipelineAlarms extends Construct {
         id: 'StreamWriteThrottled',
         anchor: 'stream-write-throttled',
         summary: 'Kinesis throttled PutRecords in each of the last three five-minute periods',
-        firstCheck: 'the dashboard\'s Stream writes and per-source Lag: is a large org backfilling?',
+        firstCheck: "the dashboard's Stream writes and per-source Lag: is a large org backfilling?",
         // The sink retries throttled entries and the cursor waits for them, so a burst only delays
         // events; fifteen minutes of throttling means the stream is too small for the load.
         metric: props.stream.metricPutRecordsThrottledRecords({ statistic: Stats.SUM, period: FIVE_MINUTES }),
@@ -195,7 +190,7 @@ export class PipelineAlarms extends Construct {
         id: 'DetectionsIteratorAge',
         anchor: 'detections-iterator-age',
         summary: 'the detections lag more than 15 minutes behind the stream for 10 minutes',
-        firstCheck: 'the detections\' errors and duration on the dashboard, and throttling of the state table',
+        firstCheck: "the detections' errors and duration on the dashboard, and throttling of the state table",
         // Fifteen minutes is the shortest detection window (brute force): beyond it, alerts
         // arrive after the window they describe has closed.
         metric: props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
@@ -209,7 +204,7 @@ export class PipelineAlarms extends Construct {
         id: 'DetectionsFunctionErrors',
         anchor: 'detections-errors',
         summary: 'detections invocations failed in 2 of the last 3 five-minute periods',
-        firstCheck: 'the detections\' log group for the error and the record\'s uuid',
+        firstCheck: "the detections' log group for the error and the record's uuid",
         metric: props.detections.metricFunctionErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -223,7 +218,7 @@ export class PipelineAlarms extends Construct {
         // With reportBatchItemFailures a failing record does not fail the invocation, so the
         // handler's own DetectionErrors count is what shows failures the Lambda Errors metric misses.
         summary: 'the detections reported records they could not process (DetectionErrors)',
-        firstCheck: 'the detections\' log group for the error and the record\'s uuid',
+        firstCheck: "the detections' log group for the error and the record's uuid",
         metric: props.detections.metricDetectionErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -235,7 +230,7 @@ export class PipelineAlarms extends Construct {
         id: 'DetectionsDeadLetters',
         anchor: 'detections-dead-letters',
         summary: 'stream batches the detections gave up on are waiting in the dead-letter queue',
-        firstCheck: 'the dead-letter queue\'s message (aws sqs receive-message): the shard and sequence numbers of the batch',
+        firstCheck: "the dead-letter queue's message (aws sqs receive-message): the shard and sequence numbers of the batch",
         metric: props.detections.metricDeadLetters({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
@@ -279,8 +274,8 @@ function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
     {
       id: 'ArchiveDeliveryDelayed',
       anchor: 'archive-delivery-delayed',
-      summary: 'the oldest record waiting in the archive\'s Firehose stream is more than 15 minutes old, for 10 minutes',
-      firstCheck: 'the delivery stream\'s error log group (stream S3Delivery) for S3 or partitioning errors',
+      summary: "the oldest record waiting in the archive's Firehose stream is more than 15 minutes old, for 10 minutes",
+      firstCheck: "the delivery stream's error log group (stream S3Delivery) for S3 or partitioning errors",
       metric: deliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: Duration.minutes(15).toSeconds(),
@@ -293,7 +288,7 @@ function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
       anchor: 'archive-delivery-failed',
       // The share of successful S3 puts; below 1 means Firehose is retrying writes to the bucket.
       summary: 'Firehose failed to write archive objects to S3 in 2 of the last 3 five-minute periods',
-      firstCheck: 'the delivery stream\'s error log group, and objects under errors/ in the archive bucket',
+      firstCheck: "the delivery stream's error log group, and objects under errors/ in the archive bucket",
       metric: deliveryStream.metric('DeliveryToS3.Success', { statistic: Stats.MINIMUM, period: FIVE_MINUTES }),
       comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       threshold: 1,
@@ -304,8 +299,8 @@ function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
     {
       id: 'ArchiveReadBehind',
       anchor: 'archive-read-behind',
-      summary: 'the archive\'s Firehose stream reads more than an hour behind the Kinesis stream, for 15 minutes',
-      firstCheck: 'that the delivery stream\'s role can still read the Kinesis stream; records older than its retention are lost from it',
+      summary: "the archive's Firehose stream reads more than an hour behind the Kinesis stream, for 15 minutes",
+      firstCheck: "that the delivery stream's role can still read the Kinesis stream; records older than its retention are lost from it",
       metric: deliveryStream.metric('KinesisMillisBehindLatest', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: Duration.hours(1).toMilliseconds(),

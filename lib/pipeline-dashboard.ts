@@ -42,7 +42,9 @@ export const PULLER_SOURCE_LINES = ['filter ispresent(SourceId) and ispresent(Dr
  * its own as events go to the quarantine (before the write, so that a run that dies afterwards
  * has counted them), never in the end-of-run line.
  */
-export const PULLER_SOURCE_AND_QUARANTINE_LINES = ['filter ispresent(SourceId) and (ispresent(DropOffBreached) or ispresent(EventsInvalid))'];
+export const PULLER_SOURCE_AND_QUARANTINE_LINES = [
+  'filter ispresent(SourceId) and (ispresent(DropOffBreached) or ispresent(EventsInvalid))',
+];
 
 /**
  * One CloudWatch dashboard: the per-source alarmed metrics (Metrics Insights GROUP BY SourceId,
@@ -55,16 +57,14 @@ export class PipelineDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
-    const graph = (title: string, left: IMetric[]) =>
-      new GraphWidget({ title, left, width: WIDTH, height: HEIGHT });
+    const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: WIDTH, height: HEIGHT });
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: Stack.of(this).stackName,
       defaultInterval: Duration.hours(3),
       widgets: [
         [
           new TextWidget({
-            markdown:
-              `## Okta System Log pipeline\nPer-source tables read the puller's log lines; per-source graphs list every source that emitted the metric in the period. [Alarm runbooks](${props.runbookBaseUrl}#runbooks).`,
+            markdown: `## Okta System Log pipeline\nPer-source tables read the puller's log lines; per-source graphs list every source that emitted the metric in the period. [Alarm runbooks](${props.runbookBaseUrl}#runbooks).`,
             width: 24,
             height: 2,
           }),
@@ -100,7 +100,9 @@ export class PipelineDashboard extends Construct {
           graph('Sources in drop-off (per source)', [props.puller.metricDropOffBreached({ period: MINUTE, label: '' })]),
           // Emitted only by runs that had one, so a source appears here only while it fails.
           graph('Auth failures per source (runs with one)', [props.puller.metricAuthFailures({ period: MINUTE, label: '' })]),
-          graph('Quarantined (invalid) events per source (runs with some)', [props.puller.metricEventsInvalid({ period: MINUTE, label: '' })]),
+          graph('Quarantined (invalid) events per source (runs with some)', [
+            props.puller.metricEventsInvalid({ period: MINUTE, label: '' }),
+          ]),
         ],
         [
           graph('All sources: events and pages', [
@@ -108,7 +110,9 @@ export class PipelineDashboard extends Construct {
             props.puller.metricRunTotal('EventsInvalid', { statistic: Stats.SUM, period: MINUTE, label: 'Events quarantined' }),
             props.puller.metricRunTotal('PagesFetched', { statistic: Stats.SUM, period: MINUTE, label: 'Pages fetched' }),
           ]),
-          graph('All sources: largest lag (seconds behind Okta)', [props.puller.metricRunTotal('LagSeconds', { statistic: Stats.MAXIMUM, period: MINUTE, label: 'Largest lag' })]),
+          graph('All sources: largest lag (seconds behind Okta)', [
+            props.puller.metricRunTotal('LagSeconds', { statistic: Stats.MAXIMUM, period: MINUTE, label: 'Largest lag' }),
+          ]),
           graph('All sources: errors and rate-limit waits', [
             props.puller.metricRunTotal('PullErrors', { statistic: Stats.SUM, period: MINUTE, label: 'Pull errors' }),
             props.puller.metricRunTotal('AuthFailures', { statistic: Stats.SUM, period: MINUTE, label: 'Auth failures' }),
@@ -138,9 +142,7 @@ export class PipelineDashboard extends Construct {
             props.detections.metricFunctionErrors({ statistic: Stats.SUM, period: MINUTE }),
             props.detections.metricDeadLetters({ period: MINUTE, statistic: Stats.MAXIMUM }),
           ]),
-          graph('Detections iterator age (ms)', [
-            props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: MINUTE }),
-          ]),
+          graph('Detections iterator age (ms)', [props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: MINUTE })]),
         ],
       ],
     });

@@ -13,7 +13,12 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
  * How esbuild bundles every function of the pipeline. `bench/lambda.ts` bundles with these same
  * options, so that its size and cold-init figures are those of what ships.
  */
-export const PIPELINE_BUNDLING: { readonly minify: boolean; readonly sourceMap: boolean; readonly sourcesContent: boolean; readonly mainFields: string[] } = {
+export const PIPELINE_BUNDLING: {
+  readonly minify: boolean;
+  readonly sourceMap: boolean;
+  readonly sourcesContent: boolean;
+  readonly mainFields: string[];
+} = {
   minify: true,
   sourceMap: true,
   // The map only needs line mappings; the sources are in the repository.

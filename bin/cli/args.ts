@@ -95,7 +95,8 @@ export function parseCommandLine(args: readonly string[], spec: FlagSpec): Parse
       continue;
     }
     const value = token.value;
-    if (value === undefined || (value === '' && spec.allowEmptyValue !== true)) throw new CommandLineError({ kind: 'missing-value', index: token.index, flag });
+    if (value === undefined || (value === '' && spec.allowEmptyValue !== true))
+      throw new CommandLineError({ kind: 'missing-value', index: token.index, flag });
     if (repeatable.includes(flag)) {
       repeated.set(flag, [...(repeated.get(flag) ?? []), value]);
       continue;

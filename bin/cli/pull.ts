@@ -116,7 +116,12 @@ function readOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: numbe
   if (!SOURCE_ID_PATTERN.test(sourceId)) {
     throw new PullUsageError(`--source-id must match ${SOURCE_ID_PATTERN.source} (lower-case letters, digits and '-')`);
   }
-  const secret = sourceSecretString({ domain, ...credential, backfillHours: PULL_COMMAND_SETTINGS.defaultBackfillHours, allowCustomDomain: parsed.has('--custom-domain') });
+  const secret = sourceSecretString({
+    domain,
+    ...credential,
+    backfillHours: PULL_COMMAND_SETTINGS.defaultBackfillHours,
+    allowCustomDomain: parsed.has('--custom-domain'),
+  });
   let source: SourceConfig;
   try {
     source = parseSourceSecret(sourceId, secret, { allowLoopback: env.OKTA_LOG_PIPELINE_ALLOW_LOOPBACK === '1' });
@@ -138,7 +143,12 @@ function readOptions(args: readonly string[], env: NodeJS.ProcessEnv, now: numbe
 /** `acme.okta.com` → `acme-okta-com`: a valid source id that still says which org the records came from. */
 function sourceIdFromDomain(domain: string): string {
   const host = URL.canParse(domain) ? new URL(domain).hostname : 'okta';
-  const id = host.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, 63).replace(/-+$/, '');
+  const id = host
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
   return id === '' ? 'okta' : id;
 }
 
@@ -146,7 +156,9 @@ function readSince(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
   const time = parseIsoInstant(text, { allowDate: true });
   if (time === undefined) {
-    throw new PullUsageError(`--since must be an ISO 8601 date or time with its offset, such as 2026-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`);
+    throw new PullUsageError(
+      `--since must be an ISO 8601 date or time with its offset, such as 2026-01-01T00:00:00Z, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   if (time > now) throw new PullUsageError(`--since ${text} is in the future`);
   return time;
@@ -188,12 +200,19 @@ async function run(options: PullCommandOptions): Promise<number> {
       throw error;
     }
     try {
-      out = options.out === undefined ? undefined : options.out === '-' ? NdjsonOutput.toStream(process.stdout) : await NdjsonOutput.openFile(options.out);
-      quarantine = options.quarantine === undefined ? NdjsonOutput.toStream(process.stderr) : await NdjsonOutput.openFile(options.quarantine);
+      out =
+        options.out === undefined
+          ? undefined
+          : options.out === '-'
+            ? NdjsonOutput.toStream(process.stdout)
+            : await NdjsonOutput.openFile(options.out);
+      quarantine =
+        options.quarantine === undefined ? NdjsonOutput.toStream(process.stderr) : await NdjsonOutput.openFile(options.quarantine);
     } catch (error) {
       return fail(`cannot open output: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
     }
-    const cursors: CursorStore = options.statePath === undefined ? new MemoryCursorStore(clock) : new FileCursorStore(options.statePath, clock);
+    const cursors: CursorStore =
+      options.statePath === undefined ? new MemoryCursorStore(clock) : new FileCursorStore(options.statePath, clock);
     const deps: PullDependencies = {
       okta,
       cursors,
@@ -217,7 +236,13 @@ async function run(options: PullCommandOptions): Promise<number> {
   }
 }
 
-async function pollLoop(deps: PullDependencies, options: PullCommandOptions, signal: AbortSignal, clock: Clock, progress: ProgressLine): Promise<number> {
+async function pollLoop(
+  deps: PullDependencies,
+  options: PullCommandOptions,
+  signal: AbortSignal,
+  clock: Clock,
+  progress: ProgressLine,
+): Promise<number> {
   const owner = `cli-${process.pid}-${randomBytes(4).toString('hex')}`;
   for (;;) {
     const started = clock.now();
@@ -230,7 +255,8 @@ async function pollLoop(deps: PullDependencies, options: PullCommandOptions, sig
       onPage: (state) => progress.update(state),
     });
     progress.finish(summary);
-    if (summary.outcome === 'lease-held') return fail(`source ${options.source.id}: the state is in use by another run of this process`, EXIT.failed);
+    if (summary.outcome === 'lease-held')
+      return fail(`source ${options.source.id}: the state is in use by another run of this process`, EXIT.failed);
     if (summary.outcome === 'failed') {
       const message = summary.error?.message ?? `source ${options.source.id}: the pull failed`;
       if (!options.follow || !TRANSIENT_KINDS.has(summary.error?.kind ?? 'internal')) return fail(message, EXIT.failed);
@@ -291,8 +317,11 @@ class ProgressLine {
   }
 
   private describe(state: PullProgress): string {
-    const waits = state.rateLimitWaits > 0 ? `, ${state.rateLimitWaits} rate-limit waits (${Math.round(state.rateLimitWaitMs / 1000)} s)` : '';
+    const waits =
+      state.rateLimitWaits > 0 ? `, ${state.rateLimitWaits} rate-limit waits (${Math.round(state.rateLimitWaitMs / 1000)} s)` : '';
     const newest = state.newestPublished === undefined ? '' : `, newest ${state.newestPublished}`;
-    return stripControlCharacters(`${this.sourceId}: ${state.pages} pages, ${state.delivered} records, ${state.invalid} quarantined${waits}${newest}`);
+    return stripControlCharacters(
+      `${this.sourceId}: ${state.pages} pages, ${state.delivered} records, ${state.invalid} quarantined${waits}${newest}`,
+    );
   }
 }

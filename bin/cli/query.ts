@@ -21,9 +21,12 @@ function usage(saved: readonly SavedQuery[]): string {
     '  JSON object per row. The table is okta_system_log, with the columns of the Glue table.',
     '  --archive DIR         the archive directory',
     '  --saved NAME          run a saved query (schemas/queries/NAME.sql, the same SQL as in Athena)',
-    '  --param key=value     a saved query\'s parameter; times are UTC, e.g. from=2026-12-01T09:00:00',
+    "  --param key=value     a saved query's parameter; times are UTC, e.g. from=2026-12-01T09:00:00",
     'saved queries:',
-    ...saved.map((query) => `  ${query.name}${query.parameters.length === 0 ? '' : ` (${query.parameters.map((parameter) => parameter.name).join(', ')})`}: ${query.title}`),
+    ...saved.map(
+      (query) =>
+        `  ${query.name}${query.parameters.length === 0 ? '' : ` (${query.parameters.map((parameter) => parameter.name).join(', ')})`}: ${query.title}`,
+    ),
     'Exit status: 0 the query ran, 1 DuckDB refused or failed it, 2 usage error.',
   ].join('\n');
 }
@@ -59,7 +62,8 @@ function readRequest(args: readonly string[], saved: readonly SavedQuery[]): Que
   }
   if (parsed.positionals.length > 0) throw new QueryUsageError('give either SQL or --saved NAME, not both');
   const query = saved.find((candidate) => candidate.name === name);
-  if (query === undefined) throw new QueryUsageError(`no saved query "${name}" (saved: ${saved.map((candidate) => candidate.name).join(', ')})`);
+  if (query === undefined)
+    throw new QueryUsageError(`no saved query "${name}" (saved: ${saved.map((candidate) => candidate.name).join(', ')})`);
   try {
     return { archive, sql: query.sql, values: bindSavedQuery(query, params) };
   } catch (error) {

@@ -57,7 +57,9 @@ export default async function sources(args: string[]): Promise<number> {
   // Own keys only: `constructor` or `toString` would otherwise find Object.prototype's functions.
   const run = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (run === undefined) {
-    process.stderr.write(`okta-log-pipeline sources: unknown subcommand "${name}" (one of ${Object.keys(SUBCOMMANDS).join(', ')}; see --help)\n`);
+    process.stderr.write(
+      `okta-log-pipeline sources: unknown subcommand "${name}" (one of ${Object.keys(SUBCOMMANDS).join(', ')}; see --help)\n`,
+    );
     return 2;
   }
   try {

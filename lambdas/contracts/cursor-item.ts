@@ -54,14 +54,18 @@ export const CURSOR_ITEM_ATTRIBUTES = {
 type AttributeName = keyof typeof CURSOR_ITEM_ATTRIBUTES;
 
 /** The attribute names, for building expressions (`CURSOR_ATTRIBUTE.leaseOwner` is the string `leaseOwner`). */
-export const CURSOR_ATTRIBUTE = Object.fromEntries(Object.keys(CURSOR_ITEM_ATTRIBUTES).map((name) => [name, name])) as { readonly [K in AttributeName]: K };
+export const CURSOR_ATTRIBUTE = Object.fromEntries(Object.keys(CURSOR_ITEM_ATTRIBUTES).map((name) => [name, name])) as {
+  readonly [K in AttributeName]: K;
+};
 const A = CURSOR_ATTRIBUTE;
 
 /** The table's partition key (a string attribute). */
 export const CURSOR_TABLE_KEY = A.sourceId;
 
 /** The cursor's own fields: what a save replaces (a field left out is removed). */
-export const CURSOR_FIELDS = [A.nextUrl, A.newestPublished, A.lastEventAt, A.lastError, A.updatedAt] as const satisfies ReadonlyArray<keyof Cursor>;
+export const CURSOR_FIELDS = [A.nextUrl, A.newestPublished, A.lastEventAt, A.lastError, A.updatedAt] as const satisfies ReadonlyArray<
+  keyof Cursor
+>;
 
 /** What the puller reads of every source once per run, to order and measure them: the cursor and `firstSeenAt`, not the lease. */
 export type CursorActivity = Omit<CursorItem, typeof A.sourceId | typeof A.leaseOwner | typeof A.leaseExpiresAt>;
@@ -69,7 +73,10 @@ export type CursorActivity = Omit<CursorItem, typeof A.sourceId | typeof A.lease
 /** The attributes a source-activity read projects (`CursorActivity` and the key). */
 export const ACTIVITY_ATTRIBUTES = [A.sourceId, ...CURSOR_FIELDS, A.firstSeenAt] as const;
 
-function pick<K extends AttributeName>(value: Partial<Record<K, string | number>>, names: readonly K[]): Partial<Record<K, string | number>> {
+function pick<K extends AttributeName>(
+  value: Partial<Record<K, string | number>>,
+  names: readonly K[],
+): Partial<Record<K, string | number>> {
   const picked: Partial<Record<K, string | number>> = {};
   for (const name of names) {
     if (value[name] !== undefined) picked[name] = value[name];
@@ -110,7 +117,10 @@ function decode(name: AttributeName, value: { readonly S?: string; readonly N?: 
   return Number.isFinite(number) ? number : undefined;
 }
 
-function decodeFields<K extends AttributeName>(names: readonly K[], valueOf: (name: K) => ReadItem[string]): Partial<Record<K, string | number>> {
+function decodeFields<K extends AttributeName>(
+  names: readonly K[],
+  valueOf: (name: K) => ReadItem[string],
+): Partial<Record<K, string | number>> {
   const fields: Partial<Record<K, string | number>> = {};
   for (const name of names) {
     const value = decode(name, valueOf(name));
@@ -164,7 +174,11 @@ export function acquireLeaseUpdate(sourceId: string, owner: string, now: number,
     Key: cursorItemKey(sourceId),
     UpdateExpression: `SET ${A.leaseOwner} = ${V.owner}, ${A.leaseExpiresAt} = ${V.expires}, ${A.firstSeenAt} = if_not_exists(${A.firstSeenAt}, ${V.now})`,
     ConditionExpression: `attribute_not_exists(${A.leaseOwner}) OR ${A.leaseExpiresAt} < ${V.now} OR ${A.leaseOwner} = ${V.owner}`,
-    ExpressionAttributeValues: { [V.owner]: encode(A.leaseOwner, owner), [V.expires]: encode(A.leaseExpiresAt, expiresAt), [V.now]: encode(A.firstSeenAt, now) },
+    ExpressionAttributeValues: {
+      [V.owner]: encode(A.leaseOwner, owner),
+      [V.expires]: encode(A.leaseExpiresAt, expiresAt),
+      [V.now]: encode(A.firstSeenAt, now),
+    },
     ReturnValues: 'ALL_NEW',
   };
 }
@@ -176,7 +190,10 @@ export function acquireLeaseUpdate(sourceId: string, owner: string, now: number,
 export function saveCursorUpdate(sourceId: string, owner: string, cursor: Cursor, updatedAt: number): CursorUpdate {
   const set: string[] = [`${A.updatedAt} = ${fieldPlaceholder(A.updatedAt)}`];
   const remove: string[] = [];
-  const values: Record<string, ItemValue> = { [V.owner]: encode(A.leaseOwner, owner), [fieldPlaceholder(A.updatedAt)]: encode(A.updatedAt, updatedAt) };
+  const values: Record<string, ItemValue> = {
+    [V.owner]: encode(A.leaseOwner, owner),
+    [fieldPlaceholder(A.updatedAt)]: encode(A.updatedAt, updatedAt),
+  };
   for (const name of CURSOR_FIELDS) {
     if (name === A.updatedAt) continue;
     const value = cursor[name];
@@ -238,14 +255,18 @@ export function readCursorUpdate(request: Readonly<Record<string, unknown>>): Cu
   const owner = values[V.owner]?.S;
   if (owner === undefined) return undefined;
   const placeholders = new Set(Object.keys(values));
-  const exactly = (...expected: string[]): boolean => placeholders.size === expected.length && expected.every((name) => placeholders.has(name));
+  const exactly = (...expected: string[]): boolean =>
+    placeholders.size === expected.length && expected.every((name) => placeholders.has(name));
   if (exactly(V.owner)) return { kind: 'release', sourceId, owner };
   if (exactly(V.owner, V.expires, V.now)) {
     const expiresAt = decode(A.leaseExpiresAt, values[V.expires]);
     return typeof expiresAt === 'number' ? { kind: 'acquire', sourceId, owner, expiresAt } : undefined;
   }
   const cursorPlaceholders = new Set(CURSOR_FIELDS.map(fieldPlaceholder));
-  if (placeholders.has(fieldPlaceholder(A.updatedAt)) && [...placeholders].every((name) => name === V.owner || cursorPlaceholders.has(name))) {
+  if (
+    placeholders.has(fieldPlaceholder(A.updatedAt)) &&
+    [...placeholders].every((name) => name === V.owner || cursorPlaceholders.has(name))
+  ) {
     return { kind: 'save', sourceId, owner, cursor: decodeFields(CURSOR_FIELDS, (name) => values[fieldPlaceholder(name)]) as Cursor };
   }
   return undefined;

@@ -20,7 +20,8 @@ export interface SourceSecretOauth {
  * type: a writer that passes on what the user gave (the CLI's `--oauth-file`) leaves it unchecked,
  * and `parseSourceSecret` checks it with the rest of the secret.
  */
-export type SourceSecretCredential<Oauth = SourceSecretOauth> = { readonly apiToken: string; readonly oauth?: never } | { readonly oauth: Oauth; readonly apiToken?: never };
+export type SourceSecretCredential<Oauth = SourceSecretOauth> =
+  { readonly apiToken: string; readonly oauth?: never } | { readonly oauth: Oauth; readonly apiToken?: never };
 
 /** A source secret as writers build it; every field but `domain` and the credential is optional. */
 export type SourceSecret<Oauth = SourceSecretOauth> = {
@@ -38,7 +39,16 @@ type AllKeys<T> = T extends unknown ? keyof T : never;
 type SecretKey = AllKeys<SourceSecret>;
 
 /** Each field once, checked against the types both ways (a field missing here, or one the types lack, does not compile). */
-const TOP_LEVEL = { domain: true, apiToken: true, oauth: true, label: true, dropOffMinutes: true, backfillHours: true, enabled: true, allowCustomDomain: true } as const satisfies Record<SecretKey, true>;
+const TOP_LEVEL = {
+  domain: true,
+  apiToken: true,
+  oauth: true,
+  label: true,
+  dropOffMinutes: true,
+  backfillHours: true,
+  enabled: true,
+  allowCustomDomain: true,
+} as const satisfies Record<SecretKey, true>;
 const OAUTH = { clientId: true, privateKeyPem: true, keyId: true, dpop: true } as const satisfies Record<keyof SourceSecretOauth, true>;
 
 /** The secret's top-level fields: any other is refused (a misspelt optional field must not be ignored). */

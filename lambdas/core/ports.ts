@@ -61,7 +61,10 @@ export interface CursorStore {
 
 /** Thrown by `CursorStore.save` when the lease was taken over by another run. */
 export class LeaseLostError extends Error {
-  constructor(readonly sourceId: string, readonly owner: string) {
+  constructor(
+    readonly sourceId: string,
+    readonly owner: string,
+  ) {
     super(`source ${sourceId}: lease no longer held by ${owner}; cursor not advanced`);
     this.name = 'LeaseLostError';
   }
@@ -135,9 +138,7 @@ export interface SourceProblem {
  *   longer validates: the next listing reports that one as a problem).
  */
 export type SourceRefresh =
-  | { readonly status: 'current'; readonly source: SourceConfig }
-  | { readonly status: 'offboarded' }
-  | { readonly status: 'unavailable' };
+  { readonly status: 'current'; readonly source: SourceConfig } | { readonly status: 'offboarded' } | { readonly status: 'unavailable' };
 
 /** The registered sources (Secrets Manager in AWS). */
 export interface SourceRegistry {
@@ -188,9 +189,7 @@ export interface NormaliseContext {
 }
 
 /** The verdict on one event: the record the stream receives, or the validator's reasons. */
-export type ProcessResult =
-  | { readonly ok: true; readonly record: OutputRecord }
-  | { readonly ok: false; readonly errors: string[] };
+export type ProcessResult = { readonly ok: true; readonly record: OutputRecord } | { readonly ok: false; readonly errors: string[] };
 
 /** Validates and normalises events of one log type (see `lambdas/core/schema`). */
 export interface EventProcessor {

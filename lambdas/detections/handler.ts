@@ -43,7 +43,9 @@ let dependencies: { engine: DetectionEngine; publisher: SnsAlertPublisher } | un
 /** Built once per container, on first use, so that a missing variable fails the invocation loudly. */
 function deps(): { engine: DetectionEngine; publisher: SnsAlertPublisher } {
   dependencies ??= {
-    engine: new DetectionEngine({ state: new DynamoDbStateStore(new DynamoDBClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) }), required('STATE_TABLE_NAME')) }),
+    engine: new DetectionEngine({
+      state: new DynamoDbStateStore(new DynamoDBClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) }), required('STATE_TABLE_NAME')),
+    }),
     publisher: new SnsAlertPublisher(new SNSClient({ requestHandler: awsHttpHandler(AWS_API_HTTP) }), required('ALERTS_TOPIC_ARN')),
   };
   return dependencies;

@@ -87,7 +87,8 @@ function resultOf(report: PullerReport): PullerResult {
     shard: report.shard.index,
     shards: report.shard.count,
     sources: report.sources.length,
-    pulled: report.sources.filter(({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline')).length,
+    pulled: report.sources.filter(({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline'))
+      .length,
     failed: count('failed'),
     leaseHeld: count('lease-held'),
     disabled: report.disabled.length,

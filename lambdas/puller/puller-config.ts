@@ -46,7 +46,8 @@ export function readPullerConfig(env: Readonly<Record<string, string | undefined
 
 function required(env: Readonly<Record<string, string | undefined>>, name: string): string {
   const value = env[name];
-  if (value === undefined || value.trim() === '') throw new PullerConfigError(`puller environment: ${name} is not set (the stack sets it to the resource's name)`);
+  if (value === undefined || value.trim() === '')
+    throw new PullerConfigError(`puller environment: ${name} is not set (the stack sets it to the resource's name)`);
   return value.trim();
 }
 

@@ -64,7 +64,13 @@ export function createPullerRuntime(options: PullerRuntimeOptions): PullerRuntim
   const s3 = new S3Client({ forcePathStyle: options.env.AWS_ENDPOINT_URL_S3 !== undefined, requestHandler: awsHttpHandler(AWS_API_HTTP) });
 
   const cursors = new DynamoDbCursorStore({ client: dynamoDb, tableName: config.cursorTableName, clock });
-  const registry = new SecretsManagerSourceRegistry({ client: secretsManager, prefix: config.sourceSecretPrefix, clock, cacheTtlMs: config.secretCacheMs, allowLoopback });
+  const registry = new SecretsManagerSourceRegistry({
+    client: secretsManager,
+    prefix: config.sourceSecretPrefix,
+    clock,
+    cacheTtlMs: config.secretCacheMs,
+    allowLoopback,
+  });
   const pull = sourcePuller(
     {
       cursors,

@@ -62,7 +62,8 @@ export class ArchiveQuery {
 
   static async open(directory: string): Promise<ArchiveQuery> {
     // The directory becomes part of a glob pattern, where these characters would match other paths.
-    if (/[*?[\]{}]/.test(directory)) throw new ArchiveQueryError(`archive directory "${directory}" contains a glob character (* ? [ ] { })`);
+    if (/[*?[\]{}]/.test(directory))
+      throw new ArchiveQueryError(`archive directory "${directory}" contains a glob character (* ? [ ] { })`);
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
     const query = new ArchiveQuery(instance, connection);

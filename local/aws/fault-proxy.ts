@@ -48,13 +48,23 @@ export async function startFaultProxy(targetEndpoint: string): Promise<FaultProx
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
-    const operation = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
-    const input = operation === 'PutRecords' ? (JSON.parse(body.toString('utf8')) as { Records: Array<{ PartitionKey?: string }> }) : undefined;
+    const operation =
+      String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
+    const input =
+      operation === 'PutRecords' ? (JSON.parse(body.toString('utf8')) as { Records: Array<{ PartitionKey?: string }> }) : undefined;
     const fault = take(operation);
     calls.push({ operation, ...(input ? { entries: input.Records.length } : {}), ...(fault ? { fault: fault.kind } : {}) });
 
     if (fault?.kind === 'error') {
-      return sendJson(response, request.headers, fault.status, { __type: fault.type, message: fault.message ?? `Injected ${fault.type}.` }, fault.type);
+      return sendJson(
+        response,
+        request.headers,
+        fault.status,
+        { __type: fault.type, message: fault.message ?? `Injected ${fault.type}.` },
+        fault.type,
+      );
     }
     if (fault?.kind === 'kinesis-partial' && input !== undefined) {
       const failed = input.Records.map((entry, index) => fault.failEntry(index, entry.PartitionKey ?? ''));
@@ -69,14 +79,23 @@ export async function startFaultProxy(targetEndpoint: string): Promise<FaultProx
       const records = failed.map((isFailed) =>
         isFailed ? { ErrorCode: errorCode, ErrorMessage: `Injected ${errorCode}.` } : (written.shift() as Record<string, unknown>),
       );
-      return sendJson(response, request.headers, 200, { FailedRecordCount: records.filter((record) => 'ErrorCode' in record).length, Records: records });
+      return sendJson(response, request.headers, 200, {
+        FailedRecordCount: records.filter((record) => 'ErrorCode' in record).length,
+        Records: records,
+      });
     }
     return relay(response, await forward(target, request, body));
   }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      sendJson(response, request.headers, 500, { __type: 'InternalFailure', message: `fault proxy: ${error instanceof Error ? error.message : String(error)}` }, 'InternalFailure');
+      sendJson(
+        response,
+        request.headers,
+        500,
+        { __type: 'InternalFailure', message: `fault proxy: ${error instanceof Error ? error.message : String(error)}` },
+        'InternalFailure',
+      );
     });
   });
   const listening = await listenOnLoopback(server);

@@ -1,4 +1,11 @@
-import { CreateStreamCommand, DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import kinesalite from 'kinesalite';
 import { listenOnLoopback, type LoopbackServer } from './listen';
@@ -42,7 +49,11 @@ export async function readStream(client: KinesisClient, streamName: string): Pro
     while (iterator !== undefined) {
       const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
       for (const record of page.Records ?? []) {
-        records.push({ partitionKey: record.PartitionKey ?? '', data: Buffer.from(record.Data ?? new Uint8Array()), sequenceNumber: record.SequenceNumber ?? '' });
+        records.push({
+          partitionKey: record.PartitionKey ?? '',
+          data: Buffer.from(record.Data ?? new Uint8Array()),
+          sequenceNumber: record.SequenceNumber ?? '',
+        });
       }
       // An open shard always hands out a next iterator; an empty page means the tip was reached.
       iterator = (page.Records ?? []).length === 0 ? undefined : page.NextShardIterator;

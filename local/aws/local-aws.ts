@@ -59,7 +59,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     const kinesisProxy = track(await startFaultProxy(kinesalite.endpoint));
     const dynamoDbProxy = track(await startFaultProxy(dynalite.endpoint));
     const secretsManager = track(
-      await startSecretsManagerServer({ clock: options.clock, file: options.secretsFile, listPageLimit: options.secretsListPageLimit, region: LOCAL_REGION }),
+      await startSecretsManagerServer({
+        clock: options.clock,
+        file: options.secretsFile,
+        listPageLimit: options.secretsListPageLimit,
+        region: LOCAL_REGION,
+      }),
     );
     const s3 = track(await startS3Server({ buckets: [LOCAL_RESOURCE_NAMES.quarantineBucketName], clock: options.clock }));
 

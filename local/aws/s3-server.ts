@@ -38,7 +38,17 @@ const MAX_KEYS = 1000;
 const OBJECT_QUERY = new Set(['x-id']);
 
 /** The parameters of ListObjectsV2 (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html). */
-const LIST_V2_QUERY = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner', 'x-id']);
+const LIST_V2_QUERY = new Set([
+  'list-type',
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'x-id',
+]);
 
 /**
  * A minimal loopback S3 (path-style addressing, the REST/XML protocol): CreateBucket, HeadBucket,
@@ -66,7 +76,14 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const query = [...url.searchParams.keys()];
     const onlyQuery = (allowed: ReadonlySet<string>): boolean => query.every((name) => allowed.has(name));
     const notImplemented = (): void =>
-      sendError(response, 501, 'NotImplemented', `This stand-in does not implement ${method} ${url.pathname}${url.search}.`, url.pathname, method === 'HEAD');
+      sendError(
+        response,
+        501,
+        'NotImplemented',
+        `This stand-in does not implement ${method} ${url.pathname}${url.search}.`,
+        url.pathname,
+        method === 'HEAD',
+      );
 
     if (key === '') {
       if (method === 'PUT' && query.length === 0) {
@@ -74,15 +91,19 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         response.setHeader('location', `/${bucketName}`);
         return sendXml(response, 200, '');
       }
-      if (bucket === undefined) return sendError(response, 404, 'NoSuchBucket', 'The specified bucket does not exist', bucketName, method === 'HEAD');
+      if (bucket === undefined)
+        return sendError(response, 404, 'NoSuchBucket', 'The specified bucket does not exist', bucketName, method === 'HEAD');
       if (method === 'HEAD' && query.length === 0) return sendXml(response, 200, '');
       if (method === 'GET' && url.searchParams.get('list-type') === '2' && onlyQuery(LIST_V2_QUERY)) {
         const listing = listObjectsV2(bucketName, bucket, url.searchParams);
-        return 'error' in listing ? sendError(response, 400, 'InvalidArgument', listing.error, bucketName) : sendXml(response, 200, listing.xml);
+        return 'error' in listing
+          ? sendError(response, 400, 'InvalidArgument', listing.error, bucketName)
+          : sendXml(response, 200, listing.xml);
       }
       return notImplemented();
     }
-    if (bucket === undefined) return sendError(response, 404, 'NoSuchBucket', 'The specified bucket does not exist', bucketName, method === 'HEAD');
+    if (bucket === undefined)
+      return sendError(response, 404, 'NoSuchBucket', 'The specified bucket does not exist', bucketName, method === 'HEAD');
     if (!onlyQuery(OBJECT_QUERY)) return notImplemented();
 
     if (method === 'PUT') {
@@ -93,7 +114,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       const content = decodeAwsChunked(request, body);
       const etag = `"${createHash('md5').update(content).digest('hex')}"`;
       const lastModified = Math.floor(clock.now() / 1000) * 1000;
-      bucket.set(key, { body: content, contentType: String(request.headers['content-type'] ?? 'application/octet-stream'), etag, lastModified });
+      bucket.set(key, {
+        body: content,
+        contentType: String(request.headers['content-type'] ?? 'application/octet-stream'),
+        etag,
+        lastModified,
+      });
       response.setHeader('etag', etag);
       return sendXml(response, 200, '');
     }
@@ -146,7 +172,8 @@ function listObjectsV2(bucketName: string, bucket: Map<string, StoredObject>, qu
   const startAfter = query.get('start-after') ?? '';
   const maxKeysText = query.get('max-keys') ?? String(MAX_KEYS);
   const requestedMaxKeys = Number(maxKeysText);
-  if (!/^\d+$/.test(maxKeysText) || !Number.isSafeInteger(requestedMaxKeys)) return { error: 'Provided max-keys not an integer or within integer range' };
+  if (!/^\d+$/.test(maxKeysText) || !Number.isSafeInteger(requestedMaxKeys))
+    return { error: 'Provided max-keys not an integer or within integer range' };
   const maxKeys = Math.min(requestedMaxKeys, MAX_KEYS);
   const token = query.get('continuation-token');
   const encodingType = query.get('encoding-type');
@@ -162,7 +189,10 @@ function listObjectsV2(bucketName: string, bucket: Map<string, StoredObject>, qu
   const encode = (text: string): string => (encodingType === 'url' ? encodeURIComponent(text).replace(/%2F/g, '/') : text);
 
   const keys = [...bucket.keys()]
-    .filter((key) => key.startsWith(prefix) && key > position.after && !(position.commonPrefix !== undefined && key.startsWith(position.commonPrefix)))
+    .filter(
+      (key) =>
+        key.startsWith(prefix) && key > position.after && !(position.commonPrefix !== undefined && key.startsWith(position.commonPrefix)),
+    )
     .sort();
   const contents: string[] = [];
   const commonPrefixes: string[] = [];
@@ -189,7 +219,8 @@ function listObjectsV2(bucketName: string, bucket: Map<string, StoredObject>, qu
       last = { after: commonPrefix, commonPrefix };
     }
   }
-  const optional = (name: string, value: string | null): string => (value === null || value === '' ? '' : `<${name}>${escapeXml(value)}</${name}>`);
+  const optional = (name: string, value: string | null): string =>
+    value === null || value === '' ? '' : `<${name}>${escapeXml(value)}</${name}>`;
   return {
     xml:
       `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +

@@ -64,7 +64,11 @@ interface StoredSecret {
 
 /** Thrown inside a handler to answer with an AWS error shape. */
 class ServiceError extends Error {
-  constructor(readonly type: string, message: string, readonly status = 400) {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
   }
 }
@@ -105,8 +109,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
   let fileMtime = -1;
 
   const nowSeconds = (): number => clock.now() / 1000;
-  const arnFor = (name: string): string =>
-    `arn:aws:secretsmanager:${region}:000000000000:secret:${name}-${randomBytes(3).toString('hex')}`;
+  const arnFor = (name: string): string => `arn:aws:secretsmanager:${region}:000000000000:secret:${name}-${randomBytes(3).toString('hex')}`;
 
   function syncFromFile(): void {
     if (options.file === undefined || !existsSync(options.file)) return;
@@ -140,7 +143,11 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     if (options.file === undefined) return;
     const entries: SecretFileEntry[] = [...secrets.values()]
       .filter((secret) => secret.deletion === undefined)
-      .map((secret) => ({ Name: secret.name, SecretString: secret.secretString, ...(secret.description ? { Description: secret.description } : {}) }));
+      .map((secret) => ({
+        Name: secret.name,
+        SecretString: secret.secretString,
+        ...(secret.description ? { Description: secret.description } : {}),
+      }));
     writeFileSync(options.file, `${JSON.stringify(entries, null, 2)}\n`);
     fileMtime = statSync(options.file).mtimeMs;
   }
@@ -167,7 +174,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
   /** The message AWS sends (quoted in external-secrets/external-secrets issue 4560). */
   function live(secret: StoredSecret): StoredSecret {
     if (secret.deletion !== undefined) {
-      throw new ServiceError('InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion.");
+      throw new ServiceError(
+        'InvalidRequestException',
+        "You can't perform this operation on the secret because it was marked for deletion.",
+      );
     }
     return secret;
   }
@@ -185,15 +195,24 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     ListSecrets(input) {
       const filters = (input.Filters as Array<{ Key: string; Values: string[] }> | undefined) ?? [];
       for (const filter of filters) {
-        if (filter.Key !== 'name') throw new ServiceError('InvalidParameterException', `This stand-in filters by name only, not ${filter.Key}.`);
+        if (filter.Key !== 'name')
+          throw new ServiceError('InvalidParameterException', `This stand-in filters by name only, not ${filter.Key}.`);
       }
-      const everything = frozenListing === undefined ? listing(input) : frozenListing.filter((entry) => entry.DeletedDate === undefined || input.IncludePlannedDeletion === true);
+      const everything =
+        frozenListing === undefined
+          ? listing(input)
+          : frozenListing.filter((entry) => entry.DeletedDate === undefined || input.IncludePlannedDeletion === true);
       const matches = everything.filter((entry) =>
-        filters.every((filter) => filter.Values.some((value) => (value.startsWith('!') ? !String(entry.Name).startsWith(value.slice(1)) : String(entry.Name).startsWith(value)))),
+        filters.every((filter) =>
+          filter.Values.some((value) =>
+            value.startsWith('!') ? !String(entry.Name).startsWith(value.slice(1)) : String(entry.Name).startsWith(value),
+          ),
+        ),
       );
       if (input.SortOrder === 'desc') matches.reverse();
       const requested = typeof input.MaxResults === 'number' ? input.MaxResults : MAX_LIST_RESULTS;
-      if (requested < 1 || requested > MAX_LIST_RESULTS) throw new ServiceError('InvalidParameterException', 'MaxResults must be between 1 and 100.');
+      if (requested < 1 || requested > MAX_LIST_RESULTS)
+        throw new ServiceError('InvalidParameterException', 'MaxResults must be between 1 and 100.');
       const size = Math.min(requested, options.listPageLimit ?? MAX_LIST_RESULTS);
       const start = typeof input.NextToken === 'string' ? decodeToken(input.NextToken) : 0;
       const page = matches.slice(start, start + size);
@@ -208,7 +227,11 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     GetSecretValue(input) {
       const secret = live(find(input.SecretId));
       if (input.VersionStage !== undefined && input.VersionStage !== 'AWSCURRENT') {
-        throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: " + (typeof input.VersionStage === 'string' ? input.VersionStage : JSON.stringify(input.VersionStage)));
+        throw new ServiceError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for staging label: " +
+            (typeof input.VersionStage === 'string' ? input.VersionStage : JSON.stringify(input.VersionStage)),
+        );
       }
       return {
         ARN: secret.arn,
@@ -222,12 +245,17 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     CreateSecret(input) {
       const name = input.Name;
       if (typeof name !== 'string' || name === '') throw new ServiceError('InvalidParameterException', 'Name is required.');
-      if (typeof input.SecretString !== 'string') throw new ServiceError('InvalidParameterException', 'This stand-in stores SecretString only.');
+      if (typeof input.SecretString !== 'string')
+        throw new ServiceError('InvalidParameterException', 'This stand-in stores SecretString only.');
       if (secrets.get(name)?.deletion !== undefined) {
         // As AWS words it (aws-controllers-k8s/community issue 2969, redpanda-data/console issue 1835).
-        throw new ServiceError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
+        throw new ServiceError(
+          'InvalidRequestException',
+          "You can't create this secret because a secret with this name is already scheduled for deletion.",
+        );
       }
-      if (secrets.has(name)) throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+      if (secrets.has(name))
+        throw new ServiceError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
       const secret: StoredSecret = {
         name,
         arn: arnFor(name),
@@ -243,7 +271,8 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
     },
     PutSecretValue(input) {
       const secret = live(find(input.SecretId));
-      if (typeof input.SecretString !== 'string') throw new ServiceError('InvalidParameterException', 'This stand-in stores SecretString only.');
+      if (typeof input.SecretString !== 'string')
+        throw new ServiceError('InvalidParameterException', 'This stand-in stores SecretString only.');
       Object.assign(secret, {
         secretString: input.SecretString,
         versionId: typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : randomUUID(),
@@ -257,10 +286,19 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       const force = input.ForceDeleteWithoutRecovery === true;
       // "You can't use both this parameter and RecoveryWindowInDays in the same call."
       if (force && window !== undefined) {
-        throw new ServiceError('InvalidParameterException', "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+        throw new ServiceError(
+          'InvalidParameterException',
+          "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+        );
       }
-      if (window !== undefined && (typeof window !== 'number' || !Number.isInteger(window) || window < RECOVERY_WINDOW_DAYS.min || window > RECOVERY_WINDOW_DAYS.max)) {
-        throw new ServiceError('InvalidParameterException', `The RecoveryWindowInDays value must be between ${RECOVERY_WINDOW_DAYS.min} and ${RECOVERY_WINDOW_DAYS.max} days (inclusive).`);
+      if (
+        window !== undefined &&
+        (typeof window !== 'number' || !Number.isInteger(window) || window < RECOVERY_WINDOW_DAYS.min || window > RECOVERY_WINDOW_DAYS.max)
+      ) {
+        throw new ServiceError(
+          'InvalidParameterException',
+          `The RecoveryWindowInDays value must be between ${RECOVERY_WINDOW_DAYS.min} and ${RECOVERY_WINDOW_DAYS.max} days (inclusive).`,
+        );
       }
       const secret = find(input.SecretId);
       if (force) {
@@ -271,7 +309,10 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
         return { ARN: secret.arn, Name: secret.name, DeletionDate: nowSeconds() };
       }
       // A second DeleteSecret keeps the first one's dates: the window runs from the first request.
-      secret.deletion ??= { requestedAt: nowSeconds(), deleteAt: nowSeconds() + DAY_SECONDS * (typeof window === 'number' ? window : RECOVERY_WINDOW_DAYS.default) };
+      secret.deletion ??= {
+        requestedAt: nowSeconds(),
+        deleteAt: nowSeconds() + DAY_SECONDS * (typeof window === 'number' ? window : RECOVERY_WINDOW_DAYS.default),
+      };
       saveToFile();
       return { ARN: secret.arn, Name: secret.name, DeletionDate: secret.deletion.deleteAt };
     },
@@ -306,7 +347,12 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
       } else if (error instanceof SyntaxError) {
         send(response, 400, { __type: 'SerializationException', message: 'Request body is not JSON.' }, 'SerializationException');
       } else {
-        send(response, 500, { __type: 'InternalServiceError', message: error instanceof Error ? error.message : String(error) }, 'InternalServiceError');
+        send(
+          response,
+          500,
+          { __type: 'InternalServiceError', message: error instanceof Error ? error.message : String(error) },
+          'InternalServiceError',
+        );
       }
     }
   }

@@ -114,11 +114,18 @@ export class Dashboard {
     for (const alert of fresh) byRule.set(alert.ruleId, (byRule.get(alert.ruleId) ?? 0) + 1);
     this.write('');
     this.write('summary');
-    this.write(`  puller runs: ${summary.runs}${summary.skippedTicks > 0 ? ` (${plural(summary.skippedTicks, 'tick')} skipped while a run was still going)` : ''}`);
+    this.write(
+      `  puller runs: ${summary.runs}${summary.skippedTicks > 0 ? ` (${plural(summary.skippedTicks, 'tick')} skipped while a run was still going)` : ''}`,
+    );
     for (const line of table(summary.sources)) this.write(`  ${line}`);
-    this.write(`  alerts raised: ${fresh.length}${byRule.size > 0 ? ` (${[...byRule].map(([rule, count]) => `${rule} ${count}`).join(', ')})` : ''}, updates: ${summary.alerts.length - fresh.length}`);
-    if (summary.detectionFailures > 0) this.write(`  records the detections gave up on after retries: ${summary.detectionFailures} (see the log)`);
-    this.write(`  served ${tally.eventsServed}, delivered ${tally.eventsDelivered} (read back from the stream), duplicates ${tally.duplicates}, invalid ${tally.invalid}, lost: ${tally.lost}`);
+    this.write(
+      `  alerts raised: ${fresh.length}${byRule.size > 0 ? ` (${[...byRule].map(([rule, count]) => `${rule} ${count}`).join(', ')})` : ''}, updates: ${summary.alerts.length - fresh.length}`,
+    );
+    if (summary.detectionFailures > 0)
+      this.write(`  records the detections gave up on after retries: ${summary.detectionFailures} (see the log)`);
+    this.write(
+      `  served ${tally.eventsServed}, delivered ${tally.eventsDelivered} (read back from the stream), duplicates ${tally.duplicates}, invalid ${tally.invalid}, lost: ${tally.lost}`,
+    );
     this.write(`  records: ${summary.recordsPath}`);
     this.write(`  Lambda logs: ${summary.logFile}`);
   }
@@ -143,7 +150,12 @@ function table(sources: readonly SourceView[]): string[] {
     ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function statusLine(source: SourceView): string {

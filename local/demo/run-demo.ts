@@ -121,13 +121,17 @@ class DemoRun {
     };
     say(`sources are registered in ${pipeline.secretsFile} (Secrets Manager's format; tokens are not shown)`);
     say(`records read back from the stream go to ${this.recordsPath}`);
-    say(`and to the archive ${this.archive.directory} (as Firehose writes S3): okta-log-pipeline query --archive ${this.archive.directory} "SQL"`);
+    say(
+      `and to the archive ${this.archive.directory} (as Firehose writes S3): okta-log-pipeline query --archive ${this.archive.directory} "SQL"`,
+    );
     say(`the Lambda containers' logs go to ${pipeline.logFile}`);
     say(
       `${DEMO_SOURCES.quiet.sourceId} uses dropOffMinutes=${DEMO_SOURCES.quiet.dropOffMinutes} (not the default 60) so that its drop-off alarm can fire within a short demo` +
         (options.quietOrgStopsAfterSeconds === undefined ? '; --quiet-org-stops-after SECONDS stops its traffic to show it.' : '.'),
     );
-    say(`puller every ${options.intervalSeconds} s${options.forSeconds === undefined ? ', Ctrl-C to stop' : ` for ${options.forSeconds} s (Ctrl-C stops earlier)`}`);
+    say(
+      `puller every ${options.intervalSeconds} s${options.forSeconds === undefined ? ', Ctrl-C to stop' : ` for ${options.forSeconds} s (Ctrl-C stops earlier)`}`,
+    );
 
     const timers: NodeJS.Timeout[] = [];
     if (options.quietOrgStopsAfterSeconds !== undefined) {
@@ -238,7 +242,9 @@ class DemoRun {
   private stopQuietOrg(): void {
     const quiet = this.pipeline.orgs.find((org) => org.sourceId === DEMO_SOURCES.quiet.sourceId);
     quiet?.stopTraffic();
-    this.dashboard.note(`stopped the traffic of ${DEMO_SOURCES.quiet.sourceId} (--quiet-org-stops-after); its drop-off alarm fires after ${DEMO_SOURCES.quiet.dropOffMinutes} min of silence`);
+    this.dashboard.note(
+      `stopped the traffic of ${DEMO_SOURCES.quiet.sourceId} (--quiet-org-stops-after); its drop-off alarm fires after ${DEMO_SOURCES.quiet.dropOffMinutes} min of silence`,
+    );
   }
 
   private view(): SourceView[] {

@@ -38,8 +38,7 @@ export function oktaError(status: number, errorCode: string, errorSummary: strin
 
 export const invalidToken = (): ErrorAnswer => oktaError(401, 'E0000011', 'Invalid token provided');
 
-export const rateLimited = (): ErrorAnswer =>
-  oktaError(429, 'E0000047', 'API call exceeded rate limit due to too many requests.');
+export const rateLimited = (): ErrorAnswer => oktaError(429, 'E0000047', 'API call exceeded rate limit due to too many requests.');
 
 export const badParameter = (field: string, cause: string): ErrorAnswer =>
   oktaError(400, 'E0000001', `Api validation failed: ${field}`, [cause]);

@@ -50,7 +50,14 @@ import { parseIsoInstant } from '../../lambdas/core/iso-instant';
 export type { OktaEvent } from './event-store';
 export type { Fault, SimpleFault, SlowFault, ForeignNextLinkFault } from './faults';
 export { ACCESS_TOKEN_LIFETIME_S, LOGS_SCOPE, type OAuthClientRegistration } from './oauth';
-export { DEFAULT_TRAFFIC_MIX, TrafficGenerator, type GenerateOptions, type SystemLogEvent, type TrafficKind, type TrafficMix } from './traffic';
+export {
+  DEFAULT_TRAFFIC_MIX,
+  TrafficGenerator,
+  type GenerateOptions,
+  type SystemLogEvent,
+  type TrafficKind,
+  type TrafficMix,
+} from './traffic';
 export { startTraffic, type LiveTraffic, type LiveTrafficOptions } from './live-traffic';
 
 /** The plan limit of Okta Workforce orgs on `/api/v1/logs` (https://developer.okta.com/docs/reference/rl-global-mgmt/). */
@@ -316,12 +323,24 @@ class OktaOrgServer implements EmulatedOrg {
     }
     if (url.pathname !== LOGS_PATH) {
       const bucket = this.otherBucket.take(this.clock.now());
-      this.send(req, res, bucket.allowed ? this.json(oktaError(404, 'E0000007', `Not found: Resource not found: ${url.pathname} (Request)`), bucket) : this.json(rateLimited(), bucket));
+      this.send(
+        req,
+        res,
+        bucket.allowed
+          ? this.json(oktaError(404, 'E0000007', `Not found: Resource not found: ${url.pathname} (Request)`), bucket)
+          : this.json(rateLimited(), bucket),
+      );
       return;
     }
     if (req.method !== 'GET') {
       const bucket = this.logsBucket.take(this.clock.now());
-      this.send(req, res, bucket.allowed ? this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'), bucket) : this.json(rateLimited(), bucket));
+      this.send(
+        req,
+        res,
+        bucket.allowed
+          ? this.json(oktaError(405, 'E0000022', 'The endpoint does not support the provided HTTP method'), bucket)
+          : this.json(rateLimited(), bucket),
+      );
       return;
     }
     this.inFlight_ += 1;
@@ -359,7 +378,12 @@ class OktaOrgServer implements EmulatedOrg {
         this.send(req, res, this.unavailableAnswer(bucket), name);
         return;
       case 'forbidden':
-        this.send(req, res, this.json(oktaError(403, 'E0000006', 'You do not have permission to perform the requested action'), bucket), name);
+        this.send(
+          req,
+          res,
+          this.json(oktaError(403, 'E0000006', 'You do not have permission to perform the requested action'), bucket),
+          name,
+        );
         return;
       case 'rate-limit':
         this.send(req, res, this.json(rateLimited(), { ...bucket, remaining: 0 }), name);
@@ -372,7 +396,12 @@ class OktaOrgServer implements EmulatedOrg {
         req.socket.destroy();
         return;
       case 'dpop-proof-rejected':
-        this.send(req, res, this.json(this.oauth.dpopRejection(`${this.origin}${url.pathname}`, 'The DPoP proof JWT has already been used.'), bucket), name);
+        this.send(
+          req,
+          res,
+          this.json(this.oauth.dpopRejection(`${this.origin}${url.pathname}`, 'The DPoP proof JWT has already been used.'), bucket),
+          name,
+        );
         return;
       default:
         break;
@@ -389,7 +418,11 @@ class OktaOrgServer implements EmulatedOrg {
     }
     const page = this.page(query, url, now);
     const foreignOrigin =
-      fault === 'foreign-next-link' ? DEFAULT_FOREIGN_ORIGIN : typeof fault === 'object' && fault.kind === 'foreign-next-link' ? fault.origin : undefined;
+      fault === 'foreign-next-link'
+        ? DEFAULT_FOREIGN_ORIGIN
+        : typeof fault === 'object' && fault.kind === 'foreign-next-link'
+          ? fault.origin
+          : undefined;
     const links = [`<${this.origin}${url.pathname}${url.search}>; rel="self"`];
     if (page.next !== undefined) {
       links.push(`<${foreignOrigin ?? this.origin}${LOGS_PATH}?${page.next}>; rel="next"`);
@@ -420,7 +453,10 @@ class OktaOrgServer implements EmulatedOrg {
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const answer =
       body === undefined || contentType !== 'application/x-www-form-urlencoded'
-        ? { status: 400, body: { error: 'invalid_request', error_description: 'Send a form (application/x-www-form-urlencoded) of at most 64 KiB.' } }
+        ? {
+            status: 400,
+            body: { error: 'invalid_request', error_description: 'Send a form (application/x-www-form-urlencoded) of at most 64 KiB.' },
+          }
         : await this.oauth.token(new URLSearchParams(body), headerValue(req.headers.dpop));
     this.send(req, res, {
       status: answer.status,
@@ -436,7 +472,12 @@ class OktaOrgServer implements EmulatedOrg {
       // Okta's polling next links keep the request's since next to after (its docs' example, and
       // public collectors' fixtures: since=...&limit=1000&sortOrder=ASCENDING&after=...); after wins.
       const since = url.searchParams.get('since');
-      const next = new URLSearchParams({ ...(since === null ? {} : { since }), limit, sortOrder: 'ASCENDING', after: this.encodeCursor(`p:${page.lastIndex}`) });
+      const next = new URLSearchParams({
+        ...(since === null ? {} : { since }),
+        limit,
+        sortOrder: 'ASCENDING',
+        after: this.encodeCursor(`p:${page.lastIndex}`),
+      });
       return { json: page.json, next: next.toString() };
     }
     const page = this.store.bounded(query.since, query.until, query.order, query.limit, now, query.after);
@@ -507,9 +548,7 @@ class OktaOrgServer implements EmulatedOrg {
     return Buffer.from(`${this.cursorTag}:${position}`).toString('base64url');
   }
 
-  private decodeCursor(
-    text: string,
-  ): { kind: 'polling'; index: number } | { kind: 'bounded'; key: BoundedKey } | 'invalid' {
+  private decodeCursor(text: string): { kind: 'polling'; index: number } | { kind: 'bounded'; key: BoundedKey } | 'invalid' {
     const parts = Buffer.from(text, 'base64url').toString('utf8').split(':');
     if (parts[0] !== this.cursorTag) {
       return 'invalid';
@@ -561,7 +600,11 @@ class OktaOrgServer implements EmulatedOrg {
     return {
       status: error.status,
       body: error.body === undefined ? '' : JSON.stringify(error.body),
-      headers: { ...(bucket === undefined ? {} : this.rateLimitHeaders(bucket)), ...(error.body === undefined ? {} : { 'content-type': 'application/json' }), ...error.headers },
+      headers: {
+        ...(bucket === undefined ? {} : this.rateLimitHeaders(bucket)),
+        ...(error.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...error.headers,
+      },
     };
   }
 

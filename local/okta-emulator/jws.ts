@@ -35,7 +35,10 @@ export async function peekClaims(compact: string): Promise<Readonly<Record<strin
 
 /** The verified header and claims when `compact` is signed by `key` with an algorithm that suits it; undefined otherwise. */
 export async function verifyJws(compact: string, key: KeyObject): Promise<VerifiedJws | undefined> {
-  const algorithm = key.asymmetricKeyType === 'rsa' ? ['RS256', 'RS384', 'RS512'] : [EC_ALGORITHM_BY_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'none'];
+  const algorithm =
+    key.asymmetricKeyType === 'rsa'
+      ? ['RS256', 'RS384', 'RS512']
+      : [EC_ALGORITHM_BY_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''] ?? 'none'];
   return verifyWith(compact, key, algorithm);
 }
 
@@ -48,7 +51,11 @@ export async function verifyWithEmbeddedKey(compact: string): Promise<VerifiedJw
   return verifyWith(compact, EmbeddedJWK, [...OKTA_JWS_ALGORITHMS]);
 }
 
-async function verifyWith(compact: string, key: KeyObject | Parameters<Jose['compactVerify']>[1], algorithms: string[]): Promise<VerifiedJws | undefined> {
+async function verifyWith(
+  compact: string,
+  key: KeyObject | Parameters<Jose['compactVerify']>[1],
+  algorithms: string[],
+): Promise<VerifiedJws | undefined> {
   const { compactVerify } = await loadJose();
   try {
     const { payload, protectedHeader } = await compactVerify(compact, key, { algorithms });

@@ -94,7 +94,11 @@ export class OAuthAuthority {
     const now = this.clock.now();
     this.forgetExpired(now);
     if (form.get('grant_type') !== 'client_credentials') {
-      return oauthError(400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].');
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        'The authorization grant type is not supported by the authorization server. Configured grant types: [client_credentials].',
+      );
     }
     if (form.get('client_assertion_type') !== ASSERTION_TYPE) {
       return oauthError(401, 'invalid_client', `client_assertion_type must be ${ASSERTION_TYPE}.`);
@@ -106,7 +110,11 @@ export class OAuthAuthority {
     const { client, assertion } = checked;
     const scopes = (form.get('scope') ?? '').split(' ').filter((scope) => scope !== '');
     if (scopes.length === 0 || scopes.some((scope) => scope !== LOGS_SCOPE)) {
-      return oauthError(400, 'invalid_scope', `The requested scope is invalid, unknown, or malformed; this app may only be granted ${LOGS_SCOPE}.`);
+      return oauthError(
+        400,
+        'invalid_scope',
+        `The requested scope is invalid, unknown, or malformed; this app may only be granted ${LOGS_SCOPE}.`,
+      );
     }
     let jkt: string | undefined;
     if (client.dpop) {
@@ -116,7 +124,10 @@ export class OAuthAuthority {
       }
       if (!this.nonceValid(proof.payload.nonce, now)) {
         // The assertion's jti is not spent yet: the client may retry with the same assertion.
-        return { ...oauthError(400, 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof.'), headers: { 'dpop-nonce': this.issueNonce(now) } };
+        return {
+          ...oauthError(400, 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof.'),
+          headers: { 'dpop-nonce': this.issueNonce(now) },
+        };
       }
       this.spendJti(`dpop:${String(proof.payload.jti)}`, now + 2 * DPOP_PROOF_MAX_AGE_MS);
       jkt = await jwkThumbprint(proof.header.jwk);
@@ -125,10 +136,20 @@ export class OAuthAuthority {
       this.spendJti(`assertion:${client.clientId}:${assertion.payload.jti}`, Number(assertion.payload.exp) * 1000);
     }
     const accessToken = randomBytes(48).toString('base64url');
-    this.tokens.set(accessToken, { clientId: client.clientId, expiresAt: now + ACCESS_TOKEN_LIFETIME_S * 1000, scopes, ...(jkt === undefined ? {} : { jkt }) });
+    this.tokens.set(accessToken, {
+      clientId: client.clientId,
+      expiresAt: now + ACCESS_TOKEN_LIFETIME_S * 1000,
+      scopes,
+      ...(jkt === undefined ? {} : { jkt }),
+    });
     return {
       status: 200,
-      body: { token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ACCESS_TOKEN_LIFETIME_S, access_token: accessToken, scope: scopes.join(' ') },
+      body: {
+        token_type: jkt === undefined ? 'Bearer' : 'DPoP',
+        expires_in: ACCESS_TOKEN_LIFETIME_S,
+        access_token: accessToken,
+        scope: scopes.join(' '),
+      },
     };
   }
 
@@ -190,7 +211,9 @@ export class OAuthAuthority {
     compact: string,
     clientIdField: string | null,
     now: number,
-  ): Promise<{ readonly ok: true; readonly client: Client; readonly assertion: VerifiedJws } | { readonly ok: false; readonly answer: TokenAnswer }> {
+  ): Promise<
+    { readonly ok: true; readonly client: Client; readonly assertion: VerifiedJws } | { readonly ok: false; readonly answer: TokenAnswer }
+  > {
     const claimed = await peekClaims(compact);
     if (claimed === undefined) {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion is missing or not a JWT.') };
@@ -205,7 +228,10 @@ export class OAuthAuthority {
     }
     const { iss, sub, aud, exp, iat, jti } = assertion.payload;
     if (sub !== iss || (clientIdField !== null && clientIdField !== iss)) {
-      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion sub (and client_id, when sent) must equal iss.') };
+      return {
+        ok: false,
+        answer: oauthError(401, 'invalid_client', 'The client_assertion sub (and client_id, when sent) must equal iss.'),
+      };
     }
     if (aud !== this.tokenUrl()) {
       return { ok: false, answer: oauthError(401, 'invalid_client', `The client_assertion aud must be ${this.tokenUrl()}.`) };
@@ -214,7 +240,10 @@ export class OAuthAuthority {
       return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion token is expired.') };
     }
     if (exp * 1000 - now > MAX_ASSERTION_LIFETIME_MS) {
-      return { ok: false, answer: oauthError(401, 'invalid_client', 'The client_assertion token has an expiration too far in the future.') };
+      return {
+        ok: false,
+        answer: oauthError(401, 'invalid_client', 'The client_assertion token has an expiration too far in the future.'),
+      };
     }
     // iat and jti are optional (RFC 7523 section 3; Okta's service-app guide builds assertions without
     // them); when present they are checked.

@@ -89,7 +89,15 @@ interface City {
 
 const CITIES: readonly City[] = [
   { city: 'New York', state: 'New York', country: 'United States', postalCode: '10013', lat: 40.7209, lon: -74.0048, region: 'americas' },
-  { city: 'San Francisco', state: 'California', country: 'United States', postalCode: '94107', lat: 37.7697, lon: -122.3933, region: 'americas' },
+  {
+    city: 'San Francisco',
+    state: 'California',
+    country: 'United States',
+    postalCode: '94107',
+    lat: 37.7697,
+    lon: -122.3933,
+    region: 'americas',
+  },
   { city: 'Chicago', state: 'Illinois', country: 'United States', postalCode: '60601', lat: 41.8858, lon: -87.6181, region: 'americas' },
   { city: 'Austin', state: 'Texas', country: 'United States', postalCode: '78701', lat: 30.2711, lon: -97.7437, region: 'americas' },
   { city: 'Toronto', state: 'Ontario', country: 'Canada', postalCode: 'M5H', lat: 43.6529, lon: -79.3849, region: 'americas' },
@@ -99,8 +107,24 @@ const CITIES: readonly City[] = [
   { city: 'Berlin', state: 'Land Berlin', country: 'Germany', postalCode: '10115', lat: 52.5244, lon: 13.4105, region: 'europe' },
   { city: 'Paris', state: 'Île-de-France', country: 'France', postalCode: '75001', lat: 48.8534, lon: 2.3488, region: 'europe' },
   { city: 'Warsaw', state: 'Mazovia', country: 'Poland', postalCode: '00-001', lat: 52.2298, lon: 21.0118, region: 'europe' },
-  { city: 'Singapore', state: 'Central Singapore', country: 'Singapore', postalCode: '048619', lat: 1.2897, lon: 103.8501, region: 'asia-pacific' },
-  { city: 'Sydney', state: 'New South Wales', country: 'Australia', postalCode: '2000', lat: -33.8678, lon: 151.2073, region: 'asia-pacific' },
+  {
+    city: 'Singapore',
+    state: 'Central Singapore',
+    country: 'Singapore',
+    postalCode: '048619',
+    lat: 1.2897,
+    lon: 103.8501,
+    region: 'asia-pacific',
+  },
+  {
+    city: 'Sydney',
+    state: 'New South Wales',
+    country: 'Australia',
+    postalCode: '2000',
+    lat: -33.8678,
+    lon: 151.2073,
+    region: 'asia-pacific',
+  },
   { city: 'Tokyo', state: 'Tokyo', country: 'Japan', postalCode: '100-0001', lat: 35.6895, lon: 139.6917, region: 'asia-pacific' },
   { city: 'Bengaluru', state: 'Karnataka', country: 'India', postalCode: '560001', lat: 12.9719, lon: 77.5937, region: 'asia-pacific' },
 ];
@@ -120,7 +144,8 @@ const BROWSERS: readonly Browser[] = [
     device: 'Computer',
   },
   {
-    rawUserAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0',
+    rawUserAgent:
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0',
     os: 'Windows 10',
     browser: 'EDGE',
     device: 'Computer',
@@ -132,7 +157,8 @@ const BROWSERS: readonly Browser[] = [
     device: 'Computer',
   },
   {
-    rawUserAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    rawUserAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
     os: 'iOS',
     browser: 'SAFARI',
     device: 'Mobile',
@@ -145,9 +171,56 @@ const BROWSERS: readonly Browser[] = [
   },
 ];
 
-const FIRST_NAMES = ['Alice', 'Bruno', 'Chen', 'Dana', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ivan', 'Jamal', 'Keiko', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tariq'];
-const LAST_NAMES = ['Andersen', 'Baptiste', 'Costa', 'Dubois', 'Eze', 'Fischer', 'García', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Patel'];
-const APPS = ['Salesforce', 'Slack', 'GitHub Enterprise', 'AWS IAM Identity Center', 'Google Workspace', 'Zoom', 'Atlassian Cloud', 'Workday'];
+const FIRST_NAMES = [
+  'Alice',
+  'Bruno',
+  'Chen',
+  'Dana',
+  'Emeka',
+  'Fatima',
+  'Gustav',
+  'Hana',
+  'Ivan',
+  'Jamal',
+  'Keiko',
+  'Lena',
+  'Mateo',
+  'Nora',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tariq',
+];
+const LAST_NAMES = [
+  'Andersen',
+  'Baptiste',
+  'Costa',
+  'Dubois',
+  'Eze',
+  'Fischer',
+  'García',
+  'Haddad',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lindqvist',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Patel',
+];
+const APPS = [
+  'Salesforce',
+  'Slack',
+  'GitHub Enterprise',
+  'AWS IAM Identity Center',
+  'Google Workspace',
+  'Zoom',
+  'Atlassian Cloud',
+  'Workday',
+];
 const PRIVILEGES = [
   'Super administrator',
   'Super administrator, Read only admin',
@@ -215,7 +288,9 @@ export class Random {
   hex(length: number): string {
     let text = '';
     while (text.length < length) {
-      text += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
+      text += Math.floor(this.next() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     }
     return text.slice(0, length);
   }
@@ -371,7 +446,18 @@ export class TrafficGenerator {
       actor: actor(user),
       outcome: { result, reason: reason ?? null },
       authenticationContext: authenticationContext(result === 'SUCCESS' ? session : null, 'PASSWORD'),
-      target: result === 'SUCCESS' ? [{ id: this.random.oktaId('pfd'), type: 'AuthenticatorEnrollment', alternateId: 'unknown', displayName: 'Password', detailEntry: null }] : null,
+      target:
+        result === 'SUCCESS'
+          ? [
+              {
+                id: this.random.oktaId('pfd'),
+                type: 'AuthenticatorEnrollment',
+                alternateId: 'unknown',
+                displayName: 'Password',
+                detailEntry: null,
+              },
+            ]
+          : null,
     });
   }
 
@@ -388,7 +474,15 @@ export class TrafficGenerator {
       actor: actor(user),
       outcome: { result: 'SUCCESS', reason: null },
       authenticationContext: authenticationContext(session, 'OTP'),
-      target: [{ id: this.random.oktaId('pfd'), type: 'AuthenticatorEnrollment', alternateId: 'unknown', displayName: authenticator, detailEntry: { methodTypeUsed: authenticator === 'Phone' ? 'SMS' : 'Push', methodUsedVerifiedProperties: '[HARDWARE_PROTECTED]' } }],
+      target: [
+        {
+          id: this.random.oktaId('pfd'),
+          type: 'AuthenticatorEnrollment',
+          alternateId: 'unknown',
+          displayName: authenticator,
+          detailEntry: { methodTypeUsed: authenticator === 'Phone' ? 'SMS' : 'Push', methodUsedVerifiedProperties: '[HARDWARE_PROTECTED]' },
+        },
+      ],
     });
   }
 
@@ -402,10 +496,19 @@ export class TrafficGenerator {
       displayMessage: 'Evaluation of sign-on policy',
       severity: 'INFO',
       actor: actor(user),
-      outcome: { result, reason: result === 'CHALLENGE' ? 'Sign-on policy evaluation resulted in CHALLENGE' : 'Sign-on policy evaluation resulted in ALLOW' },
+      outcome: {
+        result,
+        reason: result === 'CHALLENGE' ? 'Sign-on policy evaluation resulted in CHALLENGE' : 'Sign-on policy evaluation resulted in ALLOW',
+      },
       authenticationContext: authenticationContext(this.sessionId(), null),
       target: [
-        { id: this.random.oktaId('rst'), type: 'PolicyEntity', alternateId: 'unknown', displayName: 'Okta Dashboard', detailEntry: { policyType: 'OKTA_SIGN_ON' } },
+        {
+          id: this.random.oktaId('rst'),
+          type: 'PolicyEntity',
+          alternateId: 'unknown',
+          displayName: 'Okta Dashboard',
+          detailEntry: { policyType: 'OKTA_SIGN_ON' },
+        },
         { id: this.random.oktaId('rul'), type: 'PolicyRule', alternateId: 'unknown', displayName: 'Catch-all Rule', detailEntry: null },
       ],
     });
@@ -424,7 +527,13 @@ export class TrafficGenerator {
       outcome: { result: 'SUCCESS', reason: null },
       authenticationContext: authenticationContext(this.sessionId(), null),
       target: [
-        { id: this.random.oktaId('0oa'), type: 'AppInstance', alternateId: app, displayName: app, detailEntry: { signOnModeType: 'SAML_2_0' } },
+        {
+          id: this.random.oktaId('0oa'),
+          type: 'AppInstance',
+          alternateId: app,
+          displayName: app,
+          detailEntry: { signOnModeType: 'SAML_2_0' },
+        },
         { id: this.random.oktaId('0ua'), type: 'AppUser', alternateId: user.login, displayName: user.displayName, detailEntry: null },
       ],
     });
@@ -459,7 +568,14 @@ export class TrafficGenerator {
         actor: actor(admin),
         outcome: { result: 'SUCCESS', reason: null },
         authenticationContext: authenticationContext(this.sessionId(), null),
-        debugContext: { debugData: { ...debugData(event), privilegeGranted: privilege, requestUri: `/api/internal/administrators/${grantee.id}`, url: `/api/internal/administrators/${grantee.id}` } },
+        debugContext: {
+          debugData: {
+            ...debugData(event),
+            privilegeGranted: privilege,
+            requestUri: `/api/internal/administrators/${grantee.id}`,
+            url: `/api/internal/administrators/${grantee.id}`,
+          },
+        },
         target: [{ id: grantee.id, type: 'User', alternateId: grantee.login, displayName: grantee.displayName, detailEntry: null }],
       };
     };
@@ -467,7 +583,11 @@ export class TrafficGenerator {
 
   private apiTokenCreate(admin: User): Draft {
     const base = this.base({ city: admin.home, ip: admin.ip, browser: admin.browser, located: true });
-    const token = { id: this.random.oktaId('00T'), name: `${this.random.pick(['siem', 'backup', 'terraform', 'scim'])}-${this.random.hex(4)}`, owner: admin };
+    const token = {
+      id: this.random.oktaId('00T'),
+      name: `${this.random.pick(['siem', 'backup', 'terraform', 'scim'])}-${this.random.hex(4)}`,
+      owner: admin,
+    };
     this.tokens.push(token);
     return (published) => ({
       ...base(published),
@@ -569,7 +689,10 @@ function debugData(event: CommonFields): Record<string, unknown> {
 }
 
 function normaliseName(name: string): string {
-  return name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  return name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase();
 }
 
 /**

@@ -13,6 +13,13 @@ export {
   type SourceHealth,
   type SourceRunMetrics,
 } from './local-pipeline';
-export { LambdaContainerDiedError, LambdaHandlerError, startLambdaContainer, type LambdaContainer, type LambdaInvocation, type LambdaLogLine } from './lambda-container';
+export {
+  LambdaContainerDiedError,
+  LambdaHandlerError,
+  startLambdaContainer,
+  type LambdaContainer,
+  type LambdaInvocation,
+  type LambdaLogLine,
+} from './lambda-container';
 export { StreamReader, type StreamRecord } from './stream-reader';
 export { startSnsServer, type PublishedMessage, type SnsServer } from './sns-server';

@@ -41,7 +41,11 @@ function loadHandler(kind: LambdaKind): Invoke {
 /** The context of one invocation, its remaining time counting down to the invocation's timeout as Lambda's does. */
 function fakeContext(kind: LambdaKind, request: InvocationRequest): Context {
   const deadline = Date.now() + request.timeoutMs;
-  return lambdaContext({ functionName: `okta-log-pipeline-${kind}`, requestId: request.requestId, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
+  return lambdaContext({
+    functionName: `okta-log-pipeline-${kind}`,
+    requestId: request.requestId,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  });
 }
 
 const port = parentPort;

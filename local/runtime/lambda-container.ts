@@ -92,7 +92,9 @@ require(${JSON.stringify(join(__dirname, 'lambda-container-worker.ts'))});`;
     stderr: true,
   });
   for (const stream of ['stdout', 'stderr'] as const) {
-    createInterface({ input: worker[stream], crlfDelay: Infinity }).on('line', (line) => options.onLogLine({ container: options.name, stream, line }));
+    createInterface({ input: worker[stream], crlfDelay: Infinity }).on('line', (line) =>
+      options.onLogLine({ container: options.name, stream, line }),
+    );
   }
 
   let alive = true;
@@ -110,7 +112,8 @@ require(${JSON.stringify(join(__dirname, 'lambda-container-worker.ts'))});`;
   };
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => reject(new LambdaContainerDiedError(options.name, `cold start failed: ${error.message}`, { cause: error }));
+    const onError = (error: Error): void =>
+      reject(new LambdaContainerDiedError(options.name, `cold start failed: ${error.message}`, { cause: error }));
     worker.once('error', onError);
     worker.once('message', (message: unknown) => {
       worker.off('error', onError);

@@ -5,7 +5,12 @@ import type { Context } from 'aws-lambda';
  * every member the Node.js runtime provides, so that Powertools Logger's `addContext` finds what
  * it finds in Lambda.
  */
-export function lambdaContext(options: { readonly functionName: string; readonly requestId: string; readonly getRemainingTimeInMillis: () => number; readonly memoryMb?: number }): Context {
+export function lambdaContext(options: {
+  readonly functionName: string;
+  readonly requestId: string;
+  readonly getRemainingTimeInMillis: () => number;
+  readonly memoryMb?: number;
+}): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: options.functionName,

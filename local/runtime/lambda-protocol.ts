@@ -14,4 +14,10 @@ export interface InvocationRequest {
 
 export type InvocationReply =
   | { readonly id: number; readonly ok: true; readonly result: unknown; readonly metricLines: readonly string[] }
-  | { readonly id: number; readonly ok: false; readonly errorName: string; readonly errorMessage: string; readonly metricLines: readonly string[] };
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly errorName: string;
+      readonly errorMessage: string;
+      readonly metricLines: readonly string[];
+    };

@@ -199,7 +199,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       const org = await startOktaOrg({ clock, rateLimitPerMinute, seed: spec.seed ?? index + 1 });
       cleanups.push(() => org.close());
       let traffic: LiveTraffic | undefined =
-        spec.eventsPerMinute > 0 ? startTraffic(org, { eventsPerMinute: spec.eventsPerMinute, clock, ...(spec.mix ? { generate: { mix: spec.mix } } : {}) }) : undefined;
+        spec.eventsPerMinute > 0
+          ? startTraffic(org, { eventsPerMinute: spec.eventsPerMinute, clock, ...(spec.mix ? { generate: { mix: spec.mix } } : {}) })
+          : undefined;
       const stopTraffic = (): void => {
         traffic?.stop();
         traffic = undefined;
@@ -218,7 +220,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       });
     }
 
-    const aws = await startLocalAws({ clock, secretsFile: writeSecretsFile(secretsFile, orgs, options.sources), ...(options.streamShards ? { streamShards: options.streamShards } : {}) });
+    const aws = await startLocalAws({
+      clock,
+      secretsFile: writeSecretsFile(secretsFile, orgs, options.sources),
+      ...(options.streamShards ? { streamShards: options.streamShards } : {}),
+    });
     cleanups.push(() => aws.close());
     await aws.clients.dynamoDb.send(
       new CreateTableCommand({
@@ -272,7 +278,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         kind,
         name: name ?? `${kind}-${containerCount}`,
         env: kind === 'puller' ? pullerEnv : detectionsEnv,
-        timeoutMs: kind === 'puller' ? (options.pullerTimeoutMs ?? LOCAL_PIPELINE_DEFAULTS.pullerTimeoutMs) : LOCAL_PIPELINE_DEFAULTS.detectionsTimeoutMs,
+        timeoutMs:
+          kind === 'puller'
+            ? (options.pullerTimeoutMs ?? LOCAL_PIPELINE_DEFAULTS.pullerTimeoutMs)
+            : LOCAL_PIPELINE_DEFAULTS.detectionsTimeoutMs,
         onLogLine,
       });
       containers.add(container);
@@ -304,10 +313,22 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           }
           const failedFrom = await invokeDetections(await detectionsContainer(), batch, aws.names.streamName);
           // Lambda redelivers from the first reported failure (reportBatchItemFailures).
-          batch = failedFrom === undefined ? [] : batch.slice(Math.max(0, batch.findIndex((record) => record.sequenceNumber === failedFrom)));
+          batch =
+            failedFrom === undefined
+              ? []
+              : batch.slice(
+                  Math.max(
+                    0,
+                    batch.findIndex((record) => record.sequenceNumber === failedFrom),
+                  ),
+                );
         }
       }
-      return { delivered: records.length, alerts: sns.published.slice(alertsBefore).map((published) => JSON.parse(published.message) as AlertMessage), abandoned };
+      return {
+        delivered: records.length,
+        alerts: sns.published.slice(alertsBefore).map((published) => JSON.parse(published.message) as AlertMessage),
+        abandoned,
+      };
     };
 
     return {
@@ -320,8 +341,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       env,
       async runPuller(runOptions = {}) {
         const container = runOptions.container ?? (await pullerContainer());
-        const invocation = await container.invoke({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, runOptions.requestId ? { requestId: runOptions.requestId } : {});
-        return { requestId: invocation.requestId, result: invocation.result as PullerResult, sources: sourceRunMetrics(invocation.metricLines) };
+        const invocation = await container.invoke(
+          { source: 'aws.events', 'detail-type': 'Scheduled Event' },
+          runOptions.requestId ? { requestId: runOptions.requestId } : {},
+        );
+        return {
+          requestId: invocation.requestId,
+          result: invocation.result as PullerResult,
+          sources: sourceRunMetrics(invocation.metricLines),
+        };
       },
       startPullerContainer: (name) => start('puller', name),
       pullerContainer,
@@ -388,29 +416,31 @@ function inheritedEnv(): Record<string, string> {
 function kinesisEvent(records: readonly StreamRecord[], streamName: string): KinesisStreamEvent {
   const streamArn = `arn:aws:kinesis:${LOCAL_REGION}:000000000000:stream/${streamName}`;
   return {
-    Records: records.map(
-      (record): KinesisStreamRecord => ({
-        awsRegion: LOCAL_REGION,
-        eventID: `${record.shardId}:${record.sequenceNumber}`,
-        eventName: 'aws:kinesis:record',
-        eventSource: 'aws:kinesis',
-        eventSourceARN: streamArn,
-        eventVersion: '1.0',
-        invokeIdentityArn: `arn:aws:iam::000000000000:role/okta-log-pipeline-detections`,
-        kinesis: {
-          kinesisSchemaVersion: '1.0',
-          partitionKey: record.partitionKey,
-          sequenceNumber: record.sequenceNumber,
-          data: record.data.toString('base64'),
-          approximateArrivalTimestamp: record.arrivedAt / 1000,
-        },
-      }),
-    ),
+    Records: records.map((record): KinesisStreamRecord => ({
+      awsRegion: LOCAL_REGION,
+      eventID: `${record.shardId}:${record.sequenceNumber}`,
+      eventName: 'aws:kinesis:record',
+      eventSource: 'aws:kinesis',
+      eventSourceARN: streamArn,
+      eventVersion: '1.0',
+      invokeIdentityArn: `arn:aws:iam::000000000000:role/okta-log-pipeline-detections`,
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: record.partitionKey,
+        sequenceNumber: record.sequenceNumber,
+        data: record.data.toString('base64'),
+        approximateArrivalTimestamp: record.arrivedAt / 1000,
+      },
+    })),
   };
 }
 
 /** Invokes the detections once; returns the sequence number to redeliver from, if any. */
-async function invokeDetections(container: LambdaContainer, batch: readonly StreamRecord[], streamName: string): Promise<string | undefined> {
+async function invokeDetections(
+  container: LambdaContainer,
+  batch: readonly StreamRecord[],
+  streamName: string,
+): Promise<string | undefined> {
   try {
     const { result } = await container.invoke(kinesisEvent(batch, streamName));
     return (result as KinesisStreamBatchResponse).batchItemFailures[0]?.itemIdentifier;
@@ -433,7 +463,11 @@ function sourceRunMetrics(lines: readonly string[]): SourceRunMetrics[] {
   });
   // EventsInvalid comes in documents of its own, one per quarantine write (quarantineMetricsDocument).
   const invalid = (sourceId: string): number =>
-    documents.reduce((sum, { sourceId: id, document }) => sum + (id === sourceId && typeof document.EventsInvalid === 'number' ? document.EventsInvalid : 0), 0);
+    documents.reduce(
+      (sum, { sourceId: id, document }) =>
+        sum + (id === sourceId && typeof document.EventsInvalid === 'number' ? document.EventsInvalid : 0),
+      0,
+    );
   return documents
     .filter(({ document }) => typeof document.Outcome === 'string')
     .map(({ sourceId, document }) => {

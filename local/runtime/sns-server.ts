@@ -40,10 +40,16 @@ export async function startSnsServer(): Promise<SnsServer> {
         }
         const attributes: Record<string, string> = {};
         for (let index = 1; form.has(`MessageAttributes.entry.${index}.Name`); index += 1) {
-          attributes[form.get(`MessageAttributes.entry.${index}.Name`) ?? ''] = form.get(`MessageAttributes.entry.${index}.Value.StringValue`) ?? '';
+          attributes[form.get(`MessageAttributes.entry.${index}.Name`) ?? ''] =
+            form.get(`MessageAttributes.entry.${index}.Value.StringValue`) ?? '';
         }
         const subject = form.get('Subject');
-        published.push({ topicArn: form.get('TopicArn') ?? '', ...(subject === null ? {} : { subject }), message: form.get('Message') ?? '', attributes });
+        published.push({
+          topicArn: form.get('TopicArn') ?? '',
+          ...(subject === null ? {} : { subject }),
+          message: form.get('Message') ?? '',
+          attributes,
+        });
         response.setHeader('content-type', 'text/xml');
         response.end(
           `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${randomUUID()}</MessageId></PublishResult>` +
@@ -67,5 +73,7 @@ export async function startSnsServer(): Promise<SnsServer> {
 function sendError(response: ServerResponse, status: number, code: string, message: string): void {
   response.statusCode = status;
   response.setHeader('content-type', 'text/xml');
-  response.end(`<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message.replace(/[<>&]/g, (character) => `&#${character.charCodeAt(0)};`)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`);
+  response.end(
+    `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message.replace(/[<>&]/g, (character) => `&#${character.charCodeAt(0)};`)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
 }

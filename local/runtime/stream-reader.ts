@@ -79,7 +79,12 @@ export class StreamReader {
   private async iterator(shardId: string, after: string | undefined): Promise<string | undefined> {
     const type: ShardIteratorType = after === undefined ? 'TRIM_HORIZON' : 'AFTER_SEQUENCE_NUMBER';
     const { ShardIterator } = await this.client.send(
-      new GetShardIteratorCommand({ StreamName: this.streamName, ShardId: shardId, ShardIteratorType: type, ...(after === undefined ? {} : { StartingSequenceNumber: after }) }),
+      new GetShardIteratorCommand({
+        StreamName: this.streamName,
+        ShardId: shardId,
+        ShardIteratorType: type,
+        ...(after === undefined ? {} : { StartingSequenceNumber: after }),
+      }),
     );
     return ShardIterator;
   }

@@ -11,7 +11,10 @@ export function cursorOperation(call: ObservedCall): CursorOperation | undefined
 }
 
 /** The cursor operation of `kind` the call carried, if it did. */
-export function cursorCall<K extends CursorOperation['kind']>(call: ObservedCall, kind: K): Extract<CursorOperation, { kind: K }> | undefined {
+export function cursorCall<K extends CursorOperation['kind']>(
+  call: ObservedCall,
+  kind: K,
+): Extract<CursorOperation, { kind: K }> | undefined {
   const operation = cursorOperation(call);
   return operation?.kind === kind ? (operation as Extract<CursorOperation, { kind: K }>) : undefined;
 }

@@ -78,7 +78,13 @@ export function planFaults(seed: number, minutes: number, sources: number): Plan
     const count = Math.max(drawn, Math.ceil(deck.length / (minutes - minute)));
     for (let index = 0; index < count; index += 1) {
       const kind = deck.length > 0 ? (deck.pop() as FaultKind) : pick(FAULT_KINDS);
-      plan.push({ minute, atMs: Math.floor(random() * 45_000), kind, source: Math.floor(random() * sources), times: 1 + Math.floor(random() * 3) });
+      plan.push({
+        minute,
+        atMs: Math.floor(random() * 45_000),
+        kind,
+        source: Math.floor(random() * sources),
+        times: 1 + Math.floor(random() * 3),
+      });
     }
   }
   return plan.sort((a, b) => a.minute - b.minute || a.atMs - b.atMs);

@@ -128,7 +128,12 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   const calls = observations.callLists.flat();
   const results: InvariantResult[] = [];
   const check = (name: string, problems: readonly string[], fine: string): void => {
-    results.push({ name, held: problems.length === 0, detail: problems.length === 0 ? fine : problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '') });
+    results.push({
+      name,
+      held: problems.length === 0,
+      detail:
+        problems.length === 0 ? fine : problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''),
+    });
   };
 
   // 1. Every event served reaches the stream (valid ones) or the quarantine (the soak's invalid ones).
@@ -139,7 +144,11 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
     copies.set(uuid, (copies.get(uuid) ?? 0) + 1);
     streamSource.set(uuid, String(record.p_source_id));
   }
-  const quarantinedUuids = new Set(input.quarantined.map((item) => (typeof item.event === 'object' && item.event !== null ? String((item.event as { uuid?: unknown }).uuid) : '')));
+  const quarantinedUuids = new Set(
+    input.quarantined.map((item) =>
+      typeof item.event === 'object' && item.event !== null ? String((item.event as { uuid?: unknown }).uuid) : '',
+    ),
+  );
   const lossProblems: string[] = [];
   let eventsServed = 0;
   for (const org of input.served) {
@@ -160,7 +169,11 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   const phantoms = [...copies.keys()].filter((uuid) => !servedUuids.has(uuid));
   check(
     'every event served is in the stream (invalid ones in the quarantine)',
-    [...(input.drained ? [] : ['the pipeline did not catch up after the faults stopped']), ...lossProblems, ...phantoms.map((uuid) => `record ${uuid} was never served by any org`)],
+    [
+      ...(input.drained ? [] : ['the pipeline did not catch up after the faults stopped']),
+      ...lossProblems,
+      ...phantoms.map((uuid) => `record ${uuid} was never served by any org`),
+    ],
     `${eventsServed} events served, all accounted for`,
   );
 
@@ -183,7 +196,9 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
         sentByThisRun.add(entry.uuid);
       }
       const sourceId = written[0]?.sourceId;
-      const savedAfter = saves.some(({ save, requestAt }) => save.sourceId === sourceId && requestAt >= (write.responseAt ?? write.requestAt));
+      const savedAfter = saves.some(
+        ({ save, requestAt }) => save.sourceId === sourceId && requestAt >= (write.responseAt ?? write.requestAt),
+      );
       if (savedAfter) continue;
       for (const entry of written) unsaved.set(entry.uuid, (unsaved.get(entry.uuid) ?? 0) + 1);
     }
@@ -193,7 +208,10 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   for (const [uuid, count] of copies) {
     if (count <= 1) continue;
     duplicates += count - 1;
-    if (count - 1 > (unsaved.get(uuid) ?? 0)) duplicateProblems.push(`event ${uuid} is in the stream ${count} times, but only ${unsaved.get(uuid) ?? 0} unsaved write(s) of it allow extra copies`);
+    if (count - 1 > (unsaved.get(uuid) ?? 0))
+      duplicateProblems.push(
+        `event ${uuid} is in the stream ${count} times, but only ${unsaved.get(uuid) ?? 0} unsaved write(s) of it allow extra copies`,
+      );
   }
   const duplicatesAllowed = [...unsaved.values()].reduce((sum, count) => sum + count, 0);
   check(
@@ -219,7 +237,11 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
     if (position < before) cursorProblems.push(`${sourceId}: cursor moved back from storage index ${before} to ${position}`);
     positions.set(sourceId, Math.max(before, position));
   }
-  check('no cursor ever moved backwards', cursorProblems, `${successfulSaves.length} cursor saves observed, each at or after the one before`);
+  check(
+    'no cursor ever moved backwards',
+    cursorProblems,
+    `${successfulSaves.length} cursor saves observed, each at or after the one before`,
+  );
 
   // 4. No two runs held one source's lease at once.
   results.push(checkLeases(calls, observations));
@@ -227,16 +249,28 @@ export function checkInvariants(input: InvariantInput): { results: InvariantResu
   // 5. The credential appears in no log line (nor in any record or quarantined event).
   const tokens = input.served.map((org) => org.token);
   const leaks: string[] = [];
-  for (const line of observations.lines) if (tokens.some((token) => line.line.includes(token))) leaks.push(`${line.container} logged a token`);
+  for (const line of observations.lines)
+    if (tokens.some((token) => line.line.includes(token))) leaks.push(`${line.container} logged a token`);
   const output = JSON.stringify(input.records) + JSON.stringify(input.quarantined);
   if (tokens.some((token) => output.includes(token))) leaks.push('a token is in the stream or the quarantine');
-  check('no credential in any log line, record or quarantined event', leaks, `${observations.lines.length} log lines searched for ${tokens.length} tokens`);
+  check(
+    'no credential in any log line, record or quarantined event',
+    leaks,
+    `${observations.lines.length} log lines searched for ${tokens.length} tokens`,
+  );
 
   // 6. Every injected fault shows in a metric or a log line.
   const { problems: unseen, faults } = checkFaultEvidence(input);
-  check('every injected fault shows in a metric or a log line', unseen, `${Object.values(faults).reduce((sum, count) => sum + count, 0)} faults, each with its evidence`);
+  check(
+    'every injected fault shows in a metric or a log line',
+    unseen,
+    `${Object.values(faults).reduce((sum, count) => sum + count, 0)} faults, each with its evidence`,
+  );
 
-  return { results, summary: { eventsServed, eventsDelivered: input.records.length, lost: lossProblems.length, duplicates, duplicatesAllowed, faults } };
+  return {
+    results,
+    summary: { eventsServed, eventsDelivered: input.records.length, lost: lossProblems.length, duplicates, duplicatesAllowed, faults },
+  };
 }
 
 /** The entries of a PutRecords that Kinesis accepted, with their records decoded. */
@@ -273,7 +307,17 @@ function checkLeases(calls: readonly ObservedCall[], observations: SoakObservati
   const acquisitions = [
     ...answered.flatMap((call) => {
       const acquire = cursorCall(call, 'acquire');
-      return acquire === undefined ? [] : [{ sourceId: acquire.sourceId, owner: acquire.owner, requestAt: call.requestAt, at: call.responseAt ?? call.requestAt, expiresAt: acquire.expiresAt }];
+      return acquire === undefined
+        ? []
+        : [
+            {
+              sourceId: acquire.sourceId,
+              owner: acquire.owner,
+              requestAt: call.requestAt,
+              at: call.responseAt ?? call.requestAt,
+              expiresAt: acquire.expiresAt,
+            },
+          ];
     }),
     ...observations.intruderAcquisitions,
   ].sort((a, b) => a.at - b.at);
@@ -289,9 +333,12 @@ function checkLeases(calls: readonly ObservedCall[], observations: SoakObservati
   for (const [j, next] of acquisitions.entries()) {
     for (const previous of acquisitions.slice(0, j)) {
       if (previous.sourceId !== next.sourceId || previous.owner === next.owner) continue;
-      const endedBy = ends.filter((end) => end.sourceId === previous.sourceId && end.owner === previous.owner && end.at >= previous.requestAt).map((end) => end.at);
+      const endedBy = ends
+        .filter((end) => end.sourceId === previous.sourceId && end.owner === previous.owner && end.at >= previous.requestAt)
+        .map((end) => end.at);
       const end = Math.min(previous.expiresAt, ...endedBy);
-      if (end > next.at) problems.push(`${next.sourceId}: ${next.owner} took the lease at ${next.at} while ${previous.owner} held it until ${end}`);
+      if (end > next.at)
+        problems.push(`${next.sourceId}: ${next.owner} took the lease at ${next.at} while ${previous.owner} held it until ${end}`);
     }
   }
   const saves = answered.flatMap((call) => {
@@ -300,12 +347,16 @@ function checkLeases(calls: readonly ObservedCall[], observations: SoakObservati
   });
   for (const { save, requestAt } of saves) {
     const holder = acquisitions.filter((acquisition) => acquisition.sourceId === save.sourceId && acquisition.at < requestAt).pop();
-    if (holder !== undefined && holder.owner !== save.owner) problems.push(`${save.sourceId}: ${save.owner} saved the cursor while ${holder.owner} held the lease`);
+    if (holder !== undefined && holder.owner !== save.owner)
+      problems.push(`${save.sourceId}: ${save.owner} saved the cursor while ${holder.owner} held the lease`);
   }
   return {
     name: 'no two runs held one source’s lease at once, and only the holder saved',
     held: problems.length === 0,
-    detail: problems.length === 0 ? `${acquisitions.length} acquisitions and ${saves.length} saves, all exclusive` : problems.slice(0, 5).join('; '),
+    detail:
+      problems.length === 0
+        ? `${acquisitions.length} acquisitions and ${saves.length} saves, all exclusive`
+        : problems.slice(0, 5).join('; '),
   };
 }
 
@@ -313,18 +364,33 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
   const { observations } = input;
   const parsed = observations.lines.map((line) => ({ line, entry: parseJsonObject(line.line) }));
   const pullLogs: PullLog[] = parsed.flatMap(({ line, entry }) =>
-    entry !== undefined && (entry.message === 'source pulled' || entry.message === 'source pull failed') && typeof entry.sourceId === 'string'
-      ? [{ sourceId: entry.sourceId, at: line.at, failed: entry.message === 'source pull failed', errorKind: typeof entry.errorKind === 'string' ? entry.errorKind : undefined, retries: Number(entry.retries ?? 0), durationMs: Number(entry.durationMs ?? 0) }]
+    entry !== undefined &&
+    (entry.message === 'source pulled' || entry.message === 'source pull failed') &&
+    typeof entry.sourceId === 'string'
+      ? [
+          {
+            sourceId: entry.sourceId,
+            at: line.at,
+            failed: entry.message === 'source pull failed',
+            errorKind: typeof entry.errorKind === 'string' ? entry.errorKind : undefined,
+            retries: Number(entry.retries ?? 0),
+            durationMs: Number(entry.durationMs ?? 0),
+          },
+        ]
       : [],
   );
   const metrics = parsed.flatMap(({ line, entry }) => (entry !== undefined && '_aws' in entry ? [{ at: line.at, document: entry }] : []));
   // A field of the per-source lines: a per-source value, or EventsInvalid of the quarantine lines.
   const sum = (sourceId: string, name: keyof SourceMetrics | SourceMetricName): number =>
-    metrics.filter(({ document }) => document[SOURCE_ID_DIMENSION] === sourceId).reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
+    metrics
+      .filter(({ document }) => document[SOURCE_ID_DIMENSION] === sourceId)
+      .reduce((total, { document }) => total + (typeof document[name] === 'number' ? (document[name] as number) : 0), 0);
   // A fault met by a run that was then killed has no log of its own: the kill (the Lambda's Errors metric) is its evidence.
   // Until its worker thread has stopped, a killed container may still send Okta requests (its AWS calls are refused).
   // Requests are dated by their arrival at the org: a slow one sent before the kill is answered after the container is gone.
-  const killed = observations.invocations.flatMap((invocation) => (invocation.killedAt === undefined ? [] : [{ from: invocation.startedAt, to: invocation.deadAt ?? invocation.killedAt }]));
+  const killed = observations.invocations.flatMap((invocation) =>
+    invocation.killedAt === undefined ? [] : [{ from: invocation.startedAt, to: invocation.deadAt ?? invocation.killedAt }],
+  );
   const excused = (time: number): boolean => killed.some((window) => time >= window.from && time <= window.to);
 
   const faults: Record<string, number> = {};
@@ -338,21 +404,33 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
     // The emulator truncates only a page: a truncated-body fault met by a request it refused (a revoked
     // token's 401) is recorded but changes nothing, so there is nothing to show.
     const effective = (request: RequestRecord): boolean => request.fault !== 'truncated-body' || request.status === 200;
-    const shown = (names: readonly string[]): number => met.filter((request) => names.includes(request.fault as string) && effective(request) && !excused(request.at)).length;
+    const shown = (names: readonly string[]): number =>
+      met.filter((request) => names.includes(request.fault as string) && effective(request) && !excused(request.at)).length;
     const logs = pullLogs.filter((log) => log.sourceId === org.sourceId);
 
     const rateLimited = shown(['rate-limit', 'concurrency-limit']);
-    const rateLimitEvidence = sum(org.sourceId, 'RateLimited') + logs.filter((log) => log.errorKind === 'rate-limited').length * RATE_LIMITED_PER_FAILED_PAGE;
-    if (rateLimited > rateLimitEvidence) problems.push(`${org.sourceId}: ${rateLimited} Okta 429s met, but RateLimited and the logs show only ${rateLimitEvidence}`);
+    const rateLimitEvidence =
+      sum(org.sourceId, 'RateLimited') + logs.filter((log) => log.errorKind === 'rate-limited').length * RATE_LIMITED_PER_FAILED_PAGE;
+    if (rateLimited > rateLimitEvidence)
+      problems.push(`${org.sourceId}: ${rateLimited} Okta 429s met, but RateLimited and the logs show only ${rateLimitEvidence}`);
 
     const transient = shown(['server-error', 'unavailable', 'truncated-body', 'connection-reset']);
-    const transientEvidence = logs.reduce((total, log) => total + log.retries, 0) + logs.filter((log) => log.errorKind === 'unavailable').length * ATTEMPTS_PER_FAILED_PAGE;
-    if (transient > transientEvidence) problems.push(`${org.sourceId}: ${transient} transient Okta failures met, but the logs show only ${transientEvidence} retries or failed pages`);
+    const transientEvidence =
+      logs.reduce((total, log) => total + log.retries, 0) +
+      logs.filter((log) => log.errorKind === 'unavailable').length * ATTEMPTS_PER_FAILED_PAGE;
+    if (transient > transientEvidence)
+      problems.push(
+        `${org.sourceId}: ${transient} transient Okta failures met, but the logs show only ${transientEvidence} retries or failed pages`,
+      );
 
     // Slow answers are held back by the org's clock, so the pull that met one took at least that long by the same clock.
-    const slowThresholdMs = observations.applied.filter((fault) => fault.kind === 'okta-slow').reduce((least, fault) => Math.min(least, fault.slowMs ?? least), Number.POSITIVE_INFINITY) / 2;
+    const slowThresholdMs =
+      observations.applied
+        .filter((fault) => fault.kind === 'okta-slow')
+        .reduce((least, fault) => Math.min(least, fault.slowMs ?? least), Number.POSITIVE_INFINITY) / 2;
     for (const request of met.filter((each) => each.fault === 'slow' && !excused(each.at))) {
-      if (!logs.some((log) => log.at >= request.at && log.durationMs >= slowThresholdMs)) problems.push(`${org.sourceId}: a slow answer at ${request.at} shows in no pull's durationMs`);
+      if (!logs.some((log) => log.at >= request.at && log.durationMs >= slowThresholdMs))
+        problems.push(`${org.sourceId}: a slow answer at ${request.at} shows in no pull's durationMs`);
     }
 
     count('okta-401', org.requests.filter((request) => request.status === 401).length);
@@ -367,9 +445,16 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
       }
     }
     // EventsInvalid is emitted before each quarantine write, so even a run killed right after the write has counted it.
-    const quarantinedInvalid = new Set(input.quarantineReceipts.filter((each) => each.sourceId === org.sourceId && observations.invalidEventUuids.has(each.uuid)).map((each) => each.uuid)).size;
+    const quarantinedInvalid = new Set(
+      input.quarantineReceipts
+        .filter((each) => each.sourceId === org.sourceId && observations.invalidEventUuids.has(each.uuid))
+        .map((each) => each.uuid),
+    ).size;
     const counted = sum(org.sourceId, 'EventsInvalid');
-    if (counted < quarantinedInvalid) problems.push(`${org.sourceId}: ${quarantinedInvalid} invalid events are in the quarantine, but EventsInvalid counted only ${counted}`);
+    if (counted < quarantinedInvalid)
+      problems.push(
+        `${org.sourceId}: ${quarantinedInvalid} invalid events are in the quarantine, but EventsInvalid counted only ${counted}`,
+      );
   }
 
   for (const fault of observations.applied) {
@@ -387,14 +472,18 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
         const stale = recordsWrittenBy(input, (invocation) => invocation.startedAt >= fault.at + observations.secretCacheMs).filter(
           (record) => record.p_source_id === fault.sourceId && !String(record.p_source_label).includes('relabelled'),
         );
-        if (stale.length > 0) problems.push(`${fault.sourceId}: its secret was relabelled, but ${stale.length} records of runs that started later still carry the old label`);
+        if (stale.length > 0)
+          problems.push(
+            `${fault.sourceId}: its secret was relabelled, but ${stale.length} records of runs that started later still carry the old label`,
+          );
         break;
       }
       case 'lease-race': {
         count(fault.kind);
         const victim = observations.invocations.find((invocation) => invocation.requestId === fault.victim);
         const reported = pullLogs.some((log) => log.sourceId === fault.sourceId && log.errorKind === 'lease-lost' && log.at >= fault.at);
-        if (victim?.killedAt === undefined && !reported) problems.push(`${fault.sourceId}: a run lost its lease to another, but no log line says lease-lost`);
+        if (victim?.killedAt === undefined && !reported)
+          problems.push(`${fault.sourceId}: a run lost its lease to another, but no log line says lease-lost`);
         break;
       }
       case 'abort-before-write':
@@ -407,7 +496,8 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
     }
   }
   for (const invocation of observations.invocations.filter((each) => each.killedAt !== undefined)) {
-    if (invocation.failed === undefined) problems.push(`run ${invocation.requestId} was killed, but its invocation did not fail (no Lambda Errors metric)`);
+    if (invocation.failed === undefined)
+      problems.push(`run ${invocation.requestId} was killed, but its invocation did not fail (no Lambda Errors metric)`);
   }
   // The AWS services count these themselves (AWS/Kinesis WriteProvisionedThroughputExceeded, AWS/DynamoDB
   // SystemErrors and ThrottledRequests), which the stack's health alarms watch; the fault proxies are their stand-in.
@@ -424,23 +514,37 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
 export function outageMetAt(outage: Outage, lines: readonly LoggedLine[]): number | undefined {
   const after = lines.filter((line) => line.at >= outage.from).map((line) => ({ line, entry: parseJsonObject(line.line) }));
   if (outage.kind === 'okta-token-revoked') {
-    return after.find(({ entry }) => entry !== undefined && '_aws' in entry && entry.SourceId === outage.sourceId && entry.AuthFailures === 1)?.line.at;
+    return after.find(
+      ({ entry }) => entry !== undefined && '_aws' in entry && entry.SourceId === outage.sourceId && entry.AuthFailures === 1,
+    )?.line.at;
   }
-  const logged = after.filter(({ entry }) => entry !== undefined && String(entry.message).startsWith('source secret is invalid') && entry.sourceId === outage.sourceId);
-  const counted = after.filter(({ entry }) => entry !== undefined && typeof entry.SourceConfigErrors === 'number' && entry.SourceConfigErrors > 0);
+  const logged = after.filter(
+    ({ entry }) =>
+      entry !== undefined && String(entry.message).startsWith('source secret is invalid') && entry.sourceId === outage.sourceId,
+  );
+  const counted = after.filter(
+    ({ entry }) => entry !== undefined && typeof entry.SourceConfigErrors === 'number' && entry.SourceConfigErrors > 0,
+  );
   const met = logged.find(({ line }) => counted.some((each) => each.line.container === line.container));
-  return met === undefined ? undefined : Math.max(met.line.at, ...counted.filter((each) => each.line.container === met.line.container).map((each) => each.line.at));
+  return met === undefined
+    ? undefined
+    : Math.max(met.line.at, ...counted.filter((each) => each.line.container === met.line.container).map((each) => each.line.at));
 }
 
 /** The records (decoded from the PutRecords the observers saw) written by the invocations `which` selects. */
 function recordsWrittenBy(input: InvariantInput, which: (invocation: SoakInvocation) => boolean): Array<Record<string, unknown>> {
   const writes = input.observations.callLists.flat().filter((call) => call.operation === 'PutRecords' && call.status === 200);
-  return input.observations.invocations.filter(which).flatMap((invocation) =>
-    callsOf(invocation, writes).flatMap((call) => writtenEntries(call).map((entry) => entry.record)),
-  );
+  return input.observations.invocations
+    .filter(which)
+    .flatMap((invocation) => callsOf(invocation, writes).flatMap((call) => writtenEntries(call).map((entry) => entry.record)));
 }
 
 /** The calls an invocation made: from its container slot, while it ran. */
 function callsOf(invocation: SoakInvocation, calls: readonly ObservedCall[]): ObservedCall[] {
-  return calls.filter((call) => call.container === invocation.slot && call.requestAt >= invocation.startedAt && call.requestAt <= (invocation.endedAt ?? Number.POSITIVE_INFINITY));
+  return calls.filter(
+    (call) =>
+      call.container === invocation.slot &&
+      call.requestAt >= invocation.startedAt &&
+      call.requestAt <= (invocation.endedAt ?? Number.POSITIVE_INFINITY),
+  );
 }

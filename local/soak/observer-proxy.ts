@@ -39,14 +39,28 @@ export interface ObserverProxy extends LoopbackServer {
   readonly calls: ObservedCall[];
 }
 
-export async function startObserverProxy(options: { container: string; target: string; clock: Clock; hooks: ObserverHooks }): Promise<ObserverProxy> {
+export async function startObserverProxy(options: {
+  container: string;
+  target: string;
+  clock: Clock;
+  hooks: ObserverHooks;
+}): Promise<ObserverProxy> {
   const target = new URL(options.target);
   const calls: ObservedCall[] = [];
 
   async function handle(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     const body = await readBody(incoming);
-    const operation = String(incoming.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
-    const call: ObservedCall = { container: options.container, operation, request: parseJsonObject(body.toString('utf8')) ?? {}, requestAt: options.clock.now(), status: 0 };
+    const operation =
+      String(incoming.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
+    const call: ObservedCall = {
+      container: options.container,
+      operation,
+      request: parseJsonObject(body.toString('utf8')) ?? {},
+      requestAt: options.clock.now(),
+      status: 0,
+    };
     calls.push(call);
     if ((await options.hooks.beforeForward(call)) === 'drop') {
       outgoing.socket?.destroy();
@@ -77,12 +91,19 @@ export async function startObserverProxy(options: { container: string; target: s
   return { ...listening, calls };
 }
 
-function forward(target: URL, incoming: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function forward(
+  target: URL,
+  incoming: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const headers = { ...incoming.headers, host: target.host, 'content-length': String(body.length) };
-    const upstream = httpRequest({ hostname: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers }, (reply) => {
-      readBody(reply).then((replyBody) => resolve({ status: reply.statusCode ?? 500, headers: reply.headers, body: replyBody }), reject);
-    });
+    const upstream = httpRequest(
+      { hostname: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers },
+      (reply) => {
+        readBody(reply).then((replyBody) => resolve({ status: reply.statusCode ?? 500, headers: reply.headers, body: replyBody }), reject);
+      },
+    );
     upstream.on('error', reject);
     upstream.end(body);
   });

@@ -7,7 +7,8 @@ import { CommandLineError, parseCommandLine, type ParsedArgs } from '../../bin/c
 import { runSoak, SOAK_DEFAULTS } from './soak';
 
 const FLAGS = ['--minutes', '--seed', '--rate'];
-const USAGE = 'usage: npm run soak -- --minutes N [--seed S] [--rate R]   (N simulated minutes; R simulated seconds per real second, default 30)';
+const USAGE =
+  'usage: npm run soak -- --minutes N [--seed S] [--rate R]   (N simulated minutes; R simulated seconds per real second, default 30)';
 
 function parseArgs(argv: readonly string[]): { minutes: number; seed: number; rate: number } {
   let parsed: ParsedArgs;
@@ -30,7 +31,8 @@ function parseArgs(argv: readonly string[]): { minutes: number; seed: number; ra
   const minutes = number('--minutes') ?? 1;
   const rate = number('--rate') ?? SOAK_DEFAULTS.rate;
   const seed = number('--seed');
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440)
+    throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
   if (!(rate >= 1 && rate <= 120)) throw new Error(`--rate must be from 1 to 120\n${USAGE}`);
   return { minutes, seed: Math.trunc(seed ?? Date.now() % 1_000_000), rate };
 }
@@ -47,7 +49,8 @@ async function main(): Promise<number> {
     `soak: ${args.minutes} simulated minute(s), seed ${args.seed}; time runs ${args.rate}x faster than the wall clock (one clock for the orgs and every puller container), so a minute takes ${(60 / args.rate).toFixed(1)} s\n`,
   );
   const report = await runSoak({ ...args, onProgress: (line) => process.stderr.write(`soak: ${line}\n`) });
-  for (const invariant of report.invariants) process.stdout.write(`${invariant.held ? 'HELD  ' : 'FAILED'} ${invariant.name}: ${invariant.detail}\n`);
+  for (const invariant of report.invariants)
+    process.stdout.write(`${invariant.held ? 'HELD  ' : 'FAILED'} ${invariant.name}: ${invariant.detail}\n`);
   process.stdout.write(
     `runs: ${report.invocations.total} (${report.invocations.aborted} killed, ${report.invocations.failed} failed, ${report.invocations.drain} draining); ${report.realSeconds} s of wall time; logs in ${report.workDir}/soak.log\n`,
   );

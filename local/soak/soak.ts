@@ -33,7 +33,16 @@ import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
-import { checkInvariants, outageMetAt, type AbortKind, type InvariantResult, type InvariantSummary, type Outage, type SoakInvocation, type SoakObservations } from './invariants';
+import {
+  checkInvariants,
+  outageMetAt,
+  type AbortKind,
+  type InvariantResult,
+  type InvariantSummary,
+  type Outage,
+  type SoakInvocation,
+  type SoakObservations,
+} from './invariants';
 import { parseJsonObject } from '../../lambdas/core/json';
 import { cursorCall } from './calls';
 import { startObserverProxy, type ObservedCall, type ObserverProxy } from './observer-proxy';
@@ -161,10 +170,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   /** Runs `action` at simulated time `at` (real timers, scaled). */
   const at = (time: number, action: () => Promise<void> | void): void => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      void track(Promise.resolve().then(action));
-    }, Math.max(0, (time - clock.now()) / rate));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        void track(Promise.resolve().then(action));
+      },
+      Math.max(0, (time - clock.now()) / rate),
+    );
     timers.add(timer);
   };
 
@@ -179,9 +191,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       for (const fault of plan.filter((planned) => planned.minute === minute)) {
         at(tick + fault.atMs, () => (chaos ? harness.apply(fault) : undefined));
       }
-      for (let offset = 0; offset < 60_000; offset += SOAK_DEFAULTS.scheduleEveryMs) at(tick + offset, () => harness.invoke(false).then(() => undefined));
+      for (let offset = 0; offset < 60_000; offset += SOAK_DEFAULTS.scheduleEveryMs)
+        at(tick + offset, () => harness.invoke(false).then(() => undefined));
       const writes = observations.callLists.flat().filter((call) => call.operation === 'PutRecords').length;
-      progress(`minute ${minute + 1}/${options.minutes} (simulated): ${observations.invocations.length} invocations so far, ${writes} PutRecords calls, ${observations.applied.length} faults applied`);
+      progress(
+        `minute ${minute + 1}/${options.minutes} (simulated): ${observations.invocations.length} invocations so far, ${writes} PutRecords calls, ${observations.applied.length} faults applied`,
+      );
     }
     await clock.sleep(start + options.minutes * 60_000 - clock.now());
 
@@ -196,9 +211,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     progress(drained ? 'drained: every source caught up' : 'drain gave up before every source caught up');
 
     // Every line every container logged, for a person reading a failed soak (the tokens are fake).
-    writeFileSync(join(pipeline.workDir, 'soak.log'), observations.lines.map((line) => `${line.at} ${line.container} ${line.stream} ${line.line}\n`).join(''), { mode: 0o600 });
+    writeFileSync(
+      join(pipeline.workDir, 'soak.log'),
+      observations.lines.map((line) => `${line.at} ${line.container} ${line.stream} ${line.line}\n`).join(''),
+      { mode: 0o600 },
+    );
     const records = (await pipeline.readStream()).map((record) => JSON.parse(record.data.toString('utf8')) as Record<string, unknown>);
-    const served = pipeline.orgs.map((org) => ({ sourceId: org.sourceId, events: org.org.storedEvents(), requests: org.org.requests, token: org.org.apiToken }));
+    const served = pipeline.orgs.map((org) => ({
+      sourceId: org.sourceId,
+      events: org.org.storedEvents(),
+      requests: org.org.requests,
+      token: org.org.apiToken,
+    }));
     const invariants = checkInvariants({
       observations,
       records,
@@ -292,7 +316,12 @@ class Harness {
 
   private async run(slot: Slot, instance: Instance, drain: boolean): Promise<SoakInvocation> {
     this.invocationCount += 1;
-    const invocation: SoakInvocation = { requestId: `soak-run-${this.invocationCount}-${randomUUID().slice(0, 8)}`, slot: slot.name, startedAt: this.clock.now(), drain };
+    const invocation: SoakInvocation = {
+      requestId: `soak-run-${this.invocationCount}-${randomUUID().slice(0, 8)}`,
+      slot: slot.name,
+      startedAt: this.clock.now(),
+      drain,
+    };
     const abort = this.pendingAborts.shift();
     if (abort !== undefined) invocation.abort = abort;
     slot.current = invocation;
@@ -374,19 +403,31 @@ class Harness {
         this.observations.outages.push({ kind: 'secret-invalid', sourceId, from: now });
         return note(fault.kind);
       case 'secret-relabelled':
-        this.editSecret(sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.label]: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)` }));
+        this.editSecret(sourceId, (secret) => ({
+          ...secret,
+          [SOURCE_SECRET_FIELD.label]: `${sourceId} (relabelled at ${Math.round((now - this.spec.originMs) / 1000)} s)`,
+        }));
         return note(fault.kind);
       case 'kinesis-partial':
         this.pipeline.aws.kinesisProxy.inject({ kind: 'kinesis-partial', failEntry: (index) => index % 2 === 0 }, fault.times);
         return note(fault.kind);
       case 'kinesis-throttle':
-        this.pipeline.aws.kinesisProxy.inject({ kind: 'error', operation: 'PutRecords', status: 400, type: 'ProvisionedThroughputExceededException' }, fault.times);
+        this.pipeline.aws.kinesisProxy.inject(
+          { kind: 'error', operation: 'PutRecords', status: 400, type: 'ProvisionedThroughputExceededException' },
+          fault.times,
+        );
         return note(fault.kind);
       case 'dynamodb-error':
-        this.pipeline.aws.dynamoDbProxy.inject({ kind: 'error', operation: 'UpdateItem', status: 500, type: 'InternalServerError' }, fault.times + 1);
+        this.pipeline.aws.dynamoDbProxy.inject(
+          { kind: 'error', operation: 'UpdateItem', status: 500, type: 'InternalServerError' },
+          fault.times + 1,
+        );
         return note(fault.kind);
       case 'dynamodb-throttle':
-        this.pipeline.aws.dynamoDbProxy.inject({ kind: 'error', operation: 'UpdateItem', status: 400, type: 'ProvisionedThroughputExceededException' }, fault.times);
+        this.pipeline.aws.dynamoDbProxy.inject(
+          { kind: 'error', operation: 'UpdateItem', status: 400, type: 'ProvisionedThroughputExceededException' },
+          fault.times,
+        );
         return note(fault.kind);
       case 'lease-race':
         // Happens at the next cursor save of any run: noted then, with the source it hit.
@@ -425,7 +466,9 @@ class Harness {
       if (outageMetAt(outage, this.observations.lines) !== undefined) outage.until = this.clock.now();
     }
     for (const outage of open.filter((each) => each.until !== undefined)) {
-      const still = this.observations.outages.some((other) => other.until === undefined && other.kind === outage.kind && other.sourceId === outage.sourceId);
+      const still = this.observations.outages.some(
+        (other) => other.until === undefined && other.kind === outage.kind && other.sourceId === outage.sourceId,
+      );
       if (still) continue;
       if (outage.kind === 'okta-token-revoked') this.orgOf(outage).restoreToken();
       else this.editSecret(outage.sourceId, (secret) => ({ ...secret, [SOURCE_SECRET_FIELD.dropOffMinutes]: 60 }));
@@ -450,11 +493,19 @@ class Harness {
       await this.clock.sleep(SOAK_DEFAULTS.drainIntervalMs);
       this.settleOutages();
       const invocation = await this.invoke(true);
-      const lines = this.observations.lines.filter((line) => line.container === invocation.slot && line.at >= invocation.startedAt && line.at <= (invocation.endedAt ?? Infinity));
-      const pulled = lines.map((line) => parseJsonObject(line.line)).filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
-      const quiet = pulled.length === this.pipeline.orgs.length && pulled.every((entry) => entry?.outcome === 'caught-up' && entry.delivered === 0);
+      const lines = this.observations.lines.filter(
+        (line) => line.container === invocation.slot && line.at >= invocation.startedAt && line.at <= (invocation.endedAt ?? Infinity),
+      );
+      const pulled = lines
+        .map((line) => parseJsonObject(line.line))
+        .filter((entry) => entry?.message === 'source pulled' || entry?.message === 'source pull failed');
+      const quiet =
+        pulled.length === this.pipeline.orgs.length && pulled.every((entry) => entry?.outcome === 'caught-up' && entry.delivered === 0);
       if (quiet && invocation.failed === undefined) return true;
-      const starved = invocation.killedAt === undefined && pulled.length > 0 && pulled.every((entry) => entry?.outcome === 'deadline' && entry.pages === 0 && entry.rateLimitWaits === 0);
+      const starved =
+        invocation.killedAt === undefined &&
+        pulled.length > 0 &&
+        pulled.every((entry) => entry?.outcome === 'deadline' && entry.pages === 0 && entry.rateLimitWaits === 0);
       if (!starved) counted += 1;
     }
     return false;
@@ -463,7 +514,9 @@ class Harness {
   private editSecret(sourceId: string, change: (secret: Record<string, unknown>) => Record<string, unknown>): void {
     const entries = JSON.parse(readFileSync(this.pipeline.secretsFile, 'utf8')) as SecretFileEntry[];
     const edited = entries.map((entry) =>
-      entry.Name.endsWith(`/${sourceId}`) ? { ...entry, SecretString: JSON.stringify(change(JSON.parse(entry.SecretString) as Record<string, unknown>)) } : entry,
+      entry.Name.endsWith(`/${sourceId}`)
+        ? { ...entry, SecretString: JSON.stringify(change(JSON.parse(entry.SecretString) as Record<string, unknown>)) }
+        : entry,
     );
     writeFileSync(this.pipeline.secretsFile, `${JSON.stringify(edited, null, 2)}\n`, { mode: 0o600 });
   }
@@ -475,8 +528,18 @@ class Harness {
       beforeForward: (call: ObservedCall) => (state.condemned ? Promise.resolve<'drop'>('drop') : this.beforeForward(slot, call)),
       afterResponse: (call: ObservedCall) => (state.condemned ? Promise.resolve<'drop'>('drop') : this.afterResponse(slot, call)),
     };
-    const kinesis = await startObserverProxy({ container: slot.name, target: this.pipeline.aws.kinesisProxy.endpoint, clock: this.clock, hooks });
-    const dynamoDb = await startObserverProxy({ container: slot.name, target: this.pipeline.aws.dynamoDbProxy.endpoint, clock: this.clock, hooks });
+    const kinesis = await startObserverProxy({
+      container: slot.name,
+      target: this.pipeline.aws.kinesisProxy.endpoint,
+      clock: this.clock,
+      hooks,
+    });
+    const dynamoDb = await startObserverProxy({
+      container: slot.name,
+      target: this.pipeline.aws.dynamoDbProxy.endpoint,
+      clock: this.clock,
+      hooks,
+    });
     this.proxies.push(kinesis, dynamoDb);
     this.observations.callLists.push(kinesis.calls, dynamoDb.calls);
     const container = await startLambdaContainer({
@@ -560,14 +623,23 @@ class Harness {
     const requestAt = this.clock.now();
     const acquired = await this.cursors.acquire(sourceId, intruder, SOAK_DEFAULTS.intruderHoldMs * 10);
     if (acquired === undefined) return;
-    this.observations.intruderAcquisitions.push({ sourceId, owner: intruder, requestAt, at: this.clock.now(), expiresAt: requestAt + SOAK_DEFAULTS.intruderHoldMs * 10 });
+    this.observations.intruderAcquisitions.push({
+      sourceId,
+      owner: intruder,
+      requestAt,
+      at: this.clock.now(),
+      expiresAt: requestAt + SOAK_DEFAULTS.intruderHoldMs * 10,
+    });
     this.observations.applied.push({ kind: 'lease-race', sourceId, at: requestAt, victim: owner });
     const releaseAt = this.clock.now() + SOAK_DEFAULTS.intruderHoldMs;
-    const timer = setTimeout(() => {
-      this.releaseTimers.delete(timer);
-      this.observations.intruderReleases.push({ sourceId, owner: intruder, at: this.clock.now() });
-      void this.cursors.release(sourceId, intruder).catch(() => undefined);
-    }, (releaseAt - this.clock.now()) / this.spec.rate);
+    const timer = setTimeout(
+      () => {
+        this.releaseTimers.delete(timer);
+        this.observations.intruderReleases.push({ sourceId, owner: intruder, at: this.clock.now() });
+        void this.cursors.release(sourceId, intruder).catch(() => undefined);
+      },
+      (releaseAt - this.clock.now()) / this.spec.rate,
+    );
     this.releaseTimers.add(timer);
   }
 }

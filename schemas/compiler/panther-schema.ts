@@ -90,7 +90,9 @@ export function parseLogSchema(file: string, text: string): LogSchema {
     root = document.toJS();
   } catch (error) {
     // The yaml library reports an alias without its anchor only here, as a plain ReferenceError.
-    throw new SchemaCompileError(file, undefined, `not valid YAML: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SchemaCompileError(file, undefined, `not valid YAML: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   if (!isPlainObject(root)) throw new SchemaCompileError(file, undefined, 'must be a YAML mapping with `schema` and `fields`');
   for (const key of Object.keys(root)) {
@@ -100,7 +102,11 @@ export function parseLogSchema(file: string, text: string): LogSchema {
   }
   const logType = root.schema;
   if (typeof logType !== 'string' || !LOG_TYPE_PATTERN.test(logType)) {
-    throw new SchemaCompileError(file, undefined, `"schema" must be a log type name such as Okta.SystemLog, got ${JSON.stringify(logType)}`);
+    throw new SchemaCompileError(
+      file,
+      undefined,
+      `"schema" must be a log type name such as Okta.SystemLog, got ${JSON.stringify(logType)}`,
+    );
   }
   const version = root.version ?? 0;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
@@ -110,7 +116,11 @@ export function parseLogSchema(file: string, text: string): LogSchema {
   const fields = parseFields(context, root.fields, '');
   if (fields.length === 0) throw new SchemaCompileError(file, undefined, '"fields" must list at least one field');
   if (context.eventTimePaths.length > 1) {
-    throw new SchemaCompileError(file, context.eventTimePaths[1], `only one field may have isEventTime (also set on ${context.eventTimePaths[0]})`);
+    throw new SchemaCompileError(
+      file,
+      context.eventTimePaths[1],
+      `only one field may have isEventTime (also set on ${context.eventTimePaths[0]})`,
+    );
   }
   return {
     logType,
@@ -129,7 +139,12 @@ interface ParseContext {
   readonly openValues: Set<Raw>;
 }
 
-function optionalString(file: string, path: string | undefined, raw: Raw, key: 'description' | 'referenceURL'): { description?: string; referenceURL?: string } {
+function optionalString(
+  file: string,
+  path: string | undefined,
+  raw: Raw,
+  key: 'description' | 'referenceURL',
+): { description?: string; referenceURL?: string } {
   const value = raw[key];
   if (value === undefined || value === null) return {};
   if (typeof value !== 'string') throw new SchemaCompileError(file, path, `"${key}" must be a string, got ${JSON.stringify(value)}`);
@@ -153,15 +168,19 @@ function parseFields(context: ParseContext, raw: unknown, parentPath: string): F
       throw new SchemaCompileError(context.file, path, 'names starting with "p_" are reserved for the standard fields the normaliser adds');
     }
     for (const key of Object.keys(item)) {
-      if (!FIELD_KEYS.has(key)) throw new SchemaCompileError(context.file, path, `unknown key "${key}" (known: ${[...FIELD_KEYS].join(', ')})`);
+      if (!FIELD_KEYS.has(key))
+        throw new SchemaCompileError(context.file, path, `unknown key "${key}" (known: ${[...FIELD_KEYS].join(', ')})`);
     }
     const required = item.required ?? false;
-    if (typeof required !== 'boolean') throw new SchemaCompileError(context.file, path, `"required" must be true or false, got ${JSON.stringify(required)}`);
+    if (typeof required !== 'boolean')
+      throw new SchemaCompileError(context.file, path, `"required" must be true or false, got ${JSON.stringify(required)}`);
     const isEventTime = item.isEventTime ?? false;
-    if (typeof isEventTime !== 'boolean') throw new SchemaCompileError(context.file, path, `"isEventTime" must be true or false, got ${JSON.stringify(isEventTime)}`);
+    if (typeof isEventTime !== 'boolean')
+      throw new SchemaCompileError(context.file, path, `"isEventTime" must be true or false, got ${JSON.stringify(isEventTime)}`);
     if (isEventTime) {
       if (item.type !== 'timestamp') throw new SchemaCompileError(context.file, path, 'isEventTime is only allowed on a timestamp field');
-      if (path.includes('[]')) throw new SchemaCompileError(context.file, path, 'isEventTime cannot be inside an array (an event has one event time)');
+      if (path.includes('[]'))
+        throw new SchemaCompileError(context.file, path, 'isEventTime cannot be inside an array (an event has one event time)');
       context.eventTimePaths.push(path);
     }
     return { name, required, value: parseValue(context, item, path, isEventTime) };
@@ -169,7 +188,8 @@ function parseFields(context: ParseContext, raw: unknown, parentPath: string): F
 }
 
 function parseValue(context: ParseContext, raw: Raw, path: string, isEventTime: boolean): ValueSpec {
-  if (context.openValues.has(raw)) throw new SchemaCompileError(context.file, path, 'contains itself through a YAML alias; a schema must be finite');
+  if (context.openValues.has(raw))
+    throw new SchemaCompileError(context.file, path, 'contains itself through a YAML alias; a schema must be finite');
   context.openValues.add(raw);
   try {
     return parseOpenValue(context, raw, path, isEventTime);
@@ -186,7 +206,8 @@ function parseOpenValue(context: ParseContext, raw: Raw, path: string, isEventTi
   const fieldType = type;
   const description = optionalString(context.file, path, raw, 'description');
   const only = (key: string, allowedFor: string): void => {
-    if (raw[key] !== undefined) throw new SchemaCompileError(context.file, path, `"${key}" is only allowed on ${allowedFor} fields, not ${fieldType}`);
+    if (raw[key] !== undefined)
+      throw new SchemaCompileError(context.file, path, `"${key}" is only allowed on ${allowedFor} fields, not ${fieldType}`);
   };
   if (fieldType !== 'string') only('indicators', 'string');
   if (fieldType !== 'timestamp') {
@@ -207,7 +228,12 @@ function parseOpenValue(context: ParseContext, raw: Raw, path: string, isEventTi
       const elementPath = `${path}[]`;
       if (!isPlainObject(element)) throw new SchemaCompileError(context.file, path, 'an array needs an "element" mapping with a "type"');
       for (const key of Object.keys(element)) {
-        if (!ELEMENT_KEYS.has(key)) throw new SchemaCompileError(context.file, elementPath, `unknown key "${key}" for an array element (known: ${[...ELEMENT_KEYS].join(', ')})`);
+        if (!ELEMENT_KEYS.has(key))
+          throw new SchemaCompileError(
+            context.file,
+            elementPath,
+            `unknown key "${key}" for an array element (known: ${[...ELEMENT_KEYS].join(', ')})`,
+          );
       }
       return { type: 'array', ...description, element: parseValue(context, element, elementPath, false) };
     }
@@ -235,9 +261,11 @@ function parseIndicators(context: ParseContext, raw: unknown, path: string): Ind
 function parseTimeFormats(context: ParseContext, raw: Raw, path: string): TimeFormat[] {
   const single = raw.timeFormat;
   const list = raw.timeFormats;
-  if (single !== undefined && list !== undefined) throw new SchemaCompileError(context.file, path, 'use either "timeFormat" or "timeFormats", not both');
+  if (single !== undefined && list !== undefined)
+    throw new SchemaCompileError(context.file, path, 'use either "timeFormat" or "timeFormats", not both');
   const formats: unknown[] = single !== undefined ? [single] : Array.isArray(list) ? list : [];
-  if (list !== undefined && !Array.isArray(list)) throw new SchemaCompileError(context.file, path, '"timeFormats" must be a list such as [rfc3339, unix_ms]');
+  if (list !== undefined && !Array.isArray(list))
+    throw new SchemaCompileError(context.file, path, '"timeFormats" must be a list such as [rfc3339, unix_ms]');
   if (formats.length === 0) throw new SchemaCompileError(context.file, path, 'a timestamp needs "timeFormat" (or "timeFormats")');
   return formats.map((format) => {
     if (typeof format !== 'string' || !isTimeFormat(format)) {

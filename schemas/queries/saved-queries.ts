@@ -48,17 +48,23 @@ export function parseSavedQuery(file: string, text: string): SavedQuery {
     header.push(line.replace(/^--\s?/, ''));
   }
   const title = header[0]?.trim() ?? '';
-  if (title === '') fail('the first line must be a comment with the query\'s title');
+  if (title === '') fail("the first line must be a comment with the query's title");
   const when = header.find((line) => line.startsWith('When to use:'));
   if (when === undefined) fail('the header needs a "-- When to use: ..." line');
   const parametersAt = header.indexOf('Parameters:');
-  const parameters = parametersAt < 0 ? [] : header.slice(parametersAt + 1).map((line) => {
-    const match = /^\s+([a-z][a-z0-9_]*):\s+(\S.*)$/.exec(line);
-    return match === null ? fail(`parameter line "${line}" must read "--   name: description"`) : { name: match[1] as string, description: (match[2] as string).trim() };
-  });
+  const parameters =
+    parametersAt < 0
+      ? []
+      : header.slice(parametersAt + 1).map((line) => {
+          const match = /^\s+([a-z][a-z0-9_]*):\s+(\S.*)$/.exec(line);
+          return match === null
+            ? fail(`parameter line "${line}" must read "--   name: description"`)
+            : { name: match[1] as string, description: (match[2] as string).trim() };
+        });
   const body = text.split('\n').slice(header.length).join('\n');
   const parameterOrder = [...body.matchAll(PLACEHOLDER)].map((match) => match[1] as string);
-  if (body.split('?').length - 1 !== parameterOrder.length) fail('every ? placeholder must be followed by a comment naming its parameter, e.g. ? /* from */');
+  if (body.split('?').length - 1 !== parameterOrder.length)
+    fail('every ? placeholder must be followed by a comment naming its parameter, e.g. ? /* from */');
   const declared = new Set(parameters.map((parameter) => parameter.name));
   for (const used of parameterOrder) if (!declared.has(used)) fail(`placeholder ${used} is not declared under "-- Parameters:"`);
   for (const parameter of declared) if (!parameterOrder.includes(parameter)) fail(`parameter ${parameter} is declared but never used`);
@@ -85,11 +91,15 @@ export function bindSavedQuery(query: SavedQuery, values: ReadonlyMap<string, st
   }
   const missing = query.parameters.filter((parameter) => !values.has(parameter.name));
   if (missing.length > 0) {
-    throw new SavedQueryError(`${query.name} needs --param ${missing.map((parameter) => `${parameter.name}=...`).join(' --param ')} (${describeParameters(query)})`);
+    throw new SavedQueryError(
+      `${query.name} needs --param ${missing.map((parameter) => `${parameter.name}=...`).join(' --param ')} (${describeParameters(query)})`,
+    );
   }
   return query.parameterOrder.map((name) => values.get(name) as string);
 }
 
 function describeParameters(query: SavedQuery): string {
-  return query.parameters.length === 0 ? 'no parameters' : query.parameters.map((parameter) => `${parameter.name}: ${parameter.description}`).join('; ');
+  return query.parameters.length === 0
+    ? 'no parameters'
+    : query.parameters.map((parameter) => `${parameter.name}: ${parameter.description}`).join('; ');
 }

@@ -42,7 +42,11 @@ function demo(args: readonly string[]): Promise<Run> {
   });
 }
 
-const rows = (run: Run): Array<Record<string, unknown>> => run.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+const rows = (run: Run): Array<Record<string, unknown>> =>
+  run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const scratch = mkdtempSync(join(tmpdir(), 'demo-archive-test-'));
 const archive = join(scratch, 'archive');
@@ -70,9 +74,11 @@ function days(): { from: string; to: string } {
   return { from: new Date(now - day).toISOString().slice(0, 10), to: new Date(now + 2 * day).toISOString().slice(0, 10) };
 }
 
-describe('the demo\'s archive', () => {
+describe("the demo's archive", () => {
   it('prints where the archive goes', async () => {
-    expect((await run).stdout).toContain(`and to the archive ${archive} (as Firehose writes S3): okta-log-pipeline query --archive ${archive} "SQL"`);
+    expect((await run).stdout).toContain(
+      `and to the archive ${archive} (as Firehose writes S3): okta-log-pipeline query --archive ${archive} "SQL"`,
+    );
   });
 
   it('holds every delivered event: count(DISTINCT uuid) is eventsDelivered, count(*) adds the duplicates', async () => {
@@ -86,7 +92,14 @@ describe('the demo\'s archive', () => {
   it.each(loadSavedQueries().map((query) => [query.name, query] as const))('runs the saved query %s', async (name, query) => {
     await tally();
     const { from, to } = days();
-    const someone = rows(await cli(['query', '--archive', archive, "SELECT actor.alternateId AS login, uuid FROM okta_system_log WHERE eventType = 'user.session.start' ORDER BY uuid LIMIT 1"]))[0]!;
+    const someone = rows(
+      await cli([
+        'query',
+        '--archive',
+        archive,
+        "SELECT actor.alternateId AS login, uuid FROM okta_system_log WHERE eventType = 'user.session.start' ORDER BY uuid LIMIT 1",
+      ]),
+    )[0]!;
     const values: Record<string, string> = { from, to, user: String(someone.login), uuids: String(someone.uuid) };
     const params = query.parameters.flatMap((parameter) => ['--param', `${parameter.name}=${values[parameter.name]}`]);
     const result = await cli(['query', '--archive', archive, '--saved', name, ...params]);
@@ -94,7 +107,7 @@ describe('the demo\'s archive', () => {
     if (name === 'user-activity' || name === 'alert-context') expect(rows(result).length).toBeGreaterThan(0);
   });
 
-  it('answers the README\'s example questions', async () => {
+  it("answers the README's example questions", async () => {
     const { eventsDelivered } = await tally();
     const readme = readDoc('README.md');
     const block = readme.blocks.find((candidate) => candidate.text.includes('okta-log-pipeline query --archive demo-archive'));
@@ -104,7 +117,9 @@ describe('the demo\'s archive', () => {
     for (const command of commands) {
       // The README's shell: its dates become the test's range, its archive the demo's.
       const line = command.replace('$(date -u +%F)', from).replace('$(date -u -d tomorrow +%F)', to).replace('npx okta-log-pipeline ', '');
-      const args = [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!).map((arg) => (arg === 'demo-archive' ? archive : arg));
+      const args = [...line.matchAll(/"([^"]*)"|(\S+)/g)]
+        .map((match) => match[1] ?? match[2]!)
+        .map((arg) => (arg === 'demo-archive' ? archive : arg));
       const result = await cli(args);
       expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
       if (command.includes('count(DISTINCT uuid)')) expect(rows(result)).toEqual([{ events: eventsDelivered }]);

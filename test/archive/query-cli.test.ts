@@ -32,7 +32,11 @@ function query(args: readonly string[]): Promise<Run> {
   });
 }
 
-const rows = (run: Run): Array<Record<string, unknown>> => run.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+const rows = (run: Run): Array<Record<string, unknown>> =>
+  run.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'query-cli-test-'));
 const archiveDir = path.join(scratch, 'archive');
@@ -67,7 +71,10 @@ const fixtures = readFileSync(path.join(ROOT, 'test/fixtures/okta-events.ndjson'
 beforeAll(async () => {
   const archive = new LocalArchive(archiveDir, { now: () => Date.parse('2026-03-05T10:00:00Z') });
   await archive.append(fixtures);
-  await archive.append([record(event('u-1', '2026-03-05T09:00:00.123Z')), record(event('u-2', '2026-03-05T09:30:00Z', { unknownField: { kept: true } }))]);
+  await archive.append([
+    record(event('u-1', '2026-03-05T09:00:00.123Z')),
+    record(event('u-2', '2026-03-05T09:30:00Z', { unknownField: { kept: true } })),
+  ]);
   // Delivered a day later, about the 3rd: Firehose puts it in dt=2026-03-03, and so does LocalArchive.
   await archive.append([record(event('u-late', '2026-03-03T23:59:59.999Z'))]);
 });
@@ -79,7 +86,9 @@ describe('okta-log-pipeline query', () => {
     expect(partitions).toEqual(expect.arrayContaining(['dt=2026-03-03', 'dt=2026-03-05']));
     const lateFiles = readdirSync(path.join(archiveDir, 'okta_system_log', 'dt=2026-03-03'));
     expect(lateFiles).toEqual([expect.stringMatching(/^okta-log-pipeline-local-\d+-2026-03-05-10-00-00-[0-9a-f-]{36}\.gz$/)]);
-    const lines = gunzipSync(readFileSync(path.join(archiveDir, 'okta_system_log', 'dt=2026-03-03', lateFiles[0]!))).toString('utf8').split('\n');
+    const lines = gunzipSync(readFileSync(path.join(archiveDir, 'okta_system_log', 'dt=2026-03-03', lateFiles[0]!)))
+      .toString('utf8')
+      .split('\n');
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0]!)).toMatchObject({ uuid: 'u-late', p_event_time: '2026-03-03T23:59:59.999Z' });
     expect(lines[1]).toBe('');
@@ -93,11 +102,15 @@ describe('okta-log-pipeline query', () => {
   });
 
   it('reads the columns generated from the YAML: structs, json fields as JSON text, the dt partition', async () => {
-    const run = await query(['--archive', archiveDir, "SELECT actor.alternateId AS login, actor.details AS details, dt FROM okta_system_log WHERE uuid = 'u-2'"]);
+    const run = await query([
+      '--archive',
+      archiveDir,
+      "SELECT actor.alternateId AS login, actor.details AS details, dt FROM okta_system_log WHERE uuid = 'u-2'",
+    ]);
     expect(rows(run)).toEqual([{ login: 'Jane@Example.com', details: '{"mfa":["push","sms"]}', dt: '2026-03-05' }]);
   });
 
-  it('exits 1 with DuckDB\'s message for a query it refuses', async () => {
+  it("exits 1 with DuckDB's message for a query it refuses", async () => {
     const run = await query(['--archive', archiveDir, 'SELECT nope FROM okta_system_log']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
@@ -109,8 +122,14 @@ describe('okta-log-pipeline query', () => {
     [['--archive', path.join(scratch, 'missing'), 'SELECT 1'], 'is not a directory'],
     [['--archive', archiveDir], 'give exactly one SQL statement'],
     [['--archive', archiveDir, '--saved', 'no-such-query'], 'no saved query "no-such-query"'],
-    [['--archive', archiveDir, '--saved', 'user-activity', '--param', 'from=2026-03-01'], 'user-activity needs --param user=... --param to=...'],
-    [['--archive', archiveDir, '--saved', 'failed-logins-by-ip', '--param', 'from=1', '--param', 'to=2', '--param', 'user=x'], 'failed-logins-by-ip has no parameter "user"'],
+    [
+      ['--archive', archiveDir, '--saved', 'user-activity', '--param', 'from=2026-03-01'],
+      'user-activity needs --param user=... --param to=...',
+    ],
+    [
+      ['--archive', archiveDir, '--saved', 'failed-logins-by-ip', '--param', 'from=1', '--param', 'to=2', '--param', 'user=x'],
+      'failed-logins-by-ip has no parameter "user"',
+    ],
     [['--archive', archiveDir, 'SELECT 1', '--param', 'a=b'], '--param applies only to --saved queries'],
     [['--archive', archiveDir, '--bogus'], 'unknown option "--bogus"'],
   ])('exits 2 for %j', async (args, message) => {
@@ -120,21 +139,56 @@ describe('okta-log-pipeline query', () => {
   });
 
   it('runs a saved query with --param values bound to every placeholder of their name', async () => {
-    const run = await query(['--archive', archiveDir, '--saved', 'user-activity', '--param', 'user=jane@example.com', '--param', 'from=2026-03-05 09:00', '--param', 'to=2026-03-05T09:30:00Z']);
+    const run = await query([
+      '--archive',
+      archiveDir,
+      '--saved',
+      'user-activity',
+      '--param',
+      'user=jane@example.com',
+      '--param',
+      'from=2026-03-05 09:00',
+      '--param',
+      'to=2026-03-05T09:30:00Z',
+    ]);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     // [from, to): 09:00:00.123 is in, 09:30:00 is the exclusive end.
     expect(rows(run).map((row) => row.uuid)).toEqual(['u-1']);
   });
 
   it('finds a late event by its own event time, in the partition of its date', async () => {
-    const run = await query(['--archive', archiveDir, '--saved', 'user-activity', '--param', 'user=jane@example.com', '--param', 'from=2026-03-03', '--param', 'to=2026-03-04']);
+    const run = await query([
+      '--archive',
+      archiveDir,
+      '--saved',
+      'user-activity',
+      '--param',
+      'user=jane@example.com',
+      '--param',
+      'from=2026-03-03',
+      '--param',
+      'to=2026-03-04',
+    ]);
     expect(rows(run).map((row) => row.uuid)).toEqual(['u-late']);
-    const failures = rows(await query(['--archive', archiveDir, '--saved', 'failed-logins-by-ip', '--param', 'from=2026-03-01', '--param', 'to=2026-03-06']));
+    const failures = rows(
+      await query(['--archive', archiveDir, '--saved', 'failed-logins-by-ip', '--param', 'from=2026-03-01', '--param', 'to=2026-03-06']),
+    );
     expect(failures).toContainEqual(expect.objectContaining({ ip: '198.51.100.7', failures: 3, users: 1, countries: ['France'] }));
   });
 
-  it('shows the events around an alert: its actors\' and addresses\' other events, marked', async () => {
-    const run = await query(['--archive', archiveDir, '--saved', 'alert-context', '--param', 'uuids=u-1', '--param', 'from=2026-03-03', '--param', 'to=2026-03-06']);
+  it("shows the events around an alert: its actors' and addresses' other events, marked", async () => {
+    const run = await query([
+      '--archive',
+      archiveDir,
+      '--saved',
+      'alert-context',
+      '--param',
+      'uuids=u-1',
+      '--param',
+      'from=2026-03-03',
+      '--param',
+      'to=2026-03-06',
+    ]);
     expect(rows(run).map((row) => [row.uuid, row.in_alert])).toEqual([
       ['u-late', false],
       ['u-1', true],
@@ -143,7 +197,11 @@ describe('okta-log-pipeline query', () => {
   });
 
   it('runs over an archive with no objects yet, with the same columns', async () => {
-    const run = await query(['--archive', scratch, 'SELECT count(*) AS n, count(dt) AS d FROM okta_system_log WHERE actor.alternateId IS NULL']);
+    const run = await query([
+      '--archive',
+      scratch,
+      'SELECT count(*) AS n, count(dt) AS d FROM okta_system_log WHERE actor.alternateId IS NULL',
+    ]);
     expect(rows(run)).toEqual([{ n: 0, d: 0 }]);
   });
 });

@@ -76,14 +76,19 @@ describe('SecretsManagerSourceRegistry', () => {
       ['beta', false],
     ]);
     expect(problems.map((problem) => problem.sourceId).sort()).toEqual(['Bad_Name', 'broken', 'not-json']);
-    expect(problems.find((problem) => problem.sourceId === 'broken')?.message).toMatch(/^source broken: invalid secret: dropOffMinutes must be/);
+    expect(problems.find((problem) => problem.sourceId === 'broken')?.message).toMatch(
+      /^source broken: invalid secret: dropOffMinutes must be/,
+    );
     expect(JSON.stringify(problems)).not.toContain(TOKEN);
     expect(aws.secretsManager.calls.filter((call) => call.operation === 'ListSecrets')).toHaveLength(3);
     // An invalid name is refused from the listing alone: its value is never fetched.
-    expect(aws.secretsManager.calls.some((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}Bad_Name`)).toBe(false);
+    expect(aws.secretsManager.calls.some((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}Bad_Name`)).toBe(
+      false,
+    );
   });
 
-  const reads = (id: string): number => aws.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}${id}`).length;
+  const reads = (id: string): number =>
+    aws.secretsManager.calls.filter((call) => call.operation === 'GetSecretValue' && call.secretId === `${PREFIX}${id}`).length;
 
   it('caches secrets for minutes, re-reads a changed or expired one, and drops deleted ones', async () => {
     const clock = new VirtualClock();
@@ -96,7 +101,9 @@ describe('SecretsManagerSourceRegistry', () => {
     const second = await sources.list();
     expect([reads('acme'), reads('beta')]).toEqual([1, 1]);
 
-    await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ label: 'Rotated' }) }));
+    await aws.clients.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ label: 'Rotated' }) }),
+    );
     const third = await sources.list();
     expect([reads('acme'), reads('beta')]).toEqual([2, 1]);
     expect(third.sources.find((source) => source.id === 'acme')?.label).toBe('Rotated');
@@ -118,7 +125,9 @@ describe('SecretsManagerSourceRegistry', () => {
       await createSecret(`${PREFIX}acme`, sourceSecret());
       const [before] = (await sources.list()).sources;
       const thaw = aws.secretsManager.freezeListing();
-      await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ apiToken: `${TOKEN}2` }) }));
+      await aws.clients.secretsManager.send(
+        new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ apiToken: `${TOKEN}2` }) }),
+      );
 
       // The stale listing still shows the old version, and the cache is fresh: list alone would keep the old token.
       expect((await sources.list()).sources[0]).toBe(before);
@@ -150,7 +159,9 @@ describe('SecretsManagerSourceRegistry', () => {
       await createSecret(`${PREFIX}acme`, sourceSecret());
       await sources.list();
       const thaw = aws.secretsManager.freezeListing();
-      await aws.clients.secretsManager.send(new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ label: 'Edited' }) }));
+      await aws.clients.secretsManager.send(
+        new PutSecretValueCommand({ SecretId: `${PREFIX}acme`, SecretString: sourceSecret({ label: 'Edited' }) }),
+      );
 
       clock.advance(4 * 60_000);
       expect((await sources.list()).sources[0]?.label).toBe('acme');
@@ -199,10 +210,17 @@ describe('SecretsManagerSourceRegistry', () => {
 
     it('reports other refusals of GetSecretValue as problems, as before', async () => {
       await createSecret(`${PREFIX}acme`, sourceSecret());
-      aws.secretsManager.inject({ operation: 'GetSecretValue', type: 'InvalidRequestException', message: 'The secret is managed by another service.' });
+      aws.secretsManager.inject({
+        operation: 'GetSecretValue',
+        type: 'InvalidRequestException',
+        message: 'The secret is managed by another service.',
+      });
 
       expect((await registry().list()).problems).toEqual([
-        { sourceId: 'acme', message: `source acme: cannot read secret ${PREFIX}acme: InvalidRequestException: The secret is managed by another service.` },
+        {
+          sourceId: 'acme',
+          message: `source acme: cannot read secret ${PREFIX}acme: InvalidRequestException: The secret is managed by another service.`,
+        },
       ]);
     });
   });
@@ -229,7 +247,9 @@ describe('SecretsManagerSourceRegistry', () => {
     const { sources: listed, problems } = await sources.list();
 
     expect(listed.map((source) => source.id)).toEqual(['acme']);
-    expect(problems).toEqual([{ sourceId: 'beta', message: `source beta: cannot read secret ${PREFIX}beta: AccessDeniedException: not allowed` }]);
+    expect(problems).toEqual([
+      { sourceId: 'beta', message: `source beta: cannot read secret ${PREFIX}beta: AccessDeniedException: not allowed` },
+    ]);
   });
 
   it('fails the listing as a whole when ListSecrets fails', async () => {
@@ -263,15 +283,32 @@ describe('DynamoDbCursorStore', () => {
     const clock = new VirtualClock();
     const cursors = store(clock);
     await cursors.acquire('acme', 'run-1', 1_000);
-    await cursors.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5, lastError: 'boom', updatedAt: 7 });
-    await cursors.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=2', newestPublished: '2026-01-01T00:00:00.000Z', lastEventAt: 6, updatedAt: 8 });
+    await cursors.save('acme', 'run-1', {
+      nextUrl: 'https://acme.okta.com/api/v1/logs?after=1',
+      lastEventAt: 5,
+      lastError: 'boom',
+      updatedAt: 7,
+    });
+    await cursors.save('acme', 'run-1', {
+      nextUrl: 'https://acme.okta.com/api/v1/logs?after=2',
+      newestPublished: '2026-01-01T00:00:00.000Z',
+      lastEventAt: 6,
+      updatedAt: 8,
+    });
     clock.advance(2_000);
     await cursors.acquire('acme', 'run-2', 1_000);
 
-    await expect(cursors.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=stale' })).rejects.toThrow(LeaseLostError);
+    await expect(cursors.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=stale' })).rejects.toThrow(
+      LeaseLostError,
+    );
     await cursors.release('acme', 'run-2');
     expect(await cursors.acquire('acme', 'run-3', 1_000)).toEqual({
-      cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=2', newestPublished: '2026-01-01T00:00:00.000Z', lastEventAt: 6, updatedAt: 8 },
+      cursor: {
+        nextUrl: 'https://acme.okta.com/api/v1/logs?after=2',
+        newestPublished: '2026-01-01T00:00:00.000Z',
+        lastEventAt: 6,
+        updatedAt: 8,
+      },
     });
   });
 
@@ -292,7 +329,12 @@ describe('DynamoDbCursorStore', () => {
 
   it('reports a failing table as CursorStoreError, and survives a throttled call through the SDK retries', async () => {
     const clock = new VirtualClock();
-    const throughProxy = new DynamoDBClient({ endpoint: aws.dynamoDbProxy.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+    const throughProxy = new DynamoDBClient({
+      endpoint: aws.dynamoDbProxy.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 2,
+    });
     const cursors = store(clock, throughProxy);
     try {
       aws.dynamoDbProxy.inject({ kind: 'error', operation: 'UpdateItem', status: 400, type: 'ProvisionedThroughputExceededException' });
@@ -300,7 +342,9 @@ describe('DynamoDbCursorStore', () => {
 
       aws.dynamoDbProxy.inject({ kind: 'error', operation: 'UpdateItem', status: 500, type: 'InternalServerError' }, 2);
       await expect(cursors.save('acme', 'run-1', {})).rejects.toThrow(CursorStoreError);
-      const item = await aws.clients.dynamoDb.send(new GetItemCommand({ TableName: aws.names.cursorTableName, Key: { sourceId: { S: 'acme' } } }));
+      const item = await aws.clients.dynamoDb.send(
+        new GetItemCommand({ TableName: aws.names.cursorTableName, Key: { sourceId: { S: 'acme' } } }),
+      );
       expect(item.Item?.leaseOwner?.S).toBe('run-1');
     } finally {
       throughProxy.destroy();
@@ -310,7 +354,13 @@ describe('DynamoDbCursorStore', () => {
 
 describe('KinesisRecordSink', () => {
   function sink(clock: VirtualClock, random = () => 0.5): { sink: KinesisRecordSink; client: KinesisClient } {
-    const client = new KinesisClient({ endpoint: aws.kinesisProxy.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, requestHandler: new NodeHttpHandler(), maxAttempts: 1 });
+    const client = new KinesisClient({
+      endpoint: aws.kinesisProxy.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      requestHandler: new NodeHttpHandler(),
+      maxAttempts: 1,
+    });
     return { sink: new KinesisRecordSink({ client, streamName: aws.names.streamName, clock, random }), client };
   }
 
@@ -363,7 +413,12 @@ describe('KinesisRecordSink', () => {
 
     const written = kinesis.write([record('a'), record('b')]);
 
-    await expect(written).rejects.toThrow(new KinesisWriteError(`stream ${aws.names.streamName}: 1 records still not written after 5 attempts; last: 1 of 1 records failed (ProvisionedThroughputExceededException)`, 1));
+    await expect(written).rejects.toThrow(
+      new KinesisWriteError(
+        `stream ${aws.names.streamName}: 1 records still not written after 5 attempts; last: 1 of 1 records failed (ProvisionedThroughputExceededException)`,
+        1,
+      ),
+    );
     client.destroy();
   });
 
@@ -386,7 +441,9 @@ describe('KinesisRecordSink', () => {
     const { rejected } = await kinesis.write([record('small'), huge]);
     client.destroy();
 
-    expect(rejected).toEqual([{ record: huge, reason: expect.stringMatching(/^record of \d+ bytes exceeds the Kinesis limit of 1048576 bytes per record$/) }]);
+    expect(rejected).toEqual([
+      { record: huge, reason: expect.stringMatching(/^record of \d+ bytes exceeds the Kinesis limit of 1048576 bytes per record$/) },
+    ]);
     expect((await readStream(aws.clients.kinesis, aws.names.streamName)).map((entry) => entry.partitionKey)).toEqual(['small']);
   });
 });
@@ -408,7 +465,14 @@ describe('S3Quarantine', () => {
     expect(Contents.map((object) => object.Key)).toHaveLength(2);
     for (const object of Contents) expect(object.Key).toMatch(/^acme\/2026\/03\/04\/[0-9a-f]{32}\.json$/);
     const bodies = await Promise.all(
-      Contents.map(async (object) => JSON.parse(await (await aws.clients.s3.send(new GetObjectCommand({ Bucket: aws.names.quarantineBucketName, Key: object.Key }))).Body!.transformToString()) as unknown),
+      Contents.map(
+        async (object) =>
+          JSON.parse(
+            await (
+              await aws.clients.s3.send(new GetObjectCommand({ Bucket: aws.names.quarantineBucketName, Key: object.Key }))
+            ).Body!.transformToString(),
+          ) as unknown,
+      ),
     );
     expect(bodies).toEqual(expect.arrayContaining(items.map((item) => ({ ...item, receivedAt: '2026-03-04T05:06:07.000Z' }))));
   });
@@ -416,7 +480,9 @@ describe('S3Quarantine', () => {
   it('fails with QuarantineWriteError when an object cannot be stored', async () => {
     const quarantine = new S3Quarantine({ client: aws.clients.s3, bucketName: 'no-such-bucket' });
 
-    await expect(quarantine.put([{ sourceId: 'acme', eventJson: '{}', errors: ['x'], receivedAt: 0 }])).rejects.toThrow(QuarantineWriteError);
+    await expect(quarantine.put([{ sourceId: 'acme', eventJson: '{}', errors: ['x'], receivedAt: 0 }])).rejects.toThrow(
+      QuarantineWriteError,
+    );
   });
 });
 

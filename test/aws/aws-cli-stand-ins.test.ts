@@ -66,10 +66,15 @@ function aws(cli: string, endpoint: string, args: readonly string[]): Promise<Cl
     TZ: 'UTC',
   };
   return new Promise((resolve) => {
-    execFile(cli, ['--endpoint-url', endpoint, '--output', 'json', ...args], { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      cli,
+      ['--endpoint-url', endpoint, '--output', 'json', ...args],
+      { env, encoding: 'utf8', timeout: 120_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -130,11 +135,17 @@ if (AWS_CLI === undefined) {
 
         // --page-size 1: the CLI follows NextContinuationToken page by page and merges the answers;
         // it asks for encoding-type=url and decodes the keys itself.
-        const listed = json(await s3('s3api', 'list-objects-v2', '--bucket', BUCKET, '--prefix', 'acme/', '--delimiter', '/', '--page-size', '1'));
+        const listed = json(
+          await s3('s3api', 'list-objects-v2', '--bucket', BUCKET, '--prefix', 'acme/', '--delimiter', '/', '--page-size', '1'),
+        );
         expect((listed.CommonPrefixes as Array<{ Prefix: string }>).map((entry) => entry.Prefix)).toEqual(['acme/2026/', 'acme/2027/']);
-        expect((listed.Contents as Array<{ Key: string; LastModified: string; Size: number }>).map((entry) => [entry.Key, time(entry.LastModified), entry.Size])).toEqual([
-          ['acme/with space+plus ü.json', clock.now(), 20],
-        ]);
+        expect(
+          (listed.Contents as Array<{ Key: string; LastModified: string; Size: number }>).map((entry) => [
+            entry.Key,
+            time(entry.LastModified),
+            entry.Size,
+          ]),
+        ).toEqual([['acme/with space+plus ü.json', clock.now(), 20]]);
         const ls = await s3('s3', 'ls', `s3://${BUCKET}/acme/`);
         expect(ls.code).toBe(0);
         expect(ls.stdout).toMatch(/^\s+PRE 2026\/$/m);
@@ -145,7 +156,11 @@ if (AWS_CLI === undefined) {
         const gone = await s3('s3api', 'head-object', '--bucket', BUCKET, '--key', 'top.json');
         expect(gone.code).not.toBe(0);
         expect(gone.stderr).toMatch(/\(404\)/);
-        expect([...server.objects(BUCKET).keys()].sort()).toEqual(['acme/2026/01.json', 'acme/2027/01.json', 'acme/with space+plus ü.json']);
+        expect([...server.objects(BUCKET).keys()].sort()).toEqual([
+          'acme/2026/01.json',
+          'acme/2027/01.json',
+          'acme/with space+plus ü.json',
+        ]);
       },
       CLI_TEST_TIMEOUT_MS,
     );
@@ -157,7 +172,16 @@ if (AWS_CLI === undefined) {
         writeFileSync(file, 'the original');
         json(await s3('s3api', 'put-object', '--bucket', BUCKET, '--key', 'acme/one.json', '--body', file));
 
-        const tagged = await s3('s3api', 'put-object-tagging', '--bucket', BUCKET, '--key', 'acme/one.json', '--tagging', 'TagSet=[{Key=k,Value=v}]');
+        const tagged = await s3(
+          's3api',
+          'put-object-tagging',
+          '--bucket',
+          BUCKET,
+          '--key',
+          'acme/one.json',
+          '--tagging',
+          'TagSet=[{Key=k,Value=v}]',
+        );
 
         expect(tagged.code).not.toBe(0);
         expect(tagged.stderr).toMatch(/\(NotImplemented\) when calling the PutObjectTagging operation/);
@@ -184,8 +208,15 @@ if (AWS_CLI === undefined) {
       async () => {
         const created = json(await sm('create-secret', '--name', NAME, '--secret-string', '{"v":1}'));
         expect(created).toMatchObject({ Name: NAME, ARN: expect.stringContaining(`:secret:${NAME}-`) });
-        expect(json(await sm('get-secret-value', '--secret-id', NAME))).toMatchObject({ SecretString: '{"v":1}', VersionStages: ['AWSCURRENT'] });
-        expect((json(await sm('list-secrets', '--filters', `Key=name,Values=okta-log-pipeline/`)).SecretList as Array<{ Name: string }>).map((entry) => entry.Name)).toEqual([NAME]);
+        expect(json(await sm('get-secret-value', '--secret-id', NAME))).toMatchObject({
+          SecretString: '{"v":1}',
+          VersionStages: ['AWSCURRENT'],
+        });
+        expect(
+          (json(await sm('list-secrets', '--filters', `Key=name,Values=okta-log-pipeline/`)).SecretList as Array<{ Name: string }>).map(
+            (entry) => entry.Name,
+          ),
+        ).toEqual([NAME]);
 
         for (const args of [
           ['--recovery-window-in-days', '6'],
@@ -214,7 +245,10 @@ if (AWS_CLI === undefined) {
         expect(time(again.DeletionDate)).toBe(requestedAt + 7 * DAY);
         expect(time(json(await sm('describe-secret', '--secret-id', NAME)).DeletedDate)).toBe(requestedAt);
         expect(json(await sm('list-secrets')).SecretList).toEqual([]);
-        const planned = json(await sm('list-secrets', '--include-planned-deletion')).SecretList as Array<{ Name: string; DeletedDate: string }>;
+        const planned = json(await sm('list-secrets', '--include-planned-deletion')).SecretList as Array<{
+          Name: string;
+          DeletedDate: string;
+        }>;
         expect(planned.map((entry) => [entry.Name, time(entry.DeletedDate)])).toEqual([[NAME, requestedAt]]);
         const refused = await sm('get-secret-value', '--secret-id', NAME);
         expect(refused.stderr).toMatch(/\(InvalidRequestException\) when calling the GetSecretValue operation[^:]*: .*marked for deletion/);
@@ -243,11 +277,31 @@ if (AWS_CLI === undefined) {
     it(
       'publishes with a subject and string message attributes, and refuses with AuthorizationError when told to',
       async () => {
-        const attributes = JSON.stringify({ ruleId: { DataType: 'String', StringValue: 'Okta.BruteForceLogins' }, severity: { DataType: 'String', StringValue: 'MEDIUM' } });
-        const published = json(await sns('publish', '--topic-arn', TOPIC, '--subject', '[MEDIUM] a subject', '--message', '{"status":"new"}', '--message-attributes', attributes));
+        const attributes = JSON.stringify({
+          ruleId: { DataType: 'String', StringValue: 'Okta.BruteForceLogins' },
+          severity: { DataType: 'String', StringValue: 'MEDIUM' },
+        });
+        const published = json(
+          await sns(
+            'publish',
+            '--topic-arn',
+            TOPIC,
+            '--subject',
+            '[MEDIUM] a subject',
+            '--message',
+            '{"status":"new"}',
+            '--message-attributes',
+            attributes,
+          ),
+        );
         expect(published.MessageId).toEqual(expect.any(String));
         expect(server.published).toEqual([
-          { topicArn: TOPIC, subject: '[MEDIUM] a subject', message: '{"status":"new"}', attributes: { ruleId: 'Okta.BruteForceLogins', severity: 'MEDIUM' } },
+          {
+            topicArn: TOPIC,
+            subject: '[MEDIUM] a subject',
+            message: '{"status":"new"}',
+            attributes: { ruleId: 'Okta.BruteForceLogins', severity: 'MEDIUM' },
+          },
         ]);
 
         server.refuse(1);

@@ -42,7 +42,12 @@ describe('awsHttpHandler (the SDK request handler of both Lambdas)', () => {
       maxAttempts: 1,
       requestHandler: awsHttpHandler({ connectionTimeoutMs: 200, requestTimeoutMs: 200 }),
     });
-    const sink = new KinesisRecordSink({ client, streamName: 'okta', clock: new VirtualClock(), backoff: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
+    const sink = new KinesisRecordSink({
+      client,
+      streamName: 'okta',
+      clock: new VirtualClock(),
+      backoff: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     try {
       const outcome = await Promise.race([
         sink.write([record]).then(

@@ -63,11 +63,14 @@ describe('S3 stand-in', () => {
   });
 
   it('rolls keys up into CommonPrefixes by delimiter, across pages where each prefix counts once', async () => {
-    for (const key of ['acme/2026/01.json', 'acme/2026/02.json', 'acme/2027/01.json', 'acme/readme.json', 'beta/2026/01.json', 'top.json']) await put(key);
+    for (const key of ['acme/2026/01.json', 'acme/2026/02.json', 'acme/2027/01.json', 'acme/readme.json', 'beta/2026/01.json', 'top.json'])
+      await put(key);
     const pages: ListObjectsV2CommandOutput[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'acme/', Delimiter: '/', MaxKeys: 1, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'acme/', Delimiter: '/', MaxKeys: 1, ContinuationToken: token }),
+      );
       pages.push(page);
       token = page.NextContinuationToken;
     } while (token !== undefined);
@@ -105,12 +108,20 @@ describe('S3 stand-in', () => {
     await expect(
       s3.send(new PutObjectTaggingCommand({ Bucket: BUCKET, Key: 'acme/one.json', Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } })),
     ).rejects.toMatchObject({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 } });
-    await expect(s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'acme/one.json' }))).rejects.toMatchObject({ name: 'NotImplemented' });
-    await expect(s3.send(new PutBucketTaggingCommand({ Bucket: 'not-a-bucket-yet', Tagging: { TagSet: [] } }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
-    await expect(s3.send(new PutBucketTaggingCommand({ Bucket: BUCKET, Tagging: { TagSet: [] } }))).rejects.toMatchObject({ name: 'NotImplemented' });
+    await expect(s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'acme/one.json' }))).rejects.toMatchObject({
+      name: 'NotImplemented',
+    });
+    await expect(s3.send(new PutBucketTaggingCommand({ Bucket: 'not-a-bucket-yet', Tagging: { TagSet: [] } }))).rejects.toMatchObject({
+      name: 'NoSuchBucket',
+    });
+    await expect(s3.send(new PutBucketTaggingCommand({ Bucket: BUCKET, Tagging: { TagSet: [] } }))).rejects.toMatchObject({
+      name: 'NotImplemented',
+    });
 
     expect(server.objects(BUCKET).get('acme/one.json')).toBe(before);
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'acme/one.json' }))).Body?.transformToString()).toBe('the original');
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'acme/one.json' }))).Body?.transformToString()).toBe(
+      'the original',
+    );
     expect(server.objects('not-a-bucket-yet').size).toBe(0);
   });
 });

@@ -23,10 +23,17 @@ describe('Secrets Manager stand-in backed by a file', () => {
     const server = await startSecretsManagerServer({ file });
     const client = new SecretsManagerClient({ endpoint: server.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     try {
-      const names = async (): Promise<string[]> => ((await client.send(new ListSecretsCommand({}))).SecretList ?? []).map((entry) => entry.Name ?? '');
+      const names = async (): Promise<string[]> =>
+        ((await client.send(new ListSecretsCommand({}))).SecretList ?? []).map((entry) => entry.Name ?? '');
       expect(await names()).toEqual(['okta-log-pipeline/sources/demo']);
 
-      writeFileSync(file, JSON.stringify([{ Name: 'okta-log-pipeline/sources/demo', SecretString: '{"v":2}' }, { Name: 'okta-log-pipeline/sources/new', SecretString: '{}' }]));
+      writeFileSync(
+        file,
+        JSON.stringify([
+          { Name: 'okta-log-pipeline/sources/demo', SecretString: '{"v":2}' },
+          { Name: 'okta-log-pipeline/sources/new', SecretString: '{}' },
+        ]),
+      );
       // mtime resolution can be coarse: make sure the change is visible as one.
       const later = new Date(Date.now() + 5_000);
       utimesSync(file, later, later);
@@ -35,7 +42,9 @@ describe('Secrets Manager stand-in backed by a file', () => {
 
       await client.send(new CreateSecretCommand({ Name: 'okta-log-pipeline/sources/added', SecretString: '{"v":3}' }));
       expect(JSON.parse(readFileSync(file, 'utf8'))).toContainEqual({ Name: 'okta-log-pipeline/sources/added', SecretString: '{"v":3}' });
-      await expect(client.send(new CreateSecretCommand({ Name: 'okta-log-pipeline/sources/added', SecretString: '{}' }))).rejects.toMatchObject({ name: 'ResourceExistsException' });
+      await expect(
+        client.send(new CreateSecretCommand({ Name: 'okta-log-pipeline/sources/added', SecretString: '{}' })),
+      ).rejects.toMatchObject({ name: 'ResourceExistsException' });
     } finally {
       client.destroy();
       await server.close();
@@ -71,20 +80,30 @@ describe('Secrets Manager stand-in: deleting and restoring a secret', () => {
   });
 
   const names = async (includePlannedDeletion?: boolean): Promise<string[]> =>
-    ((await client.send(new ListSecretsCommand({ IncludePlannedDeletion: includePlannedDeletion }))).SecretList ?? []).map((entry) => entry.Name ?? '');
+    ((await client.send(new ListSecretsCommand({ IncludePlannedDeletion: includePlannedDeletion }))).SecretList ?? []).map(
+      (entry) => entry.Name ?? '',
+    );
 
   it('accepts recovery windows of 7 to 30 days only, and refuses ForceDeleteWithoutRecovery together with one (InvalidParameterException)', async () => {
     for (const days of [0, 6, 31]) {
-      await expect(client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: days }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+      await expect(client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: days }))).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+      });
     }
-    await expect(client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: 7, ForceDeleteWithoutRecovery: true }))).rejects.toMatchObject({
+    await expect(
+      client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: 7, ForceDeleteWithoutRecovery: true })),
+    ).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
     expect(await names()).toEqual([NAME]);
 
-    expect((await client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: 30 }))).DeletionDate).toEqual(new Date(clock.now() + 30 * DAY));
+    expect((await client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: 30 }))).DeletionDate).toEqual(
+      new Date(clock.now() + 30 * DAY),
+    );
     await client.send(new RestoreSecretCommand({ SecretId: NAME }));
-    expect((await client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: 7 }))).DeletionDate).toEqual(new Date(clock.now() + 7 * DAY));
+    expect((await client.send(new DeleteSecretCommand({ SecretId: NAME, RecoveryWindowInDays: 7 }))).DeletionDate).toEqual(
+      new Date(clock.now() + 7 * DAY),
+    );
     await client.send(new RestoreSecretCommand({ SecretId: NAME }));
     // "If you don't use either, then Secrets Manager defaults to a 30 day recovery window."
     expect((await client.send(new DeleteSecretCommand({ SecretId: NAME }))).DeletionDate).toEqual(new Date(clock.now() + 30 * DAY));
@@ -112,13 +131,18 @@ describe('Secrets Manager stand-in: deleting and restoring a secret', () => {
       name: 'InvalidRequestException',
       message: expect.stringContaining('marked for deletion'),
     });
-    await expect(client.send(new PutSecretValueCommand({ SecretId: NAME, SecretString: '{}' }))).rejects.toMatchObject({ name: 'InvalidRequestException' });
+    await expect(client.send(new PutSecretValueCommand({ SecretId: NAME, SecretString: '{}' }))).rejects.toMatchObject({
+      name: 'InvalidRequestException',
+    });
     await expect(client.send(new CreateSecretCommand({ Name: NAME, SecretString: '{}' }))).rejects.toMatchObject({
       name: 'InvalidRequestException',
       message: expect.stringContaining('already scheduled for deletion'),
     });
 
-    expect(await client.send(new RestoreSecretCommand({ SecretId: NAME }))).toMatchObject({ Name: NAME, ARN: expect.stringContaining(`:secret:${NAME}-`) });
+    expect(await client.send(new RestoreSecretCommand({ SecretId: NAME }))).toMatchObject({
+      Name: NAME,
+      ARN: expect.stringContaining(`:secret:${NAME}-`),
+    });
     expect((await client.send(new GetSecretValueCommand({ SecretId: NAME }))).SecretString).toBe('{"v":1}');
     expect((await client.send(new DescribeSecretCommand({ SecretId: NAME }))).DeletedDate).toBeUndefined();
     expect(await names()).toEqual([NAME]);

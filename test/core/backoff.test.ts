@@ -12,7 +12,9 @@ describe('backoffDelayMs', () => {
   const delays = { baseDelayMs: 500, maxDelayMs: 8_000 };
 
   it('draws each wait from 0 up to the doubling ceiling, capped', () => {
-    expect([1, 2, 3, 4, 5, 6, 7].map((retry) => backoffDelayMs(delays, retry, () => 0.5))).toEqual([250, 500, 1_000, 2_000, 4_000, 4_000, 4_000]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((retry) => backoffDelayMs(delays, retry, () => 0.5))).toEqual([
+      250, 500, 1_000, 2_000, 4_000, 4_000, 4_000,
+    ]);
     expect([1, 2, 3].map((retry) => backoffDelayMs(delays, retry, () => 0))).toEqual([0, 0, 0]);
     expect([1, 2, 3, 5].map((retry) => backoffDelayMs(delays, retry, () => 0.999_999))).toEqual([499, 999, 1_999, 7_999]);
   });

@@ -16,6 +16,8 @@ test.each([
   const code = await demo(args);
 
   expect(code).toBe(2);
-  expect(written.join('')).toMatch(new RegExp(`^okta-log-pipeline demo: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\nusage: okta-log-pipeline demo `));
+  expect(written.join('')).toMatch(
+    new RegExp(`^okta-log-pipeline demo: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\nusage: okta-log-pipeline demo `),
+  );
   jest.restoreAllMocks();
 });

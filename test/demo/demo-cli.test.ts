@@ -24,7 +24,10 @@ let interrupted: Promise<Finished>;
 beforeAll(() => {
   timed = runDemo(['--for', '4', '--interval', '1', '--out', out]);
   // Interrupted after the second run's status.
-  interrupted = runDemo(['--interval', '1', '--quiet-org-stops-after', '0', '--out', join(scratch, 'interrupted.ndjson')], 'run 2 quiet-org');
+  interrupted = runDemo(
+    ['--interval', '1', '--quiet-org-stops-after', '0', '--out', join(scratch, 'interrupted.ndjson')],
+    'run 2 quiet-org',
+  );
 });
 afterAll(async () => {
   // The demos' work directories (secrets file, Lambda log), whose paths they printed.
@@ -86,12 +89,17 @@ test('runs headless for --for seconds, then delivers everything served: last lin
   expect(tally.lost).toBe(0);
   expect(tally.eventsDelivered).toBeGreaterThanOrEqual(tally.eventsServed);
   // The NDJSON file holds the records read back: one per delivered event and duplicate.
-  const records = readFileSync(out, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { uuid: string; p_source_id: string });
+  const records = readFileSync(out, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { uuid: string; p_source_id: string });
   expect(records).toHaveLength((tally.eventsDelivered ?? 0) + (tally.duplicates ?? 0));
   expect(new Set(records.map((record) => record.p_source_id))).toContain('busy-org');
   expect(stdout).toContain(`records read back from the stream go to ${out}`);
   // Per-source status lines (not a terminal: plain lines), and never a credential.
-  expect(stdout).toMatch(/run \d+ busy-org: served \d+, delivered \d+, lag .*, cursor age .*, rate limit \d+\/120 used, \d+ left, drop-off ok/);
+  expect(stdout).toMatch(
+    /run \d+ busy-org: served \d+, delivered \d+, lag .*, cursor age .*, rate limit \d+\/120 used, \d+ left, drop-off ok/,
+  );
   for (const token of tokensOf(stdout)) expect(stdout + stderr).not.toContain(token);
 });
 

@@ -47,7 +47,10 @@ test('records read back from the stream are exactly the events served, and the d
   const { records, detections } = await pipeline.pump();
 
   // Assess: every valid served event is in the stream once, under its own source.
-  const served = new Map([...attacks.map((event) => [event.uuid, 'attacked'] as const), ...everyday.map((event) => [event.uuid, 'calm'] as const)]);
+  const served = new Map([
+    ...attacks.map((event) => [event.uuid, 'attacked'] as const),
+    ...everyday.map((event) => [event.uuid, 'calm'] as const),
+  ]);
   expect(records).toHaveLength(served.size);
   for (const record of records) {
     const data = JSON.parse(record.data.toString('utf8')) as { uuid: string; p_source_id: string; p_log_type: string };
@@ -58,7 +61,9 @@ test('records read back from the stream are exactly the events served, and the d
   expect(new Set(records.map((record) => record.partitionKey)).size).toBe(served.size);
 
   // The invalid event is in the quarantine bucket, not the stream.
-  expect(pipeline.quarantined().map((item) => ({ sourceId: item.sourceId, event: item.event }))).toEqual([{ sourceId: 'calm', event: invalid }]);
+  expect(pipeline.quarantined().map((item) => ({ sourceId: item.sourceId, event: item.event }))).toEqual([
+    { sourceId: 'calm', event: invalid },
+  ]);
 
   // What the puller's metrics said, per source, matches what was read back.
   const bySource = Object.fromEntries(run.sources.map((source) => [source.sourceId, source]));

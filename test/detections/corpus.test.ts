@@ -26,7 +26,9 @@ describe('the test cases', () => {
   // `npm run bench` reads `<rule id>.ndjson` of every rule too.
   it.each(DEFAULT_RULES.map((rule) => [rule.id]))('%s has its cases file and a case that must alert', (id) => {
     expect(existsSync(join(FIXTURES, `${id}.ndjson`))).toBe(true);
-    expect(allCases.filter(([ruleId, , item]) => ruleId === id && item.expected).map(([, file, item]) => `${file}: ${item.name}`)).not.toEqual([]);
+    expect(
+      allCases.filter(([ruleId, , item]) => ruleId === id && item.expected).map(([, file, item]) => `${file}: ${item.name}`),
+    ).not.toEqual([]);
   });
 
   it.each(cases)('%s (%s): %p', async (id, _file, item) => {
@@ -77,7 +79,7 @@ describe('expected titles and severities', () => {
     expect(superAdmin.severity).toBe('HIGH');
   });
 
-  it('Okta.APIKeyCreated and Okta.APIKeyRevoked keep Panther\'s missing space in the title', async () => {
+  it("Okta.APIKeyCreated and Okta.APIKeyRevoked keep Panther's missing space in the title", async () => {
     expect((await only('Okta.APIKeyCreated.ndjson', 'API Key Created')).title).toBe(
       'Test User <user@example.com>created a new API key - <test_key>',
     );
@@ -90,7 +92,7 @@ describe('expected titles and severities', () => {
 describe('the 2020 geo history sequence, run in order against shared state', () => {
   const sequence = readCases('Okta.GeographicallyImprobableAccess.history.ndjson').filter((item) => /Login - /.test(item.name));
 
-  it('has the three logins of Panther\'s sequence', () => {
+  it("has the three logins of Panther's sequence", () => {
     expect(sequence.map((item) => item.name)).toEqual(['First Login - Baseline', 'Second Login - Safe', 'Third Login - Too Fast']);
   });
 

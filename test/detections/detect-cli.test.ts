@@ -28,7 +28,10 @@ describe('okta-log-pipeline detect', () => {
   it('prints each alert as one JSON line, reports the bad line on stderr and exits 0', () => {
     const { status, stdout, stderr } = detect([file]);
     expect(status).toBe(0);
-    const alerts = stdout.trim().split('\n').map((line) => JSON.parse(line) as AlertMessage);
+    const alerts = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as AlertMessage);
     expect(alerts.map((alert) => [alert.status, alert.ruleId, alert.severity, alert.eventCount])).toEqual([
       ['new', 'Okta.BruteForceLogins', 'MEDIUM', 5],
       ['new', 'Okta.AdminRoleAssigned', 'HIGH', 1],

@@ -152,7 +152,11 @@ describe('replay and retries', () => {
       outcome: { result: 'SUCCESS' },
       target: [{ displayName: 'ci' }],
     });
-    const result = await alertsOf(engine, [keyCreated(T0, 'now'), keyCreated(T0 - 3 * 60 * MINUTE, 'old'), keyCreated(T0 + MINUTE, 'joins')]);
+    const result = await alertsOf(engine, [
+      keyCreated(T0, 'now'),
+      keyCreated(T0 - 3 * 60 * MINUTE, 'old'),
+      keyCreated(T0 + MINUTE, 'joins'),
+    ]);
     expect(result.alerts.map((alert) => alert.eventUuids)).toEqual([['now'], ['old']]);
     expect(result.updates.map((update) => update.eventUuids)).toEqual([['now', 'joins']]);
   });
@@ -190,7 +194,12 @@ describe('rule state', () => {
     },
     title: ({ record, findings }) => `seen ${String(record.user)} again after ${findings.previousUuid}`,
   };
-  const seen = (uuid: string, at: number): DetectionRecord => ({ uuid, user: 'u', eventType: 'test.seen', published: new Date(at).toISOString() });
+  const seen = (uuid: string, at: number): DetectionRecord => ({
+    uuid,
+    user: 'u',
+    eventType: 'test.seen',
+    published: new Date(at).toISOString(),
+  });
 
   it('is visible until its retention (in event time) ends, then reads as absent', async () => {
     const engine = new DetectionEngine({ state: new MemoryStateStore(), rules: [seenBefore] });

@@ -26,11 +26,17 @@ describe('Okta.GeographicallyImprobableAccess', () => {
 
   it('does not alert at 899 km/h and alerts at 901 km/h', async () => {
     const slow = memoryEngine();
-    const slowAlerts = await slow.run([successfulLogin(T0, ORIGIN, '198.51.100.1'), successfulLogin(T0 + HOUR, eastOfOrigin(899), '198.51.100.2')]);
+    const slowAlerts = await slow.run([
+      successfulLogin(T0, ORIGIN, '198.51.100.1'),
+      successfulLogin(T0 + HOUR, eastOfOrigin(899), '198.51.100.2'),
+    ]);
     expect(slowAlerts.flat()).toEqual([]);
 
     const fast = memoryEngine();
-    const fastAlerts = await fast.run([successfulLogin(T0, ORIGIN, '198.51.100.1'), successfulLogin(T0 + HOUR, eastOfOrigin(901), '198.51.100.2')]);
+    const fastAlerts = await fast.run([
+      successfulLogin(T0, ORIGIN, '198.51.100.1'),
+      successfulLogin(T0 + HOUR, eastOfOrigin(901), '198.51.100.2'),
+    ]);
     expect(fastAlerts[1]).toHaveLength(1);
     expect(fastAlerts[1][0]).toMatchObject({
       severity: 'HIGH',
@@ -47,7 +53,7 @@ describe('Okta.GeographicallyImprobableAccess', () => {
     expect(alerts.flat()).toEqual([]);
   });
 
-  it('keeps each user\'s last login for 7 days of event time', async () => {
+  it("keeps each user's last login for 7 days of event time", async () => {
     const { run, state } = memoryEngine();
     await run([successfulLogin(T0, BALTIMORE, '198.51.100.1')]);
     const stored = await state.get(GEO_STATE_KEY);

@@ -99,7 +99,14 @@ function loadContainer(): Handler {
   if (!loaded) throw new Error('handler not loaded');
   return (event) => {
     invocation += 1;
-    return loaded(event, lambdaContext({ functionName: 'okta-log-pipeline-detections', requestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 60_000 }));
+    return loaded(
+      event,
+      lambdaContext({
+        functionName: 'okta-log-pipeline-detections',
+        requestId: `invocation-${invocation}`,
+        getRemainingTimeInMillis: () => 60_000,
+      }),
+    );
   };
 }
 
@@ -145,11 +152,23 @@ function emittedLines(): Array<Record<string, unknown>> {
 function metricDocuments(): Array<{ dimensions: unknown; metrics: unknown; AlertsRaised: unknown; DetectionErrors: unknown }> {
   return emittedLines()
     .filter((line) => '_aws' in line)
-    .map((line) => line as { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: unknown; Metrics: unknown }> }; AlertsRaised: unknown; DetectionErrors: unknown })
+    .map(
+      (line) =>
+        line as {
+          _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: unknown; Metrics: unknown }> };
+          AlertsRaised: unknown;
+          DetectionErrors: unknown;
+        },
+    )
     .map((doc) => {
       // Literal on purpose: the namespace users' alarms and dashboards name is the interface checked here.
       expect(doc._aws.CloudWatchMetrics[0].Namespace).toBe('OktaLogPipeline');
-      return { dimensions: doc._aws.CloudWatchMetrics[0].Dimensions, metrics: doc._aws.CloudWatchMetrics[0].Metrics, AlertsRaised: doc.AlertsRaised, DetectionErrors: doc.DetectionErrors };
+      return {
+        dimensions: doc._aws.CloudWatchMetrics[0].Dimensions,
+        metrics: doc._aws.CloudWatchMetrics[0].Metrics,
+        AlertsRaised: doc.AlertsRaised,
+        DetectionErrors: doc.DetectionErrors,
+      };
     });
 }
 
@@ -255,7 +274,7 @@ describe('detections Lambda', () => {
 });
 
 describe('detections Lambda log lines', () => {
-  it('every line, log or metrics, carries the invocation\'s request id and cold start', async () => {
+  it("every line, log or metrics, carries the invocation's request id and cold start", async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
     // Set by Lambda in an on-demand container ("AWS_LAMBDA_INITIALIZATION_TYPE", reserved environment
     // variables, https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html); Powertools reports cold starts only then.
@@ -280,7 +299,12 @@ describe('detections Lambda log lines', () => {
         ['batch judged', second, false],
         ['metrics', second, false],
       ]);
-      expect(lines[0]).toMatchObject({ level: 'WARN', service: 'okta-log-pipeline-detections', function_name: 'okta-log-pipeline-detections', reason: expect.any(String) });
+      expect(lines[0]).toMatchObject({
+        level: 'WARN',
+        service: 'okta-log-pipeline-detections',
+        function_name: 'okta-log-pipeline-detections',
+        reason: expect.any(String),
+      });
       expect(lines[1]).toMatchObject({ level: 'INFO', records: 2, processed: 2, alertsRaised: 0 });
     } finally {
       process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -301,7 +325,10 @@ describe('detections Lambda configuration', () => {
 
 describe('alertSubject', () => {
   it('fits SNS: printable ASCII, at most 100 characters, updates marked', () => {
-    const base = { severity: 'HIGH', title: `Geographically improbable login for user [\u00e9ric@acme.io] from [Z\u00fcrich]  to [${'x'.repeat(80)}]` } as const;
+    const base = {
+      severity: 'HIGH',
+      title: `Geographically improbable login for user [\u00e9ric@acme.io] from [Z\u00fcrich]  to [${'x'.repeat(80)}]`,
+    } as const;
     const subject = alertSubject({ ...(base as unknown as AlertMessage), status: 'new' });
     expect(subject).toHaveLength(100);
     expect(subject).toMatch(/^\[HIGH\] Geographically improbable login for user \[\?ric@acme\.io\] from \[Z\?rich\] {2}to \[x+\.\.\.$/);

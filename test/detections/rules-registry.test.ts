@@ -19,10 +19,16 @@ function isRule(value: unknown): value is Rule {
 
 /** Every `Rule` exported by a module of rules/ (index.ts aside), with the file it came from. */
 function exportedRules(): Array<{ file: string; rule: Rule }> {
+  // Loads each rule file by its name, to find the rules that are not registered.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the file names are only known at run time
+  const load = (file: string): Record<string, unknown> => require(join(RULES_DIR, file)) as Record<string, unknown>;
   return readdirSync(RULES_DIR)
     .filter((file) => file.endsWith('.ts') && file !== 'index.ts')
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loads each rule file by its name, to find rules not registered
-    .flatMap((file) => Object.values(require(join(RULES_DIR, file)) as Record<string, unknown>).filter(isRule).map((rule) => ({ file, rule })));
+    .flatMap((file) =>
+      Object.values(load(file))
+        .filter(isRule)
+        .map((rule) => ({ file, rule })),
+    );
 }
 
 describe('the registered rules (DEFAULT_RULES)', () => {

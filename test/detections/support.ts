@@ -28,7 +28,12 @@ function nextUuid(): string {
   return `uuid-${String(counter).padStart(6, '0')}`;
 }
 
-export function failedLogin(at: number, user = 'jack@acme.io', reason = 'INVALID_CREDENTIALS', extra: Record<string, unknown> = {}): DetectionRecord {
+export function failedLogin(
+  at: number,
+  user = 'jack@acme.io',
+  reason = 'INVALID_CREDENTIALS',
+  extra: Record<string, unknown> = {},
+): DetectionRecord {
   return {
     uuid: nextUuid(),
     published: new Date(at).toISOString(),
@@ -50,7 +55,13 @@ export const BALTIMORE: Place = { city: 'Baltimore', lat: 39.2891, lon: -76.5583
 export const BETHESDA: Place = { city: 'Bethesda', lat: 38.9846, lon: -77.0947 };
 export const LONDON: Place = { city: 'London', lat: 51.5072, lon: -0.1276 };
 
-export function successfulLogin(at: number, place: Partial<Place>, ip: string, user = 'buser@example.com', result = 'SUCCESS'): DetectionRecord {
+export function successfulLogin(
+  at: number,
+  place: Partial<Place>,
+  ip: string,
+  user = 'buser@example.com',
+  result = 'SUCCESS',
+): DetectionRecord {
   return {
     uuid: nextUuid(),
     p_event_time: new Date(at).toISOString().replace('T', ' ').replace('Z', ''),
@@ -70,7 +81,11 @@ export function successfulLogin(at: number, place: Partial<Place>, ip: string, u
 }
 
 /** A fresh engine with in-memory state, and a helper that runs records in order. */
-export function memoryEngine(): { engine: DetectionEngine; state: MemoryStateStore; run: (records: DetectionRecord[]) => Promise<AlertMessage[][]> } {
+export function memoryEngine(): {
+  engine: DetectionEngine;
+  state: MemoryStateStore;
+  run: (records: DetectionRecord[]) => Promise<AlertMessage[][]>;
+} {
   const state = new MemoryStateStore();
   const engine = new DetectionEngine({ state });
   return {

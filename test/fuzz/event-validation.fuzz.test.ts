@@ -108,7 +108,26 @@ function losslessCoercion(value: Json, declared: string | undefined): Json | und
 
 /** Replacement values of every JSON type, a few with meaning for coercion (numeric strings, "true"). */
 const replacement: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom<Json>(null, true, false, 0, 7, -3, 1.5, 2 ** 40, '', 'text', '42', '042', 'true', '2024-05-01T12:34:56.789Z', [], {}, ['x'], { nested: 1 }),
+  fc.constantFrom<Json>(
+    null,
+    true,
+    false,
+    0,
+    7,
+    -3,
+    1.5,
+    2 ** 40,
+    '',
+    'text',
+    '42',
+    '042',
+    'true',
+    '2024-05-01T12:34:56.789Z',
+    [],
+    {},
+    ['x'],
+    { nested: 1 },
+  ),
   fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
 );
 
@@ -128,7 +147,11 @@ describe('the Okta.SystemLog validator on mutated real events', () => {
   });
 
   it('rejects a required field that is removed or nulled', () => {
-    const required = events.flatMap((event, eventIndex) => slotsOf(event, schema as SchemaNode).filter((slot) => slot.required).map((slot) => ({ eventIndex, slot })));
+    const required = events.flatMap((event, eventIndex) =>
+      slotsOf(event, schema as SchemaNode)
+        .filter((slot) => slot.required)
+        .map((slot) => ({ eventIndex, slot })),
+    );
     fc.assert(
       fc.property(fc.constantFrom(...required), fc.boolean(), ({ eventIndex, slot }, nullIt) => {
         const event = structuredClone(events[eventIndex]) as Json;
@@ -155,8 +178,10 @@ describe('the Okta.SystemLog validator on mutated real events', () => {
         const verdict = process(structuredClone(event));
         const declared = slot.node['x-panther']?.type;
         // Formats, ranges and the rules of nested fields decide beyond the JSON type: no claim there.
-        const structured = value !== null && typeof value === 'object' && (slot.node.properties !== undefined || slot.node.items !== undefined);
-        const constrained = structured || slot.node.format !== undefined || slot.node.minimum !== undefined || slot.node.exclusiveMaximum !== undefined;
+        const structured =
+          value !== null && typeof value === 'object' && (slot.node.properties !== undefined || slot.node.items !== undefined);
+        const constrained =
+          structured || slot.node.format !== undefined || slot.node.minimum !== undefined || slot.node.exclusiveMaximum !== undefined;
         if (typeAllowed(slot.node, value)) {
           if (!constrained) {
             expect(verdict.ok).toBe(true);
@@ -194,21 +219,38 @@ describe('the Okta.SystemLog validator on mutated real events', () => {
         .map((slot) => ({ eventIndex, slot })),
     );
     fc.assert(
-      fc.property(fc.constantFrom(...objectSlots), fc.stringMatching(/^[a-z][A-Za-z]{2,10}Extra$/), fc.jsonValue({ maxDepth: 2 }), ({ eventIndex, slot }, key, value) => {
-        const event = structuredClone(events[eventIndex]) as Json;
-        (valueAt(event, slot.path) as Record<string, Json>)[key] = value as Json;
-        const verdict = process(event);
-        expect(verdict.ok).toBe(true);
-        if (verdict.ok) expect(valueAt(verdict.record, [...slot.path, key])).toEqual(value);
-      }),
+      fc.property(
+        fc.constantFrom(...objectSlots),
+        fc.stringMatching(/^[a-z][A-Za-z]{2,10}Extra$/),
+        fc.jsonValue({ maxDepth: 2 }),
+        ({ eventIndex, slot }, key, value) => {
+          const event = structuredClone(events[eventIndex]) as Json;
+          (valueAt(event, slot.path) as Record<string, Json>)[key] = value as Json;
+          const verdict = process(event);
+          expect(verdict.ok).toBe(true);
+          if (verdict.ok) expect(valueAt(verdict.record, [...slot.path, key])).toEqual(value);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('accepts a published time only when it is a real RFC 3339 instant, and then sets p_event_time from it', () => {
     const rfc3339ish = fc
-      .tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.constantFrom('', '.1', '.789', '.123456789'), fc.constantFrom('Z', 'z', '+00:00', '-05:30', '+24:00', '', ' '), fc.constantFrom('T', ' ', 't'))
-      .map(([y, mo, d, h, mi, frac, zone, sep]) => `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}${sep}${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(mi).padStart(2, '0')}${frac}${zone}`);
+      .tuple(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.constantFrom('', '.1', '.789', '.123456789'),
+        fc.constantFrom('Z', 'z', '+00:00', '-05:30', '+24:00', '', ' '),
+        fc.constantFrom('T', ' ', 't'),
+      )
+      .map(
+        ([y, mo, d, h, mi, frac, zone, sep]) =>
+          `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}${sep}${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(mi).padStart(2, '0')}${frac}${zone}`,
+      );
     fc.assert(
       fc.property(fc.nat({ max: events.length - 1 }), fc.oneof(rfc3339ish, fc.string({ maxLength: 30 })), (eventIndex, published) => {
         const event = structuredClone(events[eventIndex]) as { [key: string]: Json };
@@ -226,12 +268,16 @@ describe('the Okta.SystemLog validator on mutated real events', () => {
 
 describe('events that try to reach object prototypes', () => {
   it('keeps __proto__ and constructor keys as plain data and pollutes no prototype', () => {
-    const text = JSON.stringify(events[0]).replace(/^\{/, '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},');
+    const text = JSON.stringify(events[0]).replace(
+      /^\{/,
+      '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},',
+    );
     const event = JSON.parse(text) as Json;
     (event as { actor: Json }).actor = JSON.parse('{"id":"00u1","type":"User","__proto__":{"polluted":"yes"}}') as Json;
     const verdict = process(event);
     expect(verdict.ok).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    if (verdict.ok) expect((JSON.parse(JSON.stringify(verdict.record)) as Record<string, unknown>)['__proto__']).toEqual({ polluted: 'yes' });
+    if (verdict.ok)
+      expect((JSON.parse(JSON.stringify(verdict.record)) as Record<string, unknown>)['__proto__']).toEqual({ polluted: 'yes' });
   });
 });

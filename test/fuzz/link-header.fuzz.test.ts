@@ -12,21 +12,29 @@ const ORIGIN = 'https://acme.okta.com';
 const RUNS = 400;
 
 /** A URL as servers write them inside `<...>`: commas and semicolons included; never a raw `<` or `>` (RFC 3986). */
-const linkTarget = fc.string({ unit: fc.constantFrom('a', 'b', '/', '?', '&', '=', ',', ';', ' ', '"', '%', ':', '.'), maxLength: 30 }).map((tail) => `${ORIGIN}/api/v1/logs${tail}`);
+const linkTarget = fc
+  .string({ unit: fc.constantFrom('a', 'b', '/', '?', '&', '=', ',', ';', ' ', '"', '%', ':', '.'), maxLength: 30 })
+  .map((tail) => `${ORIGIN}/api/v1/logs${tail}`);
 const relation = fc.constantFrom('next', 'self', 'prev', 'NEXT', 'Next', 'alternate');
 
 describe('parseLinkHeader under arbitrary input', () => {
   it('never throws and returns only string targets for any header text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: fc.constantFrom('<', '>', ';', ',', '=', '"', ' ', 'r', 'e', 'l', 'n', 'x', 't'), maxLength: 200 })), (header) => {
-        const links = parseLinkHeader(header);
-        for (const [key, target] of links) {
-          expect(typeof key).toBe('string');
-          expect(key).toBe(key.toLowerCase());
-          expect(typeof target).toBe('string');
-          expect(target).not.toContain('>');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.string({ unit: fc.constantFrom('<', '>', ';', ',', '=', '"', ' ', 'r', 'e', 'l', 'n', 'x', 't'), maxLength: 200 }),
+        ),
+        (header) => {
+          const links = parseLinkHeader(header);
+          for (const [key, target] of links) {
+            expect(typeof key).toBe('string');
+            expect(key).toBe(key.toLowerCase());
+            expect(typeof target).toBe('string');
+            expect(target).not.toContain('>');
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -19,9 +19,31 @@ const CONTEXT = { sourceId: 'fuzz', sourceLabel: 'Fuzz', parseTime: Date.parse('
 /** Names a person might write, and names that break naive path handling (JSON pointers, prototypes). */
 const fieldName = fc.oneof(
   { weight: 40, arbitrary: fc.stringMatching(/^[a-z][A-Za-z0-9_]{0,6}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'a/b', 'a~1b', '~0', 'a.b', 'with space', 'p_any', 'p_log_type', '', '0', 'é', '$ref') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'toString',
+      'a/b',
+      'a~1b',
+      '~0',
+      'a.b',
+      'with space',
+      'p_any',
+      'p_log_type',
+      '',
+      '0',
+      'é',
+      '$ref',
+    ),
+  },
 );
-const typeName = fc.oneof({ weight: 80, arbitrary: fc.constantFrom(...FIELD_TYPES) }, { weight: 1, arbitrary: fc.constantFrom('String', 'integer', 'map', '', 'null') }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) });
+const typeName = fc.oneof(
+  { weight: 80, arbitrary: fc.constantFrom(...FIELD_TYPES) },
+  { weight: 1, arbitrary: fc.constantFrom('String', 'integer', 'map', '', 'null') },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+);
 /** Options that belong to some types and not others, and a few that belong nowhere. */
 const extraKey = fc.oneof(
   fc.constantFrom<[string, unknown]>(
@@ -83,7 +105,8 @@ function fieldsArb(depth: number): fc.Arbitrary<RawField[]> {
         if (f.isEventTime) result.isEventTime = true;
       }
       if (f.type === 'object') result.fields = f.nested;
-      if (f.type === 'array') result.element = f.element.type === 'timestamp' ? f.element : { type: f.element.type === 'object' ? 'json' : f.element.type };
+      if (f.type === 'array')
+        result.element = f.element.type === 'timestamp' ? f.element : { type: f.element.type === 'object' ? 'json' : f.element.type };
       if (f.extras !== undefined) result[f.extras[0]] = f.extras[1];
       return result;
     });
@@ -91,7 +114,16 @@ function fieldsArb(depth: number): fc.Arbitrary<RawField[]> {
 }
 
 const yamlDocument = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ schema: fc.constantFrom('Fuzz.Log', 'Fuzz.Log', 'Fuzz.Log', 'Okta.SystemLog', 'fuzz'), version: fc.constantFrom(0, 1, 1, 1, 1, -1), fields: fieldsArb(3) }).map((doc) => stringify(doc)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        schema: fc.constantFrom('Fuzz.Log', 'Fuzz.Log', 'Fuzz.Log', 'Okta.SystemLog', 'fuzz'),
+        version: fc.constantFrom(0, 1, 1, 1, 1, -1),
+        fields: fieldsArb(3),
+      })
+      .map((doc) => stringify(doc)),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => stringify(value)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 120 }) },
   { weight: 1, arbitrary: fc.constantFrom(...HAND_WRITTEN_MISTAKES) },
@@ -103,12 +135,24 @@ function eventFor(fields: readonly RawField[]): fc.Arbitrary<unknown> {
     .filter((field) => typeof field.name === 'string')
     .map((field) => {
       const nested = Array.isArray(field.fields) ? eventFor(field.fields as RawField[]) : fc.jsonValue({ maxDepth: 2 });
-      const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), nested, fc.array(nested, { maxLength: 2 }), fc.constant(null), fc.integer().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
-      return fc.option(value.map((v) => [field.name as string, v] as const), { nil: undefined });
+      const value = fc.oneof(
+        fc.jsonValue({ maxDepth: 2 }),
+        nested,
+        fc.array(nested, { maxLength: 2 }),
+        fc.constant(null),
+        fc.integer().map(String),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      );
+      return fc.option(
+        value.map((v) => [field.name as string, v] as const),
+        { nil: undefined },
+      );
     });
   return fc.tuple(...entries).map((pairs) => {
     const event: Record<string, unknown> = {};
-    for (const pair of pairs) if (pair !== undefined) Object.defineProperty(event, pair[0], { value: pair[1], enumerable: true, writable: true, configurable: true });
+    for (const pair of pairs)
+      if (pair !== undefined)
+        Object.defineProperty(event, pair[0], { value: pair[1], enumerable: true, writable: true, configurable: true });
     return event;
   });
 }
@@ -119,7 +163,8 @@ describe('the schema compiler on generated YAML', () => {
   });
 
   it('still accepts a mapping reused through an alias where it does not contain itself', () => {
-    const yaml = 'schema: Fuzz.Log\nfields:\n  - name: a\n    type: object\n    fields: &shared\n      - name: x\n        type: string\n  - name: b\n    type: object\n    fields: *shared\n';
+    const yaml =
+      'schema: Fuzz.Log\nfields:\n  - name: a\n    type: object\n    fields: &shared\n      - name: x\n        type: string\n  - name: b\n    type: object\n    fields: *shared\n';
     expect(compileYaml(yaml, 'schemas/fuzz.yml').logType).toBe('Fuzz.Log');
   });
 

@@ -19,13 +19,29 @@ const token = fc.stringMatching(/^[A-Za-z0-9_-]{6,50}$/).map((body) => `SeCrEt${
 const password = fc.stringMatching(/^[A-Za-z0-9]{4,12}$/).map((body) => `PaSs${body}`);
 const host = fc.oneof(
   fc.constantFrom(...OKTA_ORG_HOST_SUFFIXES).map((suffix) => `acme.${suffix}`),
-  fc.constantFrom('okta.com', 'acme.okta.com.attacker.example', 'attacker.example', 'acme-okta.com', '127.0.0.1', 'localhost', '[::1]', '169.254.169.254', 'ACME.OKTA.COM', 'acme.okta.com.'),
+  fc.constantFrom(
+    'okta.com',
+    'acme.okta.com.attacker.example',
+    'attacker.example',
+    'acme-okta.com',
+    '127.0.0.1',
+    'localhost',
+    '[::1]',
+    '169.254.169.254',
+    'ACME.OKTA.COM',
+    'acme.okta.com.',
+  ),
   fc.domain(),
 );
 const domain = fc.oneof(
-  fc.record({ scheme: fc.constantFrom('https', 'http', 'ftp', 'HTTPS'), host, port: fc.constantFrom('', ':443', ':8443', ':0'), tail: fc.constantFrom('', '/', '/api', '?x=1', '#f', ' ') }).map(
-    (d) => `${d.scheme}://${d.host}${d.port}${d.tail}`,
-  ),
+  fc
+    .record({
+      scheme: fc.constantFrom('https', 'http', 'ftp', 'HTTPS'),
+      host,
+      port: fc.constantFrom('', ':443', ':8443', ':0'),
+      tail: fc.constantFrom('', '/', '/api', '?x=1', '#f', ' '),
+    })
+    .map((d) => `${d.scheme}://${d.host}${d.port}${d.tail}`),
   fc.tuple(password, host).map(([secret, h]) => `https://admin:${secret}@${h}`),
   fc.string({ maxLength: 40 }),
   fc.jsonValue({ maxDepth: 1 }),
@@ -35,20 +51,60 @@ type Json = ReturnType<typeof JSON.parse>;
 type Mutation = (secret: Record<string, Json>) => void;
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.constantFrom('domain', 'apiToken', 'oauth', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain').map((key): Mutation => (s) => void delete s[key]),
-  fc.tuple(fc.constantFrom('domain', 'apiToken', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain', 'oauth'), fc.jsonValue({ maxDepth: 2 })).map(
-    ([key, value]): Mutation => (s) => void (s[key] = value),
+  fc.constantFrom('domain', 'apiToken', 'oauth', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain').map(
+    (key): Mutation =>
+      (s) =>
+        void delete s[key],
   ),
-  domain.map((value): Mutation => (s) => void (s.domain = value)),
-  fc.tuple(token, fc.constantFrom('', ' ', '\n', '\t', ' x', '\u0000')).map(([value, junk]): Mutation => (s) => void (s.apiToken = `${value}${junk}`)),
-  fc.tuple(token, fc.boolean(), fc.constantFrom('pem', 'flattened', 'garbage', 'number')).map(([clientId, dpop, keyForm]): Mutation => (s) => {
-    delete s.apiToken;
-    const key = keyForm === 'pem' ? rsaPem : keyForm === 'flattened' ? rsaPem.trim().split('\n').join('\\n') : keyForm === 'garbage' ? `-----BEGIN PRIVATE KEY-----\n${clientId}\n-----END PRIVATE KEY-----` : 42;
-    s.oauth = { clientId, privateKeyPem: key, dpop };
-  }),
-  fc.tuple(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })).map(([key, value]): Mutation => (s) => void (s[key] = value)),
-  fc.integer({ min: -5, max: 200_000 }).map((minutes): Mutation => (s) => void (s.dropOffMinutes = minutes)),
-  fc.boolean().map((value): Mutation => (s) => void (s.allowCustomDomain = value)),
+  fc
+    .tuple(
+      fc.constantFrom('domain', 'apiToken', 'label', 'dropOffMinutes', 'backfillHours', 'enabled', 'allowCustomDomain', 'oauth'),
+      fc.jsonValue({ maxDepth: 2 }),
+    )
+    .map(
+      ([key, value]): Mutation =>
+        (s) =>
+          void (s[key] = value),
+    ),
+  domain.map(
+    (value): Mutation =>
+      (s) =>
+        void (s.domain = value),
+  ),
+  fc.tuple(token, fc.constantFrom('', ' ', '\n', '\t', ' x', '\u0000')).map(
+    ([value, junk]): Mutation =>
+      (s) =>
+        void (s.apiToken = `${value}${junk}`),
+  ),
+  fc
+    .tuple(token, fc.boolean(), fc.constantFrom('pem', 'flattened', 'garbage', 'number'))
+    .map(([clientId, dpop, keyForm]): Mutation => (s) => {
+      delete s.apiToken;
+      const key =
+        keyForm === 'pem'
+          ? rsaPem
+          : keyForm === 'flattened'
+            ? rsaPem.trim().split('\n').join('\\n')
+            : keyForm === 'garbage'
+              ? `-----BEGIN PRIVATE KEY-----\n${clientId}\n-----END PRIVATE KEY-----`
+              : 42;
+      s.oauth = { clientId, privateKeyPem: key, dpop };
+    }),
+  fc.tuple(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 1 })).map(
+    ([key, value]): Mutation =>
+      (s) =>
+        void (s[key] = value),
+  ),
+  fc.integer({ min: -5, max: 200_000 }).map(
+    (minutes): Mutation =>
+      (s) =>
+        void (s.dropOffMinutes = minutes),
+  ),
+  fc.boolean().map(
+    (value): Mutation =>
+      (s) =>
+        void (s.allowCustomDomain = value),
+  ),
 );
 
 const sourceId = fc.oneof(fc.constantFrom('acme', 'a', 'prod-okta-1'), fc.string({ maxLength: 70 }));

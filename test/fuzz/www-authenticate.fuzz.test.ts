@@ -18,8 +18,14 @@ describe('dpopChallengeOf', () => {
       'DPoP algs="ES256", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
       { error: 'use_dpop_nonce', description: 'Resource server requires nonce in DPoP proof' },
     ],
-    ['Bearer realm="okta", error="invalid_token", DPoP algs="ES256", error=invalid_dpop_proof', { error: 'invalid_dpop_proof', description: undefined }],
-    ['dpop error="invalid_dpop_proof", error_description="a \\"quoted\\" word"', { error: 'invalid_dpop_proof', description: 'a "quoted" word' }],
+    [
+      'Bearer realm="okta", error="invalid_token", DPoP algs="ES256", error=invalid_dpop_proof',
+      { error: 'invalid_dpop_proof', description: undefined },
+    ],
+    [
+      'dpop error="invalid_dpop_proof", error_description="a \\"quoted\\" word"',
+      { error: 'invalid_dpop_proof', description: 'a "quoted" word' },
+    ],
   ])('reads %s', (header, expected) => {
     expect(dpopChallengeOf(header)).toEqual(expected);
   });
@@ -37,13 +43,20 @@ describe('dpopChallengeOf', () => {
   it('never throws, and returns only the two retryable errors, for any header text', () => {
     const unit = fc.constantFrom('D', 'P', 'o', 'p', ' ', ',', '=', '"', '\\', 'e', 'r', 'o', 'i', 'n', 'v', 'a', 'l', 'd', '_', '\t');
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit, maxLength: 300 }), fc.string({ unit, maxLength: 80 }).map((tail) => `DPoP error="invalid_dpop_proof", ${tail}`)), (header) => {
-        const challenge = dpopChallengeOf(header);
-        if (challenge !== undefined) {
-          expect(['invalid_dpop_proof', 'use_dpop_nonce']).toContain(challenge.error);
-          if (challenge.description !== undefined) expect(typeof challenge.description).toBe('string');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.string({ unit, maxLength: 300 }),
+          fc.string({ unit, maxLength: 80 }).map((tail) => `DPoP error="invalid_dpop_proof", ${tail}`),
+        ),
+        (header) => {
+          const challenge = dpopChallengeOf(header);
+          if (challenge !== undefined) {
+            expect(['invalid_dpop_proof', 'use_dpop_nonce']).toContain(challenge.error);
+            if (challenge.description !== undefined) expect(typeof challenge.description).toBe('string');
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   });

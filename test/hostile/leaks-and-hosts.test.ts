@@ -40,14 +40,20 @@ afterEach(async () => {
 describe('safeOrgText: redaction that cannot be cut around', () => {
   it('never lets a 12-character piece of a credential, or a control character, through, whatever the text and the cut', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 400 }), fc.string({ maxLength: 400 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 500 }), (before, after, cutInside, maxLength) => {
-        // The token whole, and a token split by control characters and across the cut.
-        const split = `${TOKEN.slice(0, cutInside)}\u0000\u001b${TOKEN.slice(cutInside)}`;
-        const shown = safeOrgText(`${before}${split}${after}${TOKEN.slice(5, 30)}`, [TOKEN], maxLength);
-        expectNoPieceOf(TOKEN, shown);
-        expect(shown).not.toMatch(/\p{Cc}/u);
-        expect(shown.length).toBeLessThanOrEqual(maxLength + 3);
-      }),
+      fc.property(
+        fc.string({ maxLength: 400 }),
+        fc.string({ maxLength: 400 }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 1, max: 500 }),
+        (before, after, cutInside, maxLength) => {
+          // The token whole, and a token split by control characters and across the cut.
+          const split = `${TOKEN.slice(0, cutInside)}\u0000\u001b${TOKEN.slice(cutInside)}`;
+          const shown = safeOrgText(`${before}${split}${after}${TOKEN.slice(5, 30)}`, [TOKEN], maxLength);
+          expectNoPieceOf(TOKEN, shown);
+          expect(shown).not.toMatch(/\p{Cc}/u);
+          expect(shown.length).toBeLessThanOrEqual(maxLength + 3);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -67,13 +73,27 @@ describe('hostile org: credential echo', () => {
     servers.push(server);
     const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN } });
     const cursors = new InMemoryCursorStore(clock);
-    const deps = { okta: createOktaClient(source, { clock, allowLoopback: true }), cursors, sink: new InMemoryRecordSink(), quarantine: new InMemoryQuarantine(), processor: fakeProcessor, clock };
+    const deps = {
+      okta: createOktaClient(source, { clock, allowLoopback: true }),
+      cursors,
+      sink: new InMemoryRecordSink(),
+      quarantine: new InMemoryQuarantine(),
+      processor: fakeProcessor,
+      clock,
+    };
 
     const error = await deps.okta.fetchPage({ since: '2026-01-01T00:00:00.000Z' }).catch((caught: unknown) => caught);
     const summary = await pullSource(deps, source, { owner: 'run-1', deadline: clock.now() + 55_000, leaseMs: 90_000 });
 
     expect(error).toBeInstanceOf(OktaAuthError);
-    const shown = [String(error), (error as Error).stack ?? '', inspect(error, { depth: 10 }), JSON.stringify(error), JSON.stringify(summary), cursors.cursorOf('acme')?.lastError ?? ''].join('\n');
+    const shown = [
+      String(error),
+      (error as Error).stack ?? '',
+      inspect(error, { depth: 10 }),
+      JSON.stringify(error),
+      JSON.stringify(summary),
+      cursors.cursorOf('acme')?.lastError ?? '',
+    ].join('\n');
     expectNoPieceOf(TOKEN, shown);
     // eslint-disable-next-line no-control-regex -- BEL, ESC and CSI are exactly what must not reach a terminal
     expect(shown).not.toMatch(/[\u0007\u001b\u009b]/);
@@ -88,7 +108,10 @@ describe('hostile org: credential echo', () => {
       return { status: 400, body: JSON.stringify({ error: `${assertion}${'e'.repeat(200_000)}`, error_description: `bad ${assertion}` }) };
     });
     servers.push(server);
-    const source = testSource({ domain: server.origin, credential: { kind: 'oauth', clientId: '0oa-client', privateKeyPem: key, dpop: false } });
+    const source = testSource({
+      domain: server.origin,
+      credential: { kind: 'oauth', clientId: '0oa-client', privateKeyPem: key, dpop: false },
+    });
 
     const error = await createOktaClient(source, { clock, allowLoopback: true })
       .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
@@ -102,7 +125,10 @@ describe('hostile org: credential echo', () => {
 
   it('redacts the token from a next link that carries it as the host of another origin', async () => {
     const clock = new VirtualClock();
-    const server = await startScriptedServer(() => ({ headers: { link: `<https://${TOKEN.toLowerCase()}.example.com/api/v1/logs>; rel="next"` }, body: '[]' }));
+    const server = await startScriptedServer(() => ({
+      headers: { link: `<https://${TOKEN.toLowerCase()}.example.com/api/v1/logs>; rel="next"` },
+      body: '[]',
+    }));
     servers.push(server);
     const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN.toLowerCase() } });
 
@@ -115,10 +141,16 @@ describe('hostile org: credential echo', () => {
   });
 
   it('prints no terminal escape and no piece of the token on the pull command line', async () => {
-    const server = await startScriptedServer(() => ({ status: 401, body: JSON.stringify({ errorCode: 'E0000011', errorSummary: `Invalid token ${ESCAPES}${TOKEN}` }) }));
+    const server = await startScriptedServer(() => ({
+      status: 401,
+      body: JSON.stringify({ errorCode: 'E0000011', errorSummary: `Invalid token ${ESCAPES}${TOKEN}` }),
+    }));
     servers.push(server);
 
-    const result = await runCli(['pull', '--domain', server.origin, '--token-env', 'OKTA_TOKEN'], { OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1', OKTA_TOKEN: TOKEN });
+    const result = await runCli(['pull', '--domain', server.origin, '--token-env', 'OKTA_TOKEN'], {
+      OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1',
+      OKTA_TOKEN: TOKEN,
+    });
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('E0000011');
@@ -163,17 +195,28 @@ describe('hostile secret: the host guard has no exceptions', () => {
 
   it('counts every 127.0.0.0/8 address and [::1] as loopback, accepted only with the loopback switch', () => {
     for (const domain of ['http://127.0.0.2:8080', 'http://[::1]:8080', 'http://127.255.0.1', 'http://localhost:1']) {
-      expect(parseSourceSecret('acme', JSON.stringify({ domain, apiToken: TOKEN }), { allowLoopback: true }).domain).toBe(new URL(domain).origin);
+      expect(parseSourceSecret('acme', JSON.stringify({ domain, apiToken: TOKEN }), { allowLoopback: true }).domain).toBe(
+        new URL(domain).origin,
+      );
       expect(() => parseSourceSecret('acme', JSON.stringify({ domain, apiToken: TOKEN }))).toThrow(/loopback/);
-      expect(createOktaClient(testSource({ domain }), { clock: new VirtualClock(), allowLoopback: true }).origin).toBe(new URL(domain).origin);
+      expect(createOktaClient(testSource({ domain }), { clock: new VirtualClock(), allowLoopback: true }).origin).toBe(
+        new URL(domain).origin,
+      );
     }
-    expect(parseSourceSecret('acme', JSON.stringify({ domain: 'https://logs.example.com', apiToken: TOKEN, allowCustomDomain: true })).domain).toBe('https://logs.example.com');
+    expect(
+      parseSourceSecret('acme', JSON.stringify({ domain: 'https://logs.example.com', apiToken: TOKEN, allowCustomDomain: true })).domain,
+    ).toBe('https://logs.example.com');
   });
 });
 
 describe('hostile event: alerts fit SNS', () => {
   it('trims the context of an alert about a grant with 4,000 targets under 256 KiB, keeping counts and uuids', () => {
-    const targets = Array.from({ length: 4_000 }, (_, index) => ({ id: `00g${index}`, type: 'Group', alternateId: `group-${index}-${'n'.repeat(150)}`, displayName: `Group ${index}` }));
+    const targets = Array.from({ length: 4_000 }, (_, index) => ({
+      id: `00g${index}`,
+      type: 'Group',
+      alternateId: `group-${index}-${'n'.repeat(150)}`,
+      displayName: `Group ${index}`,
+    }));
     const message: AlertMessage = {
       status: 'new',
       alertId: 'alert-1',
@@ -194,13 +237,21 @@ describe('hostile event: alerts fit SNS', () => {
     const sent = JSON.parse(text) as AlertMessage & { context: { targets: { truncated: boolean; items: number } } };
 
     expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(ALERT_MESSAGE_MAX_BYTES);
-    expect(sent).toMatchObject({ alertId: 'alert-1', eventCount: 1, eventUuids: ['uuid-1'], context: { actor: 'admin@example.com', privilegeGranted: 'Super administrator' } });
+    expect(sent).toMatchObject({
+      alertId: 'alert-1',
+      eventCount: 1,
+      eventUuids: ['uuid-1'],
+      context: { actor: 'admin@example.com', privilegeGranted: 'Super administrator' },
+    });
     expect(sent.context.targets).toMatchObject({ truncated: true, items: 4_000 });
   });
 });
 
 function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

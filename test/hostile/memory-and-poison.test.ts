@@ -82,7 +82,12 @@ function pullDeps(origin: string, clock: VirtualClock, limits: Partial<OktaClien
   };
 }
 
-const options = (clock: VirtualClock, extra: Partial<PullOptions> = {}): PullOptions => ({ owner: 'run-1', deadline: clock.now() + 55_000, leaseMs: 90_000, ...extra });
+const options = (clock: VirtualClock, extra: Partial<PullOptions> = {}): PullOptions => ({
+  owner: 'run-1',
+  deadline: clock.now() + 55_000,
+  leaseMs: 90_000,
+  ...extra,
+});
 
 describe('hostile org: heap bombs and deep events', () => {
   it('quarantines a heap bomb and an event nested 5,000 deep as raw text, and delivers the rest of the page', async () => {
@@ -99,7 +104,9 @@ describe('hostile org: heap bombs and deep events', () => {
     expect(deps.sink.uuids()).toEqual(['first', 'last']);
     const [bombItem, deepItem] = deps.quarantine.items;
     expect(bombItem?.event).toBe(bomb);
-    expect(bombItem?.errors).toEqual([`the event is ${bomb.length} bytes, over the bound of 1048576 bytes per event; kept as its raw text, not parsed`]);
+    expect(bombItem?.errors).toEqual([
+      `the event is ${bomb.length} bytes, over the bound of 1048576 bytes per event; kept as its raw text, not parsed`,
+    ]);
     expect(deepItem?.event).toBe(deep);
     expect(deepItem?.errors).toEqual(['the event nests 5002 levels deep, over the bound of 64; kept as its raw text, not parsed']);
     expect(deps.cursors.cursorOf('acme')?.nextUrl).toBe(`${server.origin}/api/v1/logs?after=4&limit=1000`);
@@ -163,7 +170,9 @@ describe('hostile org: pages over the byte bound', () => {
     expect(summary.outcome).toBe('caught-up');
     expect(deps.sink.uuids()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'after']);
     expect(deps.quarantine.items).toHaveLength(1);
-    expect(deps.quarantine.items[0]?.errors[0]).toMatch(/^the event alone is larger than the page bound \(maxResponseBytes\), so only its first \d+ bytes were read/);
+    expect(deps.quarantine.items[0]?.errors[0]).toMatch(
+      /^the event alone is larger than the page bound \(maxResponseBytes\), so only its first \d+ bytes were read/,
+    );
     expect(summary.pageSplits).toBeGreaterThan(0);
     expect(Math.min(...server.requests.map((request) => limitOf(request.url)))).toBe(1);
   });
@@ -245,7 +254,15 @@ describe('hostile org: paging loops', () => {
     expect(deps.cursors.cursorOf('acme')?.nextUrl).toBe(`${server.origin}/api/v1/logs?after=x&limit=3`);
     expect(deps.cursors.cursorOf('acme')?.lastError).toContain('paging is looping');
     const metrics = computeSourceMetrics(
-      { pages: summary.pages, delivered: summary.delivered, invalid: summary.invalid, rateLimitWaits: 0, failed: true, authFailed: false, pagingLoop: summary.error?.kind === 'paging-loop' },
+      {
+        pages: summary.pages,
+        delivered: summary.delivered,
+        invalid: summary.invalid,
+        rateLimitWaits: 0,
+        failed: true,
+        authFailed: false,
+        pagingLoop: summary.error?.kind === 'paging-loop',
+      },
       {},
       60,
       clock.now(),

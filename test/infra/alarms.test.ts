@@ -6,8 +6,12 @@ import { logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
 const onCallTopicId = logicalIdOf(template, 'AWS::SNS::Topic', { DisplayName: 'okta-log-pipeline on-call' });
-const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) } });
-const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: Match.anyValue() }) } });
+const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', {
+  Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) },
+});
+const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', {
+  Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: Match.anyValue() }) },
+});
 const streamId = logicalIdOf(template, 'AWS::Kinesis::Stream');
 const dlqId = logicalIdOf(template, 'AWS::SQS::Queue');
 const deliveryStreamId = logicalIdOf(template, 'AWS::KinesisFirehose::DeliveryStream');
@@ -15,8 +19,7 @@ const deliveryStream = [{ Name: 'DeliveryStreamName', Value: { Ref: deliveryStre
 
 // Literal on purpose, here and below: the namespace, metric names and dimension are what users'
 // alarms, dashboards and queries name; the stack takes them from metric-names.ts, and this pins them.
-const perSource = (fn: string, metric: string) =>
-  `SELECT ${fn}(${metric}) FROM SCHEMA("OktaLogPipeline", SourceId) GROUP BY SourceId`;
+const perSource = (fn: string, metric: string) => `SELECT ${fn}(${metric}) FROM SCHEMA("OktaLogPipeline", SourceId) GROUP BY SourceId`;
 
 const expected: Record<string, Record<string, unknown>> = {
   SourceDropOff: {
@@ -177,14 +180,20 @@ describe('alarms', () => {
   it.each(Object.entries(expected))('%s is defined as documented', (name, properties) => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `OktaLogPipeline-${name}`,
-      AlarmDescription: Match.stringLikeRegexp('^okta-log-pipeline: .+\\. First check: .+\\. Runbook: https://github\\.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS\\.md#[a-z-]+$'),
+      AlarmDescription: Match.stringLikeRegexp(
+        '^okta-log-pipeline: .+\\. First check: .+\\. Runbook: https://github\\.com/okta-log-pipeline/okta-log-pipeline/blob/main/docs/ALARMS\\.md#[a-z-]+$',
+      ),
       ...properties,
     });
   });
 
   it('are exactly the documented set', () => {
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties.AlarmName as string);
-    expect(names.sort()).toEqual(Object.keys(expected).map((name) => `OktaLogPipeline-${name}`).sort());
+    expect(names.sort()).toEqual(
+      Object.keys(expected)
+        .map((name) => `OktaLogPipeline-${name}`)
+        .sort(),
+    );
   });
 
   it('all page the on-call topic when they fire and when they clear', () => {
@@ -199,10 +208,15 @@ describe('alarms', () => {
     }
   });
 
-  it('leave out the archive\'s alarms, and only those, with -c archive=false', () => {
+  it("leave out the archive's alarms, and only those, with -c archive=false", () => {
     const without = synthPipeline({ archive: 'false' }).template;
     const names = Object.values(without.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties.AlarmName as string);
-    expect(names.sort()).toEqual(Object.keys(expected).filter((name) => !name.startsWith('Archive')).map((name) => `OktaLogPipeline-${name}`).sort());
+    expect(names.sort()).toEqual(
+      Object.keys(expected)
+        .filter((name) => !name.startsWith('Archive'))
+        .map((name) => `OktaLogPipeline-${name}`)
+        .sort(),
+    );
   });
 
   it('link to the runbook at runbookBaseUrl, and the per-source ones say the notification names the org', () => {
@@ -211,7 +225,9 @@ describe('alarms', () => {
       const description = alarm.Properties.AlarmDescription as string;
       expect(description).toMatch(/ Runbook: https:\/\/wiki\.example\.com\/okta-log-pipeline\/alarms#[a-z-]+$/);
       const perSource = JSON.stringify(alarm.Properties.Metrics ?? '').includes('GROUP BY SourceId');
-      expect(`${alarm.Properties.AlarmName}: ${description.includes('its SourceId in this notification names the org')}`).toBe(`${alarm.Properties.AlarmName}: ${perSource}`);
+      expect(`${alarm.Properties.AlarmName}: ${description.includes('its SourceId in this notification names the org')}`).toBe(
+        `${alarm.Properties.AlarmName}: ${perSource}`,
+      );
     }
   });
 
@@ -219,17 +235,29 @@ describe('alarms', () => {
     const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/ALARMS.md'), 'utf8');
     const command = /aws cloudwatch set-alarm-state --alarm-name (\S+) \\\n\s+--state-value ALARM --state-reason test/.exec(doc);
     expect(command).not.toBeNull();
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: command![1], AlarmActions: [{ Ref: onCallTopicId }], OKActions: [{ Ref: onCallTopicId }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: command![1],
+      AlarmActions: [{ Ref: onCallTopicId }],
+      OKActions: [{ Ref: onCallTopicId }],
+    });
   });
 
   it('link to runbook entries that exist in docs/ALARMS.md', () => {
     const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/ALARMS.md'), 'utf8');
     const headings = new Set(
-      [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')),
+      [...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
     );
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       const anchor = /#([a-z-]+)$/.exec(alarm.Properties.AlarmDescription as string)![1]!;
-      expect(`${alarm.Properties.AlarmName} -> ${headings.has(anchor) ? anchor : 'missing'}`).toBe(`${alarm.Properties.AlarmName} -> ${anchor}`);
+      expect(`${alarm.Properties.AlarmName} -> ${headings.has(anchor) ? anchor : 'missing'}`).toBe(
+        `${alarm.Properties.AlarmName} -> ${anchor}`,
+      );
     }
   });
 });
@@ -245,7 +273,11 @@ describe('the dashboard', () => {
 
   it('graphs the per-source alarmed metrics with Metrics Insights GROUP BY SourceId queries', () => {
     const text = dashboardText();
-    for (const [fn, metric] of [['MAX', 'DropOffBreached'], ['SUM', 'AuthFailures'], ['SUM', 'EventsInvalid']] as const) {
+    for (const [fn, metric] of [
+      ['MAX', 'DropOffBreached'],
+      ['SUM', 'AuthFailures'],
+      ['SUM', 'EventsInvalid'],
+    ] as const) {
       expect(text).toContain(JSON.stringify(perSource(fn, metric)));
     }
   });
@@ -255,20 +287,36 @@ describe('the dashboard', () => {
     for (const metric of ['EventsDelivered', 'PagesFetched', 'LagSeconds', 'MinutesSinceLastEvent', 'PullErrors', 'RateLimited']) {
       expect(text).not.toContain(JSON.stringify(perSource('SUM', metric)));
       expect(text).not.toContain(JSON.stringify(perSource('MAX', metric)));
-      expect(text).toMatch(new RegExp(`SOURCE '[^']*'[^"]*\\| filter ispresent\\(SourceId\\) and \\(?ispresent\\(DropOffBreached\\)[^"]*\\(${metric}\\)[^"]* by SourceId`));
+      expect(text).toMatch(
+        new RegExp(
+          `SOURCE '[^']*'[^"]*\\| filter ispresent\\(SourceId\\) and \\(?ispresent\\(DropOffBreached\\)[^"]*\\(${metric}\\)[^"]* by SourceId`,
+        ),
+      );
     }
   });
 
-  it('queries only fields that the puller\'s per-source and quarantine lines carry', () => {
-    const fields = new Set([...dashboardText().matchAll(/\b(?:ispresent|sum|max|min|avg|latest)\((\w+)\)|\bby (\w+)/g)].map((match) => match[1] ?? match[2]));
+  it("queries only fields that the puller's per-source and quarantine lines carry", () => {
+    const fields = new Set(
+      [...dashboardText().matchAll(/\b(?:ispresent|sum|max|min|avg|latest)\((\w+)\)|\bby (\w+)/g)].map((match) => match[1] ?? match[2]),
+    );
     // The lines as runPuller writes them (its `Outcome` property is pinned in test/aws/run-puller.test.ts).
-    const metrics = computeSourceMetrics({ pages: 1, delivered: 1, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false }, {}, 60, 0);
-    const written = new Set([...Object.keys(sourceMetricsDocument('acme', metrics, 0, { Outcome: 'caught-up' })), ...Object.keys(quarantineMetricsDocument('acme', 1, 0))]);
+    const metrics = computeSourceMetrics(
+      { pages: 1, delivered: 1, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false },
+      {},
+      60,
+      0,
+    );
+    const written = new Set([
+      ...Object.keys(sourceMetricsDocument('acme', metrics, 0, { Outcome: 'caught-up' })),
+      ...Object.keys(quarantineMetricsDocument('acme', 1, 0)),
+    ]);
     expect(fields.size).toBeGreaterThan(5);
     expect([...fields].filter((field) => !written.has(field))).toEqual([]);
   });
 
   it('sums quarantined events per source from the lines that count them as they are written, which the end-of-run line does not repeat', () => {
-    expect(dashboardText()).toMatch(/\| filter ispresent\(SourceId\) and \(ispresent\(DropOffBreached\) or ispresent\(EventsInvalid\)\)[^"]*sum\(EventsInvalid\)[^"]* by SourceId/);
+    expect(dashboardText()).toMatch(
+      /\| filter ispresent\(SourceId\) and \(ispresent\(DropOffBreached\) or ispresent\(EventsInvalid\)\)[^"]*sum\(EventsInvalid\)[^"]* by SourceId/,
+    );
   });
 });

@@ -13,12 +13,17 @@ import { loadSavedQueries } from '../../schemas/queries/saved-queries';
 import { logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }>;
+const resources = template.toJSON().Resources as Record<
+  string,
+  { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] }
+>;
 const deliveryStreamId = logicalIdOf(template, 'AWS::KinesisFirehose::DeliveryStream');
 const streamId = logicalIdOf(template, 'AWS::Kinesis::Stream');
 const archiveBucketId = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'archive/' } });
 const resultsBucketId = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'query-results/' } });
-const deliveryRoleId = logicalIdOf(template, 'AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'firehose.amazonaws.com' } })] } });
+const deliveryRoleId = logicalIdOf(template, 'AWS::IAM::Role', {
+  AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'firehose.amazonaws.com' } })] },
+});
 const workGroupId = logicalIdOf(template, 'AWS::Athena::WorkGroup');
 const databaseId = logicalIdOf(template, 'AWS::Glue::Database');
 const bucketArn = { 'Fn::GetAtt': [archiveBucketId, 'Arn'] };
@@ -27,7 +32,12 @@ describe('the archive bucket', () => {
   it('is encrypted, private, owner-enforced and access-logged', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
       LoggingConfiguration: { LogFilePrefix: 'archive/' },
     });
@@ -38,7 +48,12 @@ describe('the archive bucket', () => {
       Bucket: { Ref: archiveBucketId },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
@@ -69,7 +84,10 @@ describe('the Firehose delivery stream', () => {
   it('reads the event stream and writes gzip NDJSON partitioned by the event date of each record', () => {
     template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
       DeliveryStreamType: 'KinesisStreamAsSource',
-      KinesisStreamSourceConfiguration: { KinesisStreamARN: { 'Fn::GetAtt': [streamId, 'Arn'] }, RoleARN: { 'Fn::GetAtt': [deliveryRoleId, 'Arn'] } },
+      KinesisStreamSourceConfiguration: {
+        KinesisStreamARN: { 'Fn::GetAtt': [streamId, 'Arn'] },
+        RoleARN: { 'Fn::GetAtt': [deliveryRoleId, 'Arn'] },
+      },
       ExtendedS3DestinationConfiguration: {
         BucketARN: bucketArn,
         RoleARN: { 'Fn::GetAtt': [deliveryRoleId, 'Arn'] },
@@ -96,42 +114,68 @@ describe('the Firehose delivery stream', () => {
     });
   });
 
-  it('is created after its role\'s permissions, which Firehose checks at creation', () => {
+  it("is created after its role's permissions, which Firehose checks at creation", () => {
     const policyId = logicalIdOf(template, 'AWS::IAM::Policy', { Roles: [{ Ref: deliveryRoleId }] });
     expect(resources[deliveryStreamId]!.DependsOn).toEqual(expect.arrayContaining([policyId]));
   });
 
-  it('assumes a role only this account\'s Firehose can, with exactly the permissions Firehose documents (no deletes, no other resource)', () => {
+  it("assumes a role only this account's Firehose can, with exactly the permissions Firehose documents (no deletes, no other resource)", () => {
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' }, Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } } }],
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'firehose.amazonaws.com' },
+            Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
       },
     });
     const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: deliveryRoleId }] } }));
     expect(policies).toHaveLength(1);
-    expect(template.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: Match.anyValue(), AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'firehose.amazonaws.com' } })] } } })).toEqual({});
+    expect(
+      template.findResources('AWS::IAM::Role', {
+        Properties: {
+          ManagedPolicyArns: Match.anyValue(),
+          AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'firehose.amazonaws.com' } })] },
+        },
+      }),
+    ).toEqual({});
     const statements = policies[0]!.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
     expect(statements.map((statement) => ({ Action: statement.Action, Resource: statement.Resource })).slice(0, 3)).toEqual([
-      { Action: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'], Resource: { 'Fn::GetAtt': [streamId, 'Arn'] } },
+      {
+        Action: ['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'],
+        Resource: { 'Fn::GetAtt': [streamId, 'Arn'] },
+      },
       { Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: bucketArn },
       { Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: { 'Fn::Join': ['', [bucketArn, '/*']] } },
     ]);
     expect(statements).toHaveLength(4);
     expect(statements[3]!.Action).toBe('logs:PutLogEvents');
-    expect(JSON.stringify(statements[3]!.Resource)).toMatch(/:log-group:".*ArchiveDeliveryErrors.*:log-stream:".*ArchiveDeliveryErrorsStream/);
+    expect(JSON.stringify(statements[3]!.Resource)).toMatch(
+      /:log-group:".*ArchiveDeliveryErrors.*:log-stream:".*ArchiveDeliveryErrorsStream/,
+    );
   });
 });
 
 describe('the Glue table', () => {
   const table = Object.values(template.findResources('AWS::Glue::Table'))[0]!.Properties as {
     DatabaseName: string;
-    TableInput: { Name: string; PartitionKeys: unknown; Parameters: Record<string, unknown>; StorageDescriptor: { Columns: unknown; Location: unknown; SerdeInfo: unknown } };
+    TableInput: {
+      Name: string;
+      PartitionKeys: unknown;
+      Parameters: Record<string, unknown>;
+      StorageDescriptor: { Columns: unknown; Location: unknown; SerdeInfo: unknown };
+    };
   };
 
   it('has the columns generated from the YAML schema and the dt partition key', () => {
     expect(table.DatabaseName).toBe('okta_log_pipeline');
     expect(table.TableInput.Name).toBe('okta_system_log');
-    expect(table.TableInput.StorageDescriptor.Columns).toEqual(ARCHIVE_TABLE.columns.map((column) => ({ Name: column.name, Type: column.type, Comment: column.comment })));
+    expect(table.TableInput.StorageDescriptor.Columns).toEqual(
+      ARCHIVE_TABLE.columns.map((column) => ({ Name: column.name, Type: column.type, Comment: column.comment })),
+    );
     expect(table.TableInput.PartitionKeys).toEqual([{ Name: 'dt', Type: 'string', Comment: 'UTC date of p_event_time, yyyy-MM-dd' }]);
   });
 
@@ -140,7 +184,9 @@ describe('the Glue table', () => {
       SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
       Parameters: { 'case.insensitive': 'TRUE', 'ignore.malformed.json': 'FALSE' },
     });
-    expect(table.TableInput.StorageDescriptor.Location).toEqual({ 'Fn::Join': ['', ['s3://', { Ref: archiveBucketId }, '/okta_system_log/']] });
+    expect(table.TableInput.StorageDescriptor.Location).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: archiveBucketId }, '/okta_system_log/']],
+    });
   });
 
   it('projects dt by day from the same prefix Firehose writes, so no crawler is needed', () => {
@@ -185,7 +231,9 @@ describe('the Athena workgroup', () => {
   it('holds every saved query of schemas/queries as a named query, as written, with its parameter order', () => {
     const named = Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::Athena::NamedQuery');
     const saved = loadSavedQueries();
-    expect(named.map(([, resource]) => resource.Properties.Name).sort()).toEqual(saved.map((query) => `okta-log-pipeline ${query.name}`).sort());
+    expect(named.map(([, resource]) => resource.Properties.Name).sort()).toEqual(
+      saved.map((query) => `okta-log-pipeline ${query.name}`).sort(),
+    );
     for (const query of saved) {
       const [id, resource] = named.find(([, candidate]) => candidate.Properties.Name === `okta-log-pipeline ${query.name}`)!;
       expect(resource.Properties).toEqual({
@@ -195,7 +243,8 @@ describe('the Athena workgroup', () => {
         QueryString: readFileSync(path.resolve(__dirname, '../../schemas/queries', `${query.name}.sql`), 'utf8'),
         Description: expect.stringContaining(`${query.title} When to use: `),
       });
-      if (query.parameterOrder.length > 0) expect(resource.Properties.Description).toContain(`Parameters, in order: ${query.parameterOrder.join(', ')}.`);
+      if (query.parameterOrder.length > 0)
+        expect(resource.Properties.Description).toContain(`Parameters, in order: ${query.parameterOrder.join(', ')}.`);
       expect(resources[id]!.DependsOn).toEqual(expect.arrayContaining([workGroupId, databaseId]));
     }
   });
@@ -204,11 +253,21 @@ describe('the Athena workgroup', () => {
 describe('-c archive=false', () => {
   it('leaves out Firehose, the archive buckets, Glue and Athena, and their outputs', () => {
     const without = synthPipeline({ archive: 'false' }).template;
-    for (const type of ['AWS::KinesisFirehose::DeliveryStream', 'AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Athena::WorkGroup', 'AWS::Athena::NamedQuery']) {
+    for (const type of [
+      'AWS::KinesisFirehose::DeliveryStream',
+      'AWS::Glue::Database',
+      'AWS::Glue::Table',
+      'AWS::Athena::WorkGroup',
+      'AWS::Athena::NamedQuery',
+    ]) {
       without.resourceCountIs(type, 0);
     }
     expect(Object.keys(without.findResources('AWS::S3::Bucket'))).toHaveLength(2);
     expect(Object.keys(without.toJSON().Outputs as object).filter((name) => name.startsWith('Archive'))).toEqual([]);
-    expect(Object.keys(template.toJSON().Outputs as object).filter((name) => name.startsWith('Archive')).sort()).toEqual(['ArchiveBucketName', 'ArchiveDatabaseName', 'ArchiveWorkGroupName']);
+    expect(
+      Object.keys(template.toJSON().Outputs as object)
+        .filter((name) => name.startsWith('Archive'))
+        .sort(),
+    ).toEqual(['ArchiveBucketName', 'ArchiveDatabaseName', 'ArchiveWorkGroupName']);
   });
 });

@@ -38,10 +38,15 @@ describe('Lambda bundles', () => {
       expect(sdk.length).toBeGreaterThan(0);
       expect(sdk.filter((source) => source.includes('/dist-cjs/'))).toEqual([]);
       const env = { ...process.env, AWS_REGION: 'us-east-1', ...stringEnv(fn.Properties.Environment.Variables) };
-      const exported = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], { env }).toString();
+      const exported = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
+        env,
+      }).toString();
       expect(exported).toBe('function');
     }
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Code: { S3Key: Match.stringLikeRegexp('\\.zip$') } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Code: { S3Key: Match.stringLikeRegexp('\\.zip$') },
+    });
   });
 });
 

@@ -49,9 +49,21 @@ describe('readPipelineConfig', () => {
 
   it('accepts numbers given as strings, as `cdk deploy -c key=value` passes them', () => {
     const config = readPipelineConfig(
-      read({ streamMode: 'PROVISIONED', streamShardCount: '4', pullerMemoryMb: '512', logRetentionDays: '30', alarmEmail: 'oncall@example.com' }),
+      read({
+        streamMode: 'PROVISIONED',
+        streamShardCount: '4',
+        pullerMemoryMb: '512',
+        logRetentionDays: '30',
+        alarmEmail: 'oncall@example.com',
+      }),
     );
-    expect(config).toMatchObject({ streamMode: 'PROVISIONED', streamShardCount: 4, pullerMemoryMb: 512, logRetentionDays: 30, alarmEmail: 'oncall@example.com' });
+    expect(config).toMatchObject({
+      streamMode: 'PROVISIONED',
+      streamShardCount: 4,
+      pullerMemoryMb: 512,
+      logRetentionDays: 30,
+      alarmEmail: 'oncall@example.com',
+    });
   });
 
   it.each([
@@ -75,7 +87,11 @@ describe('readPipelineConfig', () => {
     [{ archive: 'no' }, 'archive', 'must be true or false, got "no"'],
     [{ archiveRetentionDays: 30 }, 'archiveRetentionDays', 'must be a whole number from 31 to 3650, got 30'],
     [{ alarmHttpsEndpoint: 'http://events.pagerduty.com/x' }, 'alarmHttpsEndpoint', 'must be an https:// URL, got scheme http:'],
-    [{ runbookBaseUrl: 'http://wiki.example.com/alarms' }, 'runbookBaseUrl', 'must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got "http://wiki.example.com/alarms"'],
+    [
+      { runbookBaseUrl: 'http://wiki.example.com/alarms' },
+      'runbookBaseUrl',
+      'must be an https:// URL without a #fragment (the page of docs/ALARMS.md), got "http://wiki.example.com/alarms"',
+    ],
     [{ runbookBaseUrl: 'https://wiki.example.com/alarms#runbooks' }, 'runbookBaseUrl', 'without a #fragment'],
     [{ runbookBaseUrl: 'docs/ALARMS.md' }, 'runbookBaseUrl', 'got "docs/ALARMS.md"'],
   ])('rejects %j naming the key %s', (context, key, message) => {

@@ -47,7 +47,7 @@ describe('Puller metrics', () => {
     expect(rendered(methodOf[name]({ period: Duration.minutes(1), label: '' }))).toMatchObject({ period: 60, label: '' });
   });
 
-  it.each(perSource)('metric%s({ sourceId }) is that one source\'s series (dimension SourceId)', (name) => {
+  it.each(perSource)("metric%s({ sourceId }) is that one source's series (dimension SourceId)", (name) => {
     expect(rendered(methodOf[name]({ sourceId: 'acme' }))).toEqual({
       namespace: 'OktaLogPipeline',
       metricName: name,
@@ -58,13 +58,27 @@ describe('Puller metrics', () => {
   });
 
   it('metricRunTotal() is the dimensionless run total, SUM over 5 minutes unless told otherwise', () => {
-    expect(rendered(puller.metricRunTotal('EventsDelivered'))).toEqual({ namespace: 'OktaLogPipeline', metricName: 'EventsDelivered', dimensions: [], statistic: 'Sum', period: 300 });
-    expect(rendered(puller.metricRunTotal('LagSeconds', { statistic: Stats.MAXIMUM, period: Duration.minutes(1) }))).toMatchObject({ metricName: 'LagSeconds', statistic: 'Maximum', period: 60 });
+    expect(rendered(puller.metricRunTotal('EventsDelivered'))).toEqual({
+      namespace: 'OktaLogPipeline',
+      metricName: 'EventsDelivered',
+      dimensions: [],
+      statistic: 'Sum',
+      period: 300,
+    });
+    expect(rendered(puller.metricRunTotal('LagSeconds', { statistic: Stats.MAXIMUM, period: Duration.minutes(1) }))).toMatchObject({
+      metricName: 'LagSeconds',
+      statistic: 'Maximum',
+      period: 60,
+    });
   });
 
-  it('lets a user alarm on one org: the alarm names the source\'s series', () => {
+  it("lets a user alarm on one org: the alarm names the source's series", () => {
     const own = buildPipeline();
-    new Alarm(own.stack, 'AcmeDropOff', { metric: own.stack.puller.metricDropOffBreached({ sourceId: 'acme' }), threshold: 1, evaluationPeriods: 1 });
+    new Alarm(own.stack, 'AcmeDropOff', {
+      metric: own.stack.puller.metricDropOffBreached({ sourceId: 'acme' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
     Template.fromStack(own.stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'OktaLogPipeline',
       MetricName: 'DropOffBreached',
@@ -76,18 +90,41 @@ describe('Puller metrics', () => {
 });
 
 describe('Detections metrics', () => {
-  it('metricAlertsRaised() and metricDetectionErrors() are the handler\'s dimensionless counts', () => {
-    expect(rendered(detections.metricAlertsRaised())).toEqual({ namespace: 'OktaLogPipeline', metricName: 'AlertsRaised', dimensions: [], statistic: 'Sum', period: 300 });
-    expect(rendered(detections.metricDetectionErrors({ period: Duration.minutes(1) }))).toEqual({ namespace: 'OktaLogPipeline', metricName: 'DetectionErrors', dimensions: [], statistic: 'Sum', period: 60 });
+  it("metricAlertsRaised() and metricDetectionErrors() are the handler's dimensionless counts", () => {
+    expect(rendered(detections.metricAlertsRaised())).toEqual({
+      namespace: 'OktaLogPipeline',
+      metricName: 'AlertsRaised',
+      dimensions: [],
+      statistic: 'Sum',
+      period: 300,
+    });
+    expect(rendered(detections.metricDetectionErrors({ period: Duration.minutes(1) }))).toEqual({
+      namespace: 'OktaLogPipeline',
+      metricName: 'DetectionErrors',
+      dimensions: [],
+      statistic: 'Sum',
+      period: 60,
+    });
   });
 
-  it('metricIteratorAge() and metricFunctionErrors() are the function\'s own AWS/Lambda metrics', () => {
+  it("metricIteratorAge() and metricFunctionErrors() are the function's own AWS/Lambda metrics", () => {
     const functionName = resolve(detections.function.functionName);
-    expect(rendered(detections.metricIteratorAge())).toEqual({ namespace: 'AWS/Lambda', metricName: 'IteratorAge', dimensions: [{ name: 'FunctionName', value: functionName }], statistic: 'Maximum', period: 300 });
-    expect(rendered(detections.metricFunctionErrors())).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Errors', statistic: 'Sum', period: 300 });
+    expect(rendered(detections.metricIteratorAge())).toEqual({
+      namespace: 'AWS/Lambda',
+      metricName: 'IteratorAge',
+      dimensions: [{ name: 'FunctionName', value: functionName }],
+      statistic: 'Maximum',
+      period: 300,
+    });
+    expect(rendered(detections.metricFunctionErrors())).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      statistic: 'Sum',
+      period: 300,
+    });
   });
 
-  it('metricDeadLetters() is the dead-letter queue\'s visible messages', () => {
+  it("metricDeadLetters() is the dead-letter queue's visible messages", () => {
     expect(rendered(detections.metricDeadLetters())).toEqual({
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',

@@ -29,7 +29,9 @@ describe('acknowledgeWildcardResource', () => {
 
   it('refuses an ARN without a wildcard, which cdk-nag never reports', () => {
     const { stack, bucket } = scratch();
-    expect(() => acknowledgeWildcardResource(stack, bucket.bucketArn, 'test')).toThrow(/is not a wildcard resource that cdk-nag's IAM5 reports/);
+    expect(() => acknowledgeWildcardResource(stack, bucket.bucketArn, 'test')).toThrow(
+      /is not a wildcard resource that cdk-nag's IAM5 reports/,
+    );
     Template.fromStack(stack).resourceCountIs('AWS::IAM::ManagedPolicy', 0);
   });
 });

@@ -10,8 +10,14 @@ const describeViolations = (report: ReturnType<AwsSolutionsChecks['validateScope
 describe('cdk-nag AwsSolutions checks', () => {
   it.each([
     ['the default stack', {}],
-    ['a stack with every subscription', { alarmEmail: 'oncall@example.com', alarmHttpsEndpoint: 'https://events.pagerduty.com/x', alertsEmail: 'soc@example.com' }],
-    ['a provisioned stream and another secret prefix', { streamMode: 'PROVISIONED', streamShardCount: 2, sourceSecretPrefix: 'acme/okta-' }],
+    [
+      'a stack with every subscription',
+      { alarmEmail: 'oncall@example.com', alarmHttpsEndpoint: 'https://events.pagerduty.com/x', alertsEmail: 'soc@example.com' },
+    ],
+    [
+      'a provisioned stream and another secret prefix',
+      { streamMode: 'PROVISIONED', streamShardCount: 2, sourceSecretPrefix: 'acme/okta-' },
+    ],
   ])('find nothing unacknowledged, errors or warnings, in %s', (_name, context) => {
     const { app } = synthPipeline(context);
     const report = new AwsSolutionsChecks().validateScope(app);
@@ -38,7 +44,10 @@ describe('cdk-nag AwsSolutions checks', () => {
     new Bucket(stack, 'CarelessBucket');
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(describeViolations(report)).toEqual(
-      expect.arrayContaining(['AwsSolutions-S1 at OktaLogPipeline/CarelessBucket/Resource', 'AwsSolutions-S10 at OktaLogPipeline/CarelessBucket/Resource']),
+      expect.arrayContaining([
+        'AwsSolutions-S1 at OktaLogPipeline/CarelessBucket/Resource',
+        'AwsSolutions-S10 at OktaLogPipeline/CarelessBucket/Resource',
+      ]),
     );
     expect(() => Template.fromStack(stack)).toThrow(/The S3 Bucket has server access logs disabled[\s\S]*AwsSolutions-S1/);
   });

@@ -8,8 +8,13 @@ import { QuarantineBucket } from '../../lib/quarantine-bucket';
 import { logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
-const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', { Handler: 'index.handler', Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) } });
-const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: Match.anyValue() }) } });
+const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', {
+  Handler: 'index.handler',
+  Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) },
+});
+const detectionsId = logicalIdOf(template, 'AWS::Lambda::Function', {
+  Environment: { Variables: Match.objectLike({ STATE_TABLE_NAME: Match.anyValue() }) },
+});
 const streamId = logicalIdOf(template, 'AWS::Kinesis::Stream');
 const cursorTableId = logicalIdOf(template, 'AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }] });
 const stateTableId = logicalIdOf(template, 'AWS::DynamoDB::Table', { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] });
@@ -52,7 +57,9 @@ describe('the puller', () => {
 
   it.each([2, 5, 7, 20])('with pullerShards=%i, invokes the puller once a minute per shard, at most 5 targets per rule', (shards) => {
     const sharded = synthPipeline({ pullerShards: String(shards) }).template;
-    const rules = Object.values(sharded.findResources('AWS::Events::Rule')).map((rule) => rule.Properties as { ScheduleExpression: string; State: string; Targets: Array<Record<string, unknown>> });
+    const rules = Object.values(sharded.findResources('AWS::Events::Rule')).map(
+      (rule) => rule.Properties as { ScheduleExpression: string; State: string; Targets: Array<Record<string, unknown>> },
+    );
     expect(rules).toHaveLength(Math.ceil(shards / 5));
     for (const rule of rules) {
       expect(rule).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED' });
@@ -60,14 +67,23 @@ describe('the puller', () => {
       expect(rule.Targets.length).toBeLessThanOrEqual(5);
     }
     const targets = rules.flatMap((rule) => rule.Targets);
-    const puller = logicalIdOf(sharded, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) } });
+    const puller = logicalIdOf(sharded, 'AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SOURCE_SECRET_PREFIX: Match.anyValue() }) },
+    });
     for (const target of targets) {
-      expect(target).toMatchObject({ Arn: { 'Fn::GetAtt': [puller, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } });
+      expect(target).toMatchObject({
+        Arn: { 'Fn::GetAtt': [puller, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      });
     }
-    const inputs = targets.map((target) => JSON.parse(target.Input as string) as { shard: number; shards: number }).sort((a, b) => a.shard - b.shard);
+    const inputs = targets
+      .map((target) => JSON.parse(target.Input as string) as { shard: number; shards: number })
+      .sort((a, b) => a.shard - b.shard);
     expect(inputs).toEqual(Array.from({ length: shards }, (_, shard) => ({ shard, shards })));
     // EventBridge may invoke the function from each rule, and from nothing else.
-    const permissions = Object.values(sharded.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'events.amazonaws.com' } }));
+    const permissions = Object.values(
+      sharded.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'events.amazonaws.com' } }),
+    );
     expect(permissions).toHaveLength(rules.length);
   });
 
@@ -77,8 +93,14 @@ describe('the puller', () => {
 
   it.each([0, 2.5, 21])('refuses shards=%p when the Puller construct is used on its own', (shards) => {
     const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Library');
-    const props = { stream: new EventStream(stack, 'Events').stream, cursorTable: new CursorTable(stack, 'Cursors').table, quarantineBucket: new QuarantineBucket(stack, 'Quarantine').bucket };
-    expect(() => new Puller(stack, 'Puller', { ...props, shards })).toThrow(`Puller Library/Puller: shards must be a whole number from 1 to 20, got ${shards}`);
+    const props = {
+      stream: new EventStream(stack, 'Events').stream,
+      cursorTable: new CursorTable(stack, 'Cursors').table,
+      quarantineBucket: new QuarantineBucket(stack, 'Quarantine').bucket,
+    };
+    expect(() => new Puller(stack, 'Puller', { ...props, shards })).toThrow(
+      `Puller Library/Puller: shards must be a whole number from 1 to 20, got ${shards}`,
+    );
   });
 
   it('is a Node 24 arm64 function with the configured memory and timeout', () => {
@@ -148,7 +170,15 @@ describe('the puller', () => {
     expect(byAction.get('"secretsmanager:GetSecretValue"')).toEqual({
       'Fn::Join': [
         '',
-        ['arn:', { Ref: 'AWS::Partition' }, ':secretsmanager:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':secret:okta-log-pipeline/sources/*'],
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':secretsmanager:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':secret:okta-log-pipeline/sources/*',
+        ],
       ],
     });
     expect(byAction.get('"secretsmanager:ListSecrets"')).toBe('*');
@@ -174,11 +204,14 @@ describe('the stream', () => {
   });
 
   it('is provisioned with the shard count from context', () => {
-    synthPipeline({ streamMode: 'PROVISIONED', streamShardCount: '3', streamRetentionHours: 48 }).template.hasResourceProperties('AWS::Kinesis::Stream', {
-      StreamModeDetails: { StreamMode: 'PROVISIONED' },
-      ShardCount: 3,
-      RetentionPeriodHours: 48,
-    });
+    synthPipeline({ streamMode: 'PROVISIONED', streamShardCount: '3', streamRetentionHours: 48 }).template.hasResourceProperties(
+      'AWS::Kinesis::Stream',
+      {
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        ShardCount: 3,
+        RetentionPeriodHours: 48,
+      },
+    );
   });
 });
 
@@ -202,7 +235,10 @@ describe('the tables', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
     });
-    template.hasResource('AWS::DynamoDB::Table', { Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] }, DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] },
+      DeletionPolicy: 'Retain',
+    });
   });
 });
 
@@ -210,7 +246,12 @@ describe('the quarantine bucket', () => {
   it('is encrypted, private, access-logged and expires objects after the configured days', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'quarantine/' },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 30, Status: 'Enabled' })]) },
     });
@@ -225,7 +266,12 @@ describe('the quarantine bucket', () => {
       Bucket: { Ref: quarantineId },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
         ]),
       },
     });
@@ -234,7 +280,9 @@ describe('the quarantine bucket', () => {
 
 describe('the on-call topic', () => {
   it('is KMS-encrypted with a key CloudWatch may use, and refuses non-TLS publishing', () => {
-    const keyId = (template.toJSON().Resources[onCallTopicId].Properties.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const keyId = (template.toJSON().Resources[onCallTopicId].Properties.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })[
+      'Fn::GetAtt'
+    ][0];
     template.hasResource('AWS::KMS::Key', {
       Properties: {
         EnableKeyRotation: true,
@@ -248,7 +296,9 @@ describe('the on-call topic', () => {
     expect(Object.keys(template.findResources('AWS::KMS::Key'))).toContain(keyId);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: onCallTopicId }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -262,13 +312,21 @@ describe('the on-call topic', () => {
       alarmHttpsEndpoint: 'https://events.pagerduty.com/integration/abc123/enqueue',
       alertsEmail: 'soc@example.com',
     }).template;
-    withSubscriptions.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: onCallTopicId } });
+    withSubscriptions.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: onCallTopicId },
+    });
     withSubscriptions.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'https',
       Endpoint: 'https://events.pagerduty.com/integration/abc123/enqueue',
       TopicArn: { Ref: onCallTopicId },
     });
-    withSubscriptions.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'soc@example.com', TopicArn: { Ref: alertsTopicId } });
+    withSubscriptions.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'soc@example.com',
+      TopicArn: { Ref: alertsTopicId },
+    });
     withSubscriptions.resourceCountIs('AWS::SNS::Subscription', 3);
   });
 });
@@ -279,7 +337,11 @@ describe('the detections', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Environment: {
-        Variables: Match.objectLike({ STATE_TABLE_NAME: { Ref: stateTableId }, ALERTS_TOPIC_ARN: { Ref: alertsTopicId }, POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections' }),
+        Variables: Match.objectLike({
+          STATE_TABLE_NAME: { Ref: stateTableId },
+          ALERTS_TOPIC_ARN: { Ref: alertsTopicId },
+          POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-detections',
+        }),
       },
     });
   });
@@ -302,12 +364,17 @@ describe('the detections', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: dlqId }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
   it('publishes alerts to a KMS-encrypted topic separate from on-call, and touches only its own resources', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'okta-log-pipeline detection alerts', KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      DisplayName: 'okta-log-pipeline detection alerts',
+      KmsMasterKeyId: Match.anyValue(),
+    });
     expect(alertsTopicId).not.toBe(onCallTopicId);
     const statements = policyStatementsOf(detectionsId);
     expect(statements.filter((s) => s.Resource === '*')).toEqual([]);

@@ -53,7 +53,10 @@ afterEach(() => {
 function container(env: Record<string, string> = {}, logger?: PullerLogger): Container {
   const metrics: EmfDocument[] = [];
   const logs: Container['logs'] = [];
-  const capture = (level: string) => (message: string, attributes: Record<string, unknown> = {}) => logs.push({ level, message, attributes });
+  const capture =
+    (level: string) =>
+    (message: string, attributes: Record<string, unknown> = {}) =>
+      logs.push({ level, message, attributes });
   const handler = createPullerHandler({
     env: { ...aws.env, ...env },
     clock,
@@ -68,7 +71,14 @@ function container(env: Record<string, string> = {}, logger?: PullerLogger): Con
 
 function invoke(target: Container, event: unknown = {}): Promise<PullerResult> {
   invocation += 1;
-  return target.handler(event, lambdaContext({ functionName: 'okta-log-pipeline-puller', requestId: `invocation-${invocation}`, getRemainingTimeInMillis: () => 90_000 }));
+  return target.handler(
+    event,
+    lambdaContext({
+      functionName: 'okta-log-pipeline-puller',
+      requestId: `invocation-${invocation}`,
+      getRemainingTimeInMillis: () => 90_000,
+    }),
+  );
 }
 
 async function org(options: { rateLimitPerMinute?: number; seed?: number } = {}): Promise<EmulatedOrg> {
@@ -79,12 +89,17 @@ async function org(options: { rateLimitPerMinute?: number; seed?: number } = {})
 
 async function addSource(id: string, target: EmulatedOrg, fields: Record<string, unknown> = {}): Promise<void> {
   await aws.clients.secretsManager.send(
-    new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}${id}`, SecretString: JSON.stringify({ domain: target.origin, apiToken: target.apiToken, ...fields }) }),
+    new CreateSecretCommand({
+      Name: `${aws.names.sourceSecretPrefix}${id}`,
+      SecretString: JSON.stringify({ domain: target.origin, apiToken: target.apiToken, ...fields }),
+    }),
   );
 }
 
 async function streamRecords(): Promise<Array<Record<string, unknown>>> {
-  return (await readStream(aws.clients.kinesis, aws.names.streamName)).map((entry) => JSON.parse(entry.data.toString('utf8')) as Record<string, unknown>);
+  return (await readStream(aws.clients.kinesis, aws.names.streamName)).map(
+    (entry) => JSON.parse(entry.data.toString('utf8')) as Record<string, unknown>,
+  );
 }
 
 function metricsFor(documents: EmfDocument[], sourceId: string): Array<Record<string, unknown>> {
@@ -123,7 +138,9 @@ describe('puller handler, integrated', () => {
 
     expect(second).toMatchObject({ sources: 2, pulled: 2, delivered: 40 });
     expect(await streamRecords()).toHaveLength(290);
-    expect(metricsFor(lambda.metrics, 'beta')).toEqual([expect.objectContaining({ EventsDelivered: 40, PullErrors: 0, DropOffBreached: 0 })]);
+    expect(metricsFor(lambda.metrics, 'beta')).toEqual([
+      expect.objectContaining({ EventsDelivered: 40, PullErrors: 0, DropOffBreached: 0 }),
+    ]);
   });
 
   it('offboards a source whose secret is deleted: not pulled, no metrics', async () => {
@@ -134,7 +151,9 @@ describe('puller handler, integrated', () => {
     await invoke(lambda);
     const requestsBefore = acme.requests.length;
 
-    await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, ForceDeleteWithoutRecovery: true }));
+    await aws.clients.secretsManager.send(
+      new DeleteSecretCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, ForceDeleteWithoutRecovery: true }),
+    );
     acme.generate(10);
     clock.advance(60_000);
     lambda.metrics.length = 0;
@@ -155,7 +174,10 @@ describe('puller handler, integrated', () => {
     const thaw = aws.secretsManager.freezeListing();
     const rotated = acme.rotateToken();
     await aws.clients.secretsManager.send(
-      new PutSecretValueCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, SecretString: JSON.stringify({ domain: acme.origin, apiToken: rotated }) }),
+      new PutSecretValueCommand({
+        SecretId: `${aws.names.sourceSecretPrefix}acme`,
+        SecretString: JSON.stringify({ domain: acme.origin, apiToken: rotated }),
+      }),
     );
     acme.generate(15);
     clock.advance(60_000);
@@ -165,7 +187,12 @@ describe('puller handler, integrated', () => {
 
     thaw();
     expect(result).toMatchObject({ sources: 1, failed: 0, delivered: 15 });
-    expect(acme.requests.filter((request) => request.path === '/api/v1/logs').map((request) => request.status).slice(-2)).toEqual([401, 200]);
+    expect(
+      acme.requests
+        .filter((request) => request.path === '/api/v1/logs')
+        .map((request) => request.status)
+        .slice(-2),
+    ).toEqual([401, 200]);
     expect(metricsFor(lambda.metrics, 'acme')).toEqual([expect.objectContaining({ AuthFailures: 0, PullErrors: 0, EventsDelivered: 15 })]);
     expect(JSON.stringify(lambda.logs)).not.toContain(rotated);
   });
@@ -177,7 +204,9 @@ describe('puller handler, integrated', () => {
     const lambda = container();
     await invoke(lambda);
     aws.secretsManager.freezeListing();
-    await aws.clients.secretsManager.send(new DeleteSecretCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, RecoveryWindowInDays: 7 }));
+    await aws.clients.secretsManager.send(
+      new DeleteSecretCommand({ SecretId: `${aws.names.sourceSecretPrefix}acme`, RecoveryWindowInDays: 7 }),
+    );
     acme.revokeToken();
     clock.advance(60_000);
     lambda.metrics.length = 0;
@@ -221,7 +250,10 @@ describe('puller handler, integrated', () => {
     const served = new Map<string, string[]>();
     for (const [index, id] of ids.entries()) {
       const target = await org({ seed: index + 1 });
-      served.set(id, target.generate(30 + index).map((event) => event.uuid));
+      served.set(
+        id,
+        target.generate(30 + index).map((event) => event.uuid),
+      );
       await addSource(id, target);
     }
     const shards = [container(), container()];
@@ -251,7 +283,11 @@ describe('puller handler, integrated', () => {
       await addSource(id, target);
     }
 
-    const results = await Promise.all([invoke(container(), {}), invoke(container(), { shard: 0, shards: 2 }), invoke(container(), { shard: 1, shards: 2 })]);
+    const results = await Promise.all([
+      invoke(container(), {}),
+      invoke(container(), { shard: 0, shards: 2 }),
+      invoke(container(), { shard: 1, shards: 2 }),
+    ]);
 
     // Each source is listed by two invocations (the old shard and its new one); whichever comes
     // second finds the lease held or the cursor already moved, so nothing is delivered twice.
@@ -308,7 +344,10 @@ describe('puller handler, integrated', () => {
     acme.generate(20);
     await addSource('acme', acme);
     await aws.clients.secretsManager.send(
-      new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}broken`, SecretString: JSON.stringify({ domain: acme.origin, apiToken: acme.apiToken, dropOffMinutes: 'soon' }) }),
+      new CreateSecretCommand({
+        Name: `${aws.names.sourceSecretPrefix}broken`,
+        SecretString: JSON.stringify({ domain: acme.origin, apiToken: acme.apiToken, dropOffMinutes: 'soon' }),
+      }),
     );
     const lambda = container();
 
@@ -318,7 +357,10 @@ describe('puller handler, integrated', () => {
     expect(lambda.logs).toContainEqual({
       level: 'error',
       message: 'source secret is invalid; the source is not pulled',
-      attributes: { sourceId: 'broken', problem: 'source broken: invalid secret: dropOffMinutes must be a whole number from 1 to 129600, got a string' },
+      attributes: {
+        sourceId: 'broken',
+        problem: 'source broken: invalid secret: dropOffMinutes must be a whole number from 1 to 129600, got a string',
+      },
     });
     expect(lambda.metrics.at(-1)).toMatchObject({ SourceConfigErrors: 1, SourcesPulled: 1 });
     expect(JSON.stringify(lambda.logs)).not.toContain(acme.apiToken);
@@ -341,7 +383,12 @@ describe('puller handler, integrated', () => {
       }),
     );
     const metrics: EmfDocument[] = [];
-    const handler = createPullerHandler({ env: aws.env, clock, allowLoopback: true, writeLine: (line) => metrics.push(JSON.parse(line) as EmfDocument) });
+    const handler = createPullerHandler({
+      env: aws.env,
+      clock,
+      allowLoopback: true,
+      writeLine: (line) => metrics.push(JSON.parse(line) as EmfDocument),
+    });
     const lambda: Container = { handler, metrics, logs: [] };
     containers.push(lambda);
     acme.revokeToken();
@@ -362,16 +409,26 @@ describe('puller handler, integrated', () => {
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
-    const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === 'source pull failed');
+    const failures = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'source pull failed');
     expect(failures).toHaveLength(2);
-    expect(failures[0]).toMatchObject({ level: 'ERROR', service: 'okta-log-pipeline-puller', sourceId: 'acme', errorKind: 'auth', outcome: 'failed' });
+    expect(failures[0]).toMatchObject({
+      level: 'ERROR',
+      service: 'okta-log-pipeline-puller',
+      sourceId: 'acme',
+      errorKind: 'auth',
+      outcome: 'failed',
+    });
     // Every line, log or metrics, names its invocation and whether the container was cold for it.
     const [firstId, secondId] = [`invocation-${invocation - 1}`, `invocation-${invocation}`];
     expect(failures.map((line) => [line.function_request_id, line.cold_start])).toEqual([
       [firstId, true],
       [secondId, false],
     ]);
-    expect(new Set(lines.map((line) => (JSON.parse(line) as Record<string, unknown>).function_request_id))).toEqual(new Set([firstId, secondId]));
+    expect(new Set(lines.map((line) => (JSON.parse(line) as Record<string, unknown>).function_request_id))).toEqual(
+      new Set([firstId, secondId]),
+    );
     expect(metricsFor(metrics, 'acme').map((document) => [document.function_request_id, document.cold_start])).toEqual([
       [firstId, true],
       [secondId, false],
@@ -390,7 +447,10 @@ describe('puller handler, integrated', () => {
     acme.registerOAuthClient({ clientId: '0oa-dpop', publicKey: key.publicKey, dpop: true });
     const privateKeyPem = key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
     await aws.clients.secretsManager.send(
-      new CreateSecretCommand({ Name: `${aws.names.sourceSecretPrefix}acme`, SecretString: JSON.stringify({ domain: acme.origin, oauth: { clientId: '0oa-dpop', privateKeyPem, dpop: true } }) }),
+      new CreateSecretCommand({
+        Name: `${aws.names.sourceSecretPrefix}acme`,
+        SecretString: JSON.stringify({ domain: acme.origin, oauth: { clientId: '0oa-dpop', privateKeyPem, dpop: true } }),
+      }),
     );
     acme.inject('dpop-proof-rejected', 10);
     const lambda = container();
@@ -402,7 +462,9 @@ describe('puller handler, integrated', () => {
     expect(metricsFor(lambda.metrics, 'acme')).toEqual([expect.objectContaining({ AuthFailures: 1, PullErrors: 1 })]);
     const failure = lambda.logs.find((line) => line.message === 'source pull failed');
     expect(failure?.attributes).toMatchObject({ sourceId: 'acme', errorKind: 'auth' });
-    expect(String(failure?.attributes.error)).toMatch(/answered 400 invalid_dpop_proof \(The DPoP proof JWT has already been used\.\) \[X-Okta-Request-Id \w+\]: Okta refused the DPoP proof/);
+    expect(String(failure?.attributes.error)).toMatch(
+      /answered 400 invalid_dpop_proof \(The DPoP proof JWT has already been used\.\) \[X-Okta-Request-Id \w+\]: Okta refused the DPoP proof/,
+    );
     expect(JSON.stringify(lambda.logs)).not.toContain('PRIVATE KEY');
   });
 });

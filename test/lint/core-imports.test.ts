@@ -55,13 +55,28 @@ const CORE_FILE = join(REPO_ROOT, 'lambdas', 'core', 'pull', 'lint-probe.ts');
 const ADAPTER_FILE = join(REPO_ROOT, 'lambdas', 'adapters', 'aws', 'lint-probe.ts');
 
 const CASES = {
-  sdkInCore: { filePath: CORE_FILE, code: "import { KinesisClient } from '@aws-sdk/client-kinesis';\nexport const client = new KinesisClient({});\n" },
-  adapterInCore: { filePath: CORE_FILE, code: "import { KinesisRecordSink } from '../../adapters/aws/kinesis-record-sink';\nexport type Sink = KinesisRecordSink;\n" },
+  sdkInCore: {
+    filePath: CORE_FILE,
+    code: "import { KinesisClient } from '@aws-sdk/client-kinesis';\nexport const client = new KinesisClient({});\n",
+  },
+  adapterInCore: {
+    filePath: CORE_FILE,
+    code: "import { KinesisRecordSink } from '../../adapters/aws/kinesis-record-sink';\nexport type Sink = KinesisRecordSink;\n",
+  },
   cdkInCore: { filePath: CORE_FILE, code: "import { Duration } from 'aws-cdk-lib';\nexport const minute = Duration.minutes(1);\n" },
-  powertoolsInCore: { filePath: CORE_FILE, code: "import { Logger } from '@aws-lambda-powertools/logger';\nexport const logger = new Logger();\n" },
+  powertoolsInCore: {
+    filePath: CORE_FILE,
+    code: "import { Logger } from '@aws-lambda-powertools/logger';\nexport const logger = new Logger();\n",
+  },
   localInCore: { filePath: CORE_FILE, code: "export { startOktaOrg } from '../../../local/okta-emulator';\n" },
-  cleanCore: { filePath: CORE_FILE, code: "import { createHash } from 'node:crypto';\nimport type { Clock } from '../ports';\nexport const digest = (clock: Clock): string => createHash('sha256').update(String(clock.now())).digest('hex');\n" },
-  sdkInAdapter: { filePath: ADAPTER_FILE, code: "import { KinesisClient } from '@aws-sdk/client-kinesis';\nexport const client = new KinesisClient({});\n" },
+  cleanCore: {
+    filePath: CORE_FILE,
+    code: "import { createHash } from 'node:crypto';\nimport type { Clock } from '../ports';\nexport const digest = (clock: Clock): string => createHash('sha256').update(String(clock.now())).digest('hex');\n",
+  },
+  sdkInAdapter: {
+    filePath: ADAPTER_FILE,
+    code: "import { KinesisClient } from '@aws-sdk/client-kinesis';\nexport const client = new KinesisClient({});\n",
+  },
 } satisfies Record<string, Case>;
 
 const NAMES = Object.keys(CASES) as Array<keyof typeof CASES>;

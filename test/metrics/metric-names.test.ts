@@ -1,4 +1,11 @@
-import { DETECTION_METRICS, METRIC_UNITS, METRICS_NAMESPACE, PULLER_RUN_METRICS, SOURCE_ID_DIMENSION, SOURCE_METRICS } from '../../lambdas/core/metrics/metric-names';
+import {
+  DETECTION_METRICS,
+  METRIC_UNITS,
+  METRICS_NAMESPACE,
+  PULLER_RUN_METRICS,
+  SOURCE_ID_DIMENSION,
+  SOURCE_METRICS,
+} from '../../lambdas/core/metrics/metric-names';
 
 /**
  * The metrics contract as shipped. Every value is written out literally on purpose: users'
@@ -32,9 +39,18 @@ describe('the metrics contract', () => {
 
   it('keeps which metrics are per source and which are published without dimensions', () => {
     expect([...SOURCE_METRICS].sort()).toEqual(['AuthFailures', 'DropOffBreached', 'EventsInvalid', 'PagingLoops']);
-    expect([...PULLER_RUN_METRICS].sort()).toEqual(
-      ['AuthFailures', 'EventsDelivered', 'EventsInvalid', 'LagSeconds', 'PagesFetched', 'PagingLoops', 'PullErrors', 'RateLimited', 'SourceConfigErrors', 'SourcesPulled'],
-    );
+    expect([...PULLER_RUN_METRICS].sort()).toEqual([
+      'AuthFailures',
+      'EventsDelivered',
+      'EventsInvalid',
+      'LagSeconds',
+      'PagesFetched',
+      'PagingLoops',
+      'PullErrors',
+      'RateLimited',
+      'SourceConfigErrors',
+      'SourcesPulled',
+    ]);
     expect([...DETECTION_METRICS].sort()).toEqual(['AlertsRaised', 'DetectionErrors']);
   });
 });

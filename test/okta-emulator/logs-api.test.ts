@@ -173,7 +173,11 @@ describe('okta emulator: /api/v1/logs', () => {
   ])('refuses %s with 400 %s', async (query, code) => {
     const page = await get(org, `/api/v1/logs?${query}`);
     expect(page.status).toBe(400);
-    expect(page.body).toMatchObject({ errorCode: code, errorLink: code, errorCauses: [expect.objectContaining({ errorSummary: expect.any(String) })] });
+    expect(page.body).toMatchObject({
+      errorCode: code,
+      errorLink: code,
+      errorCauses: [expect.objectContaining({ errorSummary: expect.any(String) })],
+    });
   });
 
   it('refuses a since older than 180 days with 400 E0000053', async () => {

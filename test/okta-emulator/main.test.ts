@@ -29,7 +29,11 @@ afterEach(async () => {
 });
 
 function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   return new Promise((done) => child.on('close', (code) => done({ code, stderr })));
@@ -41,18 +45,48 @@ it('registers an OAuth service app with DPoP on, which `pull --oauth-file` then 
   const oauthFile = join(directory, 'app.json');
   const out = join(directory, 'out.ndjson');
   writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }));
-  writeFileSync(oauthFile, JSON.stringify({ clientId: '0oa-by-hand', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }), dpop: true }));
+  writeFileSync(
+    oauthFile,
+    JSON.stringify({ clientId: '0oa-by-hand', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }), dpop: true }),
+  );
 
-  emulator = spawn(process.execPath, [TSX, 'local/okta-emulator/main.ts', '--events', '40', '--oauth-client-id', '0oa-by-hand', '--oauth-public-key', publicKeyFile, '--oauth-dpop'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  emulator = spawn(
+    process.execPath,
+    [
+      TSX,
+      'local/okta-emulator/main.ts',
+      '--events',
+      '40',
+      '--oauth-client-id',
+      '0oa-by-hand',
+      '--oauth-public-key',
+      publicKeyFile,
+      '--oauth-dpop',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const first = await createInterface({ input: emulator.stdout! })[Symbol.asyncIterator]().next();
   const started = JSON.parse(String(first.value)) as { origin: string; oauthClientId: string; dpop: boolean; events: number };
   expect(started).toMatchObject({ oauthClientId: '0oa-by-hand', dpop: true, events: 40 });
 
-  const pull = await run([join(ROOT, 'bin/okta-log-pipeline.js'), 'pull', '--domain', started.origin, '--oauth-file', oauthFile, '--out', out]);
+  const pull = await run([
+    join(ROOT, 'bin/okta-log-pipeline.js'),
+    'pull',
+    '--domain',
+    started.origin,
+    '--oauth-file',
+    oauthFile,
+    '--out',
+    out,
+  ]);
 
   expect(pull).toMatchObject({ code: 0 });
-  expect(readFileSync(out, 'utf8').split('\n').filter((row) => row !== '')).toHaveLength(40);
+  expect(
+    readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((row) => row !== ''),
+  ).toHaveLength(40);
 });

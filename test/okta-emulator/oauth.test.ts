@@ -20,7 +20,9 @@ function jws(header: Record<string, unknown>, payload: Record<string, unknown>, 
 }
 
 function keyPair(alg: Alg): { publicKey: KeyObject; privateKey: KeyObject } {
-  return alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: CURVE[alg] ?? 'P-256' });
+  return alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: CURVE[alg] ?? 'P-256' });
 }
 
 interface TokenResponse {
@@ -76,20 +78,28 @@ describe('okta emulator: OAuth 2.0 service apps (private_key_jwt)', () => {
     return fetch(`${org.origin}/api/v1/logs`, { headers: { authorization, ...(dpop === undefined ? {} : { dpop }) } });
   }
 
-  it.each(['RS256', 'ES256', 'ES384', 'ES512'] as const)('issues a Bearer token for a valid %s assertion, good for an hour of the org clock', async (alg) => {
-    const answer = await requestToken(org, assertion(alg));
-    expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'okta.logs.read', access_token: expect.any(String) });
-    const token = answer.body.access_token as string;
+  it.each(['RS256', 'ES256', 'ES384', 'ES512'] as const)(
+    'issues a Bearer token for a valid %s assertion, good for an hour of the org clock',
+    async (alg) => {
+      const answer = await requestToken(org, assertion(alg));
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'okta.logs.read',
+        access_token: expect.any(String),
+      });
+      const token = answer.body.access_token as string;
 
-    expect((await logs(`Bearer ${token}`)).status).toBe(200);
-    clock.advance(3599_000);
-    expect((await logs(`Bearer ${token}`)).status).toBe(200);
-    clock.advance(1000);
-    const expired = await logs(`Bearer ${token}`);
-    expect(expired.status).toBe(401);
-    expect(await expired.json()).toMatchObject({ errorCode: 'E0000011' });
-  });
+      expect((await logs(`Bearer ${token}`)).status).toBe(200);
+      clock.advance(3599_000);
+      expect((await logs(`Bearer ${token}`)).status).toBe(200);
+      clock.advance(1000);
+      const expired = await logs(`Bearer ${token}`);
+      expect(expired.status).toBe(401);
+      expect(await expired.json()).toMatchObject({ errorCode: 'E0000011' });
+    },
+  );
 
   it.each([
     ['a signature by another key', (): string => assertion('RS256', {}, keyPair('RS256').privateKey)],
@@ -99,9 +109,33 @@ describe('okta emulator: OAuth 2.0 service apps (private_key_jwt)', () => {
     ['sub other than iss', (): string => assertion('RS256', { sub: 'someone-else' })],
     ['an unknown client', (): string => assertion('RS256', { iss: 'nobody', sub: 'nobody' })],
     ['an empty jti', (): string => assertion('RS256', { jti: '' })],
-    ['an ES384 assertion signed by a P-256 key', (): string => jws({ alg: 'ES384' }, JSON.parse(Buffer.from(assertion('ES384').split('.')[1], 'base64url').toString()) as Record<string, unknown>, keys.ES256.privateKey)],
-    ['an ES256 header on an RSA key', (): string => jws({ alg: 'ES256' }, JSON.parse(Buffer.from(assertion('RS256').split('.')[1], 'base64url').toString()) as Record<string, unknown>, keys.ES256.privateKey)],
-    ['alg none', (): string => `${assertion('RS256').split('.').slice(0, 2).join('.').replace(/^[^.]+/, Buffer.from('{"alg":"none"}').toString('base64url'))}.`],
+    [
+      'an ES384 assertion signed by a P-256 key',
+      (): string =>
+        jws(
+          { alg: 'ES384' },
+          JSON.parse(Buffer.from(assertion('ES384').split('.')[1], 'base64url').toString()) as Record<string, unknown>,
+          keys.ES256.privateKey,
+        ),
+    ],
+    [
+      'an ES256 header on an RSA key',
+      (): string =>
+        jws(
+          { alg: 'ES256' },
+          JSON.parse(Buffer.from(assertion('RS256').split('.')[1], 'base64url').toString()) as Record<string, unknown>,
+          keys.ES256.privateKey,
+        ),
+    ],
+    [
+      'alg none',
+      (): string =>
+        `${assertion('RS256')
+          .split('.')
+          .slice(0, 2)
+          .join('.')
+          .replace(/^[^.]+/, Buffer.from('{"alg":"none"}').toString('base64url'))}.`,
+    ],
   ])('refuses an assertion with %s (401 invalid_client)', async (_name, make) => {
     const answer = await requestToken(org, make());
     expect(answer.status).toBe(401);
@@ -167,11 +201,19 @@ describe('okta emulator: DPoP', () => {
 
   function assertion(): string {
     const now = Math.floor(clock.now() / 1000);
-    return jws({ alg: 'RS256' }, { iss: 'app-dpop', sub: 'app-dpop', aud: org.tokenUrl, exp: now + 300, jti: randomUUID() }, appKey.privateKey);
+    return jws(
+      { alg: 'RS256' },
+      { iss: 'app-dpop', sub: 'app-dpop', aud: org.tokenUrl, exp: now + 300, jti: randomUUID() },
+      appKey.privateKey,
+    );
   }
 
   function proof(claims: Record<string, unknown>, key = dpopKey.privateKey, publicJwk: object = jwk): string {
-    return jws({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk }, { iat: Math.floor(clock.now() / 1000), jti: randomUUID(), ...claims }, key);
+    return jws(
+      { typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk },
+      { iat: Math.floor(clock.now() / 1000), jti: randomUUID(), ...claims },
+      key,
+    );
   }
 
   async function dpopToken(): Promise<string> {
@@ -220,14 +262,19 @@ describe('okta emulator: DPoP', () => {
       await call(`DPoP ${token}`, proof({ htm: 'GET', htu: uri, ath: ath('another-token') })),
       await call(`DPoP ${token}`, proof({ htm: 'POST', htu: uri, ath: ath(token) })),
       await call(`DPoP ${token}`, proof({ htm: 'GET', htu: `${uri}?limit=10`, ath: ath(token) })),
-      await call(`DPoP ${token}`, proof({ htm: 'GET', htu: uri, ath: ath(token) }, other.privateKey, other.publicKey.export({ format: 'jwk' }))),
+      await call(
+        `DPoP ${token}`,
+        proof({ htm: 'GET', htu: uri, ath: ath(token) }, other.privateKey, other.publicKey.export({ format: 'jwk' })),
+      ),
       await call(`DPoP ${token}`, proof({ htm: 'GET', htu: uri, ath: ath(token), iat: Math.floor(clock.now() / 1000) - 600 })),
     ];
     // Okta refuses a proof with 400, an empty body and the reason in WWW-Authenticate (okta/okta-sdk-nodejs issue 453).
     expect(refused.map((response) => response.status)).toEqual([400, 400, 400, 400, 400, 400, 400, 400]);
     for (const response of refused) {
       expect(await response.text()).toBe('');
-      expect(response.headers.get('www-authenticate')).toMatch(/^DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512", authorization_uri="[^"]+", realm="[^"]+", scope="okta.logs.read", error="invalid_dpop_proof", error_description="[^"]+", resource="\/api\/v1\/logs"$/);
+      expect(response.headers.get('www-authenticate')).toMatch(
+        /^DPoP algs="RS256 RS384 RS512 ES256 ES384 ES512", authorization_uri="[^"]+", realm="[^"]+", scope="okta.logs.read", error="invalid_dpop_proof", error_description="[^"]+", resource="\/api\/v1\/logs"$/,
+      );
     }
     expect(refused[5].headers.get('www-authenticate')).toContain(`error_description="'htu' claim in the DPoP proof JWT is invalid."`);
   });
@@ -241,7 +288,9 @@ describe('okta emulator: DPoP', () => {
     expect(first.headers.get('www-authenticate')).toContain('error="use_dpop_nonce"');
     const nonce = first.headers.get('dpop-nonce') as string;
     expect(nonce).toEqual(expect.any(String));
-    const second = await fetch(uri, { headers: { authorization: `DPoP ${token}`, dpop: proof({ htm: 'GET', htu: uri, ath: ath(token), nonce }) } });
+    const second = await fetch(uri, {
+      headers: { authorization: `DPoP ${token}`, dpop: proof({ htm: 'GET', htu: uri, ath: ath(token), nonce }) },
+    });
     expect(second.status).toBe(200);
   });
 

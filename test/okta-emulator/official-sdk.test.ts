@@ -46,7 +46,15 @@ interface SdkOAuth {
 }
 
 function oauthClient(clientId: string): Client {
-  return new Client({ orgUrl: org.origin, authorizationMode: 'PrivateKey', clientId, scopes: ['okta.logs.read'], privateKey: privateJwk, keyId: 'sdk-key-1', cacheMiddleware: null });
+  return new Client({
+    orgUrl: org.origin,
+    authorizationMode: 'PrivateKey',
+    clientId,
+    scopes: ['okta.logs.read'],
+    privateKey: privateJwk,
+    keyId: 'sdk-key-1',
+    cacheMiddleware: null,
+  });
 }
 
 describe('the official Okta SDK (@okta/okta-sdk-nodejs 8.1.0) reads the emulated org', () => {
@@ -68,7 +76,12 @@ describe('the official Okta SDK (@okta/okta-sdk-nodejs 8.1.0) reads the emulated
     org.revokeToken();
     const client = new Client({ orgUrl: org.origin, token: org.apiToken, cacheMiddleware: null });
 
-    const error = (await listEvents(client).catch((e: unknown) => e)) as { status: number; errorCode: string; errorId: string; headers: Headers };
+    const error = (await listEvents(client).catch((e: unknown) => e)) as {
+      status: number;
+      errorCode: string;
+      errorId: string;
+      headers: Headers;
+    };
 
     expect(error).toMatchObject({ status: 401, errorCode: 'E0000011', errorId: expect.stringMatching(/^oae[A-Za-z0-9]{22}$/) });
     expect(error.headers.get('x-okta-request-id')).toMatch(/^[A-Za-z0-9]{20,}$/);

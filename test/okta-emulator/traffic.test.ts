@@ -38,7 +38,13 @@ describe('okta emulator: traffic generator', () => {
     // Everyday traffic, then only the rare kinds, so that every kind is checked.
     const events = [
       ...generator.next(times(1000)),
-      ...generator.next(times(200), { 'admin-privilege-grant': 1, 'api-token-create': 1, 'api-token-revoke': 1, 'brute-force': 1, 'impossible-travel': 1 }),
+      ...generator.next(times(200), {
+        'admin-privilege-grant': 1,
+        'api-token-create': 1,
+        'api-token-revoke': 1,
+        'brute-force': 1,
+        'impossible-travel': 1,
+      }),
     ];
     const invalid = events
       .map((event) => ({ event, result: processor.process(event, { sourceId: 'emulator', sourceLabel: 'Emulator', parseTime: START }) }))
@@ -59,7 +65,13 @@ describe('okta emulator: traffic generator', () => {
     expect(unlocated).toBeGreaterThan(logins.length * 0.2);
     expect(unlocated).toBeLessThan(logins.length * 0.8);
     const kinds = new Set(events.map((event) => event.eventType));
-    for (const kind of ['user.session.start', 'user.authentication.auth_via_mfa', 'policy.evaluate_sign_on', 'user.authentication.sso', 'user.session.end']) {
+    for (const kind of [
+      'user.session.start',
+      'user.authentication.auth_via_mfa',
+      'policy.evaluate_sign_on',
+      'user.authentication.sso',
+      'user.session.end',
+    ]) {
       expect(kinds).toContain(kind);
     }
   });
@@ -69,7 +81,9 @@ describe('okta emulator: traffic generator', () => {
     const grants = events.filter((event) => event.eventType === 'user.account.privilege.grant');
     expect(grants.length).toBeGreaterThan(0);
     expect(grants.every((event) => outcome(event).result === 'SUCCESS')).toBe(true);
-    const privileges = grants.map((event) => (event.debugContext as { debugData: { privilegeGranted: string } }).debugData.privilegeGranted);
+    const privileges = grants.map(
+      (event) => (event.debugContext as { debugData: { privilegeGranted: string } }).debugData.privilegeGranted,
+    );
     expect(privileges.some((privilege) => privilege.includes('Super administrator'))).toBe(true);
     for (const type of ['system.api_token.create', 'system.api_token.revoke']) {
       const tokens = events.filter((event) => event.eventType === type);

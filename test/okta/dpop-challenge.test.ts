@@ -35,14 +35,23 @@ function oktaDpopChallenge(origin: string, error: string, description: string): 
 
 const dpopRejection = (origin: string, description: string, requestId = 'aQ1bC2dE3fG4hI5jK6lM7nAAAB8'): Script => ({
   status: 400,
-  headers: { 'www-authenticate': oktaDpopChallenge(origin, 'invalid_dpop_proof', description), 'x-okta-request-id': requestId, 'content-type': 'text/plain' },
+  headers: {
+    'www-authenticate': oktaDpopChallenge(origin, 'invalid_dpop_proof', description),
+    'x-okta-request-id': requestId,
+    'content-type': 'text/plain',
+  },
   body: '',
 });
 
 const isToken = (request: ReceivedRequest) => request.url === '/oauth2/v1/token';
 const apiRequests = (org: ScriptedServer) => org.requests.filter((request) => request.url.startsWith('/api/v1/logs'));
-const tokenAnswer: Script = { body: JSON.stringify({ token_type: 'DPoP', expires_in: 3600, access_token: ACCESS_TOKEN, scope: 'okta.logs.read' }) };
-const logsPage = (origin: string): Script => ({ headers: { link: `<${origin}/api/v1/logs?since=2026-01-01T00%3A00%3A00.000Z&limit=1000&sortOrder=ASCENDING&after=n>; rel="next"` }, body: JSON.stringify([testEvent(1)]) });
+const tokenAnswer: Script = {
+  body: JSON.stringify({ token_type: 'DPoP', expires_in: 3600, access_token: ACCESS_TOKEN, scope: 'okta.logs.read' }),
+};
+const logsPage = (origin: string): Script => ({
+  headers: { link: `<${origin}/api/v1/logs?since=2026-01-01T00%3A00%3A00.000Z&limit=1000&sortOrder=ASCENDING&after=n>; rel="next"` },
+  body: JSON.stringify([testEvent(1)]),
+});
 
 async function dpopOrg(answer: (request: ReceivedRequest, apiIndex: number, origin: string) => Script): Promise<ScriptedServer> {
   let apiIndex = 0;
@@ -53,17 +62,22 @@ async function dpopOrg(answer: (request: ReceivedRequest, apiIndex: number, orig
 }
 
 function dpopClient(origin: string, clock: VirtualClock) {
-  return createOktaClient(testSource({ domain: origin, credential: { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: pem(rsa.privateKey), dpop: true } }), {
-    clock,
-    allowLoopback: true,
-    random: () => 0.5,
-  });
+  return createOktaClient(
+    testSource({ domain: origin, credential: { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: pem(rsa.privateKey), dpop: true } }),
+    {
+      clock,
+      allowLoopback: true,
+      random: () => 0.5,
+    },
+  );
 }
 
 describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenticate)', () => {
   it('retries a one-off invalid_dpop_proof once with a fresh proof, and the pull completes (okta/okta-sdk-golang issue 554)', async () => {
     const clock = new VirtualClock();
-    const org = await dpopOrg((_request, index, origin) => (index === 0 ? dpopRejection(origin, 'The DPoP proof JWT has already been used.') : logsPage(origin)));
+    const org = await dpopOrg((_request, index, origin) =>
+      index === 0 ? dpopRejection(origin, 'The DPoP proof JWT has already been used.') : logsPage(origin),
+    );
 
     const page = await dpopClient(org.origin, clock).fetchPage(SINCE);
 
@@ -72,13 +86,15 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
     expect(apiRequests(org)).toHaveLength(2);
     const url = `${org.origin}${first!.url}`;
     const proofs = await Promise.all(
-      [first!, second!].map((request) => verifyDpopProof(String(request.headers.dpop), { htm: 'GET', url, now: clock.now(), accessToken: ACCESS_TOKEN })),
+      [first!, second!].map((request) =>
+        verifyDpopProof(String(request.headers.dpop), { htm: 'GET', url, now: clock.now(), accessToken: ACCESS_TOKEN }),
+      ),
     );
     expect(proofs[0]!.payload.jti).not.toEqual(proofs[1]!.payload.jti);
     expect(second!.headers.authorization).toBe(`DPoP ${ACCESS_TOKEN}`);
   });
 
-  it("fails a persistent rejection within three requests as an auth failure that names the DPoP error and description (okta/okta-sdk-nodejs issue 453)", async () => {
+  it('fails a persistent rejection within three requests as an auth failure that names the DPoP error and description (okta/okta-sdk-nodejs issue 453)', async () => {
     const clock = new VirtualClock();
     const org = await dpopOrg((_request, _index, origin) => dpopRejection(origin, "'htu' claim in the DPoP proof JWT is invalid."));
 
@@ -89,7 +105,9 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
     expect(error).toBeInstanceOf(OktaAuthError);
     expect(error).toMatchObject({ kind: 'auth', status: 400, errorCode: 'invalid_dpop_proof' });
     const message = (error as Error).message;
-    expect(message).toContain(`GET ${org.origin}/api/v1/logs answered 400 invalid_dpop_proof ('htu' claim in the DPoP proof JWT is invalid.)`);
+    expect(message).toContain(
+      `GET ${org.origin}/api/v1/logs answered 400 invalid_dpop_proof ('htu' claim in the DPoP proof JWT is invalid.)`,
+    );
     expect(message).toContain('X-Okta-Request-Id aQ1bC2dE3fG4hI5jK6lM7nAAAB8');
     expect(message).toContain('oauth.dpop');
     expect(org.requests.length).toBeLessThanOrEqual(3);
@@ -104,7 +122,10 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
       if (nonce.nonce === 'rs-nonce-1') return logsPage(origin);
       return {
         status: 401,
-        headers: { 'www-authenticate': oktaDpopChallenge(origin, 'use_dpop_nonce', 'Resource server requires nonce in DPoP proof'), 'dpop-nonce': 'rs-nonce-1' },
+        headers: {
+          'www-authenticate': oktaDpopChallenge(origin, 'use_dpop_nonce', 'Resource server requires nonce in DPoP proof'),
+          'dpop-nonce': 'rs-nonce-1',
+        },
         body: '',
       };
     });
@@ -116,9 +137,19 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
     const api = apiRequests(org);
     expect(api).toHaveLength(3);
     const url = `${org.origin}/api/v1/logs`;
-    await expect(verifyDpopProof(String(api[0]!.headers.dpop), { htm: 'GET', url, now: clock.now(), accessToken: ACCESS_TOKEN })).resolves.toBeDefined();
+    await expect(
+      verifyDpopProof(String(api[0]!.headers.dpop), { htm: 'GET', url, now: clock.now(), accessToken: ACCESS_TOKEN }),
+    ).resolves.toBeDefined();
     for (const request of api.slice(1)) {
-      await expect(verifyDpopProof(String(request.headers.dpop), { htm: 'GET', url, now: clock.now(), accessToken: ACCESS_TOKEN, nonce: 'rs-nonce-1' })).resolves.toBeDefined();
+      await expect(
+        verifyDpopProof(String(request.headers.dpop), {
+          htm: 'GET',
+          url,
+          now: clock.now(),
+          accessToken: ACCESS_TOKEN,
+          nonce: 'rs-nonce-1',
+        }),
+      ).resolves.toBeDefined();
     }
   });
 
@@ -157,17 +188,27 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
   it('does not retry, and says why, when the app requires DPoP but oauth.dpop is off', async () => {
     const clock = new VirtualClock();
     server = await startScriptedServer((request) =>
-      isToken(request) ? { body: JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: 'bearer-token' }) } : dpopRejection(server?.origin ?? '', 'The DPoP proof JWT header is missing.'),
+      isToken(request)
+        ? { body: JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: 'bearer-token' }) }
+        : dpopRejection(server?.origin ?? '', 'The DPoP proof JWT header is missing.'),
     );
-    const client = createOktaClient(testSource({ domain: server.origin, credential: { kind: 'oauth', clientId: '0oa', privateKeyPem: pem(rsa.privateKey), dpop: false } }), {
-      clock,
-      allowLoopback: true,
-    });
+    const client = createOktaClient(
+      testSource({
+        domain: server.origin,
+        credential: { kind: 'oauth', clientId: '0oa', privateKeyPem: pem(rsa.privateKey), dpop: false },
+      }),
+      {
+        clock,
+        allowLoopback: true,
+      },
+    );
 
     const error = await client.fetchPage(SINCE).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OktaAuthError);
-    expect((error as Error).message).toContain('invalid_dpop_proof (The DPoP proof JWT header is missing.) [X-Okta-Request-Id aQ1bC2dE3fG4hI5jK6lM7nAAAB8]: Okta refused the DPoP proof; check that oauth.dpop matches');
+    expect((error as Error).message).toContain(
+      'invalid_dpop_proof (The DPoP proof JWT header is missing.) [X-Okta-Request-Id aQ1bC2dE3fG4hI5jK6lM7nAAAB8]: Okta refused the DPoP proof; check that oauth.dpop matches',
+    );
     expect(apiRequests(server)).toHaveLength(1);
   });
 
@@ -184,7 +225,9 @@ describe('DPoP challenges as real Okta sends them (400, empty body, WWW-Authenti
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OktaBadRequestError);
-    expect((error as Error).message).toContain('answered 400 E0000001 (Api validation failed: since) [errorId oaeAbc123, X-Okta-Request-Id ordinary-400]');
+    expect((error as Error).message).toContain(
+      'answered 400 E0000001 (Api validation failed: since) [errorId oaeAbc123, X-Okta-Request-Id ordinary-400]',
+    );
     expect(apiRequests(org)).toHaveLength(1);
   });
 });

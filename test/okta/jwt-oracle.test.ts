@@ -28,7 +28,8 @@ afterEach(async () => {
 });
 
 const isToken = (request: ReceivedRequest) => request.url === '/oauth2/v1/token';
-const proofClaims = (request: ReceivedRequest) => JSON.parse(Buffer.from(String(request.headers.dpop).split('.')[1]!, 'base64url').toString()) as { nonce?: string };
+const proofClaims = (request: ReceivedRequest) =>
+  JSON.parse(Buffer.from(String(request.headers.dpop).split('.')[1]!, 'base64url').toString()) as { nonce?: string };
 
 describe.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('our client with a %s key, checked by jose', (alg) => {
   it('signs client assertions per RFC 7523 and DPoP proofs per RFC 9449, nonce included once the server asks', async () => {
@@ -36,7 +37,11 @@ describe.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('our client with a %s 
     server = await startScriptedServer((request): Script => {
       if (isToken(request)) {
         if (proofClaims(request).nonce !== 'as-nonce') {
-          return { status: 400, headers: { 'dpop-nonce': 'as-nonce' }, body: JSON.stringify({ error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof.' }) };
+          return {
+            status: 400,
+            headers: { 'dpop-nonce': 'as-nonce' },
+            body: JSON.stringify({ error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof.' }),
+          };
         }
         return { body: JSON.stringify({ token_type: 'DPoP', expires_in: 3600, access_token: ACCESS_TOKEN }) };
       }
@@ -45,7 +50,10 @@ describe.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('our client with a %s 
     const origin = server.origin;
     const tokenUrl = `${origin}/oauth2/v1/token`;
     const client = createOktaClient(
-      testSource({ domain: origin, credential: { kind: 'oauth', clientId: '0oa-oracle', privateKeyPem: pem(KEYS[alg].privateKey), keyId: 'k1', dpop: true } }),
+      testSource({
+        domain: origin,
+        credential: { kind: 'oauth', clientId: '0oa-oracle', privateKeyPem: pem(KEYS[alg].privateKey), keyId: 'k1', dpop: true },
+      }),
       { clock, allowLoopback: true },
     );
 
@@ -60,14 +68,28 @@ describe.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('our client with a %s 
     const jtis: unknown[] = [];
     for (const [index, request] of tokenRequests.entries()) {
       const form = new URLSearchParams(request.body);
-      const assertion = await verifyClientAssertion(form.get('client_assertion') ?? '', KEYS[alg].publicKey, { clientId: '0oa-oracle', tokenUrl, now });
+      const assertion = await verifyClientAssertion(form.get('client_assertion') ?? '', KEYS[alg].publicKey, {
+        clientId: '0oa-oracle',
+        tokenUrl,
+        now,
+      });
       expect(assertion.protectedHeader).toMatchObject({ alg, kid: 'k1' });
       jtis.push(assertion.payload.jti);
-      const proof = await verifyDpopProof(String(request.headers.dpop), { htm: 'POST', url: tokenUrl, now, ...(index === 0 ? {} : { nonce: 'as-nonce' }) });
+      const proof = await verifyDpopProof(String(request.headers.dpop), {
+        htm: 'POST',
+        url: tokenUrl,
+        now,
+        ...(index === 0 ? {} : { nonce: 'as-nonce' }),
+      });
       jtis.push(proof.payload.jti);
     }
     for (const request of apiRequests) {
-      const proof = await verifyDpopProof(String(request.headers.dpop), { htm: 'GET', url: `${origin}${request.url}`, now, accessToken: ACCESS_TOKEN });
+      const proof = await verifyDpopProof(String(request.headers.dpop), {
+        htm: 'GET',
+        url: `${origin}${request.url}`,
+        now,
+        accessToken: ACCESS_TOKEN,
+      });
       expect(proof.header.jwk).toBeDefined();
       jtis.push(proof.payload.jti);
     }
@@ -81,7 +103,10 @@ describe.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('our client with a %s 
       org.registerOAuthClient({ clientId: `0oa-${alg}`, publicKey: KEYS[alg].publicKey, dpop: true });
       org.generate(3);
       const client = createOktaClient(
-        testSource({ domain: org.origin, credential: { kind: 'oauth', clientId: `0oa-${alg}`, privateKeyPem: pem(KEYS[alg].privateKey), dpop: true } }),
+        testSource({
+          domain: org.origin,
+          credential: { kind: 'oauth', clientId: `0oa-${alg}`, privateKeyPem: pem(KEYS[alg].privateKey), dpop: true },
+        }),
         { clock, allowLoopback: true },
       );
 

@@ -29,7 +29,9 @@ function decodeJwt(token: string): Jwt {
 
 function verifies(jwt: Jwt, key: KeyObject): boolean {
   const data = Buffer.from(jwt.signingInput);
-  return jwt.header.alg === 'RS256' ? verify('sha256', data, key, jwt.signature) : verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, jwt.signature);
+  return jwt.header.alg === 'RS256'
+    ? verify('sha256', data, key, jwt.signature)
+    : verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, jwt.signature);
 }
 
 let server: ScriptedServer | undefined;
@@ -39,7 +41,9 @@ afterEach(async () => {
 });
 
 const logsPage = () => ({ headers: { link: `<${server?.origin}/api/v1/logs?after=n>; rel="next"` }, body: JSON.stringify([testEvent(1)]) });
-const tokenAnswer = (token: string, type = 'Bearer'): Script => ({ body: JSON.stringify({ token_type: type, expires_in: 3600, access_token: token, scope: 'okta.logs.read' }) });
+const tokenAnswer = (token: string, type = 'Bearer'): Script => ({
+  body: JSON.stringify({ token_type: type, expires_in: 3600, access_token: token, scope: 'okta.logs.read' }),
+});
 
 async function orgWith(answer: (request: ReceivedRequest, index: number) => Script) {
   server = await startScriptedServer(answer);
@@ -48,7 +52,10 @@ async function orgWith(answer: (request: ReceivedRequest, index: number) => Scri
 
 function oauthClient(origin: string, clock: VirtualClock, credential: Partial<Extract<OktaCredential, { kind: 'oauth' }>> = {}) {
   return createOktaClient(
-    testSource({ domain: origin, credential: { kind: 'oauth', clientId: '0oa-client', privateKeyPem: pem(rsa.privateKey), dpop: false, ...credential } }),
+    testSource({
+      domain: origin,
+      credential: { kind: 'oauth', clientId: '0oa-client', privateKeyPem: pem(rsa.privateKey), dpop: false, ...credential },
+    }),
     { clock, allowLoopback: true, random: () => 0.5 },
   );
 }
@@ -70,13 +77,28 @@ describe('OAuth service app (private_key_jwt)', () => {
     expect(token.method).toBe('POST');
     expect(token.headers['content-type']).toBe('application/x-www-form-urlencoded');
     const fields = form(token);
-    expect(fields).toMatchObject({ grant_type: 'client_credentials', scope: 'okta.logs.read', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
+    expect(fields).toMatchObject({
+      grant_type: 'client_credentials',
+      scope: 'okta.logs.read',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    });
     const assertion = decodeJwt(fields.client_assertion!);
     expect(assertion.header).toEqual({ typ: 'JWT', kid: 'kid-1', alg: 'RS256' });
     const now = clock.now() / 1000;
-    expect(assertion.claims).toEqual({ iss: '0oa-client', sub: '0oa-client', aud: `${org.origin}/oauth2/v1/token`, iat: now, exp: now + 300, jti: expect.any(String) });
+    expect(assertion.claims).toEqual({
+      iss: '0oa-client',
+      sub: '0oa-client',
+      aud: `${org.origin}/oauth2/v1/token`,
+      iat: now,
+      exp: now + 300,
+      jti: expect.any(String),
+    });
     expect(verifies(assertion, rsa.publicKey)).toBe(true);
-    expect(apiRequests(org).map((request) => request.headers.authorization)).toEqual(['Bearer access-1', 'Bearer access-1', 'Bearer access-1']);
+    expect(apiRequests(org).map((request) => request.headers.authorization)).toEqual([
+      'Bearer access-1',
+      'Bearer access-1',
+      'Bearer access-1',
+    ]);
   });
 
   it('renews the token only shortly before it expires, by the injected clock', async () => {
@@ -92,7 +114,11 @@ describe('OAuth service app (private_key_jwt)', () => {
     await client.fetchPage({ since: '2026-01-01T00:00:00.000Z' });
 
     expect(tokenRequests(org)).toHaveLength(2);
-    expect(apiRequests(org).map((request) => request.headers.authorization)).toEqual(['Bearer access-1', 'Bearer access-1', 'Bearer access-2']);
+    expect(apiRequests(org).map((request) => request.headers.authorization)).toEqual([
+      'Bearer access-1',
+      'Bearer access-1',
+      'Bearer access-2',
+    ]);
     const jtis = tokenRequests(org).map((request) => decodeJwt(form(request).client_assertion!).claims.jti);
     expect(new Set(jtis).size).toBe(2);
   });
@@ -112,10 +138,14 @@ describe('OAuth service app (private_key_jwt)', () => {
     const clock = new VirtualClock();
     let issued = 0;
     const org = await orgWith((request) =>
-      request.url === '/oauth2/v1/token' ? tokenAnswer(`access-secret-${++issued}`) : { status: 401, body: JSON.stringify({ errorCode: 'E0000011', errorSummary: 'Invalid token provided' }) },
+      request.url === '/oauth2/v1/token'
+        ? tokenAnswer(`access-secret-${++issued}`)
+        : { status: 401, body: JSON.stringify({ errorCode: 'E0000011', errorSummary: 'Invalid token provided' }) },
     );
 
-    const error = await oauthClient(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' }).catch((e: unknown) => e);
+    const error = await oauthClient(org.origin, clock)
+      .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OktaAuthError);
     expect(tokenRequests(org)).toHaveLength(2);
@@ -127,9 +157,14 @@ describe('OAuth service app (private_key_jwt)', () => {
   it('reports a refused client as OktaAuthError without retrying, redacting what Okta says', async () => {
     const clock = new VirtualClock();
     const privateKeyPem = pem(rsa.privateKey);
-    const org = await orgWith(() => ({ status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `The client_assertion signature is invalid. ${privateKeyPem}` }) }));
+    const org = await orgWith(() => ({
+      status: 401,
+      body: JSON.stringify({ error: 'invalid_client', error_description: `The client_assertion signature is invalid. ${privateKeyPem}` }),
+    }));
 
-    const error = await oauthClient(org.origin, clock, { privateKeyPem }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }).catch((e: unknown) => e);
+    const error = await oauthClient(org.origin, clock, { privateKeyPem })
+      .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OktaAuthError);
     expect((error as Error).message).toContain('answered 401 invalid_client: The client_assertion signature is invalid. [redacted]');
@@ -144,9 +179,21 @@ describe('OAuth service app (private_key_jwt)', () => {
   });
 
   it.each([
-    ['a 1024-bit RSA key', generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey, 'oauth.privateKeyPem is a 1024-bit RSA key; Okta requires at least 2048 bits'],
-    ['an EC key on secp256k1', generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, 'oauth.privateKeyPem is an EC key on curve secp256k1; Okta accepts P-256, P-384 and P-521'],
-    ['an Ed25519 key', generateKeyPairSync('ed25519').privateKey, "oauth.privateKeyPem is a ed25519 key; Okta's private_key_jwt needs an RSA or EC (P-256/P-384/P-521) key"],
+    [
+      'a 1024-bit RSA key',
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey,
+      'oauth.privateKeyPem is a 1024-bit RSA key; Okta requires at least 2048 bits',
+    ],
+    [
+      'an EC key on secp256k1',
+      generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey,
+      'oauth.privateKeyPem is an EC key on curve secp256k1; Okta accepts P-256, P-384 and P-521',
+    ],
+    [
+      'an Ed25519 key',
+      generateKeyPairSync('ed25519').privateKey,
+      "oauth.privateKeyPem is a ed25519 key; Okta's private_key_jwt needs an RSA or EC (P-256/P-384/P-521) key",
+    ],
   ])('refuses %s as the secret parser does, even in a SourceConfig built by other code', (_name, key, message) => {
     const create = () => oauthClient('http://127.0.0.1:1', new VirtualClock(), { privateKeyPem: pem(key) });
     expect(create).toThrow(OktaConfigError);
@@ -174,7 +221,11 @@ describe('DPoP', () => {
       if (request.url === '/oauth2/v1/token') {
         const proof = proofOf(request);
         if (proof.claims.nonce !== 'nonce-1') {
-          return { status: 400, headers: { 'dpop-nonce': 'nonce-1' }, body: JSON.stringify({ error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof.' }) };
+          return {
+            status: 400,
+            headers: { 'dpop-nonce': 'nonce-1' },
+            body: JSON.stringify({ error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof.' }),
+          };
         }
         return tokenAnswer('dpop-access', 'DPoP');
       }
@@ -202,7 +253,14 @@ describe('DPoP', () => {
     const org = await orgWith((request): Script => {
       if (request.url === '/oauth2/v1/token') return tokenAnswer('dpop-access', 'DPoP');
       if (proofOf(request).claims.nonce === 'api-nonce') return logsPage();
-      return { status: 401, headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', 'dpop-nonce': 'api-nonce' }, body: '' };
+      return {
+        status: 401,
+        headers: {
+          'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
+          'dpop-nonce': 'api-nonce',
+        },
+        body: '',
+      };
     });
 
     const result = await oauthClient(org.origin, clock, { dpop: true }).fetchPage({ since: '2026-01-01T00:00:00.000Z' });
@@ -214,9 +272,15 @@ describe('DPoP', () => {
 
   it('does not loop when the token endpoint keeps asking for a nonce', async () => {
     const clock = new VirtualClock();
-    const org = await orgWith(() => ({ status: 400, headers: { 'dpop-nonce': `n-${Math.random()}` }, body: JSON.stringify({ error: 'use_dpop_nonce' }) }));
+    const org = await orgWith(() => ({
+      status: 400,
+      headers: { 'dpop-nonce': `n-${Math.random()}` },
+      body: JSON.stringify({ error: 'use_dpop_nonce' }),
+    }));
 
-    const error = await oauthClient(org.origin, clock, { dpop: true }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }).catch((e: unknown) => e);
+    const error = await oauthClient(org.origin, clock, { dpop: true })
+      .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(OktaAuthError);
     expect(org.requests).toHaveLength(2);

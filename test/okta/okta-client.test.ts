@@ -39,7 +39,8 @@ function clientFor(origin: string, clock: VirtualClock, limits: Partial<OktaClie
 
 const page = (from: number, count: number) => JSON.stringify(Array.from({ length: count }, (_, i) => testEvent(from + i)));
 const httpDate = (ms: number) => new Date(ms).toUTCString();
-const everythingShown = (error: unknown) => [String(error), (error as Error).stack ?? '', inspect(error, { depth: 10 }), JSON.stringify(error)].join('\n');
+const everythingShown = (error: unknown) =>
+  [String(error), (error as Error).stack ?? '', inspect(error, { depth: 10 }), JSON.stringify(error)].join('\n');
 
 async function caught(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -77,7 +78,10 @@ describe('createOktaClient: polling', () => {
     ['next before self, unquoted rel', (self: string, next: string) => `<${next}>; rel=next, <${self}>; rel=self`],
   ])('reads the next link from %s', async (_form, link) => {
     const clock = new VirtualClock();
-    const org = await serve(() => ({ headers: { link: link(`${org.origin}/api/v1/logs?self=1`, `${org.origin}/api/v1/logs?after=xyz&limit=2`) }, body: page(0, 2) }));
+    const org = await serve(() => ({
+      headers: { link: link(`${org.origin}/api/v1/logs?self=1`, `${org.origin}/api/v1/logs?after=xyz&limit=2`) },
+      body: page(0, 2),
+    }));
 
     const result = await clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' });
 
@@ -88,7 +92,10 @@ describe('createOktaClient: polling', () => {
     const clock = new VirtualClock();
     const org = await serve((request) => {
       const full = request.url.includes('after=full');
-      return { headers: { link: `<${org.origin}/api/v1/logs?limit=3&after=${full ? 'short' : 'full'}>; rel="next"` }, body: page(0, full ? 2 : 3) };
+      return {
+        headers: { link: `<${org.origin}/api/v1/logs?limit=3&after=${full ? 'short' : 'full'}>; rel="next"` },
+        body: page(0, full ? 2 : 3),
+      };
     });
     const client = clientFor(org.origin, clock, { pageSize: 3 });
 
@@ -175,12 +182,24 @@ describe('createOktaClient: host safety', () => {
 
   it('accepts Okta org hosts, a custom domain only when opted in, and loopback only when allowed', () => {
     const clock = new VirtualClock();
-    for (const domain of ['https://acme.okta.com', 'https://acme.oktapreview.com', 'https://acme.okta-emea.com', 'https://acme.okta-gov.com', 'https://acme.okta.mil']) {
+    for (const domain of [
+      'https://acme.okta.com',
+      'https://acme.oktapreview.com',
+      'https://acme.okta-emea.com',
+      'https://acme.okta-gov.com',
+      'https://acme.okta.mil',
+    ]) {
       expect(createOktaClient(testSource({ domain }), { clock }).origin).toBe(domain);
     }
-    expect(createOktaClient(testSource({ domain: 'https://logs.example.com', allowCustomDomain: true }), { clock }).origin).toBe('https://logs.example.com');
-    expect(() => createOktaClient(testSource({ domain: 'http://127.0.0.1:8080' }), { clock })).toThrow('OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1');
-    expect(createOktaClient(testSource({ domain: 'http://localhost:8080' }), { clock, allowLoopback: true }).origin).toBe('http://localhost:8080');
+    expect(createOktaClient(testSource({ domain: 'https://logs.example.com', allowCustomDomain: true }), { clock }).origin).toBe(
+      'https://logs.example.com',
+    );
+    expect(() => createOktaClient(testSource({ domain: 'http://127.0.0.1:8080' }), { clock })).toThrow(
+      'OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1',
+    );
+    expect(createOktaClient(testSource({ domain: 'http://localhost:8080' }), { clock, allowLoopback: true }).origin).toBe(
+      'http://localhost:8080',
+    );
   });
 });
 
@@ -213,7 +232,13 @@ describe('createOktaClient: rate limits', () => {
   it('does not wait while Remaining is above the reserve', async () => {
     const clock = new VirtualClock();
     const org = await serve(() => ({
-      headers: { link: `<${org.origin}/api/v1/logs?after=n>; rel="next"`, date: httpDate(clock.now()), 'x-rate-limit-limit': '50', 'x-rate-limit-remaining': '11', 'x-rate-limit-reset': String(clock.now() / 1000 + 42) },
+      headers: {
+        link: `<${org.origin}/api/v1/logs?after=n>; rel="next"`,
+        date: httpDate(clock.now()),
+        'x-rate-limit-limit': '50',
+        'x-rate-limit-remaining': '11',
+        'x-rate-limit-reset': String(clock.now() / 1000 + 42),
+      },
       body: page(0, 10),
     }));
     const client = clientFor(org.origin, clock);
@@ -230,7 +255,12 @@ describe('createOktaClient: rate limits', () => {
       index === 0
         ? {
             status: 429,
-            headers: { date: httpDate(clock.now()), 'x-rate-limit-limit': '50', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(clock.now() / 1000 + 17) },
+            headers: {
+              date: httpDate(clock.now()),
+              'x-rate-limit-limit': '50',
+              'x-rate-limit-remaining': '0',
+              'x-rate-limit-reset': String(clock.now() / 1000 + 17),
+            },
             body: JSON.stringify({ errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' }),
           }
         : { headers: { link: `<${org.origin}/api/v1/logs?after=n>; rel="next"` }, body: page(0, 3) },
@@ -263,7 +293,9 @@ describe('createOktaClient: rate limits', () => {
   it('caps a reset absurdly far away at maxRateLimitWaitMs', async () => {
     const clock = new VirtualClock();
     const org = await serve((_request, index) =>
-      index === 0 ? { status: 429, headers: { date: httpDate(clock.now()), 'x-rate-limit-reset': String(clock.now() / 1000 + 86_400) } } : { body: '[]' },
+      index === 0
+        ? { status: 429, headers: { date: httpDate(clock.now()), 'x-rate-limit-reset': String(clock.now() / 1000 + 86_400) } }
+        : { body: '[]' },
     );
 
     await clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' });
@@ -273,9 +305,14 @@ describe('createOktaClient: rate limits', () => {
 
   it('does not send the request, and says it is deferred, when the reset comes after the deadline', async () => {
     const clock = new VirtualClock();
-    const org = await serve(() => ({ status: 429, headers: { date: httpDate(clock.now()), 'x-rate-limit-reset': String(clock.now() / 1000 + 30) } }));
+    const org = await serve(() => ({
+      status: 429,
+      headers: { date: httpDate(clock.now()), 'x-rate-limit-reset': String(clock.now() / 1000 + 30) },
+    }));
 
-    const error = await caught(clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' }, { deadline: clock.now() + 10_000 }));
+    const error = await caught(
+      clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' }, { deadline: clock.now() + 10_000 }),
+    );
 
     expect(error).toBeInstanceOf(OktaRateLimitError);
     expect(error).toMatchObject({ deferred: true, retryAt: clock.now() + 31_000 });
@@ -287,7 +324,11 @@ describe('createOktaClient: rate limits', () => {
 describe('createOktaClient: retries and bounds', () => {
   it('retries a 500 with backoff and then succeeds', async () => {
     const clock = new VirtualClock();
-    const org = await serve((_request, index) => (index === 0 ? { status: 500, body: JSON.stringify({ errorCode: 'E0000009', errorSummary: 'Internal Server Error' }) } : { body: page(0, 2) }));
+    const org = await serve((_request, index) =>
+      index === 0
+        ? { status: 500, body: JSON.stringify({ errorCode: 'E0000009', errorSummary: 'Internal Server Error' }) }
+        : { body: page(0, 2) },
+    );
 
     const result = await clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' });
 
@@ -303,7 +344,9 @@ describe('createOktaClient: retries and bounds', () => {
     const error = await caught(clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
 
     expect(error).toBeInstanceOf(OktaUnavailableError);
-    expect((error as Error).message).toBe(`source acme: GET ${org.origin}/api/v1/logs answered 503; gave up after 4 failed attempt(s): maxAttempts is 4`);
+    expect((error as Error).message).toBe(
+      `source acme: GET ${org.origin}/api/v1/logs answered 503; gave up after 4 failed attempt(s): maxAttempts is 4`,
+    );
     expect(clock.slept).toEqual([250, 500, 1_000]);
   });
 
@@ -326,7 +369,9 @@ describe('createOktaClient: retries and bounds', () => {
     const clock = new VirtualClock();
     const org = await serve(() => ({ status: 500 }));
 
-    const error = await caught(clientFor(org.origin, clock, { maxAttempts: 10, retryBudgetMs: 2_000 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
+    const error = await caught(
+      clientFor(org.origin, clock, { maxAttempts: 10, retryBudgetMs: 2_000 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }),
+    );
 
     expect((error as Error).message).toContain('retry budget of 2000 ms (retryBudgetMs) is spent');
     expect(clock.slept).toEqual([250, 500, 1_000]); // the next, 2 000, would pass 2 000 in all
@@ -350,7 +395,9 @@ describe('createOktaClient: retries and bounds', () => {
     const clock = new VirtualClock();
     const org = await serve(() => 'hang');
 
-    const error = await caught(clientFor(org.origin, clock, { requestTimeoutMs: 50, maxAttempts: 2 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
+    const error = await caught(
+      clientFor(org.origin, clock, { requestTimeoutMs: 50, maxAttempts: 2 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }),
+    );
 
     expect(error).toBeInstanceOf(OktaUnavailableError);
     expect((error as Error).message).toContain('no complete answer within 50 ms (requestTimeoutMs)');
@@ -363,10 +410,16 @@ describe('createOktaClient: retries and bounds', () => {
   it('asks again for a page over maxResponseBytes with half the limit, down to the size that fits', async () => {
     const clock = new VirtualClock();
     const limitOf = (url: string) => Number(new URL(url, 'http://x').searchParams.get('limit'));
-    const org = await serve((request) => ({ headers: { link: `<${org.origin}/api/v1/logs?after=n&limit=${limitOf(request.url)}>; rel="next"` }, body: page(0, limitOf(request.url)) }));
+    const org = await serve((request) => ({
+      headers: { link: `<${org.origin}/api/v1/logs?after=n&limit=${limitOf(request.url)}>; rel="next"` },
+      body: page(0, limitOf(request.url)),
+    }));
     const splits: number[] = [];
 
-    const result = await clientFor(org.origin, clock, { maxResponseBytes: 1_000, pageSize: 40 }).fetchPage({ since: '2026-01-01T00:00:00.000Z' }, { onPageSplit: (limit) => splits.push(limit) });
+    const result = await clientFor(org.origin, clock, { maxResponseBytes: 1_000, pageSize: 40 }).fetchPage(
+      { since: '2026-01-01T00:00:00.000Z' },
+      { onPageSplit: (limit) => splits.push(limit) },
+    );
 
     // testEvent is about 165 bytes: 40, 20 and 10 events are over 1,000 bytes, 5 are not.
     expect(org.requests.map((request) => limitOf(request.url))).toEqual([40, 20, 10, 5]);
@@ -379,7 +432,10 @@ describe('createOktaClient: retries and bounds', () => {
 describe('createOktaClient: errors', () => {
   it('gives a 401 as OktaAuthError after one request, with no trace of the token anywhere', async () => {
     const clock = new VirtualClock();
-    const org = await serve(() => ({ status: 401, body: JSON.stringify({ errorCode: 'E0000011', errorSummary: `Invalid token provided: ${TOKEN}` }) }));
+    const org = await serve(() => ({
+      status: 401,
+      body: JSON.stringify({ errorCode: 'E0000011', errorSummary: `Invalid token provided: ${TOKEN}` }),
+    }));
 
     const error = await caught(clientFor(org.origin, clock).fetchPage({ since: '2026-01-01T00:00:00.000Z' }));
 

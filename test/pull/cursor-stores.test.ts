@@ -56,6 +56,9 @@ cursorStoreContract('DynamoDbCursorStore (dynalite)', {
     tables += 1;
     const tableName = `cursors-${tables}`;
     await createCursorTable(client, tableName);
-    return { store: new DynamoDbCursorStore({ client, tableName, clock }), reopen: () => new DynamoDbCursorStore({ client, tableName, clock }) };
+    return {
+      store: new DynamoDbCursorStore({ client, tableName, clock }),
+      reopen: () => new DynamoDbCursorStore({ client, tableName, clock }),
+    };
   },
 });

@@ -38,8 +38,13 @@ describe('FileCursorStore', () => {
     await store.release('acme', 'run-1');
 
     const reopened = new FileCursorStore(path, clock);
-    expect(await reopened.acquire('acme', 'run-2', 60_000)).toEqual({ cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5 } });
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ version: 1, sources: { acme: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5 } } });
+    expect(await reopened.acquire('acme', 'run-2', 60_000)).toEqual({
+      cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5 },
+    });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({
+      version: 1,
+      sources: { acme: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5 } },
+    });
   });
 
   it('replaces the file by rename, leaving no temporary file, and keeps the other sources', async () => {
@@ -52,7 +57,10 @@ describe('FileCursorStore', () => {
     await store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/b' });
 
     expect(readdirSync(directory)).toEqual(['state.json']);
-    expect((JSON.parse(readFileSync(path, 'utf8')) as { sources: unknown }).sources).toEqual({ other: { nextUrl: 'https://other.okta.com/x' }, acme: { nextUrl: 'https://acme.okta.com/b' } });
+    expect((JSON.parse(readFileSync(path, 'utf8')) as { sources: unknown }).sources).toEqual({
+      other: { nextUrl: 'https://other.okta.com/x' },
+      acme: { nextUrl: 'https://acme.okta.com/b' },
+    });
   });
 
   it('refuses a corrupt state file with a message naming it', async () => {
@@ -79,7 +87,12 @@ describe('NDJSON sink and quarantine', () => {
     await second.close();
 
     expect(result).toEqual({ rejected: [] });
-    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => (JSON.parse(line) as { uuid: unknown }).uuid)).toEqual(['a', 'b', 'c']);
+    expect(
+      readFileSync(path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { uuid: unknown }).uuid),
+    ).toEqual(['a', 'b', 'c']);
   });
 
   it('writes quarantined events with source, time of receipt and reasons to a stream', async () => {
@@ -88,9 +101,16 @@ describe('NDJSON sink and quarantine', () => {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
 
     await new NdjsonQuarantine(NdjsonOutput.toStream(stream)).put([
-      { sourceId: 'acme', eventJson: JSON.stringify({ uuid: 'x', published: 'redacted' }), errors: ['published: not a timestamp'], receivedAt: Date.parse('2026-01-01T00:00:00.000Z') },
+      {
+        sourceId: 'acme',
+        eventJson: JSON.stringify({ uuid: 'x', published: 'redacted' }),
+        errors: ['published: not a timestamp'],
+        receivedAt: Date.parse('2026-01-01T00:00:00.000Z'),
+      },
     ]);
 
-    expect(chunks.join('')).toBe(`${JSON.stringify({ sourceId: 'acme', receivedAt: '2026-01-01T00:00:00.000Z', errors: ['published: not a timestamp'], event: { uuid: 'x', published: 'redacted' } })}\n`);
+    expect(chunks.join('')).toBe(
+      `${JSON.stringify({ sourceId: 'acme', receivedAt: '2026-01-01T00:00:00.000Z', errors: ['published: not a timestamp'], event: { uuid: 'x', published: 'redacted' } })}\n`,
+    );
   });
 });

@@ -80,7 +80,9 @@ describe('okta-log-pipeline pull', () => {
       readdirSync(join(archive, 'okta_system_log'), { recursive: true, encoding: 'utf8' })
         .filter((file) => file.endsWith('.gz'))
         .flatMap((file) => {
-          const records = lines(gunzipSync(readFileSync(join(archive, 'okta_system_log', file))).toString('utf8')).map((line) => JSON.parse(line) as { uuid: string; p_event_time: string });
+          const records = lines(gunzipSync(readFileSync(join(archive, 'okta_system_log', file))).toString('utf8')).map(
+            (line) => JSON.parse(line) as { uuid: string; p_event_time: string },
+          );
           // Each record sits in the partition of its own event date.
           for (const record of records) expect(file.startsWith(`dt=${record.p_event_time.slice(0, 10)}/`)).toBe(true);
           return records.map((record) => record.uuid);
@@ -101,7 +103,16 @@ describe('okta-log-pipeline pull', () => {
     org.generate(5);
     const since = new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 3_600_000).toISOString();
 
-    const result = await runPull(['--domain', org.origin, '--token-env', 'OKTA_TOKEN', '--since', since.replace('.000Z', 'Z'), '--source-id', 'acme']);
+    const result = await runPull([
+      '--domain',
+      org.origin,
+      '--token-env',
+      'OKTA_TOKEN',
+      '--since',
+      since.replace('.000Z', 'Z'),
+      '--source-id',
+      'acme',
+    ]);
 
     expect(result.code).toBe(0);
     expect(org.requests[0]?.query.since).toBe(since);
@@ -119,7 +130,9 @@ describe('okta-log-pipeline pull', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(lines(result.stderr)).toHaveLength(1);
-    expect(result.stderr).toMatch(/^okta-log-pipeline pull: source 127-0-0-1: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 401 E0000011/);
+    expect(result.stderr).toMatch(
+      /^okta-log-pipeline pull: source 127-0-0-1: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 401 E0000011/,
+    );
     expect(result.stderr).not.toContain(org.apiToken);
     expect(org.requests).toHaveLength(1);
   });
@@ -161,6 +174,8 @@ describe('okta-log-pipeline pull', () => {
 
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(uuidsIn(out)).toEqual(storedUuids());
-    expect((JSON.parse(readFileSync(state, 'utf8')) as { sources: Record<string, { nextUrl: string }> }).sources['127-0-0-1']!.nextUrl).toContain(org.origin);
+    expect(
+      (JSON.parse(readFileSync(state, 'utf8')) as { sources: Record<string, { nextUrl: string }> }).sources['127-0-0-1']!.nextUrl,
+    ).toContain(org.origin);
   });
 });

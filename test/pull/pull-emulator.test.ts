@@ -38,9 +38,21 @@ interface Harness {
   run(budgetMs?: number): ReturnType<typeof pullSource>;
 }
 
-function harness(org: EmulatedOrg, clock: VirtualClock, limits: Partial<OktaClientLimits> = {}, credential?: OktaCredential, fetchImpl?: typeof fetch): Harness {
+function harness(
+  org: EmulatedOrg,
+  clock: VirtualClock,
+  limits: Partial<OktaClientLimits> = {},
+  credential?: OktaCredential,
+  fetchImpl?: typeof fetch,
+): Harness {
   const source = testSource({ domain: org.origin, backfillHours: 1, credential: credential ?? { kind: 'apiToken', token: org.apiToken } });
-  const okta = createOktaClient(source, { clock, allowLoopback: true, limits, random: () => 0.5, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  const okta = createOktaClient(source, {
+    clock,
+    allowLoopback: true,
+    limits,
+    random: () => 0.5,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
   const sink = new InMemoryRecordSink();
   const quarantine = new InMemoryQuarantine();
   const cursors = new InMemoryCursorStore(clock);
@@ -81,7 +93,11 @@ describe('pull from the emulated org', () => {
     const since = new Date(clock.now() - 3_600_000).toISOString();
     expect(requests[0]?.query).toEqual({ since, limit: '200', sortOrder: 'ASCENDING' });
     // Next links followed verbatim; like Okta's, they keep since next to the after cursor.
-    expect(requests.slice(1).every((request) => request.query.after !== undefined && request.query.since === since && request.query.until === undefined)).toBe(true);
+    expect(
+      requests
+        .slice(1)
+        .every((request) => request.query.after !== undefined && request.query.since === since && request.query.until === undefined),
+    ).toBe(true);
     const record = pull.sink.records[0] as OutputRecord;
     expect(record).toMatchObject({ p_log_type: 'Okta.SystemLog', p_source_id: 'acme', p_source_label: 'Acme Okta' });
   });
@@ -180,14 +196,17 @@ describe('pull from the emulated org', () => {
     const clock = new VirtualClock();
     const org = await emulatedOrg(clock);
     org.generate(300);
-    const pull = harness(org, clock, { pageSize: 100, requestTimeoutMs: 200 });
+    // The request timeout is real time: 3 s leaves a loaded machine room to answer the ordinary
+    // requests in time (200 ms did not on two busy cores), and the slow answer outlasts it by far
+    // (the emulator stops waiting as soon as the client gives up).
+    const pull = harness(org, clock, { pageSize: 100, requestTimeoutMs: 3_000 });
     org.inject('server-error');
     org.inject('unavailable');
     org.inject('connection-reset');
 
     const first = await pull.run();
     org.inject('truncated-body');
-    org.inject({ kind: 'slow', ms: 5_000 });
+    org.inject({ kind: 'slow', ms: 600_000 });
     clock.advance(60_000);
     org.generate(10);
     const second = await pull.run();
@@ -196,9 +215,11 @@ describe('pull from the emulated org', () => {
     expect(second).toMatchObject({ outcome: 'caught-up', delivered: 10 });
     expect(pull.sink.uuids()).toEqual(uuidsOf(org.storedEvents()));
     // The emulator records the abandoned slow request when its connection closes, so order is not asserted.
-    expect(logRequests(org).map((request) => String(request.fault ?? request.status)).sort()).toEqual(
-      ['server-error', 'unavailable', 'connection-reset', '200', '200', '200', '200', 'truncated-body', 'slow', '200'].sort(),
-    );
+    expect(
+      logRequests(org)
+        .map((request) => String(request.fault ?? request.status))
+        .sort(),
+    ).toEqual(['server-error', 'unavailable', 'connection-reset', '200', '200', '200', '200', 'truncated-body', 'slow', '200'].sort());
   });
 
   it('stops on a revoked token after one request, with a typed error and no trace of the token', async () => {
@@ -316,7 +337,12 @@ describe('OAuth against the emulated org', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
     org.generate(250);
-    const pull = harness(org, clock, { pageSize: 100 }, { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true });
+    const pull = harness(
+      org,
+      clock,
+      { pageSize: 100 },
+      { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true },
+    );
 
     const summary = await pull.run();
 
@@ -332,7 +358,12 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
     org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
     org.generate(250);
-    const pull = harness(org, clock, { pageSize: 100 }, { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true });
+    const pull = harness(
+      org,
+      clock,
+      { pageSize: 100 },
+      { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true },
+    );
     return { org, pull };
   }
 
@@ -344,7 +375,12 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     const summary = await pull.run();
 
     expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 250 });
-    expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual(['DPoP 400', 'DPoP 200', 'DPoP 200', 'DPoP 200']);
+    expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual([
+      'DPoP 400',
+      'DPoP 200',
+      'DPoP 200',
+      'DPoP 200',
+    ]);
     expect(pull.cursors.cursorOf('acme')?.lastError).toBeUndefined();
   });
 
@@ -371,7 +407,17 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     const org = await emulatedOrg(clock);
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
-    const pull = harness(org, clock, {}, { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: false });
+    const pull = harness(
+      org,
+      clock,
+      {},
+      {
+        kind: 'oauth',
+        clientId: '0oa-dpop',
+        privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        dpop: false,
+      },
+    );
 
     const summary = await pull.run();
 
@@ -388,7 +434,17 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     org.registerOAuthClient({ clientId: '0oa-plain', publicKey: ec.publicKey, dpop: false });
     org.generate(5);
-    const pull = harness(org, clock, {}, { kind: 'oauth', clientId: '0oa-plain', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true });
+    const pull = harness(
+      org,
+      clock,
+      {},
+      {
+        kind: 'oauth',
+        clientId: '0oa-plain',
+        privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        dpop: true,
+      },
+    );
 
     const summary = await pull.run();
 
@@ -404,6 +460,11 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
     const summary = await pull.run();
 
     expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 250 });
-    expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual(['DPoP 401', 'DPoP 200', 'DPoP 200', 'DPoP 200']);
+    expect(logRequests(org).map((request) => `${request.authScheme} ${request.status}`)).toEqual([
+      'DPoP 401',
+      'DPoP 200',
+      'DPoP 200',
+      'DPoP 200',
+    ]);
   });
 });

@@ -3,7 +3,15 @@ import { pullSource, type PullDependencies, type PullOptions } from '../../lambd
 import { PageBudget } from '../../lambdas/core/memory/page-budget';
 import type { FetchPageOptions, LogPage, PageRequest } from '../../lambdas/core/okta/okta-client';
 import { LeaseLostError, type EventProcessor } from '../../lambdas/core/ports';
-import { FakeOktaClient, InMemoryCursorStore, InMemoryQuarantine, InMemoryRecordSink, fakeProcessor, testEvent, testSource } from '../support/fakes';
+import {
+  FakeOktaClient,
+  InMemoryCursorStore,
+  InMemoryQuarantine,
+  InMemoryRecordSink,
+  fakeProcessor,
+  testEvent,
+  testSource,
+} from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
 
 function setup(events: unknown[] = [], pageSize = 3) {
@@ -13,7 +21,12 @@ function setup(events: unknown[] = [], pageSize = 3) {
   const sink = new InMemoryRecordSink();
   const quarantine = new InMemoryQuarantine();
   const deps: PullDependencies = { okta, cursors, sink, quarantine, processor: fakeProcessor, clock };
-  const options = (overrides: Partial<PullOptions> = {}): PullOptions => ({ owner: 'run-1', deadline: clock.now() + 55_000, leaseMs: 120_000, ...overrides });
+  const options = (overrides: Partial<PullOptions> = {}): PullOptions => ({
+    owner: 'run-1',
+    deadline: clock.now() + 55_000,
+    leaseMs: 120_000,
+    ...overrides,
+  });
   return { clock, okta, cursors, sink, quarantine, deps, options };
 }
 
@@ -109,7 +122,13 @@ describe('pullSource', () => {
       ['event is not an object'],
       ['refused by the record sink: record larger than 1 MiB'],
     ]);
-    expect(quarantine.items[0]).toEqual({ sourceId: 'acme', event: events[1], eventJson: JSON.stringify(events[1]), errors: ['published: required timestamp'], receivedAt: clock.now() });
+    expect(quarantine.items[0]).toEqual({
+      sourceId: 'acme',
+      event: events[1],
+      eventJson: JSON.stringify(events[1]),
+      errors: ['published: required timestamp'],
+      receivedAt: clock.now(),
+    });
     expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 1, invalid: 3, newestPublished: testEvent(0).published });
     expect(cursors.cursorOf('acme')?.nextUrl).toBe('https://acme.okta.com/api/v1/logs?after=4');
   });
@@ -128,7 +147,11 @@ describe('pullSource', () => {
       },
     };
 
-    const summary = await pullSource({ ...deps, sink, quarantine: dying }, testSource(), options({ onQuarantine: (count) => reported.push({ count, alreadyWritten: dying.items.length }) }));
+    const summary = await pullSource(
+      { ...deps, sink, quarantine: dying },
+      testSource(),
+      options({ onQuarantine: (count) => reported.push({ count, alreadyWritten: dying.items.length }) }),
+    );
 
     // Counted before the write (nothing written yet): the count is out even though the run never heard back.
     expect(reported).toEqual([{ count: 2, alreadyWritten: 0 }]);
@@ -186,7 +209,10 @@ describe('pullSource', () => {
 
     expect(summary.outcome).toBe('failed');
     expect(summary.error).toEqual({ kind: 'internal', message: 'source acme: delivering records failed: stream throttled' });
-    expect(cursors.cursorOf('acme')).toEqual({ lastError: 'source acme: delivering records failed: stream throttled', updatedAt: expect.any(Number) });
+    expect(cursors.cursorOf('acme')).toEqual({
+      lastError: 'source acme: delivering records failed: stream throttled',
+      updatedAt: expect.any(Number),
+    });
     expect(summary.delivered).toBe(0);
   });
 
@@ -200,7 +226,10 @@ describe('pullSource', () => {
 
     expect(summary.outcome).toBe('failed');
     expect(summary.error).toEqual({ kind: 'auth', message: 'source acme: GET https://acme.okta.com/api/v1/logs answered 401 E0000011' });
-    expect(cursors.cursorOf('acme')).toMatchObject({ nextUrl: 'https://acme.okta.com/api/v1/logs?after=2', lastError: summary.error?.message });
+    expect(cursors.cursorOf('acme')).toMatchObject({
+      nextUrl: 'https://acme.okta.com/api/v1/logs?after=2',
+      lastError: summary.error?.message,
+    });
   });
 
   it('clears lastError once a page succeeds again', async () => {
@@ -315,13 +344,17 @@ describe('pullSource', () => {
     const controller = new AbortController();
     const seen: number[] = [];
 
-    const summary = await pullSource(deps, testSource(), options({
-      signal: controller.signal,
-      onPage: (progress) => {
-        seen.push(progress.delivered);
-        if (progress.pages === 2) controller.abort();
-      },
-    }));
+    const summary = await pullSource(
+      deps,
+      testSource(),
+      options({
+        signal: controller.signal,
+        onPage: (progress) => {
+          seen.push(progress.delivered);
+          if (progress.pages === 2) controller.abort();
+        },
+      }),
+    );
 
     expect(seen).toEqual([3, 6]);
     expect(summary).toMatchObject({ outcome: 'deadline', pages: 2 });
@@ -332,7 +365,8 @@ describe('pullSource', () => {
     function traced(events: unknown[], pageSize = 3) {
       const context = setup(events, pageSize);
       const trace: string[] = [];
-      const after = (request: { nextUrl: string } | { since: string }) => ('since' in request ? 'since' : new URL(request.nextUrl).searchParams.get('after'));
+      const after = (request: { nextUrl: string } | { since: string }) =>
+        'since' in request ? 'since' : new URL(request.nextUrl).searchParams.get('after');
       const signals: Array<AbortSignal | undefined> = [];
       const okta = {
         sourceId: context.okta.sourceId,
@@ -369,11 +403,15 @@ describe('pullSource', () => {
 
     const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-    it('requests page N+1 from page N\'s next link while page N is written, never two pages ahead, and saves each cursor in order after its own write', async () => {
+    it("requests page N+1 from page N's next link while page N is written, never two pages ahead, and saves each cursor in order after its own write", async () => {
       const { deps, trace } = traced(range(0, 7));
       const { sink, release, pending } = heldSink(trace);
 
-      const pulling = pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000 });
+      const pulling = pullSource({ ...deps, sink }, testSource(), {
+        owner: 'run-1',
+        deadline: deps.clock.now() + 55_000,
+        leaseMs: 120_000,
+      });
       await settle();
       // Page 1 is being written: page 2 has been requested from its next link, page 3 not yet.
       expect(pending()).toBe(1);
@@ -385,7 +423,20 @@ describe('pullSource', () => {
       const summary = await pulling;
 
       expect(summary).toMatchObject({ outcome: 'caught-up', pages: 3, delivered: 7 });
-      expect(trace).toEqual(['fetch since', 'fetch 3', 'write 3', 'written', 'save 3', 'fetch 6', 'write 3', 'written', 'save 6', 'write 1', 'written', 'save 7']);
+      expect(trace).toEqual([
+        'fetch since',
+        'fetch 3',
+        'write 3',
+        'written',
+        'save 3',
+        'fetch 6',
+        'write 3',
+        'written',
+        'save 6',
+        'write 1',
+        'written',
+        'save 7',
+      ]);
     });
 
     it('asks for nothing after a short page: being caught up costs no extra request', async () => {
@@ -402,7 +453,12 @@ describe('pullSource', () => {
       const { sink, release } = heldSink(trace);
       const controller = new AbortController();
 
-      const pulling = pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000, signal: controller.signal });
+      const pulling = pullSource({ ...deps, sink }, testSource(), {
+        owner: 'run-1',
+        deadline: deps.clock.now() + 55_000,
+        leaseMs: 120_000,
+        signal: controller.signal,
+      });
       await settle();
       controller.abort(new Error('the run is about to reach the Lambda timeout'));
       release();
@@ -420,7 +476,11 @@ describe('pullSource', () => {
       const sink = new InMemoryRecordSink();
       sink.failures.push(new Error('Kinesis unavailable'));
 
-      const summary = await pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000 });
+      const summary = await pullSource({ ...deps, sink }, testSource(), {
+        owner: 'run-1',
+        deadline: deps.clock.now() + 55_000,
+        leaseMs: 120_000,
+      });
 
       expect(summary).toMatchObject({ outcome: 'failed', pages: 0, delivered: 0 });
       expect(summary.error?.message).toContain('delivering records failed: Kinesis unavailable');
@@ -429,7 +489,7 @@ describe('pullSource', () => {
       expect(signals[1]?.aborted).toBe(true);
     });
 
-    it('a page fetched ahead that fails is reported once page N is durable and saved: the cursor stays on page N\'s next link', async () => {
+    it("a page fetched ahead that fails is reported once page N is durable and saved: the cursor stays on page N's next link", async () => {
       const { deps, cursors, okta, trace } = traced(range(0, 9));
       const fetchPage = okta.fetchPage.bind(okta);
       let calls = 0;
@@ -445,7 +505,10 @@ describe('pullSource', () => {
       expect(summary.error?.kind).toBe('auth');
       // Page 1's cursor, then the error recorded on that same cursor.
       expect(trace.filter((step) => step.startsWith('save'))).toEqual(['save 3', 'save 3']);
-      expect(cursors.cursorOf('acme')).toMatchObject({ nextUrl: 'https://acme.okta.com/api/v1/logs?after=3', lastError: expect.stringContaining('401') });
+      expect(cursors.cursorOf('acme')).toMatchObject({
+        nextUrl: 'https://acme.okta.com/api/v1/logs?after=3',
+        lastError: expect.stringContaining('401'),
+      });
     });
 
     it('never starts a fetch ahead at or after the deadline', async () => {
@@ -486,7 +549,12 @@ describe('pullSource', () => {
       okta.fetchPage = countedInBudget(okta.fetchPage.bind(okta), 1_000);
       cursors.saveFailures.set(1, new LeaseLostError('acme', 'run-1'));
 
-      const summary = await pullSource(deps, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000, pageBudget: budget });
+      const summary = await pullSource(deps, testSource(), {
+        owner: 'run-1',
+        deadline: deps.clock.now() + 55_000,
+        leaseMs: 120_000,
+        pageBudget: budget,
+      });
       await settle();
 
       expect(summary).toMatchObject({ outcome: 'failed', pages: 0, delivered: 3 });
@@ -497,14 +565,20 @@ describe('pullSource', () => {
       expect(budget.inFlight).toBe(0);
     });
 
-    it('counts the page fetched ahead in the run\'s page budget while page N is delivered, and gives its bytes back when an abort drops it', async () => {
+    it("counts the page fetched ahead in the run's page budget while page N is delivered, and gives its bytes back when an abort drops it", async () => {
       const { deps, okta, trace } = traced(range(0, 9));
       const { sink, release } = heldSink(trace);
       const budget = new PageBudget(64 * 1024);
       okta.fetchPage = countedInBudget(okta.fetchPage.bind(okta), 1_000);
       const controller = new AbortController();
 
-      const pulling = pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000, pageBudget: budget, signal: controller.signal });
+      const pulling = pullSource({ ...deps, sink }, testSource(), {
+        owner: 'run-1',
+        deadline: deps.clock.now() + 55_000,
+        leaseMs: 120_000,
+        pageBudget: budget,
+        signal: controller.signal,
+      });
       await settle();
       // Page 1 being written and page 2 read ahead: both held, never a third.
       expect(budget.inFlight).toBe(2_000);
@@ -524,7 +598,12 @@ describe('pullSource', () => {
       const budget = new PageBudget(1_000);
       okta.fetchPage = countedInBudget(okta.fetchPage.bind(okta), 1_000);
 
-      const pulling = pullSource({ ...deps, sink }, testSource(), { owner: 'run-1', deadline: deps.clock.now() + 55_000, leaseMs: 120_000, pageBudget: budget });
+      const pulling = pullSource({ ...deps, sink }, testSource(), {
+        owner: 'run-1',
+        deadline: deps.clock.now() + 55_000,
+        leaseMs: 120_000,
+        pageBudget: budget,
+      });
       await settle();
       expect(budget.inFlight).toBe(1_000);
       while (pending() > 0) {

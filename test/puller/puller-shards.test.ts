@@ -3,7 +3,16 @@ import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import type { PullSummary } from '../../lambdas/core/pull/pull-source';
 import type { SourceConfig, SourceProblem } from '../../lambdas/core/ports';
 import { runPuller, type PullerDependencies } from '../../lambdas/core/puller/run-puller';
-import { fnv1a32, inShard, MAX_PULLER_SHARDS, parsePullerInput, PullerInputError, shardOfSource, SINGLE_SHARD, type PullerShard } from '../../lambdas/core/puller/shard';
+import {
+  fnv1a32,
+  inShard,
+  MAX_PULLER_SHARDS,
+  parsePullerInput,
+  PullerInputError,
+  shardOfSource,
+  SINGLE_SHARD,
+  type PullerShard,
+} from '../../lambdas/core/puller/shard';
 import { createPullerHandler } from '../../lambdas/puller/handler';
 import { lambdaContext } from '../../local/runtime/lambda-context';
 import { namedSource } from '../support/fakes';
@@ -31,7 +40,9 @@ async function runShard(sources: SourceConfig[], problems: SourceProblem[], shar
   const deps: PullerDependencies = {
     registry: {
       list: async (include) => {
-        included.push(...[...sources.map((s) => s.id), ...problems.map((p) => p.sourceId)].filter((id) => include === undefined || include(id)));
+        included.push(
+          ...[...sources.map((s) => s.id), ...problems.map((p) => p.sourceId)].filter((id) => include === undefined || include(id)),
+        );
         // Hands out everything, like a registry that ignores `include`: the run must still filter.
         return { sources, problems };
       },
@@ -80,7 +91,7 @@ describe('shardOfSource', () => {
 });
 
 describe('runPuller with shards', () => {
-  it('pulls, and emits metrics for, exactly its shard\'s sources; the shards together cover every source exactly once', async () => {
+  it("pulls, and emits metrics for, exactly its shard's sources; the shards together cover every source exactly once", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(sourceId, { maxLength: 40 }),
@@ -93,20 +104,31 @@ describe('runPuller with shards', () => {
           const problems = ids.filter((id) => kinds.get(id) === 0).map((id) => ({ sourceId: id, message: `source ${id}: invalid secret` }));
           const enabled = sources.filter((s) => s.enabled).map((s) => s.id);
 
-          const runs = await Promise.all(Array.from({ length: shards }, (_, index) => runShard(sources, problems, { index, count: shards })));
+          const runs = await Promise.all(
+            Array.from({ length: shards }, (_, index) => runShard(sources, problems, { index, count: shards })),
+          );
 
           runs.forEach((run, index) => {
             const mine = (id: string): boolean => shardOfSource(id, shards) === index;
             expect(run.pulled.every(mine)).toBe(true);
             expect(run.included.every(mine)).toBe(true);
-            const perSource = run.documents.filter((document) => typeof document.SourceId === 'string').map((document) => document.SourceId as string);
+            const perSource = run.documents
+              .filter((document) => typeof document.SourceId === 'string')
+              .map((document) => document.SourceId as string);
             expect(perSource.sort()).toEqual([...run.pulled].sort());
             const runWide = run.documents.filter((document) => document.SourceId === undefined);
-            expect(runWide).toEqual([expect.objectContaining({ SourcesPulled: run.pulled.length, SourceConfigErrors: run.problems.length })]);
+            expect(runWide).toEqual([
+              expect.objectContaining({ SourcesPulled: run.pulled.length, SourceConfigErrors: run.problems.length }),
+            ]);
           });
           const all = <T>(pick: (run: ShardRun) => T[]): T[] => runs.flatMap(pick).sort();
           expect(all((run) => run.pulled)).toEqual([...enabled].sort());
-          expect(all((run) => run.disabled)).toEqual(sources.filter((s) => !s.enabled).map((s) => s.id).sort());
+          expect(all((run) => run.disabled)).toEqual(
+            sources
+              .filter((s) => !s.enabled)
+              .map((s) => s.id)
+              .sort(),
+          );
           expect(all((run) => run.problems)).toEqual(problems.map((p) => p.sourceId).sort());
         },
       ),
@@ -128,9 +150,18 @@ describe('parsePullerInput', () => {
     [{}, SINGLE_SHARD],
     // The scheduled event EventBridge sends when a target has no Input (an older stack).
     [{ version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, SINGLE_SHARD],
-    [{ shard: 0, shards: 1 }, { index: 0, count: 1 }],
-    [{ shard: 2, shards: 3 }, { index: 2, count: 3 }],
-    [{ shard: 19, shards: 20 }, { index: 19, count: 20 }],
+    [
+      { shard: 0, shards: 1 },
+      { index: 0, count: 1 },
+    ],
+    [
+      { shard: 2, shards: 3 },
+      { index: 2, count: 3 },
+    ],
+    [
+      { shard: 19, shards: 20 },
+      { index: 19, count: 20 },
+    ],
   ])('reads %j as %j', (event, shard) => {
     expect(parsePullerInput(event)).toEqual(shard);
   });
@@ -148,13 +179,24 @@ describe('parsePullerInput', () => {
     [{ shard: 0.5, shards: 2 }, '"shard" must be a whole number from 0 to 1 (shards is 2), got 0.5'],
   ])('rejects %j: %s', (event, message) => {
     expect(() => parsePullerInput(event)).toThrow(PullerInputError);
-    expect(() => parsePullerInput(event)).toThrow(`puller input: ${message}; expected {"shard": i, "shards": N} with 0 <= i < N <= 20, or neither key to pull every source`);
+    expect(() => parsePullerInput(event)).toThrow(
+      `puller input: ${message}; expected {"shard": i, "shards": N} with 0 <= i < N <= 20, or neither key to pull every source`,
+    );
   });
 
   it('fails the invocation on a bad event before building anything or listing a source', async () => {
-    const handler = createPullerHandler({ env: {}, writeLine: () => undefined, logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const handler = createPullerHandler({
+      env: {},
+      writeLine: () => undefined,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
 
-    await expect(handler({ shard: 3, shards: 2 }, lambdaContext({ functionName: 'okta-log-pipeline-puller', requestId: 'bad-input', getRemainingTimeInMillis: () => 90_000 }))).rejects.toThrow(PullerInputError);
+    await expect(
+      handler(
+        { shard: 3, shards: 2 },
+        lambdaContext({ functionName: 'okta-log-pipeline-puller', requestId: 'bad-input', getRemainingTimeInMillis: () => 90_000 }),
+      ),
+    ).rejects.toThrow(PullerInputError);
     expect(handler.runtime()).toBeUndefined();
   });
 });

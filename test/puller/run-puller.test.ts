@@ -50,7 +50,10 @@ function harness(options: {
   const documents: EmfDocument[] = [];
   const logs: Harness['logs'] = [];
   const pulls: Harness['pulls'] = [];
-  const log = (level: string) => (message: string, attributes: Record<string, unknown> = {}) => logs.push({ level, message, attributes });
+  const log =
+    (level: string) =>
+    (message: string, attributes: Record<string, unknown> = {}) =>
+      logs.push({ level, message, attributes });
   return {
     clock,
     registry,
@@ -59,7 +62,9 @@ function harness(options: {
     pulls,
     deps: {
       registry,
-      activity: { activity: async (ids) => new Map(ids.flatMap((id) => (options.activity?.[id] ? [[id, options.activity[id]] as const] : []))) },
+      activity: {
+        activity: async (ids) => new Map(ids.flatMap((id) => (options.activity?.[id] ? [[id, options.activity[id]] as const] : []))),
+      },
       pull: async (config, pullOptions) => {
         pulls.push({ sourceId: config.id, options: pullOptions });
         return options.pull ? options.pull(config, pullOptions, clock) : summary(config.id);
@@ -79,7 +84,17 @@ describe('runPuller', () => {
   it('writes one log line per enabled source with every value, of which only the alarmed metrics are per-source metrics ([SourceId]), and the run totals without dimensions', async () => {
     const { deps, documents } = harness({
       sources: [source('acme'), source('idle'), source('off', { enabled: false })],
-      pull: async (config) => (config.id === 'acme' ? summary('acme', { pages: 2, delivered: 1500, invalid: 3, rateLimitWaits: 1, newestPublished: '2025-12-31T23:59:00.000Z', lastEventAt: Date.parse('2026-01-01T00:00:00.000Z') }) : summary(config.id)),
+      pull: async (config) =>
+        config.id === 'acme'
+          ? summary('acme', {
+              pages: 2,
+              delivered: 1500,
+              invalid: 3,
+              rateLimitWaits: 1,
+              newestPublished: '2025-12-31T23:59:00.000Z',
+              lastEventAt: Date.parse('2026-01-01T00:00:00.000Z'),
+            })
+          : summary(config.id),
     });
 
     await runPuller(deps, { invocationId: 'run-1' });
@@ -95,9 +110,7 @@ describe('runPuller', () => {
           {
             Namespace: 'OktaLogPipeline',
             Dimensions: [['SourceId']],
-            Metrics: [
-              { Name: 'DropOffBreached', Unit: 'None' },
-            ],
+            Metrics: [{ Name: 'DropOffBreached', Unit: 'None' }],
           },
         ],
       },
@@ -156,12 +169,17 @@ describe('runPuller', () => {
       return documents.flatMap((document) =>
         document._aws.CloudWatchMetrics.flatMap((directive) =>
           directive.Dimensions.flatMap((dimensionSet) =>
-            directive.Metrics.map((metric) => `${metric.Name}{${dimensionSet.map((name) => `${name}=${String(document[name])}`).join(',')}}`),
+            directive.Metrics.map(
+              (metric) => `${metric.Name}{${dimensionSet.map((name) => `${name}=${String(document[name])}`).join(',')}}`,
+            ),
           ),
         ),
       );
     }
-    async function pairsFor(pull: (config: SourceConfig) => PullSummary, sources = [source('acme')]): Promise<{ perSource: string[]; deployment: string[] }> {
+    async function pairsFor(
+      pull: (config: SourceConfig) => PullSummary,
+      sources = [source('acme')],
+    ): Promise<{ perSource: string[]; deployment: string[] }> {
       const { deps, documents } = harness({
         sources,
         pull: async (config, options) => {
@@ -173,24 +191,46 @@ describe('runPuller', () => {
       });
       await runPuller(deps, { invocationId: 'run-1' });
       const pairs = [...new Set(metricPairs(documents))];
-      return { perSource: pairs.filter((pair) => pair.includes('SourceId=')), deployment: pairs.filter((pair) => !pair.includes('SourceId=')) };
+      return {
+        perSource: pairs.filter((pair) => pair.includes('SourceId=')),
+        deployment: pairs.filter((pair) => !pair.includes('SourceId=')),
+      };
     }
 
     it('a healthy source that delivered events costs one: DropOffBreached, which the drop-off alarm reads every run', async () => {
-      const { perSource } = await pairsFor((config) => summary(config.id, { pages: 3, delivered: 2500, rateLimitWaits: 2, lastEventAt: Date.parse('2026-01-01T00:00:00.000Z') }));
+      const { perSource } = await pairsFor((config) =>
+        summary(config.id, { pages: 3, delivered: 2500, rateLimitWaits: 2, lastEventAt: Date.parse('2026-01-01T00:00:00.000Z') }),
+      );
       expect(perSource).toEqual(['DropOffBreached{SourceId=acme}']);
     });
 
     it('a run with quarantined events or a refused credential adds exactly the metric its alarm reads', async () => {
-      expect((await pairsFor((config) => summary(config.id, { pages: 1, delivered: 10, invalid: 2 }))).perSource.sort()).toEqual(['DropOffBreached{SourceId=acme}', 'EventsInvalid{SourceId=acme}']);
-      expect((await pairsFor((config) => summary(config.id, { outcome: 'failed', error: { kind: 'auth', message: 'source acme: Okta refused the API token (401 E0000011)' } }))).perSource).toEqual([
+      expect((await pairsFor((config) => summary(config.id, { pages: 1, delivered: 10, invalid: 2 }))).perSource.sort()).toEqual([
         'DropOffBreached{SourceId=acme}',
-        'AuthFailures{SourceId=acme}',
+        'EventsInvalid{SourceId=acme}',
       ]);
+      expect(
+        (
+          await pairsFor((config) =>
+            summary(config.id, {
+              outcome: 'failed',
+              error: { kind: 'auth', message: 'source acme: Okta refused the API token (401 E0000011)' },
+            }),
+          )
+        ).perSource,
+      ).toEqual(['DropOffBreached{SourceId=acme}', 'AuthFailures{SourceId=acme}']);
     });
 
     it('every per-source metric is one a per-source alarm reads, and the deployment metrics do not grow with the number of sources', async () => {
-      const everything = (config: SourceConfig) => summary(config.id, { outcome: 'failed', pages: 1, delivered: 1, invalid: 1, rateLimitWaits: 1, error: { kind: 'auth', message: `source ${config.id}: refused (401)` } });
+      const everything = (config: SourceConfig) =>
+        summary(config.id, {
+          outcome: 'failed',
+          pages: 1,
+          delivered: 1,
+          invalid: 1,
+          rateLimitWaits: 1,
+          error: { kind: 'auth', message: `source ${config.id}: refused (401)` },
+        });
       const one = await pairsFor(everything);
       const three = await pairsFor(everything, [source('a'), source('b'), source('c')]);
       const alarmed = new Set(['DropOffBreached', 'AuthFailures', 'EventsInvalid']);
@@ -218,7 +258,12 @@ describe('runPuller', () => {
     // Already out while the pull was still running: a run killed from here on has counted them.
     expect(documentsDuringPull).toEqual([
       {
-        _aws: { Timestamp: Date.parse('2026-01-01T00:00:00.000Z'), CloudWatchMetrics: [{ Namespace: 'OktaLogPipeline', Dimensions: [['SourceId']], Metrics: [{ Name: 'EventsInvalid', Unit: 'Count' }] }] },
+        _aws: {
+          Timestamp: Date.parse('2026-01-01T00:00:00.000Z'),
+          CloudWatchMetrics: [
+            { Namespace: 'OktaLogPipeline', Dimensions: [['SourceId']], Metrics: [{ Name: 'EventsInvalid', Unit: 'Count' }] },
+          ],
+        },
         SourceId: 'acme',
         EventsInvalid: 2,
       },
@@ -230,7 +275,12 @@ describe('runPuller', () => {
 
   it('measures drop-off against each source’s own interval, from its last event or, never having had one, from when it was first seen', async () => {
     const { deps, clock, documents } = harness({
-      sources: [source('quick', { dropOffMinutes: 5 }), source('slow', { dropOffMinutes: 120 }), source('never', { dropOffMinutes: 30 }), source('new', { dropOffMinutes: 1 })],
+      sources: [
+        source('quick', { dropOffMinutes: 5 }),
+        source('slow', { dropOffMinutes: 120 }),
+        source('never', { dropOffMinutes: 30 }),
+        source('new', { dropOffMinutes: 1 }),
+      ],
       activity: {},
     });
     const now = clock.now();
@@ -254,7 +304,11 @@ describe('runPuller', () => {
       sources: [source('ok'), source('revoked'), source('buggy')],
       pull: async (config) => {
         if (config.id === 'buggy') throw new Error('unexpected');
-        if (config.id === 'revoked') return summary('revoked', { outcome: 'failed', error: { kind: 'auth', message: 'source revoked: Okta refused the API token (401 E0000011)' } });
+        if (config.id === 'revoked')
+          return summary('revoked', {
+            outcome: 'failed',
+            error: { kind: 'auth', message: 'source revoked: Okta refused the API token (401 E0000011)' },
+          });
         return summary('ok', { delivered: 5, pages: 1 });
       },
     });
@@ -272,19 +326,32 @@ describe('runPuller', () => {
     expect(metricsOf(documents, 'revoked')).toMatchObject({ PullErrors: 1, AuthFailures: 1 });
     expect(metricsOf(documents, 'buggy')).toMatchObject({ PullErrors: 1, AuthFailures: 0 });
     expect(metricsOf(documents, 'ok')).toMatchObject({ PullErrors: 0, EventsDelivered: 5 });
-    expect(logs.filter((entry) => entry.level === 'error').map((entry) => entry.attributes.sourceId).sort()).toEqual(['buggy', 'revoked']);
+    expect(
+      logs
+        .filter((entry) => entry.level === 'error')
+        .map((entry) => entry.attributes.sourceId)
+        .sort(),
+    ).toEqual(['buggy', 'revoked']);
     expect(JSON.stringify(logs)).not.toContain(TEST_API_TOKEN);
   });
 
   describe('a refused credential is checked against the secret as it is now, not as the listing had it', () => {
     const refused = (id: string): PullSummary =>
-      summary(id, { outcome: 'failed', pages: 1, delivered: 10, error: { kind: 'auth', message: `source ${id}: Okta refused the API token (401 E0000011)` } });
+      summary(id, {
+        outcome: 'failed',
+        pages: 1,
+        delivered: 10,
+        error: { kind: 'auth', message: `source ${id}: Okta refused the API token (401 E0000011)` },
+      });
 
     it('retries once at once with a rotated token, adds both attempts, and counts no auth failure', async () => {
       const rotated = source('acme', { credential: { kind: 'apiToken', token: 'rotated-token-not-real' } });
       const { deps, documents, registry, pulls, logs } = harness({
         sources: [source('acme')],
-        pull: async (config) => (config.credential.kind === 'apiToken' && config.credential.token === TEST_API_TOKEN ? refused('acme') : summary('acme', { pages: 2, delivered: 30 })),
+        pull: async (config) =>
+          config.credential.kind === 'apiToken' && config.credential.token === TEST_API_TOKEN
+            ? refused('acme')
+            : summary('acme', { pages: 2, delivered: 30 }),
       });
       registry.fresh.set('acme', { status: 'current', source: rotated });
 
@@ -300,7 +367,10 @@ describe('runPuller', () => {
 
     it('retries at most once: a rotated token that is refused too is one auth failure', async () => {
       const { deps, documents, registry, pulls } = harness({ sources: [source('acme')], pull: async () => refused('acme') });
-      registry.fresh.set('acme', { status: 'current', source: source('acme', { credential: { kind: 'apiToken', token: 'rotated-token-not-real' } }) });
+      registry.fresh.set('acme', {
+        status: 'current',
+        source: source('acme', { credential: { kind: 'apiToken', token: 'rotated-token-not-real' } }),
+      });
 
       await runPuller(deps, { invocationId: 'run-1' });
 
@@ -310,7 +380,10 @@ describe('runPuller', () => {
     });
 
     it('does not retry when the secret still holds the refused credential, or cannot be read now', async () => {
-      const { deps, documents, registry, pulls } = harness({ sources: [source('same'), source('unreadable'), source('relabelled')], pull: async (config) => refused(config.id) });
+      const { deps, documents, registry, pulls } = harness({
+        sources: [source('same'), source('unreadable'), source('relabelled')],
+        pull: async (config) => refused(config.id),
+      });
       registry.fresh.set('unreadable', { status: 'unavailable' });
       registry.fresh.set('relabelled', { status: 'current', source: source('relabelled', { label: 'New label' }) });
 
@@ -321,7 +394,10 @@ describe('runPuller', () => {
     });
 
     it('drops a source offboarded or disabled since it was listed, without an auth failure or any metric', async () => {
-      const { deps, documents, registry } = harness({ sources: [source('gone'), source('paused'), source('ok')], pull: async (config) => (config.id === 'ok' ? summary('ok') : refused(config.id)) });
+      const { deps, documents, registry } = harness({
+        sources: [source('gone'), source('paused'), source('ok')],
+        pull: async (config) => (config.id === 'ok' ? summary('ok') : refused(config.id)),
+      });
       registry.fresh.set('gone', { status: 'offboarded' });
       registry.fresh.set('paused', { status: 'current', source: source('paused', { enabled: false }) });
 
@@ -342,7 +418,9 @@ describe('runPuller', () => {
       await runPuller(deps, { invocationId: 'run-1' });
 
       expect(metricsOf(documents, 'acme')).toMatchObject({ AuthFailures: 1 });
-      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'cannot re-read the source after its credential was refused' }));
+      expect(logs).toContainEqual(
+        expect.objectContaining({ level: 'warn', message: 'cannot re-read the source after its credential was refused' }),
+      );
     });
   });
 
@@ -353,7 +431,11 @@ describe('runPuller', () => {
     await runPuller(deps, { invocationId: 'run-1' });
 
     expect(documents.at(-1)).toMatchObject({ SourceConfigErrors: 1, SourcesPulled: 1 });
-    expect(logs).toContainEqual({ level: 'error', message: 'source secret is invalid; the source is not pulled', attributes: { sourceId: 'broken', problem: problems[0]?.message } });
+    expect(logs).toContainEqual({
+      level: 'error',
+      message: 'source secret is invalid; the source is not pulled',
+      attributes: { sourceId: 'broken', problem: problems[0]?.message },
+    });
   });
 
   it('pulls at most `concurrency` sources at once, least recently updated first, each under the run’s lease and deadline', async () => {
@@ -446,7 +528,11 @@ describe('runPuller', () => {
     await runPuller(deps, { invocationId: 'run-1' });
 
     expect(pulls.map((pull) => pull.sourceId)).toEqual(['a', 'b']);
-    expect(logs).toContainEqual({ level: 'warn', message: 'cannot read source activity; pulling in id order', attributes: { error: 'table unavailable' } });
+    expect(logs).toContainEqual({
+      level: 'warn',
+      message: 'cannot read source activity; pulling in id order',
+      attributes: { error: 'table unavailable' },
+    });
   });
 });
 

@@ -43,7 +43,9 @@ function documentedCommands(): DocumentedCommand[] {
 const commands = documentedCommands();
 
 test('the README table names the commands (the extractor is not blind)', () => {
-  expect(commands.map((entry) => entry.command)).toEqual(expect.arrayContaining(['demo', 'pull', 'validate', 'detect', 'sources', 'schema']));
+  expect(commands.map((entry) => entry.command)).toEqual(
+    expect.arrayContaining(['demo', 'pull', 'validate', 'detect', 'sources', 'schema']),
+  );
   expect(commands.find((entry) => entry.command === 'sources')?.subcommands).toEqual(['add', 'list', 'status', 'remove']);
 });
 
@@ -58,11 +60,14 @@ test('okta-log-pipeline --help lists every command of the README table and exits
 // One row per `--help`: the command's, then each subcommand's.
 const helpInvocations = commands.flatMap(({ command, subcommands }) => [[command], ...subcommands.map((sub) => [command, sub])]);
 
-test.each(helpInvocations.map((words) => [words.join(' '), words] as const))('okta-log-pipeline %s --help exits 0 with its usage', async (_name, words) => {
-  const { code, stdout, stderr } = await run([...words, '--help']);
+test.each(helpInvocations.map((words) => [words.join(' '), words] as const))(
+  'okta-log-pipeline %s --help exits 0 with its usage',
+  async (_name, words) => {
+    const { code, stdout, stderr } = await run([...words, '--help']);
 
-  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-  expect(stdout).toMatch(new RegExp(`^usage: okta-log-pipeline ${words[0]!}\\b`));
-  // A subcommand the README names is described by the help the user gets.
-  for (const sub of words.slice(1)) expect(stdout).toMatch(new RegExp(`\\b${sub}\\b`));
-});
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(new RegExp(`^usage: okta-log-pipeline ${words[0]!}\\b`));
+    // A subcommand the README names is described by the help the user gets.
+    for (const sub of words.slice(1)) expect(stdout).toMatch(new RegExp(`\\b${sub}\\b`));
+  },
+);

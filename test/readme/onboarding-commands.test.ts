@@ -18,7 +18,10 @@ jest.setTimeout(180_000);
 function onboardingLines(doc: MarkdownDoc): string[] {
   const blocks = doc.blocks.filter(
     // The archive's example questions need a demo's archive: test/archive/demo-archive.test.ts plays them.
-    (block) => block.lang === 'sh' && /okta-log-pipeline|OKTA_LOG_PIPELINE_|aws secretsmanager create-secret/.test(block.text) && !block.text.includes('okta-log-pipeline query '),
+    (block) =>
+      block.lang === 'sh' &&
+      /okta-log-pipeline|OKTA_LOG_PIPELINE_|aws secretsmanager create-secret/.test(block.text) &&
+      !block.text.includes('okta-log-pipeline query '),
   );
   // Key files the doc's prose tells the reader to generate (`openssl genpkey ... -out FILE`) come first.
   const keyGeneration = inlineCode(doc).filter((span) => span.startsWith('openssl genpkey '));
@@ -96,7 +99,7 @@ describe('README.md', () => {
     expect(remove?.stdout).toContain(`removed source ${id}: secret ${SECRET_PREFIX}${id} scheduled for deletion`);
   });
 
-  it('the create-secret alternative stores the doc\'s secret, which the puller accepts', async () => {
+  it("the create-secret alternative stores the doc's secret, which the puller accepts", async () => {
     const id = run.session.registered[run.session.registered.length - 1] ?? '';
     const secret = await secretOf(run.session, id);
 
@@ -104,7 +107,11 @@ describe('README.md', () => {
 
     const config = parseSourceSecret(id, secret.value ?? '', { allowLoopback: true });
 
-    expect(config).toMatchObject({ domain: run.org.origin, label: example.label, credential: { kind: 'apiToken', token: run.org.apiToken } });
+    expect(config).toMatchObject({
+      domain: run.org.origin,
+      label: example.label,
+      credential: { kind: 'apiToken', token: run.org.apiToken },
+    });
   });
 
   it('never printed the token', () => {
@@ -136,7 +143,9 @@ describe('docs/ONBOARDING.md', () => {
   });
 
   it('the OAuth file made with jq worked: a DPoP-bound token read the log, and shred removed the file', () => {
-    expect(run.org.requests.some((request) => request.path === '/api/v1/logs' && request.status === 200 && request.authScheme === 'DPoP')).toBe(true);
+    expect(
+      run.org.requests.some((request) => request.path === '/api/v1/logs' && request.status === 200 && request.authScheme === 'DPoP'),
+    ).toBe(true);
     expect(existsSync(join(run.session.dir, 'oauth.json'))).toBe(false);
   });
 

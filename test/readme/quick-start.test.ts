@@ -12,7 +12,8 @@ import { inlineCode, readDoc, REPO_ROOT } from './markdown';
 const SHORT_VALUES: Readonly<Record<string, string>> = { '--for': '3', '--interval': '1' };
 
 const readme = readDoc('README.md');
-const startScript = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+const startScript =
+  (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
 
 /** The README's `npm start -- FLAGS` as flag/value pairs. */
 function quickStartFlags(): Array<[string, string]> {
@@ -44,7 +45,10 @@ interface Finished {
 function runStartScript(extraArgs: readonly string[]): Promise<Finished> {
   const [command = '', ...args] = startScript.split(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn(command === 'node' ? process.execPath : command, [...args, ...extraArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command === 'node' ? process.execPath : command, [...args, ...extraArgs], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -13,11 +13,14 @@ const SOURCE_FOLDERS = ['lambdas', 'lib', 'bin', 'local', 'schemas', 'bench'];
 const GRAPH_TIMEOUT_MS = 300_000;
 
 async function importGraph(folders: readonly string[], baseDir: string) {
-  return madge(folders.map((folder) => join(baseDir, folder)), {
-    baseDir,
-    fileExtensions: ['ts'],
-    tsConfig: join(REPO_ROOT, 'tsconfig.json'),
-  });
+  return madge(
+    folders.map((folder) => join(baseDir, folder)),
+    {
+      baseDir,
+      fileExtensions: ['ts'],
+      tsConfig: join(REPO_ROOT, 'tsconfig.json'),
+    },
+  );
 }
 
 // madge's TypeScript parser warns on every `import('…')` type it walks that its own caller still
@@ -37,15 +40,23 @@ function typeScriptFiles(folder: string): string[] {
     .map((file) => relative(REPO_ROOT, join(REPO_ROOT, folder, file)));
 }
 
-test('the checker finds a circle of type-only imports (test/fixtures/import-circle)', async () => {
-  const graph = await importGraph(['test/fixtures/import-circle'], REPO_ROOT);
-  expect(graph.circular()).toEqual([['test/fixtures/import-circle/first.ts', 'test/fixtures/import-circle/second.ts']]);
-}, GRAPH_TIMEOUT_MS);
+test(
+  'the checker finds a circle of type-only imports (test/fixtures/import-circle)',
+  async () => {
+    const graph = await importGraph(['test/fixtures/import-circle'], REPO_ROOT);
+    expect(graph.circular()).toEqual([['test/fixtures/import-circle/first.ts', 'test/fixtures/import-circle/second.ts']]);
+  },
+  GRAPH_TIMEOUT_MS,
+);
 
-test(`no import circle in ${SOURCE_FOLDERS.join(', ')}, and every source file is in the graph`, async () => {
-  const graph = await importGraph(SOURCE_FOLDERS, REPO_ROOT);
-  expect(graph.warnings().skipped).toEqual([]);
-  const reached = new Set(Object.keys(graph.obj()));
-  expect(SOURCE_FOLDERS.flatMap(typeScriptFiles).filter((file) => !reached.has(file))).toEqual([]);
-  expect(graph.circular()).toEqual([]);
-}, GRAPH_TIMEOUT_MS);
+test(
+  `no import circle in ${SOURCE_FOLDERS.join(', ')}, and every source file is in the graph`,
+  async () => {
+    const graph = await importGraph(SOURCE_FOLDERS, REPO_ROOT);
+    expect(graph.warnings().skipped).toEqual([]);
+    const reached = new Set(Object.keys(graph.obj()));
+    expect(SOURCE_FOLDERS.flatMap(typeScriptFiles).filter((file) => !reached.has(file))).toEqual([]);
+    expect(graph.circular()).toEqual([]);
+  },
+  GRAPH_TIMEOUT_MS,
+);

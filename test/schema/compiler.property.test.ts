@@ -38,12 +38,20 @@ const valueArb: fc.Arbitrary<YamlValue> = fc.letrec<{ value: YamlValue; fields: 
     tie('value').map((element) => ({ type: 'array', element })),
   ),
   fields: fc
-    .uniqueArray(fc.record({ name: fieldName, required: fc.boolean(), value: tie('value') }), { minLength: 1, maxLength: 4, selector: (field) => field.name })
+    .uniqueArray(fc.record({ name: fieldName, required: fc.boolean(), value: tie('value') }), {
+      minLength: 1,
+      maxLength: 4,
+      selector: (field) => field.name,
+    })
     .map((fields) => fields.map(({ name, required, value }) => ({ name, ...(required ? { required } : {}), ...value }))),
 })).value;
 
 const fieldsArb: fc.Arbitrary<YamlField[]> = fc
-  .uniqueArray(fc.record({ name: fieldName, required: fc.boolean(), value: valueArb }), { minLength: 1, maxLength: 5, selector: (field) => field.name })
+  .uniqueArray(fc.record({ name: fieldName, required: fc.boolean(), value: valueArb }), {
+    minLength: 1,
+    maxLength: 5,
+    selector: (field) => field.name,
+  })
   .map((fields) => fields.map(({ name, required, value }) => ({ name, ...(required ? { required } : {}), ...value })));
 
 /** Years 1..9998 so that no offset moves an instant out of RFC 3339's four-digit years. */
@@ -56,9 +64,17 @@ const rfc3339Arb = fc
     minute: fc.integer({ min: 0, max: 59 }),
     second: fc.integer({ min: 0, max: 59 }),
     fraction: fc.stringMatching(/^[0-9]{0,9}$/),
-    zone: fc.oneof(fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([sign, h, m]) => `${sign}${pad(h, 2)}:${pad(m, 2)}`)),
+    zone: fc.oneof(
+      fc.constant('Z'),
+      fc
+        .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+        .map(([sign, h, m]) => `${sign}${pad(h, 2)}:${pad(m, 2)}`),
+    ),
   })
-  .map((t) => `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}${t.fraction === '' ? '' : `.${t.fraction}`}${t.zone}`);
+  .map(
+    (t) =>
+      `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}T${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}${t.fraction === '' ? '' : `.${t.fraction}`}${t.zone}`,
+  );
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
@@ -77,7 +93,9 @@ function timestampArb(formats: readonly string[]): fc.Arbitrary<unknown> {
     ...formats.map((format): fc.Arbitrary<unknown> => {
       if (format === 'rfc3339') return rfc3339Arb;
       const range = UNIX_RANGE[format] as { min: number; max: number };
-      return format === 'unix' ? fc.double({ ...range, noNaN: true }) : fc.integer({ min: Math.ceil(range.min), max: Math.floor(range.max) }).map(Number);
+      return format === 'unix'
+        ? fc.double({ ...range, noNaN: true })
+        : fc.integer({ min: Math.ceil(range.min), max: Math.floor(range.max) }).map(Number);
     }),
   );
 }
@@ -134,7 +152,11 @@ function compile(fields: YamlField[]): EventProcessor {
 }
 
 /** Every place a value of a non-json declared type sits in `record`, with its display path. */
-function slots(fields: readonly YamlField[], record: Record<string, unknown>, prefix = ''): Array<{ path: string; spec: YamlValue; set: (value: unknown) => void }> {
+function slots(
+  fields: readonly YamlField[],
+  record: Record<string, unknown>,
+  prefix = '',
+): Array<{ path: string; spec: YamlValue; set: (value: unknown) => void }> {
   const found: Array<{ path: string; spec: YamlValue; set: (value: unknown) => void }> = [];
   for (const field of fields) {
     const value = record[field.name];

@@ -65,13 +65,20 @@ describe('generated files', () => {
     expect(schema.properties.target.items.required).toEqual(['id', 'type']);
     expect(schema.properties.client.properties.ipAddress['x-panther'].indicators).toEqual(['ip']);
     expect(schema.properties.securityContext.properties.asNumber).toMatchObject({ type: ['integer', 'null'], minimum: -(2 ** 63) });
-    expect(schema.properties.authenticationContext.properties.authenticationStep).toMatchObject({ type: ['integer', 'null'], exclusiveMaximum: 2 ** 31 });
+    expect(schema.properties.authenticationContext.properties.authenticationStep).toMatchObject({
+      type: ['integer', 'null'],
+      exclusiveMaximum: 2 ** 31,
+    });
   });
 });
 
 describe('compile errors name the file and the field path', () => {
   it.each([
-    ['an unknown type', '  - name: a\n    type: object\n    fields:\n      - name: b\n        type: strng\n', 'schemas/test/bad.yml: field a.b: unknown type "strng"'],
+    [
+      'an unknown type',
+      '  - name: a\n    type: object\n    fields:\n      - name: b\n        type: strng\n',
+      'schemas/test/bad.yml: field a.b: unknown type "strng"',
+    ],
     ['an unknown key', '  - name: a\n    type: string\n    requird: true\n', 'schemas/test/bad.yml: field a: unknown key "requird"'],
     [
       'an unknown key in an array element',
@@ -80,11 +87,27 @@ describe('compile errors name the file and the field path', () => {
     ],
     ['an unknown time format', '  - name: t\n    type: timestamp\n    timeFormat: iso8601\n', 'field t: unknown time format "iso8601"'],
     ['a timestamp without a format', '  - name: t\n    type: timestamp\n', 'field t: a timestamp needs "timeFormat"'],
-    ['both timeFormat and timeFormats', '  - name: t\n    type: timestamp\n    timeFormat: unix\n    timeFormats: [unix_ms]\n', 'field t: use either'],
-    ['isEventTime on a string', '  - name: s\n    type: string\n    isEventTime: true\n', 'field s: isEventTime is only allowed on a timestamp field'],
-    ['two event times', '  - name: a\n    type: timestamp\n    timeFormat: unix\n    isEventTime: true\n  - name: b\n    type: timestamp\n    timeFormat: unix\n    isEventTime: true\n', 'field b: only one field may have isEventTime'],
+    [
+      'both timeFormat and timeFormats',
+      '  - name: t\n    type: timestamp\n    timeFormat: unix\n    timeFormats: [unix_ms]\n',
+      'field t: use either',
+    ],
+    [
+      'isEventTime on a string',
+      '  - name: s\n    type: string\n    isEventTime: true\n',
+      'field s: isEventTime is only allowed on a timestamp field',
+    ],
+    [
+      'two event times',
+      '  - name: a\n    type: timestamp\n    timeFormat: unix\n    isEventTime: true\n  - name: b\n    type: timestamp\n    timeFormat: unix\n    isEventTime: true\n',
+      'field b: only one field may have isEventTime',
+    ],
     ['an unknown indicator', '  - name: s\n    type: string\n    indicators: [ipv4]\n', 'field s: unknown indicator "ipv4"'],
-    ['indicators on a number', '  - name: n\n    type: int\n    indicators: [ip]\n', 'field n: "indicators" is only allowed on string fields'],
+    [
+      'indicators on a number',
+      '  - name: n\n    type: int\n    indicators: [ip]\n',
+      'field n: "indicators" is only allowed on string fields',
+    ],
     ['fields on a string', '  - name: s\n    type: string\n    fields: []\n', 'field s: "fields" is only allowed on object fields'],
     ['a field declared twice', '  - name: s\n    type: string\n  - name: s\n    type: int\n', 'field s: declared twice'],
     ['a reserved p_ name', '  - name: p_event_time\n    type: string\n', 'field p_event_time: names starting with "p_" are reserved'],
@@ -98,7 +121,9 @@ describe('compile errors name the file and the field path', () => {
   });
 
   it('rejects an unknown top-level key and a bad log type name', () => {
-    expect(compileError(`${schemaWith('  - name: s\n    type: string\n')}parser: {}\n`).message).toContain('unknown top-level key "parser"');
+    expect(compileError(`${schemaWith('  - name: s\n    type: string\n')}parser: {}\n`).message).toContain(
+      'unknown top-level key "parser"',
+    );
     expect(compileError('schema: okta\nfields:\n  - name: s\n    type: string\n').message).toContain('"schema" must be a log type name');
   });
 

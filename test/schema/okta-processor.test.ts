@@ -69,7 +69,8 @@ describe('the corpus', () => {
       expected.version = '0';
       const geo = (expected.client as { geographicalContext?: { postalCode?: unknown } }).geographicalContext;
       if (geo && typeof geo.postalCode === 'number') geo.postalCode = String(geo.postalCode);
-      for (const hop of ((expected.request as { ipChain?: Array<{ geographicalContext?: { postalCode?: unknown } }> } | undefined)?.ipChain ?? [])) {
+      for (const hop of (expected.request as { ipChain?: Array<{ geographicalContext?: { postalCode?: unknown } }> } | undefined)
+        ?.ipChain ?? []) {
         if (hop.geographicalContext && typeof hop.geographicalContext.postalCode === 'number') {
           hop.geographicalContext.postalCode = String(hop.geographicalContext.postalCode);
         }
@@ -99,7 +100,10 @@ describe('validation', () => {
     event.uuid = null;
     event.published = '2017-09-31T22:23:07.777Z';
     event.actor = { id: '00u1' };
-    event.target = [{ id: 't1', type: 'User' }, { id: 't2', type: ['User'] }];
+    event.target = [
+      { id: 't1', type: 'User' },
+      { id: 't2', type: ['User'] },
+    ];
     event.securityContext = { asNumber: 1.5, isProxy: 'yes' };
     event.authenticationContext = { authenticationStep: '1.0' };
 
@@ -161,7 +165,9 @@ describe('validation', () => {
     for (const lossy of ['0042', '1e3', '4134.0', ' 4134', '']) {
       const bad = baseEvent();
       bad.securityContext = { asNumber: lossy };
-      expect(errorsOf(bad)).toEqual([`securityContext.asNumber: must be an integer from -2^63 to 2^63-1 (bigint), got string ${JSON.stringify(lossy)}`]);
+      expect(errorsOf(bad)).toEqual([
+        `securityContext.asNumber: must be an integer from -2^63 to 2^63-1 (bigint), got string ${JSON.stringify(lossy)}`,
+      ]);
     }
   });
 
@@ -180,7 +186,10 @@ describe('validation', () => {
       ...baseEvent(),
       version: 0,
       authenticationContext: { authenticationStep: '2' },
-      target: [{ id: 't1', type: 'User' }, { id: 5, type: 'User' }],
+      target: [
+        { id: 't1', type: 'User' },
+        { id: 5, type: 'User' },
+      ],
       securityContext: { asNumber: '7', isProxy: 'false' },
       severity: { level: 'INFO' },
     };

@@ -21,8 +21,8 @@ function event(extra: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-describe('indicator fields are the normaliser\'s alone', () => {
-  it('drops the log type\'s p_any_* values an event brings with it when its own fields hold none', () => {
+describe("indicator fields are the normaliser's alone", () => {
+  it("drops the log type's p_any_* values an event brings with it when its own fields hold none", () => {
     const result = eventProcessorFor('Okta.SystemLog').process(
       event({ p_any_emails: ['forged@example.com'], p_any_ip_addresses: ['junk'], p_any_domain_names: ['example.com'] }),
       CONTEXT,

@@ -61,7 +61,10 @@ describe('okta-log-pipeline validate', () => {
     const out = path.join(dir, 'records.ndjson');
     const quarantine = path.join(dir, 'quarantine.ndjson');
 
-    const result = await run(['-', '--out', out, '--quarantine', quarantine, '--source-id', 'acme'], `${valid}\r\n\n   \n${invalid}\n{not json\n${valid}`);
+    const result = await run(
+      ['-', '--out', out, '--quarantine', quarantine, '--source-id', 'acme'],
+      `${valid}\r\n\n   \n${invalid}\n{not json\n${valid}`,
+    );
 
     expect(result.code).toBe(3);
     expect(result.stderr).toBe('2 valid, 2 invalid\n');
@@ -81,7 +84,10 @@ describe('okta-log-pipeline validate', () => {
 
     expect(result.code).toBe(3);
     const [line, summary] = result.stderr.split('\n');
-    expect(JSON.parse(line ?? '')).toEqual({ event: { uuid: 'u' }, errors: ['published: is required', 'eventType: is required', 'version: is required', 'severity: is required'] });
+    expect(JSON.parse(line ?? '')).toEqual({
+      event: { uuid: 'u' },
+      errors: ['published: is required', 'eventType: is required', 'version: is required', 'severity: is required'],
+    });
     expect(summary).toBe('0 valid, 1 invalid');
   });
 
@@ -112,7 +118,9 @@ describe('okta-log-pipeline validate', () => {
   });
 
   it('handles an input larger than one read chunk, in order', async () => {
-    const lines = readFileSync(EVENTS, 'utf8').split('\n').filter((line) => line !== '');
+    const lines = readFileSync(EVENTS, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
     const big = path.join(dir, 'big.ndjson');
     writeFileSync(big, `${Array.from({ length: 40 }, () => lines.join('\n')).join('\n')}\n`);
 

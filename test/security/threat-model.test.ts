@@ -31,7 +31,10 @@ describe('docs/SECURITY.md', () => {
 
   it('names a test for every threat it lists (each "- **…**" item of its threats section)', () => {
     const markdown = read('docs/SECURITY.md');
-    const section = markdown.slice(markdown.indexOf('## Threats, mitigations'), markdown.indexOf('\n## ', markdown.indexOf('## Threats, mitigations')));
+    const section = markdown.slice(
+      markdown.indexOf('## Threats, mitigations'),
+      markdown.indexOf('\n## ', markdown.indexOf('## Threats, mitigations')),
+    );
     const threats = section.split(/\n(?=- \*\*)/).slice(1);
     expect(threats).not.toEqual([]);
     expect(threats.filter((threat) => namedTests(threat).length === 0).map((threat) => threat.slice(0, 80))).toEqual([]);
@@ -52,13 +55,19 @@ describe('dependency pinning', () => {
     expect(Object.keys(declared)).toEqual(expect.arrayContaining(['@aws-sdk/client-kinesis', 'ajv', 'jose']));
     // An exact version, with its pre-release tag when the package only publishes those
     // (@duckdb/node-api releases are `<DuckDB version>-r.<n>`); never a range.
-    for (const [name, version] of Object.entries(declared)) expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?$/);
+    for (const [name, version] of Object.entries(declared))
+      expect(`${name}@${version}`).toMatch(/@\d+\.\d+\.\d+(-[0-9A-Za-z]+(\.[0-9A-Za-z]+)*)?$/);
 
-    const lock = JSON.parse(read('package-lock.json')) as { lockfileVersion: number; packages: Record<string, { version?: string; integrity?: string; link?: boolean; inBundle?: boolean }> };
+    const lock = JSON.parse(read('package-lock.json')) as {
+      lockfileVersion: number;
+      packages: Record<string, { version?: string; integrity?: string; link?: boolean; inBundle?: boolean }>;
+    };
     expect(lock.lockfileVersion).toBeGreaterThanOrEqual(2);
     for (const [name, version] of Object.entries(declared)) expect(lock.packages[`node_modules/${name}`]?.version).toBe(version);
     // Packages shipped inside another package's tarball (aws-cdk-lib bundles some) are covered by its hash.
-    const unhashed = Object.entries(lock.packages).filter(([path, entry]) => path !== '' && entry.integrity === undefined && entry.link !== true && entry.inBundle !== true);
+    const unhashed = Object.entries(lock.packages).filter(
+      ([path, entry]) => path !== '' && entry.integrity === undefined && entry.link !== true && entry.inBundle !== true,
+    );
     expect(unhashed.map(([path]) => path)).toEqual([]);
   });
 });

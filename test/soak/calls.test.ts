@@ -26,7 +26,12 @@ afterAll(async () => {
 it('reads every request of the DynamoDB cursor store, as sent on the wire, as the operation it is', async () => {
   const clock = new VirtualClock();
   const pass = async () => 'continue' as const;
-  observer = await startObserverProxy({ container: 'c1', target: dynalite.endpoint, clock, hooks: { beforeForward: pass, afterResponse: pass } });
+  observer = await startObserverProxy({
+    container: 'c1',
+    target: dynalite.endpoint,
+    clock,
+    hooks: { beforeForward: pass, afterResponse: pass },
+  });
   const client = localDynamoDbClient(observer.endpoint);
   try {
     await createCursorTable(client, 'cursors');
@@ -35,7 +40,11 @@ it('reads every request of the DynamoDB cursor store, as sent on the wire, as th
 
     await store.acquire('acme', 'run-1', 60_000);
     await store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5, updatedAt: 6 });
-    await store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastError: 'source acme: fetching a page failed', updatedAt: 7 });
+    await store.save('acme', 'run-1', {
+      nextUrl: 'https://acme.okta.com/api/v1/logs?after=1',
+      lastError: 'source acme: fetching a page failed',
+      updatedAt: 7,
+    });
     await store.release('acme', 'run-1');
     await expect(store.save('acme', 'run-1', { updatedAt: 8 })).rejects.toThrow(LeaseLostError);
     await store.activity(['acme']);
@@ -44,11 +53,25 @@ it('reads every request of the DynamoDB cursor store, as sent on the wire, as th
     expect(read).toEqual([
       { operation: 'CreateTable', status: 200, cursor: undefined },
       { operation: 'UpdateItem', status: 200, cursor: { kind: 'acquire', sourceId: 'acme', owner: 'run-1', expiresAt: start + 60_000 } },
-      { operation: 'UpdateItem', status: 200, cursor: { kind: 'save', sourceId: 'acme', owner: 'run-1', cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5, updatedAt: 6 } } },
       {
         operation: 'UpdateItem',
         status: 200,
-        cursor: { kind: 'save', sourceId: 'acme', owner: 'run-1', cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastError: 'source acme: fetching a page failed', updatedAt: 7 } },
+        cursor: {
+          kind: 'save',
+          sourceId: 'acme',
+          owner: 'run-1',
+          cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5, updatedAt: 6 },
+        },
+      },
+      {
+        operation: 'UpdateItem',
+        status: 200,
+        cursor: {
+          kind: 'save',
+          sourceId: 'acme',
+          owner: 'run-1',
+          cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastError: 'source acme: fetching a page failed', updatedAt: 7 },
+        },
       },
       { operation: 'UpdateItem', status: 200, cursor: { kind: 'release', sourceId: 'acme', owner: 'run-1' } },
       { operation: 'UpdateItem', status: 400, cursor: { kind: 'save', sourceId: 'acme', owner: 'run-1', cursor: { updatedAt: 8 } } },
@@ -62,7 +85,9 @@ it('reads every request of the DynamoDB cursor store, as sent on the wire, as th
 it('reads no cursor operation into a request the store does not send (the soak’s own lease expiry, another table’s write)', () => {
   expect(readCursorUpdate({ TableName: 'cursors', ...expireLeaseUpdate('acme', 'run-1', 5) })).toBeUndefined();
   const save = saveCursorUpdate('acme', 'run-1', { nextUrl: 'https://acme.okta.com/x' }, 6);
-  expect(readCursorUpdate({ ...save, ExpressionAttributeValues: { ...save.ExpressionAttributeValues, ':expected': { N: '1' } } })).toBeUndefined();
+  expect(
+    readCursorUpdate({ ...save, ExpressionAttributeValues: { ...save.ExpressionAttributeValues, ':expected': { N: '1' } } }),
+  ).toBeUndefined();
   expect(readCursorUpdate({ Key: { pk: { S: 'acme' } }, ExpressionAttributeValues: { ':owner': { S: 'run-1' } } })).toBeUndefined();
   expect(readCursorUpdate(releaseLeaseUpdate('acme', 'run-1'))).toEqual({ kind: 'release', sourceId: 'acme', owner: 'run-1' });
 });

@@ -17,11 +17,19 @@ function call(operation: string, request: Record<string, unknown>, at: number, r
   return { container: 'c1', operation, request, requestAt: at, responseAt: at + 1, status: 200, response };
 }
 // The cursor store's requests as the DynamoDB adapter sends them: built by the contract's own builders.
-const cursorRequest = (update: CursorUpdate): Record<string, unknown> => JSON.parse(JSON.stringify({ TableName: 'cursors', ...update })) as Record<string, unknown>;
-const acquire = (owner: string, at: number, expires: number) => call('UpdateItem', cursorRequest(acquireLeaseUpdate('acme', owner, at, expires)), at);
-const save = (owner: string, at: number, index: number) => call('UpdateItem', cursorRequest(saveCursorUpdate('acme', owner, { nextUrl: nextUrl(index) }, at)), at);
+const cursorRequest = (update: CursorUpdate): Record<string, unknown> =>
+  JSON.parse(JSON.stringify({ TableName: 'cursors', ...update })) as Record<string, unknown>;
+const acquire = (owner: string, at: number, expires: number) =>
+  call('UpdateItem', cursorRequest(acquireLeaseUpdate('acme', owner, at, expires)), at);
+const save = (owner: string, at: number, index: number) =>
+  call('UpdateItem', cursorRequest(saveCursorUpdate('acme', owner, { nextUrl: nextUrl(index) }, at)), at);
 const write = (uuids: string[], at: number) =>
-  call('PutRecords', { Records: uuids.map((uuid) => ({ PartitionKey: uuid, Data: Buffer.from(JSON.stringify(record(uuid))).toString('base64') })) }, at, { Records: uuids.map(() => ({ SequenceNumber: '1' })) });
+  call(
+    'PutRecords',
+    { Records: uuids.map((uuid) => ({ PartitionKey: uuid, Data: Buffer.from(JSON.stringify(record(uuid))).toString('base64') })) },
+    at,
+    { Records: uuids.map(() => ({ SequenceNumber: '1' })) },
+  );
 
 function input(calls: ObservedCall[], overrides: Partial<InvariantInput> = {}, lines: string[] = []): InvariantInput {
   const observations: SoakObservations = {
@@ -48,7 +56,8 @@ function input(calls: ObservedCall[], overrides: Partial<InvariantInput> = {}, l
   };
 }
 
-const held = (result: ReturnType<typeof checkInvariants>, name: RegExp): boolean => result.results.find((each) => name.test(each.name))?.held ?? false;
+const held = (result: ReturnType<typeof checkInvariants>, name: RegExp): boolean =>
+  result.results.find((each) => name.test(each.name))?.held ?? false;
 
 describe('soak invariants', () => {
   const healthy = [acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)];
@@ -70,7 +79,14 @@ describe('soak invariants', () => {
     expect(held(checkInvariants(input(healthy, twice)), /duplicates bounded/)).toBe(false);
     const unsavedFirst = [acquire('run-1', 10, 5000), write(['a'], 20), write(['a', 'b'], 40), save('run-1', 50, 5)];
     const observations = input(unsavedFirst, twice);
-    observations.observations.invocations.unshift({ requestId: 'run-0', slot: 'c1', startedAt: 15, endedAt: 25, drain: false, killedAt: 25 });
+    observations.observations.invocations.unshift({
+      requestId: 'run-0',
+      slot: 'c1',
+      startedAt: 15,
+      endedAt: 25,
+      drain: false,
+      killedAt: 25,
+    });
     observations.observations.invocations[1] = { requestId: 'run-1', slot: 'c1', startedAt: 30, endedAt: 1000, drain: false };
     expect(held(checkInvariants(observations), /duplicates bounded/)).toBe(true);
   });
@@ -79,17 +95,28 @@ describe('soak invariants', () => {
     const twice = { records: [record('a'), record('b'), record('a')] };
     const resent = [acquire('run-1', 10, 5000), write(['a', 'b'], 20), write(['a'], 25), save('run-1', 30, 5)];
     expect(held(checkInvariants(input(resent, twice)), /duplicates bounded/)).toBe(true);
-    const secondRun = input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5), write(['a'], 40), save('run-1', 50, 6)], twice);
+    const secondRun = input(
+      [acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5), write(['a'], 40), save('run-1', 50, 6)],
+      twice,
+    );
     secondRun.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 35, drain: false };
     secondRun.observations.invocations.push({ requestId: 'run-2', slot: 'c1', startedAt: 36, endedAt: 1000, drain: false });
     expect(held(checkInvariants(secondRun), /duplicates bounded/)).toBe(false);
   });
 
   it('do not count the save that notes an error as covering a write', () => {
-    const noted = call('UpdateItem', cursorRequest(saveCursorUpdate('acme', 'run-1', { nextUrl: nextUrl(0), lastError: 'store failed' }, 30)), 30);
+    const noted = call(
+      'UpdateItem',
+      cursorRequest(saveCursorUpdate('acme', 'run-1', { nextUrl: nextUrl(0), lastError: 'store failed' }, 30)),
+      30,
+    );
     const twice = { records: [record('a'), record('b'), record('a'), record('b')] };
-    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), noted], twice)), /duplicates bounded/)).toBe(true);
-    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)], twice)), /duplicates bounded/)).toBe(false);
+    expect(held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), noted], twice)), /duplicates bounded/)).toBe(
+      true,
+    );
+    expect(
+      held(checkInvariants(input([acquire('run-1', 10, 5000), write(['a', 'b'], 20), save('run-1', 30, 5)], twice)), /duplicates bounded/),
+    ).toBe(false);
   });
 
   it('catch a cursor that moved back', () => {
@@ -106,21 +133,44 @@ describe('soak invariants', () => {
   });
 
   it('catch a transient Okta failure that no log shows', () => {
-    const requests = [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS' as const, at: 15, fault: 'server-error' }];
+    const requests = [
+      { method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS' as const, at: 15, fault: 'server-error' },
+    ];
     const served = [{ sourceId: 'acme', events: [event('a'), event('b')], requests, token: TOKEN }];
-    expect(held(checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":0}'])), /every injected fault/)).toBe(false);
-    expect(held(checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":1}'])), /every injected fault/)).toBe(true);
+    expect(
+      held(
+        checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":0}'])),
+        /every injected fault/,
+      ),
+    ).toBe(false);
+    expect(
+      held(
+        checkInvariants(input(healthy, { served }, ['{"message":"source pulled","sourceId":"acme","retries":1}'])),
+        /every injected fault/,
+      ),
+    ).toBe(true);
   });
 
   it('catch a quarantined invalid event that EventsInvalid never counted, even when its run was killed right after the write', () => {
     const invalid = (lines: string[]) => {
       const base = input(healthy, { quarantineReceipts: [{ sourceId: 'acme', uuid: 'bad', receivedAt: 40 }] }, lines);
       base.observations.invalidEventUuids.set('bad', 'acme');
-      base.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 60, killedAt: 60, deadAt: 70, failed: 'killed', drain: false };
+      base.observations.invocations[0] = {
+        requestId: 'run-1',
+        slot: 'c1',
+        startedAt: 0,
+        endedAt: 60,
+        killedAt: 60,
+        deadAt: 70,
+        failed: 'killed',
+        drain: false,
+      };
       return base;
     };
     expect(held(checkInvariants(invalid([])), /every injected fault/)).toBe(false);
-    expect(held(checkInvariants(invalid([JSON.stringify({ _aws: {}, SourceId: 'acme', EventsInvalid: 1 })])), /every injected fault/)).toBe(true);
+    expect(held(checkInvariants(invalid([JSON.stringify({ _aws: {}, SourceId: 'acme', EventsInvalid: 1 })])), /every injected fault/)).toBe(
+      true,
+    );
   });
 
   it('catch a revoked token or a broken secret that no run ever reported', () => {
@@ -130,16 +180,37 @@ describe('soak invariants', () => {
       return base;
     };
     expect(held(checkInvariants(outage('okta-token-revoked', [])), /every injected fault/)).toBe(false);
-    expect(held(checkInvariants(outage('okta-token-revoked', [JSON.stringify({ _aws: {}, SourceId: 'acme', AuthFailures: 1 })])), /every injected fault/)).toBe(true);
-    expect(held(checkInvariants(outage('secret-invalid', ['{"message":"source secret is invalid; the source is not pulled","sourceId":"acme"}'])), /every injected fault/)).toBe(false);
-    const reported = ['{"message":"source secret is invalid; the source is not pulled","sourceId":"acme"}', JSON.stringify({ _aws: {}, SourceConfigErrors: 1 })];
+    expect(
+      held(
+        checkInvariants(outage('okta-token-revoked', [JSON.stringify({ _aws: {}, SourceId: 'acme', AuthFailures: 1 })])),
+        /every injected fault/,
+      ),
+    ).toBe(true);
+    expect(
+      held(
+        checkInvariants(outage('secret-invalid', ['{"message":"source secret is invalid; the source is not pulled","sourceId":"acme"}'])),
+        /every injected fault/,
+      ),
+    ).toBe(false);
+    const reported = [
+      '{"message":"source secret is invalid; the source is not pulled","sourceId":"acme"}',
+      JSON.stringify({ _aws: {}, SourceConfigErrors: 1 }),
+    ];
     expect(held(checkInvariants(outage('secret-invalid', reported)), /every injected fault/)).toBe(true);
   });
 
   it('catch the old label in records of a run that started after every cached copy of the relabelled secret expired', () => {
     const relabelled = (label: string, startedAt: number) => {
       const labelled = { ...record('a'), p_source_label: label };
-      const base = input([acquire('run-1', startedAt + 1, startedAt + 5000), call('PutRecords', { Records: [{ PartitionKey: 'a', Data: Buffer.from(JSON.stringify(labelled)).toString('base64') }] }, startedAt + 2, { Records: [{ SequenceNumber: '1' }] })]);
+      const base = input([
+        acquire('run-1', startedAt + 1, startedAt + 5000),
+        call(
+          'PutRecords',
+          { Records: [{ PartitionKey: 'a', Data: Buffer.from(JSON.stringify(labelled)).toString('base64') }] },
+          startedAt + 2,
+          { Records: [{ SequenceNumber: '1' }] },
+        ),
+      ]);
       base.observations.applied.push({ kind: 'secret-relabelled', sourceId: 'acme', at: 0 });
       base.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt, endedAt: startedAt + 1000, drain: false };
       return base;
@@ -151,10 +222,26 @@ describe('soak invariants', () => {
   });
 
   it('excuse a transient failure met by a killed run until its container was gone, and no later', () => {
-    const served = (at: number) => [{ sourceId: 'acme', events: [event('a'), event('b')], requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS' as const, at, fault: 'server-error' }], token: TOKEN }];
+    const served = (at: number) => [
+      {
+        sourceId: 'acme',
+        events: [event('a'), event('b')],
+        requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS' as const, at, fault: 'server-error' }],
+        token: TOKEN,
+      },
+    ];
     const killedRun = (at: number) => {
       const base = input(healthy, { served: served(at) });
-      base.observations.invocations[0] = { requestId: 'run-1', slot: 'c1', startedAt: 0, endedAt: 50, killedAt: 50, deadAt: 80, failed: 'killed', drain: false };
+      base.observations.invocations[0] = {
+        requestId: 'run-1',
+        slot: 'c1',
+        startedAt: 0,
+        endedAt: 50,
+        killedAt: 50,
+        deadAt: 80,
+        failed: 'killed',
+        drain: false,
+      };
       return base;
     };
     expect(held(checkInvariants(killedRun(70)), /every injected fault/)).toBe(true);
@@ -173,21 +260,56 @@ describe('every invariant can fail, and every fault kind is observed', () => {
       input([...healthy, save('run-1', 40, 3)]),
       input([acquire('run-1', 10, 5000), acquire('run-2', 20, 5000), save('run-1', 30, 5)]),
       input(healthy, {}, [`{"message":"oops ${TOKEN}"}`]),
-      input(healthy, { served: [{ sourceId: 'acme', events: [event('a'), event('b')], requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS', at: 15, fault: 'server-error' }], token: TOKEN }] }, [pulled]),
+      input(
+        healthy,
+        {
+          served: [
+            {
+              sourceId: 'acme',
+              events: [event('a'), event('b')],
+              requests: [
+                { method: 'GET', path: '/api/v1/logs', query: {}, status: 500, authScheme: 'SSWS', at: 15, fault: 'server-error' },
+              ],
+              token: TOKEN,
+            },
+          ],
+        },
+        [pulled],
+      ),
     ];
-    const failed = new Set(planted.flatMap((observed) => checkInvariants(observed).results.filter((each) => !each.held).map((each) => each.name)));
+    const failed = new Set(
+      planted.flatMap((observed) =>
+        checkInvariants(observed)
+          .results.filter((each) => !each.held)
+          .map((each) => each.name),
+      ),
+    );
     const checked = checkInvariants(input(healthy, {}, [pulled])).results.map((each) => each.name);
     expect(checked.filter((name) => !failed.has(name))).toEqual([]);
   });
 
   /** An Okta request that met an injected fault, as the emulated org records it. */
-  const oktaRequest = (fault: string, status: number) => (observed: InvariantInput): Partial<InvariantInput> => ({
-    served: observed.served.map((org) => ({ ...org, requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status, authScheme: 'SSWS', at: 15, fault }] })),
-  });
-  const applied = (kind: FaultKind) => (observed: InvariantInput): void => {
-    observed.observations.applied.push({ kind, sourceId: kind.startsWith('abort-') ? '' : 'acme', at: 5, ...(kind === 'lease-race' ? { victim: 'run-1' } : {}) });
-  };
-  const awsCalls = (service: 'kinesis' | 'dynamoDb') => (observed: InvariantInput): Partial<InvariantInput> => ({ awsFaultCalls: { ...observed.awsFaultCalls, [service]: 1 } });
+  const oktaRequest =
+    (fault: string, status: number) =>
+    (observed: InvariantInput): Partial<InvariantInput> => ({
+      served: observed.served.map((org) => ({
+        ...org,
+        requests: [{ method: 'GET', path: '/api/v1/logs', query: {}, status, authScheme: 'SSWS', at: 15, fault }],
+      })),
+    });
+  const applied =
+    (kind: FaultKind) =>
+    (observed: InvariantInput): void => {
+      observed.observations.applied.push({
+        kind,
+        sourceId: kind.startsWith('abort-') ? '' : 'acme',
+        at: 5,
+        ...(kind === 'lease-race' ? { victim: 'run-1' } : {}),
+      });
+    };
+  const awsCalls =
+    (service: 'kinesis' | 'dynamoDb') =>
+    (observed: InvariantInput): Partial<InvariantInput> => ({ awsFaultCalls: { ...observed.awsFaultCalls, [service]: 1 } });
   /**
    * What each kind leaves in the observations when local/soak/soak.ts applies it, and the name the
    * fault-evidence invariant counts it under. A Record over FaultKind: a new kind does not compile

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const USAGE = 'usage: npm run soak -- --minutes N [--seed S] [--rate R]   (N simulated minutes; R simulated seconds per real second, default 30)';
+const USAGE =
+  'usage: npm run soak -- --minutes N [--seed S] [--rate R]   (N simulated minutes; R simulated seconds per real second, default 30)';
 
 test.each([
   [['--minutes', '0'], `--minutes must be a whole number from 1 to 1440\n${USAGE}`],

@@ -27,7 +27,9 @@ describe('the chaos soak', () => {
 
   it('holds every invariant through a simulated minute of faults', () => {
     // The failing invariants with their details, so a red run says which one broke and why.
-    expect(report.invariants.filter((invariant) => !invariant.held).map((invariant) => `${invariant.name}: ${invariant.detail}`)).toEqual([]);
+    expect(report.invariants.filter((invariant) => !invariant.held).map((invariant) => `${invariant.name}: ${invariant.detail}`)).toEqual(
+      [],
+    );
     expect(report.invariantsHeld).toBe(true);
     // That each of these invariants can fail, on a planted fault, is shown in invariants.test.ts.
   });
@@ -39,7 +41,8 @@ describe('the chaos soak', () => {
     expect(report.duplicates).toBeLessThanOrEqual(report.duplicatesAllowed);
     const kinds = Object.keys(report.faults);
     // A revoked token stays revoked until a run has met it, however late: a 401 was served, whatever the CPU load.
-    for (const okta of ['okta-5xx', 'okta-token-revoked', 'okta-401', 'okta-late-events', 'okta-invalid-event', 'secret-invalid']) expect(kinds).toContain(okta);
+    for (const okta of ['okta-5xx', 'okta-token-revoked', 'okta-401', 'okta-late-events', 'okta-invalid-event', 'secret-invalid'])
+      expect(kinds).toContain(okta);
     expect(report.faults['kinesis-faulted-calls']).toBeGreaterThan(0);
     expect(report.faults['dynamodb-faulted-calls']).toBeGreaterThan(0);
     expect(report.invocations.aborted).toBeGreaterThan(0);

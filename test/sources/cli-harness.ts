@@ -50,11 +50,16 @@ export async function startSourcesHarness(): Promise<SourcesHarness> {
     transcript,
     run(args, env = {}) {
       return new Promise((resolveRun) => {
-        execFile(process.execPath, [BIN, 'sources', ...args], { env: { ...deployment.env, ...env }, timeout: CHILD_TIMEOUT_MS }, (error, stdout, stderr) => {
-          transcript.push(stdout, stderr);
-          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-          resolveRun({ code, stdout, stderr });
-        });
+        execFile(
+          process.execPath,
+          [BIN, 'sources', ...args],
+          { env: { ...deployment.env, ...env }, timeout: CHILD_TIMEOUT_MS },
+          (error, stdout, stderr) => {
+            transcript.push(stdout, stderr);
+            const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+            resolveRun({ code, stdout, stderr });
+          },
+        );
       });
     },
     close: () => deployment.close(),

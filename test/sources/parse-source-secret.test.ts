@@ -45,10 +45,23 @@ describe('parseSourceSecret', () => {
   it('keeps every field given', () => {
     const config = parseSourceSecret(
       'acme-prod',
-      secret({ domain: 'https://acme.oktapreview.com/', apiToken: ` ${TOKEN}\n`, label: 'Acme logs', dropOffMinutes: 15, backfillHours: 0, enabled: false }),
+      secret({
+        domain: 'https://acme.oktapreview.com/',
+        apiToken: ` ${TOKEN}\n`,
+        label: 'Acme logs',
+        dropOffMinutes: 15,
+        backfillHours: 0,
+        enabled: false,
+      }),
     );
 
-    expect(config).toMatchObject({ domain: 'https://acme.oktapreview.com', label: 'Acme logs', dropOffMinutes: 15, backfillHours: 0, enabled: false });
+    expect(config).toMatchObject({
+      domain: 'https://acme.oktapreview.com',
+      label: 'Acme logs',
+      dropOffMinutes: 15,
+      backfillHours: 0,
+      enabled: false,
+    });
     expect(config.credential).toEqual({ kind: 'apiToken', token: TOKEN });
   });
 
@@ -57,7 +70,10 @@ describe('parseSourceSecret', () => {
   });
 
   it('accepts an OAuth service app with an RSA or EC key, keyId and dpop', () => {
-    const rsa = parseSourceSecret('a', secret({ domain: 'https://a.okta.com', oauth: { clientId: '0oa1', privateKeyPem: rsaPem, keyId: 'kid-1', dpop: true } }));
+    const rsa = parseSourceSecret(
+      'a',
+      secret({ domain: 'https://a.okta.com', oauth: { clientId: '0oa1', privateKeyPem: rsaPem, keyId: 'kid-1', dpop: true } }),
+    );
     const ec = parseSourceSecret('a', secret({ domain: 'https://a.okta.com', oauth: { clientId: '0oa1', privateKeyPem: ecPem } }));
 
     expect(rsa.credential).toEqual({ kind: 'oauth', clientId: '0oa1', privateKeyPem: rsaPem.trim(), keyId: 'kid-1', dpop: true });
@@ -105,7 +121,9 @@ describe('parseSourceSecret', () => {
         domain: 'https://sso.acme.com',
         allowCustomDomain: true,
       });
-      expect(failure('a', secret({ domain: 'http://sso.acme.com', apiToken: TOKEN, allowCustomDomain: true })).message).toMatch(/must use https/);
+      expect(failure('a', secret({ domain: 'http://sso.acme.com', apiToken: TOKEN, allowCustomDomain: true })).message).toMatch(
+        /must use https/,
+      );
     });
 
     it.each(['http://127.0.0.1:8080', 'http://localhost:9000'])('accepts loopback %s only when allowed', (domain) => {
@@ -117,10 +135,12 @@ describe('parseSourceSecret', () => {
 
   describe('credential', () => {
     it('needs exactly one of apiToken and oauth', () => {
-      expect(failure('a', secret({ domain: 'https://a.okta.com' })).message).toMatch(/apiToken is missing; give either apiToken .* or oauth/);
-      expect(failure('a', secret({ domain: 'https://a.okta.com', apiToken: TOKEN, oauth: { clientId: 'x', privateKeyPem: rsaPem } })).message).toMatch(
-        /apiToken and oauth are both set/,
+      expect(failure('a', secret({ domain: 'https://a.okta.com' })).message).toMatch(
+        /apiToken is missing; give either apiToken .* or oauth/,
       );
+      expect(
+        failure('a', secret({ domain: 'https://a.okta.com', apiToken: TOKEN, oauth: { clientId: 'x', privateKeyPem: rsaPem } })).message,
+      ).toMatch(/apiToken and oauth are both set/);
     });
 
     it.each([
@@ -135,14 +155,29 @@ describe('parseSourceSecret', () => {
       ['not an object', 'x', 'oauth', /oauth must be an object/],
       ['without clientId', { privateKeyPem: rsaPem }, 'oauth.clientId', /oauth\.clientId is missing/],
       ['without a key', { clientId: 'c' }, 'oauth.privateKeyPem', /oauth\.privateKeyPem is missing/],
-      ['with garbage for a key', { clientId: 'c', privateKeyPem: 'not a key' }, 'oauth.privateKeyPem', /not an unencrypted PEM private key/],
+      [
+        'with garbage for a key',
+        { clientId: 'c', privateKeyPem: 'not a key' },
+        'oauth.privateKeyPem',
+        /not an unencrypted PEM private key/,
+      ],
       ['with a public key', { clientId: 'c', privateKeyPem: publicPem }, 'oauth.privateKeyPem', /not an unencrypted PEM private key/],
-      ['with a 1024-bit RSA key', { clientId: 'c', privateKeyPem: rsa1024Pem }, 'oauth.privateKeyPem', /1024-bit RSA key; Okta requires at least 2048/],
+      [
+        'with a 1024-bit RSA key',
+        { clientId: 'c', privateKeyPem: rsa1024Pem },
+        'oauth.privateKeyPem',
+        /1024-bit RSA key; Okta requires at least 2048/,
+      ],
       ['with a secp256k1 key', { clientId: 'c', privateKeyPem: secp256k1Pem }, 'oauth.privateKeyPem', /EC key on curve secp256k1/],
       ['with an Ed25519 key', { clientId: 'c', privateKeyPem: ed25519Pem }, 'oauth.privateKeyPem', /ed25519 key/],
       ['with dpop not a boolean', { clientId: 'c', privateKeyPem: rsaPem, dpop: 'yes' }, 'oauth.dpop', /oauth\.dpop must be true or false/],
       ['with an empty keyId', { clientId: 'c', privateKeyPem: rsaPem, keyId: '' }, 'oauth.keyId', /oauth\.keyId must not be empty/],
-      ['with an unknown key', { clientId: 'c', privateKeyPem: rsaPem, clientSecret: 'zzz' }, 'oauth."clientSecret"', /"clientSecret" is not a known field/],
+      [
+        'with an unknown key',
+        { clientId: 'c', privateKeyPem: rsaPem, clientSecret: 'zzz' },
+        'oauth."clientSecret"',
+        /"clientSecret" is not a known field/,
+      ],
     ])('rejects oauth %s', (_case, oauth, field, message) => {
       const error = failure('a', secret({ domain: 'https://a.okta.com', oauth }));
 
@@ -170,7 +205,10 @@ describe('parseSourceSecret', () => {
     });
 
     it('accepts the bounds themselves', () => {
-      const config = parseSourceSecret('a', secret({ domain: 'https://a.okta.com', apiToken: TOKEN, dropOffMinutes: 1, backfillHours: 2160 }));
+      const config = parseSourceSecret(
+        'a',
+        secret({ domain: 'https://a.okta.com', apiToken: TOKEN, dropOffMinutes: 1, backfillHours: 2160 }),
+      );
 
       expect(config).toMatchObject({ dropOffMinutes: 1, backfillHours: 2160 });
     });
@@ -232,7 +270,13 @@ describe('parseSourceSecret', () => {
         const fields: Record<string, unknown> =
           placement === 'apiToken'
             ? { ...broken, apiToken: token }
-            : { ...broken, oauth: placement === 'pem' ? { clientId: 'c', privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${token}\n-----END PRIVATE KEY-----` } : { clientId: 'c', privateKeyPem: rsaPem, [placement]: `${token} x` } };
+            : {
+                ...broken,
+                oauth:
+                  placement === 'pem'
+                    ? { clientId: 'c', privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${token}\n-----END PRIVATE KEY-----` }
+                    : { clientId: 'c', privateKeyPem: rsaPem, [placement]: `${token} x` },
+              };
         let message = '';
         try {
           parseSourceSecret('acme', secret(fields));

@@ -7,7 +7,6 @@ import { listenOnLoopback, type LoopbackServer } from '../../local/aws/listen';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
 import { MANY_RUNS_TEST_TIMEOUT_MS, PREFIX, startSourcesHarness, type SourcesHarness } from './cli-harness';
 
-
 jest.setTimeout(MANY_RUNS_TEST_TIMEOUT_MS);
 let harness: SourcesHarness;
 let org: EmulatedOrg;
@@ -58,15 +57,21 @@ function expectOneLineFailure(result: { code: number; stdout: string; stderr: st
 
 test('add refuses a token Okta answers 401 to, and a revoked one, saving nothing and printing neither', async () => {
   // Act
-  const wrong = await harness.run(['add', 'wrong-token', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], { OKTA_API_TOKEN: 'wrong-token-00aBcD' });
+  const wrong = await harness.run(['add', 'wrong-token', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], {
+    OKTA_API_TOKEN: 'wrong-token-00aBcD',
+  });
   org.revokeToken();
-  const revoked = await harness.run(['add', 'revoked', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], { OKTA_API_TOKEN: org.apiToken });
+  const revoked = await harness.run(['add', 'revoked', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], {
+    OKTA_API_TOKEN: org.apiToken,
+  });
   org.restoreToken();
 
   // Assess
   for (const result of [wrong, revoked]) {
     expectOneLineFailure(result, 1);
-    expect(result.stderr).toMatch(/^okta-log-pipeline sources add: connection test failed, nothing was saved: source [a-z-]+: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 401 E0000011/);
+    expect(result.stderr).toMatch(
+      /^okta-log-pipeline sources add: connection test failed, nothing was saved: source [a-z-]+: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 401 E0000011/,
+    );
     expect(result.stderr).toContain('API token (apiToken) is invalid, revoked or expired');
   }
   expect(await secretExists('wrong-token')).toBe(false);
@@ -89,7 +94,9 @@ test('add refuses a domain that is not an Okta org, before or after asking it', 
   expectOneLineFailure(plainHttp, 2);
   expect(plainHttp.stderr).toContain('--domain (domain) must use https');
   expectOneLineFailure(notAnOrg, 1);
-  expect(notAnOrg.stderr).toMatch(/connection test failed, nothing was saved: source website: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 404: no System Log API at this origin/);
+  expect(notAnOrg.stderr).toMatch(
+    /connection test failed, nothing was saved: source website: GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/logs answered 404: no System Log API at this origin/,
+  );
   expectOneLineFailure(loopbackNotAllowed, 2);
   expect(loopbackNotAllowed.stderr).toContain('OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1');
   for (const id of ['foreign', 'plain', 'website', 'loopback']) expect(await secretExists(id)).toBe(false);
@@ -98,12 +105,17 @@ test('add refuses a domain that is not an Okta org, before or after asking it', 
 test('a second add of the same ID is refused; --update replaces the secret', async () => {
   // Prepare
   const env = { OKTA_API_TOKEN: org.apiToken };
-  expect(await harness.run(['add', 'dup', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--label', 'First'], env)).toMatchObject({ code: 0 });
+  expect(await harness.run(['add', 'dup', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--label', 'First'], env)).toMatchObject(
+    { code: 0 },
+  );
   const probesBefore = org.requests.length;
 
   // Act
   const duplicate = await harness.run(['add', 'dup', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--label', 'Second'], env);
-  const update = await harness.run(['add', 'dup', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--label', 'Second', '--update'], env);
+  const update = await harness.run(
+    ['add', 'dup', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--label', 'Second', '--update'],
+    env,
+  );
 
   // Assess: the refusal asks Okta nothing and changes nothing; the update tests the credential again
   expectOneLineFailure(duplicate, 1);
@@ -131,11 +143,15 @@ test('add with an OAuth service app (private_key_jwt, DPoP) tests it against the
   // Assess
   expect(added).toMatchObject({ code: 0, stderr: '' });
   expect(added.stdout).toContain('added source oauth-org ("oauth-org", ' + org.origin + ', oauth+dpop)');
-  expect(org.requests.filter((request) => request.path === '/api/v1/logs' && request.authScheme === 'DPoP').map((request) => request.status)).toContain(200);
+  expect(
+    org.requests.filter((request) => request.path === '/api/v1/logs' && request.authScheme === 'DPoP').map((request) => request.status),
+  ).toContain(200);
   expectOneLineFailure(refused, 1);
   expect(refused.stderr).toContain('connection test failed, nothing was saved: source oauth-wrong:');
   expect(await secretExists('oauth-wrong')).toBe(false);
-  expect((JSON.parse(listed.stdout) as { sources: unknown[] }).sources).toContainEqual(expect.objectContaining({ id: 'oauth-org', auth: 'oauth+dpop' }));
+  expect((JSON.parse(listed.stdout) as { sources: unknown[] }).sources).toContainEqual(
+    expect.objectContaining({ id: 'oauth-org', auth: 'oauth+dpop' }),
+  );
 });
 
 test('usage errors exit 2 with one line naming the flag, before any AWS or Okta call', async () => {
@@ -160,7 +176,9 @@ test('usage errors exit 2 with one line naming the flag, before any AWS or Okta 
 
   // Assess
   for (const result of results) expectOneLineFailure(result, 2);
-  const [noDomain, bothCredentials, unsetVariable, badId, pemNotJson, dropOffZero, typo, noTable, unknown] = results.map((result) => result.stderr);
+  const [noDomain, bothCredentials, unsetVariable, badId, pemNotJson, dropOffZero, typo, noTable, unknown] = results.map(
+    (result) => result.stderr,
+  );
   expect(noDomain).toContain('--domain URL is required');
   expect(bothCredentials).toContain('give exactly one of --token-env VAR');
   expect(unsetVariable).toContain('the environment variable UNSET_VARIABLE is not set or empty');
@@ -177,7 +195,10 @@ test('usage errors exit 2 with one line naming the flag, before any AWS or Okta 
 test('list shows an invalid secret with the field that is wrong, and never a credential', async () => {
   // Prepare: a secret written by hand with a misspelt field
   await harness.secrets.send(
-    new CreateSecretCommand({ Name: `${PREFIX}hand-made`, SecretString: JSON.stringify({ domain: 'https://hand.okta.com', apiToken: org.apiToken, dropoffMinutes: 5 }) }),
+    new CreateSecretCommand({
+      Name: `${PREFIX}hand-made`,
+      SecretString: JSON.stringify({ domain: 'https://hand.okta.com', apiToken: org.apiToken, dropoffMinutes: 5 }),
+    }),
   );
 
   // Act
@@ -186,5 +207,8 @@ test('list shows an invalid secret with the field that is wrong, and never a cre
   // Assess
   expect(table.code).toBe(0);
   expect(table.stdout).toContain('invalid: source hand-made: invalid secret: "dropoffMinutes" is not a known field');
-  expect((JSON.parse(json.stdout) as { invalid: unknown[] }).invalid).toContainEqual({ sourceId: 'hand-made', message: expect.stringContaining('"dropoffMinutes" is not a known field') });
+  expect((JSON.parse(json.stdout) as { invalid: unknown[] }).invalid).toContainEqual({
+    sourceId: 'hand-made',
+    message: expect.stringContaining('"dropoffMinutes" is not a known field'),
+  });
 });

@@ -6,7 +6,6 @@ import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
 import { VirtualClock } from '../support/virtual-clock';
 import { CURSOR_TABLE, MANY_RUNS_TEST_TIMEOUT_MS, PREFIX, startSourcesHarness, type SourcesHarness } from './cli-harness';
 
-
 jest.setTimeout(MANY_RUNS_TEST_TIMEOUT_MS);
 let harness: SourcesHarness;
 let org: EmulatedOrg;
@@ -54,13 +53,21 @@ test('add, list, status, disable, enable, remove: one source through its whole l
   const probes = org.requests.filter((request) => request.path === '/api/v1/logs').slice(logRequestsBefore);
   expect(probes).toHaveLength(1);
   expect(probes[0]).toMatchObject({ status: 200, authScheme: 'SSWS', query: expect.objectContaining({ limit: '1' }) });
-  expect(await secretOf('acme')).toEqual({ domain: org.origin, apiToken: org.apiToken, label: 'Acme Okta', dropOffMinutes: 30, enabled: true });
+  expect(await secretOf('acme')).toEqual({
+    domain: org.origin,
+    apiToken: org.apiToken,
+    label: 'Acme Okta',
+    dropOffMinutes: 30,
+    enabled: true,
+  });
 
   // list, as a table and as JSON
   const table1 = await harness.run(['list']);
   expect(table1.code).toBe(0);
   expect(table1.stdout.split('\n')[0]).toMatch(/^ID\s+LABEL\s+DOMAIN\s+ENABLED\s+AUTH\s+DROP-OFF$/);
-  expect(table1.stdout).toMatch(new RegExp(`^acme\\s+Acme Okta\\s+${org.origin.replace(/\./g, '\\.')}\\s+yes\\s+api-token\\s+30 min$`, 'm'));
+  expect(table1.stdout).toMatch(
+    new RegExp(`^acme\\s+Acme Okta\\s+${org.origin.replace(/\./g, '\\.')}\\s+yes\\s+api-token\\s+30 min$`, 'm'),
+  );
   expect((await listJson()).sources).toContainEqual({
     id: 'acme',
     label: 'Acme Okta',
@@ -80,7 +87,13 @@ test('add, list, status, disable, enable, remove: one source through its whole l
   // disable / enable flip "enabled" and nothing else
   const disabled = await harness.run(['disable', 'acme']);
   expect(disabled).toMatchObject({ code: 0, stderr: '' });
-  expect(await secretOf('acme')).toEqual({ domain: org.origin, apiToken: org.apiToken, label: 'Acme Okta', dropOffMinutes: 30, enabled: false });
+  expect(await secretOf('acme')).toEqual({
+    domain: org.origin,
+    apiToken: org.apiToken,
+    label: 'Acme Okta',
+    dropOffMinutes: 30,
+    enabled: false,
+  });
   expect((await listJson()).sources.find((source) => source.id === 'acme')).toMatchObject({ enabled: false });
   const again = await harness.run(['disable', 'acme']);
   expect(again).toMatchObject({ code: 0 });
@@ -102,10 +115,14 @@ test('add, list, status, disable, enable, remove: one source through its whole l
 
   // the kept cursor shows as a source without a secret; re-adding while the secret awaits deletion is refused
   const orphan = await harness.run(['status', '--json', ...table]);
-  expect((JSON.parse(orphan.stdout) as { sources: unknown[] }).sources).toContainEqual(expect.objectContaining({ sourceId: 'acme', state: 'no-secret' }));
+  expect((JSON.parse(orphan.stdout) as { sources: unknown[] }).sources).toContainEqual(
+    expect.objectContaining({ sourceId: 'acme', state: 'no-secret' }),
+  );
   const readd = await harness.run(['add', 'acme', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV);
   expect(readd.code).toBe(1);
-  expect(readd.stderr).toMatch(/^okta-log-pipeline sources add: source acme: secret okta-log-pipeline\/sources\/acme was removed on \d{4}-\d\d-\d\dT[\d:.]+Z and waits out its recovery window; restore it first \(aws secretsmanager restore-secret/);
+  expect(readd.stderr).toMatch(
+    /^okta-log-pipeline sources add: source acme: secret okta-log-pipeline\/sources\/acme was removed on \d{4}-\d\d-\d\dT[\d:.]+Z and waits out its recovery window; restore it first \(aws secretsmanager restore-secret/,
+  );
 
   // --delete-cursor cleans up the cursor of an already removed source
   const cleaned = await harness.run(['remove', 'acme', '--delete-cursor', ...table]);
@@ -118,7 +135,9 @@ test('add, list, status, disable, enable, remove: one source through its whole l
 
 test('status reads the cursor item the DynamoDbCursorStore wrote: lag, last event, drop-off, last error, lease', async () => {
   // Prepare: a source, and a cursor as a puller run leaves it while it still holds the lease
-  expect(await harness.run(['add', 'beta', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--drop-off-minutes', '60'], TOKEN_ENV)).toMatchObject({
+  expect(
+    await harness.run(['add', 'beta', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN', '--drop-off-minutes', '60'], TOKEN_ENV),
+  ).toMatchObject({
     code: 0,
   });
   const now = systemClock.now();
@@ -164,10 +183,15 @@ test('status reads the cursor item the DynamoDbCursorStore wrote: lag, last even
 
 test('status never prints terminal escapes an org put in the last error (a cursor an older puller wrote)', async () => {
   // Prepare
-  expect(await harness.run(['add', 'delta', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({ code: 0 });
+  expect(await harness.run(['add', 'delta', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({
+    code: 0,
+  });
   const cursors = new DynamoDbCursorStore({ client: harness.dynamoDb, tableName: CURSOR_TABLE, clock: systemClock });
   expect(await cursors.acquire('delta', 'puller-run-8', 60_000)).toBeDefined();
-  await cursors.save('delta', 'puller-run-8', { lastError: 'source delta: answered 400 (\u001b]0;owned\u0007\u001b[2Jcleared)', updatedAt: systemClock.now() });
+  await cursors.save('delta', 'puller-run-8', {
+    lastError: 'source delta: answered 400 (\u001b]0;owned\u0007\u001b[2Jcleared)',
+    updatedAt: systemClock.now(),
+  });
 
   // Act
   const human = await harness.run(['status', 'delta', ...table]);
@@ -181,8 +205,14 @@ test('status never prints terminal escapes an org put in the last error (a curso
 
 test('an expired lease is shown as free', async () => {
   // Prepare: the lease was taken long ago by a run that never released it
-  expect(await harness.run(['add', 'gamma', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({ code: 0 });
-  const longAgo = new DynamoDbCursorStore({ client: harness.dynamoDb, tableName: CURSOR_TABLE, clock: new VirtualClock(Date.parse('2020-01-01T00:00:00Z')) });
+  expect(await harness.run(['add', 'gamma', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({
+    code: 0,
+  });
+  const longAgo = new DynamoDbCursorStore({
+    client: harness.dynamoDb,
+    tableName: CURSOR_TABLE,
+    clock: new VirtualClock(Date.parse('2020-01-01T00:00:00Z')),
+  });
   await longAgo.acquire('gamma', 'crashed-run', 60_000);
 
   // Act
@@ -199,7 +229,9 @@ test('add --update to another org deletes the cursor of the old one, and needs t
   // Prepare: a source pulled from one org, then moved to another
   const otherOrg = await startOktaOrg({ seed: 6 });
   try {
-    expect(await harness.run(['add', 'mover', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({ code: 0 });
+    expect(await harness.run(['add', 'mover', '--domain', org.origin, '--token-env', 'OKTA_API_TOKEN'], TOKEN_ENV)).toMatchObject({
+      code: 0,
+    });
     const cursors = new DynamoDbCursorStore({ client: harness.dynamoDb, tableName: CURSOR_TABLE, clock: systemClock });
     await cursors.acquire('mover', 'run-1', 60_000);
     await cursors.save('mover', 'run-1', { nextUrl: `${org.origin}/api/v1/logs?after=old`, updatedAt: systemClock.now() });
@@ -212,7 +244,9 @@ test('add --update to another org deletes the cursor of the old one, and needs t
 
     // Assess
     expect(withoutTable.code).toBe(2);
-    expect(withoutTable.stderr).toContain(`--domain moves the source from ${org.origin} to ${otherOrg.origin}, so its cursor must be reset; pass --table NAME`);
+    expect(withoutTable.stderr).toContain(
+      `--domain moves the source from ${org.origin} to ${otherOrg.origin}, so its cursor must be reset; pass --table NAME`,
+    );
     expect(withTable).toMatchObject({ code: 0, stderr: '' });
     expect(withTable.stdout).toContain(`the domain changed, so the cursor of the previous org was deleted from table ${CURSOR_TABLE}`);
     expect((await secretOf('mover')).domain).toBe(otherOrg.origin);

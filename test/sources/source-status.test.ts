@@ -59,16 +59,31 @@ describe('sourceStatus', () => {
   });
 
   test('a source that never delivered is silent since the puller first saw it', () => {
-    const status = sourceStatus('acme', { kind: 'registered', config: testSource({ dropOffMinutes: 60 }) }, { sourceId: 'acme', firstSeenAt: NOW - minutes(61) }, NOW);
+    const status = sourceStatus(
+      'acme',
+      { kind: 'registered', config: testSource({ dropOffMinutes: 60 }) },
+      { sourceId: 'acme', firstSeenAt: NOW - minutes(61) },
+      NOW,
+    );
     expect(status).toMatchObject({ pulled: true, dropOffBreached: true, minutesSinceLastEvent: 61 });
     expect(status.lastEventAt).toBeUndefined();
   });
 
   test('never pulled, disabled, invalid and removed sources get no verdict', () => {
     const never = sourceStatus('a', { kind: 'registered', config: testSource({ id: 'a' }) }, undefined, NOW);
-    const disabled = sourceStatus('b', { kind: 'registered', config: testSource({ id: 'b', enabled: false }) }, { sourceId: 'b', lastEventAt: NOW - minutes(999), updatedAt: NOW }, NOW);
+    const disabled = sourceStatus(
+      'b',
+      { kind: 'registered', config: testSource({ id: 'b', enabled: false }) },
+      { sourceId: 'b', lastEventAt: NOW - minutes(999), updatedAt: NOW },
+      NOW,
+    );
     const invalid = sourceStatus('c', { kind: 'invalid', message: 'source c: invalid secret: domain is missing' }, undefined, NOW);
-    const removed = sourceStatus('d', { kind: 'no-secret' }, { sourceId: 'd', nextUrl: 'https://d.okta.com/api/v1/logs?after=1', updatedAt: NOW - 5000 }, NOW);
+    const removed = sourceStatus(
+      'd',
+      { kind: 'no-secret' },
+      { sourceId: 'd', nextUrl: 'https://d.okta.com/api/v1/logs?after=1', updatedAt: NOW - 5000 },
+      NOW,
+    );
 
     expect(never).toEqual({ sourceId: 'a', state: 'enabled', label: 'Acme Okta', dropOffMinutes: 60, pulled: false });
     expect(describeDropOff(never)).toBe('not pulled yet');
@@ -82,14 +97,27 @@ describe('sourceStatus', () => {
 
   test('never includes the credential', () => {
     const token = 'token-that-must-not-leak-1234567890';
-    const status = sourceStatus('acme', { kind: 'registered', config: testSource({ credential: { kind: 'apiToken', token } }) }, undefined, NOW);
+    const status = sourceStatus(
+      'acme',
+      { kind: 'registered', config: testSource({ credential: { kind: 'apiToken', token } }) },
+      undefined,
+      NOW,
+    );
     expect(JSON.stringify(status)).not.toContain(token);
     expect(JSON.stringify(summarize(testSource({ credential: { kind: 'apiToken', token } })))).not.toContain(token);
   });
 });
 
 test('formatDuration', () => {
-  expect([0, 59.4, 60, 3599, 3600, 86_399, 86_400 + 7200].map(formatDuration)).toEqual(['0s', '59s', '1m 0s', '59m 59s', '1h 0m', '23h 59m', '1d 2h']);
+  expect([0, 59.4, 60, 3599, 3600, 86_399, 86_400 + 7200].map(formatDuration)).toEqual([
+    '0s',
+    '59s',
+    '1m 0s',
+    '59m 59s',
+    '1h 0m',
+    '23h 59m',
+    '1d 2h',
+  ]);
 });
 
 describe('parseArgs', () => {

@@ -67,7 +67,9 @@ export function cursorStoreContract(name: string, options: CursorStoreContractOp
     it('records the last error with the cursor, and the next clean save clears it', async () => {
       await store.acquire('acme', 'run-1', LEASE_MS);
       await store.save('acme', 'run-1', { ...FULL_CURSOR, lastError: 'source acme: delivering records failed: stream throttled' });
-      expect((await store.acquire('acme', 'run-1', LEASE_MS))?.cursor.lastError).toBe('source acme: delivering records failed: stream throttled');
+      expect((await store.acquire('acme', 'run-1', LEASE_MS))?.cursor.lastError).toBe(
+        'source acme: delivering records failed: stream throttled',
+      );
 
       await store.save('acme', 'run-1', FULL_CURSOR);
       expect((await store.acquire('acme', 'run-1', LEASE_MS))?.cursor).toEqual(FULL_CURSOR);
@@ -109,7 +111,9 @@ export function cursorStoreContract(name: string, options: CursorStoreContractOp
       clock.advance(LEASE_MS + 1);
       expect(await store.acquire('acme', 'run-2', LEASE_MS)).toEqual({ cursor: FULL_CURSOR });
 
-      await expect(store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=stale', updatedAt: 1 })).rejects.toThrow(LeaseLostError);
+      await expect(store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=stale', updatedAt: 1 })).rejects.toThrow(
+        LeaseLostError,
+      );
       await store.release('acme', 'run-2');
       expect(await store.acquire('acme', 'run-3', LEASE_MS)).toEqual({ cursor: FULL_CURSOR });
     });
@@ -142,25 +146,27 @@ export function cursorStoreContract(name: string, options: CursorStoreContractOp
       await store.release('acme', 'run-1');
       expect(await store.acquire('acme', 'run-4', LEASE_MS)).toEqual({ cursor: FULL_CURSOR });
       await store.release('globex', 'run-2');
-      expect(await store.acquire('globex', 'run-4', LEASE_MS)).toEqual({ cursor: { nextUrl: 'https://globex.okta.com/api/v1/logs?after=1', updatedAt: 5 } });
+      expect(await store.acquire('globex', 'run-4', LEASE_MS)).toEqual({
+        cursor: { nextUrl: 'https://globex.okta.com/api/v1/logs?after=1', updatedAt: 5 },
+      });
     });
 
     // Registered only for stores that have the capability: a store without it promises nothing here.
     if (options.activity) {
       it('reads the activity of many sources: the cursor and the first acquire, for sources it knows only', async () => {
-      const firstSeenAt = clock.now();
-      await store.acquire('acme', 'run-1', LEASE_MS);
-      await store.save('acme', 'run-1', FULL_CURSOR);
-      clock.advance(LEASE_MS * 2);
-      await store.acquire('acme', 'run-2', LEASE_MS);
-      await store.acquire('globex', 'run-2', LEASE_MS);
+        const firstSeenAt = clock.now();
+        await store.acquire('acme', 'run-1', LEASE_MS);
+        await store.save('acme', 'run-1', FULL_CURSOR);
+        clock.advance(LEASE_MS * 2);
+        await store.acquire('acme', 'run-2', LEASE_MS);
+        await store.acquire('globex', 'run-2', LEASE_MS);
 
-      const read = await activityOf(store)(['acme', 'globex', 'never-seen']);
+        const read = await activityOf(store)(['acme', 'globex', 'never-seen']);
 
-      expect([...read.keys()].sort()).toEqual(['acme', 'globex']);
-      expect(read.get('acme')).toEqual({ ...FULL_CURSOR, firstSeenAt });
-      expect(read.get('globex')).toEqual({ firstSeenAt: firstSeenAt + LEASE_MS * 2 });
-    });
+        expect([...read.keys()].sort()).toEqual(['acme', 'globex']);
+        expect(read.get('acme')).toEqual({ ...FULL_CURSOR, firstSeenAt });
+        expect(read.get('globex')).toEqual({ firstSeenAt: firstSeenAt + LEASE_MS * 2 });
+      });
     }
 
     const durable = options.durable;

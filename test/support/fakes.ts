@@ -41,7 +41,10 @@ export function namedSource(id: string, overrides: Partial<SourceConfig> = {}): 
 }
 
 /** A minimal Okta-like event. */
-export function testEvent(index: number, published = new Date(Date.parse('2026-01-01T00:00:00.000Z') + index * 1000).toISOString()): Record<string, unknown> {
+export function testEvent(
+  index: number,
+  published = new Date(Date.parse('2026-01-01T00:00:00.000Z') + index * 1000).toISOString(),
+): Record<string, unknown> {
   return {
     uuid: `uuid-${String(index).padStart(6, '0')}`,
     published,

@@ -22,7 +22,11 @@ export interface AssertionExpectation {
 }
 
 /** Verifies a `private_key_jwt` client assertion (RFC 7523 section 3) with `jose`; throws when it is not one. */
-export async function verifyClientAssertion(compact: string, publicKey: KeyObject, expected: AssertionExpectation): Promise<JWTVerifyResult> {
+export async function verifyClientAssertion(
+  compact: string,
+  publicKey: KeyObject,
+  expected: AssertionExpectation,
+): Promise<JWTVerifyResult> {
   const { jwtVerify } = await jose();
   return jwtVerify(compact, publicKey, {
     algorithms: OKTA_ALGORITHMS,
@@ -64,7 +68,9 @@ export async function verifyDpopProof(compact: string, expected: ProofExpectatio
   const target = new URL(expected.url);
   const problems = [
     payload.htm === expected.htm ? undefined : `htm ${String(payload.htm)}, expected ${expected.htm}`,
-    payload.htu === `${target.origin}${target.pathname}` ? undefined : `htu ${String(payload.htu)}, expected ${target.origin}${target.pathname}`,
+    payload.htu === `${target.origin}${target.pathname}`
+      ? undefined
+      : `htu ${String(payload.htu)}, expected ${target.origin}${target.pathname}`,
     typeof payload.jti === 'string' && payload.jti.length >= 16 ? undefined : 'jti missing or too short to be unique',
   ];
   if (expected.accessToken === undefined) {

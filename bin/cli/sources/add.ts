@@ -64,7 +64,9 @@ export async function addSource(args: readonly string[], env: NodeJS.ProcessEnv,
       );
     }
     if (existing !== undefined && !update) {
-      throw new SourcesCommandError(`source ${sourceId} already exists (secret ${existing.name}); nothing was changed. Use --update to replace its credential and settings`);
+      throw new SourcesCommandError(
+        `source ${sourceId} already exists (secret ${existing.name}); nothing was changed. Use --update to replace its credential and settings`,
+      );
     }
 
     // A cursor is Okta's next link on the old org: the client would refuse it (foreign origin) on

@@ -18,6 +18,7 @@ export function integerFlag(args: ParsedArgs, flag: string): number | undefined 
   const text = args.value(flag);
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!/^\s*-?\d+\s*$/.test(text) || !Number.isSafeInteger(value)) throw new SourcesUsageError(`${flag} must be a whole number, got ${JSON.stringify(text)}`);
+  if (!/^\s*-?\d+\s*$/.test(text) || !Number.isSafeInteger(value))
+    throw new SourcesUsageError(`${flag} must be a whole number, got ${JSON.stringify(text)}`);
   return value;
 }

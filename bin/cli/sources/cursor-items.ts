@@ -14,10 +14,14 @@ export interface CursorTable {
 /** The item of one source, read consistently (status right after a run must show that run). */
 export async function readCursorItem(table: CursorTable, sourceId: string): Promise<CursorItem | undefined> {
   try {
-    const { Item } = await table.client.send(new GetItemCommand({ TableName: table.name, Key: cursorItemKey(sourceId), ConsistentRead: true }));
+    const { Item } = await table.client.send(
+      new GetItemCommand({ TableName: table.name, Key: cursorItemKey(sourceId), ConsistentRead: true }),
+    );
     return Item === undefined ? undefined : decodeCursorItem(Item);
   } catch (error) {
-    throw new SourcesCommandError(`source ${sourceId}: cannot read its cursor from table ${table.name}: ${describeAwsError(error)}`, { cause: error });
+    throw new SourcesCommandError(`source ${sourceId}: cannot read its cursor from table ${table.name}: ${describeAwsError(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -47,9 +51,13 @@ export async function scanCursorItems(table: CursorTable): Promise<CursorItem[]>
 /** Deletes one source's item; returns whether there was one. */
 export async function deleteCursorItem(table: CursorTable, sourceId: string): Promise<boolean> {
   try {
-    const { Attributes } = await table.client.send(new DeleteItemCommand({ TableName: table.name, Key: cursorItemKey(sourceId), ReturnValues: 'ALL_OLD' }));
+    const { Attributes } = await table.client.send(
+      new DeleteItemCommand({ TableName: table.name, Key: cursorItemKey(sourceId), ReturnValues: 'ALL_OLD' }),
+    );
     return Attributes !== undefined;
   } catch (error) {
-    throw new SourcesCommandError(`source ${sourceId}: cannot delete its cursor from table ${table.name}: ${describeAwsError(error)}`, { cause: error });
+    throw new SourcesCommandError(`source ${sourceId}: cannot delete its cursor from table ${table.name}: ${describeAwsError(error)}`, {
+      cause: error,
+    });
   }
 }

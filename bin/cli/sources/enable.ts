@@ -14,7 +14,12 @@ const FLAGS = { values: [...DEPLOYMENT_FLAGS], switches: [] } as const;
  * and emits no metrics for it, so its drop-off alarm series ends instead of paging. Enabling it
  * again resumes from the cursor.
  */
-export async function setSourceEnabled(args: readonly string[], env: NodeJS.ProcessEnv, out: NodeJS.WritableStream, enabled: boolean): Promise<void> {
+export async function setSourceEnabled(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  out: NodeJS.WritableStream,
+  enabled: boolean,
+): Promise<void> {
   const subcommand = enabled ? 'enable' : 'disable';
   const parsed = parseArgs(args, FLAGS);
   const sourceId = sourceIdArgument(parsed.positionals, subcommand);
@@ -26,7 +31,9 @@ export async function setSourceEnabled(args: readonly string[], env: NodeJS.Proc
     if (secretString === undefined) throw new SourcesCommandError(`source ${sourceId}: no secret ${name}; nothing to ${subcommand}`);
     const secret = parseJsonObject(secretString);
     if (secret === undefined) {
-      throw new SourcesCommandError(`source ${sourceId}: secret ${name} is not a JSON object; fix it first (sources list shows what is wrong)`);
+      throw new SourcesCommandError(
+        `source ${sourceId}: secret ${name} is not a JSON object; fix it first (sources list shows what is wrong)`,
+      );
     }
     if ((secret[SOURCE_SECRET_FIELD.enabled] ?? true) === enabled) {
       out.write(`source ${sourceId} is already ${enabled ? 'enabled' : 'disabled'}; nothing changed\n`);

@@ -29,7 +29,14 @@ export async function listSources(args: readonly string[], env: NodeJS.ProcessEn
     out.write(
       renderTable(
         ['ID', 'LABEL', 'DOMAIN', 'ENABLED', 'AUTH', 'DROP-OFF'],
-        sources.map((source) => [source.id, source.label, source.domain, source.enabled ? 'yes' : 'no', source.auth, `${source.dropOffMinutes} min`]),
+        sources.map((source) => [
+          source.id,
+          source.label,
+          source.domain,
+          source.enabled ? 'yes' : 'no',
+          source.auth,
+          `${source.dropOffMinutes} min`,
+        ]),
       ),
     );
     for (const problem of problems) out.write(`invalid: ${problem.message}\n`);

@@ -51,8 +51,13 @@ export async function removeSource(args: readonly string[], env: NodeJS.ProcessE
     }
     if (table !== undefined) {
       const deleted = await deleteCursorItem(table, sourceId);
-      if (!live && !deleted) throw new SourcesCommandError(`source ${sourceId}: no secret ${name} and no cursor in table ${table.name}; nothing was removed`);
-      lines.push(deleted ? `  cursor deleted from table ${table.name}: adding ${sourceId} again starts from its backfillHours` : `  no cursor in table ${table.name} (never pulled)`);
+      if (!live && !deleted)
+        throw new SourcesCommandError(`source ${sourceId}: no secret ${name} and no cursor in table ${table.name}; nothing was removed`);
+      lines.push(
+        deleted
+          ? `  cursor deleted from table ${table.name}: adding ${sourceId} again starts from its backfillHours`
+          : `  no cursor in table ${table.name} (never pulled)`,
+      );
     } else {
       const readd = parsed.has('--now') ? `adding ${sourceId} again` : 'restoring the secret (or adding it again once deleted)';
       const tableNote = deployment.hasCursorTable ? '' : '; sources remove --delete-cursor --table NAME deletes it';

@@ -62,7 +62,8 @@ export class SourceSecretStore {
     const name = this.nameOf(sourceId);
     try {
       const answer = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
-      if (answer.SecretString === undefined) throw new SourcesCommandError(`source ${sourceId}: secret ${name} holds binary data, not the JSON text of a source`);
+      if (answer.SecretString === undefined)
+        throw new SourcesCommandError(`source ${sourceId}: secret ${name} holds binary data, not the JSON text of a source`);
       return answer.SecretString;
     } catch (error) {
       if (error instanceof SourcesCommandError) throw error;
@@ -75,11 +76,18 @@ export class SourceSecretStore {
     const name = this.nameOf(sourceId);
     try {
       await this.client.send(
-        new CreateSecretCommand({ Name: name, SecretString: secretString, Description: description, Tags: [{ Key: SOURCE_ID_TAG, Value: sourceId }] }),
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: secretString,
+          Description: description,
+          Tags: [{ Key: SOURCE_ID_TAG, Value: sourceId }],
+        }),
       );
     } catch (error) {
       if (error instanceof Error && error.name === 'ResourceExistsException') {
-        throw new SourcesCommandError(`source ${sourceId}: secret ${name} was created by someone else meanwhile; nothing was changed (use --update to replace it)`);
+        throw new SourcesCommandError(
+          `source ${sourceId}: secret ${name} was created by someone else meanwhile; nothing was changed (use --update to replace it)`,
+        );
       }
       throw this.failure('cannot create', name, error);
     }
@@ -99,7 +107,11 @@ export class SourceSecretStore {
     const name = this.nameOf(sourceId);
     try {
       const answer = await this.client.send(
-        new DeleteSecretCommand(now ? { SecretId: name, ForceDeleteWithoutRecovery: true } : { SecretId: name, RecoveryWindowInDays: REMOVE_RECOVERY_WINDOW_DAYS }),
+        new DeleteSecretCommand(
+          now
+            ? { SecretId: name, ForceDeleteWithoutRecovery: true }
+            : { SecretId: name, RecoveryWindowInDays: REMOVE_RECOVERY_WINDOW_DAYS },
+        ),
       );
       return now ? undefined : answer.DeletionDate;
     } catch (error) {

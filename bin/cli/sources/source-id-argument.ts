@@ -3,7 +3,8 @@ import { SourcesUsageError } from './errors';
 
 /** The one positional ID of a subcommand, checked against the source id pattern. */
 export function sourceIdArgument(positionals: readonly string[], subcommand: string): string {
-  if (positionals.length === 0) throw new SourcesUsageError(`sources ${subcommand} needs the source ID (e.g. sources ${subcommand} acme-prod)`);
+  if (positionals.length === 0)
+    throw new SourcesUsageError(`sources ${subcommand} needs the source ID (e.g. sources ${subcommand} acme-prod)`);
   if (positionals.length > 1) throw new SourcesUsageError(`sources ${subcommand} takes one source ID, got ${positionals.length} arguments`);
   return checkedSourceId(positionals[0] as string);
 }

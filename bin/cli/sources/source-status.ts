@@ -45,7 +45,8 @@ const NO_RUN = { pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, failed: 
  */
 export function sourceStatus(sourceId: string, registration: Registration, item: CursorItem | undefined, now: number): SourceStatus {
   const config = registration.kind === 'registered' ? registration.config : undefined;
-  const state = config === undefined ? (registration.kind === 'invalid' ? 'invalid' : 'no-secret') : config.enabled ? 'enabled' : 'disabled';
+  const state =
+    config === undefined ? (registration.kind === 'invalid' ? 'invalid' : 'no-secret') : config.enabled ? 'enabled' : 'disabled';
   const status: { -readonly [K in keyof SourceStatus]: SourceStatus[K] } = {
     sourceId,
     state,

@@ -22,7 +22,8 @@ const TABLE_ERROR_WIDTH = 80;
  */
 export async function showStatus(args: readonly string[], env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
   const parsed = parseArgs(args, FLAGS);
-  if (parsed.positionals.length > 1) throw new SourcesUsageError(`sources status takes at most one source ID, got ${parsed.positionals.length}`);
+  if (parsed.positionals.length > 1)
+    throw new SourcesUsageError(`sources status takes at most one source ID, got ${parsed.positionals.length}`);
   const sourceId = parsed.positionals[0] === undefined ? undefined : checkedSourceId(parsed.positionals[0]);
   const deployment = openDeployment(parsed, env);
   try {
@@ -91,8 +92,18 @@ function renderSummary(statuses: readonly SourceStatus[]): string {
 function renderDetail(status: SourceStatus): string {
   const lines: Array<[string, string]> = [
     ['state', status.state + (status.label === undefined ? '' : ` (${JSON.stringify(status.label)})`)],
-    ['cursor', status.cursorUpdatedAt === undefined ? (status.pulled ? 'taken, not saved yet' : 'never pulled') : `saved ${status.cursorUpdatedAt} (${formatDuration(status.cursorAgeSeconds ?? 0)} ago)`],
-    ['lag', status.lagSeconds === undefined ? '-' : `${formatDuration(status.lagSeconds)} (newest published ${status.newestPublished ?? 'none'})`],
+    [
+      'cursor',
+      status.cursorUpdatedAt === undefined
+        ? status.pulled
+          ? 'taken, not saved yet'
+          : 'never pulled'
+        : `saved ${status.cursorUpdatedAt} (${formatDuration(status.cursorAgeSeconds ?? 0)} ago)`,
+    ],
+    [
+      'lag',
+      status.lagSeconds === undefined ? '-' : `${formatDuration(status.lagSeconds)} (newest published ${status.newestPublished ?? 'none'})`,
+    ],
     ['last event', status.lastEventAt === undefined ? 'none received yet' : `received ${status.lastEventAt}`],
     ['drop-off', describeDropOff(status)],
     // Stored by the puller already made safe; a cursor written by an older version may not be.

@@ -43,9 +43,12 @@ export class SnsAlertPublisher implements AlertPublisher {
         }),
       );
     } catch (error) {
-      throw new AlertPublishError(`alerts topic ${this.topicArn}: Publish failed for alert ${message.alertId} (${message.ruleId}): ${describeAwsError(error)}`, {
-        cause: error,
-      });
+      throw new AlertPublishError(
+        `alerts topic ${this.topicArn}: Publish failed for alert ${message.alertId} (${message.ruleId}): ${describeAwsError(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

@@ -4,12 +4,7 @@
  * table's TTL. Writes are conditional on the version read, so two invocations that process
  * matches of one key at once cannot both count from the same state.
  */
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateStoreError, type StateStore, type StoredState } from '../../core/detections/ports';
 import type { JsonObject } from '../../core/detections/json';
 import { describeAwsError } from './errors';
@@ -28,7 +23,9 @@ export class DynamoDbStateStore implements StateStore {
         new GetItemCommand({ TableName: this.tableName, Key: { pk: { S: key } }, ConsistentRead: true }),
       ));
     } catch (error) {
-      throw new StateStoreError(`detection state table ${this.tableName}: GetItem failed for ${key}: ${describeAwsError(error)}`, { cause: error });
+      throw new StateStoreError(`detection state table ${this.tableName}: GetItem failed for ${key}: ${describeAwsError(error)}`, {
+        cause: error,
+      });
     }
     if (item === undefined) return undefined;
     const value = item.state?.S;
@@ -40,7 +37,13 @@ export class DynamoDbStateStore implements StateStore {
     } catch {
       parsed = undefined;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Number.isInteger(version) || !Number.isFinite(expiresAt)) {
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      !Number.isInteger(version) ||
+      !Number.isFinite(expiresAt)
+    ) {
       // Written by something else: expose it as expired state, so that the next write replaces it.
       return { value: {}, version: Number.isInteger(version) ? version : 0, expiresAt: 0 };
     }
@@ -70,7 +73,9 @@ export class DynamoDbStateStore implements StateStore {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
-      throw new StateStoreError(`detection state table ${this.tableName}: PutItem failed for ${key}: ${describeAwsError(error)}`, { cause: error });
+      throw new StateStoreError(`detection state table ${this.tableName}: PutItem failed for ${key}: ${describeAwsError(error)}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -60,7 +60,11 @@ export class DynamoDbCursorStore implements CursorStore, SourceActivityStore {
       return { cursor: decodeCursor(Attributes ?? {}) };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw new CursorStoreError(`source ${sourceId}: cannot take the lease in table ${this.options.tableName}: ${describeAwsError(error)}`, sourceId, { cause: error });
+      throw new CursorStoreError(
+        `source ${sourceId}: cannot take the lease in table ${this.options.tableName}: ${describeAwsError(error)}`,
+        sourceId,
+        { cause: error },
+      );
     }
   }
 
@@ -69,7 +73,11 @@ export class DynamoDbCursorStore implements CursorStore, SourceActivityStore {
       await this.update(saveCursorUpdate(sourceId, owner, cursor, cursor.updatedAt ?? this.options.clock.now()));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new LeaseLostError(sourceId, owner);
-      throw new CursorStoreError(`source ${sourceId}: cannot save the cursor in table ${this.options.tableName}: ${describeAwsError(error)}`, sourceId, { cause: error });
+      throw new CursorStoreError(
+        `source ${sourceId}: cannot save the cursor in table ${this.options.tableName}: ${describeAwsError(error)}`,
+        sourceId,
+        { cause: error },
+      );
     }
   }
 
@@ -79,7 +87,11 @@ export class DynamoDbCursorStore implements CursorStore, SourceActivityStore {
     } catch (error) {
       // Someone else holds it now (ours expired): theirs is not ours to give up.
       if (error instanceof ConditionalCheckFailedException) return;
-      throw new CursorStoreError(`source ${sourceId}: cannot release the lease in table ${this.options.tableName}: ${describeAwsError(error)}`, sourceId, { cause: error });
+      throw new CursorStoreError(
+        `source ${sourceId}: cannot release the lease in table ${this.options.tableName}: ${describeAwsError(error)}`,
+        sourceId,
+        { cause: error },
+      );
     }
   }
 
@@ -102,7 +114,9 @@ export class DynamoDbCursorStore implements CursorStore, SourceActivityStore {
             }),
           );
         } catch (error) {
-          throw new CursorStoreError(`cannot read source activity from table ${this.options.tableName}: ${describeAwsError(error)}`, '', { cause: error });
+          throw new CursorStoreError(`cannot read source activity from table ${this.options.tableName}: ${describeAwsError(error)}`, '', {
+            cause: error,
+          });
         }
         for (const item of response.Responses?.[this.options.tableName] ?? []) {
           const decoded = decodeCursorItem(item);

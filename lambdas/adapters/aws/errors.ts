@@ -1,6 +1,10 @@
 /** Kinesis did not accept every record even after the bounded retries; the cursor must not move. */
 export class KinesisWriteError extends Error {
-  constructor(message: string, readonly failedRecords: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly failedRecords: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'KinesisWriteError';
   }
@@ -24,7 +28,11 @@ export class SourceListingError extends Error {
 
 /** The cursor table could not be read or written (not a lost lease: that is `LeaseLostError`). */
 export class CursorStoreError extends Error {
-  constructor(message: string, readonly sourceId: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly sourceId: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'CursorStoreError';
   }

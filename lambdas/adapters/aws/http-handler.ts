@@ -16,5 +16,9 @@ export const AWS_API_HTTP = {
  * only logs a warning when the time is up and keeps waiting.
  */
 export function awsHttpHandler(bounds: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number }): NodeHttpHandler {
-  return new NodeHttpHandler({ connectionTimeout: bounds.connectionTimeoutMs, requestTimeout: bounds.requestTimeoutMs, throwOnRequestTimeout: true });
+  return new NodeHttpHandler({
+    connectionTimeout: bounds.connectionTimeoutMs,
+    requestTimeout: bounds.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  });
 }

@@ -72,9 +72,15 @@ export class KinesisRecordSink implements RecordSink {
       const partitionKey = record.uuid;
       const bytes = data.length + Buffer.byteLength(partitionKey, 'utf8');
       if (partitionKey.length === 0 || partitionKey.length > KINESIS_LIMITS.partitionKeyMaxLength) {
-        rejected.push({ record, reason: `uuid of ${partitionKey.length} characters cannot be a Kinesis partition key (1 to ${KINESIS_LIMITS.partitionKeyMaxLength})` });
+        rejected.push({
+          record,
+          reason: `uuid of ${partitionKey.length} characters cannot be a Kinesis partition key (1 to ${KINESIS_LIMITS.partitionKeyMaxLength})`,
+        });
       } else if (bytes > KINESIS_LIMITS.bytesPerRecord) {
-        rejected.push({ record, reason: `record of ${bytes} bytes exceeds the Kinesis limit of ${KINESIS_LIMITS.bytesPerRecord} bytes per record` });
+        rejected.push({
+          record,
+          reason: `record of ${bytes} bytes exceeds the Kinesis limit of ${KINESIS_LIMITS.bytesPerRecord} bytes per record`,
+        });
       } else {
         entries.push({ record, request: { PartitionKey: partitionKey, Data: data }, bytes });
       }
@@ -94,7 +100,10 @@ export class KinesisRecordSink implements RecordSink {
         );
         const results = response.Records ?? [];
         if (results.length !== pending.length) {
-          throw new KinesisWriteError(`stream ${this.options.streamName}: PutRecords answered ${results.length} results for ${pending.length} records`, pending.length);
+          throw new KinesisWriteError(
+            `stream ${this.options.streamName}: PutRecords answered ${results.length} results for ${pending.length} records`,
+            pending.length,
+          );
         }
         const failed = pending.filter((_, index) => results[index]?.ErrorCode !== undefined);
         if (failed.length === 0) return;
@@ -104,7 +113,9 @@ export class KinesisRecordSink implements RecordSink {
       } catch (error) {
         if (error instanceof KinesisWriteError) throw error;
         if (!RETRYABLE_ERRORS.has(errorName(error))) {
-          throw new KinesisWriteError(`stream ${this.options.streamName}: PutRecords failed: ${describeAwsError(error)}`, pending.length, { cause: error });
+          throw new KinesisWriteError(`stream ${this.options.streamName}: PutRecords failed: ${describeAwsError(error)}`, pending.length, {
+            cause: error,
+          });
         }
         lastProblem = describeAwsError(error);
       }

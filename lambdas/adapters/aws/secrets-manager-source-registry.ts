@@ -1,4 +1,9 @@
-import { GetSecretValueCommand, ListSecretsCommand, type SecretListEntry, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  type SecretListEntry,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { Clock, SourceConfig, SourceProblem, SourceRefresh, SourceRegistry } from '../../core/ports';
 import { mapWithConcurrency } from '../../core/puller/map-with-concurrency';
 import { InvalidSourceConfigError, parseSourceSecret } from '../../core/sources/parse-source-secret';
@@ -84,7 +89,9 @@ export class SecretsManagerSourceRegistry implements SourceRegistry {
     const listedIds = new Set(listed.map((entry) => entry.sourceId));
     for (const id of [...this.cache.keys()]) if (!listedIds.has(id)) this.cache.delete(id);
 
-    const results = await mapWithConcurrency(listed, this.options.readConcurrency ?? SOURCE_REGISTRY_DEFAULTS.readConcurrency, (entry) => this.read(entry));
+    const results = await mapWithConcurrency(listed, this.options.readConcurrency ?? SOURCE_REGISTRY_DEFAULTS.readConcurrency, (entry) =>
+      this.read(entry),
+    );
     const sources: SourceConfig[] = [];
     const problems: SourceProblem[] = [];
     for (const result of results) {
@@ -121,7 +128,9 @@ export class SecretsManagerSourceRegistry implements SourceRegistry {
           }),
         );
       } catch (error) {
-        throw new SourceListingError(`cannot list source secrets with prefix ${this.options.prefix}: ${describeAwsError(error)}`, { cause: error });
+        throw new SourceListingError(`cannot list source secrets with prefix ${this.options.prefix}: ${describeAwsError(error)}`, {
+          cause: error,
+        });
       }
       for (const entry of page.SecretList ?? []) {
         const sourceId = entry.Name === undefined ? undefined : sourceIdFromSecretName(this.options.prefix, entry.Name);
@@ -155,7 +164,9 @@ export class SecretsManagerSourceRegistry implements SourceRegistry {
     if (fetched.kind === 'read') return fetched.result;
     // A transient failure must not take a working source down: keep using what was read before.
     if (cached !== undefined && 'config' in cached.result) return cached.result;
-    return { problem: { sourceId, message: `source ${sourceId}: cannot read secret ${this.nameOf(sourceId)}: ${describeAwsError(fetched.error)}` } };
+    return {
+      problem: { sourceId, message: `source ${sourceId}: cannot read secret ${this.nameOf(sourceId)}: ${describeAwsError(fetched.error)}` },
+    };
   }
 
   /** GetSecretValue of one source's secret, caching what it found. `listedVersionId`: what the listing showed. */
@@ -181,12 +192,19 @@ export class SecretsManagerSourceRegistry implements SourceRegistry {
       // A version's value never changes: the same configuration object, so per-source clients built on it are kept.
       result = cached.result;
     } else if (answer.SecretString === undefined) {
-      result = { problem: { sourceId, message: `source ${sourceId}: secret ${this.nameOf(sourceId)} has no SecretString; store the source as JSON text, not binary` } };
+      result = {
+        problem: {
+          sourceId,
+          message: `source ${sourceId}: secret ${this.nameOf(sourceId)} has no SecretString; store the source as JSON text, not binary`,
+        },
+      };
     } else {
       result = parseResult(sourceId, answer.SecretString, this.options.allowLoopback === true);
     }
     const older = [...(cached?.superseded ?? []), ...(unchanged ? [] : [cached?.versionId]), listedVersionId];
-    const superseded = [...new Set(older.filter((id): id is string => id !== undefined && id !== versionId))].slice(-SUPERSEDED_VERSIONS_KEPT);
+    const superseded = [...new Set(older.filter((id): id is string => id !== undefined && id !== versionId))].slice(
+      -SUPERSEDED_VERSIONS_KEPT,
+    );
     this.cache.set(sourceId, { versionId, superseded, readAt: now, result });
     return { kind: 'read', result };
   }
@@ -202,7 +220,12 @@ function parseResult(sourceId: string, secretString: string, allowLoopback: bool
   } catch (error) {
     if (error instanceof InvalidSourceConfigError) return { problem: { sourceId, message: error.message } };
     // parseSourceSecret throws nothing else; if it ever did, its message could quote the secret.
-    return { problem: { sourceId, message: `source ${sourceId}: the secret could not be validated (${error instanceof Error ? error.name : 'unknown error'})` } };
+    return {
+      problem: {
+        sourceId,
+        message: `source ${sourceId}: the secret could not be validated (${error instanceof Error ? error.name : 'unknown error'})`,
+      },
+    };
   }
 }
 

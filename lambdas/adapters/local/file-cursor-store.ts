@@ -78,7 +78,9 @@ export class FileCursorStore implements CursorStore {
       throw new StateFileError(`state file ${this.path} is not valid JSON; restore it, or delete it to start over from --since`);
     }
     if (!isStateFile(parsed)) {
-      throw new StateFileError(`state file ${this.path} is not an okta-log-pipeline state file ({"version":1,"sources":{...}}); restore it, or delete it to start over`);
+      throw new StateFileError(
+        `state file ${this.path} is not an okta-log-pipeline state file ({"version":1,"sources":{...}}); restore it, or delete it to start over`,
+      );
     }
     return parsed;
   }

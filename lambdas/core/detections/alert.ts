@@ -28,7 +28,13 @@ export function alertMessageText(message: AlertMessage, maxBytes: number = ALERT
       const json = JSON.stringify(value) ?? 'null';
       const bytes = Buffer.byteLength(json, 'utf8');
       if (bytes <= share) context[key] = value;
-      else context[key] = { truncated: true, bytes, ...(Array.isArray(value) ? { items: value.length } : {}), preview: previewOf(json, share) };
+      else
+        context[key] = {
+          truncated: true,
+          bytes,
+          ...(Array.isArray(value) ? { items: value.length } : {}),
+          preview: previewOf(json, share),
+        };
     }
     const text = JSON.stringify({ ...message, context });
     if (Buffer.byteLength(text, 'utf8') <= maxBytes || share === 0) return text;

@@ -36,13 +36,14 @@ function fields(record: DetectionRecord): Record<string, unknown> {
     userAgent: text(record, 'client', 'userAgent', 'rawUserAgent'),
     requestId: text(record, 'debugContext', 'debugData', 'requestId'),
     targets: Array.isArray(targets)
-      ? targets.map((target: unknown) =>
-          compact({
-            id: text(target, 'id'),
-            type: text(target, 'type'),
-            alternateId: text(target, 'alternateId'),
-            displayName: text(target, 'displayName'),
-          }) ?? {},
+      ? targets.map(
+          (target: unknown) =>
+            compact({
+              id: text(target, 'id'),
+              type: text(target, 'type'),
+              alternateId: text(target, 'alternateId'),
+              displayName: text(target, 'displayName'),
+            }) ?? {},
         )
       : undefined,
   };

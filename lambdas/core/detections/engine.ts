@@ -112,7 +112,6 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-
 export class DetectionEngine {
   private readonly state: StateStore;
   private readonly rules: readonly Rule[];
@@ -155,12 +154,7 @@ export class DetectionEngine {
   }
 
   /** The rule's stateful check, if any: its findings when the record matches, else `undefined`. */
-  private async runCheck(
-    rule: Rule,
-    record: DetectionRecord,
-    sourceId: string,
-    eventTime: number,
-  ): Promise<Findings | undefined> {
+  private async runCheck(rule: Rule, record: DetectionRecord, sourceId: string, eventTime: number): Promise<Findings | undefined> {
     const check = rule.check;
     if (check === undefined) return {};
     const key = check.key(record);
@@ -171,9 +165,7 @@ export class DetectionEngine {
       return {
         result: verdict.findings,
         write:
-          verdict.next === undefined
-            ? undefined
-            : { value: verdict.next, expiresAt: Math.ceil((eventTime + check.retentionMs) / 1000) },
+          verdict.next === undefined ? undefined : { value: verdict.next, expiresAt: Math.ceil((eventTime + check.retentionMs) / 1000) },
       };
     });
   }
@@ -191,7 +183,10 @@ export class DetectionEngine {
     const severity = typeof rule.severity === 'function' ? rule.severity(record) : rule.severity;
     const label = rule.collect?.(record);
     const alertIdFor = (start: number): string =>
-      createHash('sha256').update([rule.id, sourceId, dedupKey, String(start)].join('\n')).digest('hex').slice(0, 32);
+      createHash('sha256')
+        .update([rule.id, sourceId, dedupKey, String(start)].join('\n'))
+        .digest('hex')
+        .slice(0, 32);
     const fresh = (): Group => ({
       start: eventTime,
       last: eventTime,

@@ -39,7 +39,10 @@ export class StateStoreError extends Error {
 
 /** Conditional writes kept losing to concurrent writers; the record is retried later. */
 export class StateConflictError extends Error {
-  constructor(readonly key: string, readonly attempts: number) {
+  constructor(
+    readonly key: string,
+    readonly attempts: number,
+  ) {
     super(`detection state ${key}: still changed by a concurrent writer after ${attempts} attempts; will retry the record`);
     this.name = 'StateConflictError';
   }

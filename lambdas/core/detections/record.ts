@@ -53,8 +53,7 @@ export function asDetectionRecord(value: unknown): DetectionRecord | undefined {
 
 // RFC 3339 (`2024-05-01T12:34:56.789Z`, offsets) and Panther's `2024-05-01 12:34:56.789000000`
 // (UTC, no zone, 0-9 fraction digits). Zone-less values are UTC, as Panther stores them.
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
 
 /** Epoch ms of an RFC 3339 or Panther-format timestamp, or `undefined` when it is neither. */
 export function parseTimestamp(value: string): number | undefined {

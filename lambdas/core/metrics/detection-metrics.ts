@@ -13,7 +13,10 @@ export function detectionMetricsDocument(report: BatchReport, timestamp: number)
     dimensions: {},
     metrics: {
       AlertsRaised: { value: report.alertsRaised, unit: METRIC_UNITS.AlertsRaised },
-      DetectionErrors: { value: report.skipped.length + report.failedUpdates.length + (report.retryFrom ? 1 : 0), unit: METRIC_UNITS.DetectionErrors },
+      DetectionErrors: {
+        value: report.skipped.length + report.failedUpdates.length + (report.retryFrom ? 1 : 0),
+        unit: METRIC_UNITS.DetectionErrors,
+      },
     },
   });
 }

@@ -89,7 +89,12 @@ export function perSourceMetricNames(metrics: SourceMetrics): Array<SourceMetric
  * The structured log line of one source's run: every value of `SourceMetrics` as a field, of which
  * only `perSourceMetricNames` are declared as EMF metrics (dimension set exactly `[["SourceId"]]`).
  */
-export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, timestamp: number, properties: Readonly<Record<string, string | number>> = {}): EmfDocument {
+export function sourceMetricsDocument(
+  sourceId: string,
+  metrics: SourceMetrics,
+  timestamp: number,
+  properties: Readonly<Record<string, string | number>> = {},
+): EmfDocument {
   const declared = perSourceMetricNames(metrics);
   return emfDocument({
     timestamp,
@@ -107,11 +112,22 @@ export function sourceMetricsDocument(sourceId: string, metrics: SourceMetrics, 
  * records of a re-read page are delivered more than once), never not at all.
  */
 export function quarantineMetricsDocument(sourceId: string, count: number, timestamp: number): EmfDocument {
-  return emfDocument({ timestamp, dimensions: { [SOURCE_ID_DIMENSION]: sourceId }, metrics: { EventsInvalid: { value: count, unit: METRIC_UNITS.EventsInvalid } } });
+  return emfDocument({
+    timestamp,
+    dimensions: { [SOURCE_ID_DIMENSION]: sourceId },
+    metrics: { EventsInvalid: { value: count, unit: METRIC_UNITS.EventsInvalid } },
+  });
 }
 
 /** The per-source values a run adds up over its sources for the deployment. */
-const SUMMED = ['EventsDelivered', 'PagesFetched', 'RateLimited', 'PullErrors', 'AuthFailures', 'PagingLoops'] as const satisfies ReadonlyArray<PullerRunMetricName & keyof SourceMetrics>;
+const SUMMED = [
+  'EventsDelivered',
+  'PagesFetched',
+  'RateLimited',
+  'PullErrors',
+  'AuthFailures',
+  'PagingLoops',
+] as const satisfies ReadonlyArray<PullerRunMetricName & keyof SourceMetrics>;
 
 /** The run's own counts: sources pulled, unusable secrets, and events quarantined over all sources. */
 export interface RunCounts {
@@ -125,11 +141,16 @@ export interface RunCounts {
  * the sums of `SUMMED` over its sources, and the largest `LagSeconds` (how far behind Okta the
  * deployment's worst org is).
  */
-export type DeploymentMetrics = RunCounts & Pick<SourceMetrics, (typeof SUMMED)[number] | 'LagSeconds'> & Readonly<Record<PullerRunMetricName, number>>;
+export type DeploymentMetrics = RunCounts &
+  Pick<SourceMetrics, (typeof SUMMED)[number] | 'LagSeconds'> &
+  Readonly<Record<PullerRunMetricName, number>>;
 
 /** Adds up the sources' metrics of one run into the deployment's. */
 export function deploymentMetrics(values: RunCounts, sources: readonly SourceMetrics[]): DeploymentMetrics {
-  const sums = Object.fromEntries(SUMMED.map((name) => [name, sources.reduce((total, metrics) => total + metrics[name], 0)])) as Pick<SourceMetrics, (typeof SUMMED)[number]>;
+  const sums = Object.fromEntries(SUMMED.map((name) => [name, sources.reduce((total, metrics) => total + metrics[name], 0)])) as Pick<
+    SourceMetrics,
+    (typeof SUMMED)[number]
+  >;
   return { ...values, ...sums, LagSeconds: sources.reduce((max, metrics) => Math.max(max, metrics.LagSeconds), 0) };
 }
 

@@ -34,7 +34,8 @@ export function createAuthenticator(source: SourceConfig, transport: OrgTranspor
 }
 
 class ApiTokenAuthenticator implements Authenticator {
-  readonly unauthorizedAdvice = "the API token (apiToken) is invalid, revoked or expired; create a new token in Okta and put it in the source's secret";
+  readonly unauthorizedAdvice =
+    "the API token (apiToken) is invalid, revoked or expired; create a new token in Okta and put it in the source's secret";
 
   constructor(private readonly token: string) {}
 
@@ -89,11 +90,17 @@ class OAuthAuthenticator implements Authenticator {
   private lastAssertion: string | undefined;
 
   constructor(
-    private readonly credential: { readonly clientId: string; readonly privateKeyPem: string; readonly keyId?: string; readonly dpop: boolean },
+    private readonly credential: {
+      readonly clientId: string;
+      readonly privateKeyPem: string;
+      readonly keyId?: string;
+      readonly dpop: boolean;
+    },
     private readonly transport: OrgTransport,
   ) {
     const loaded = loadSigningKey(credential.privateKeyPem);
-    if (loaded.problem !== undefined) throw new OktaConfigError(transport.sourceId, `oauth.privateKeyPem ${describeSigningKeyProblem(loaded.problem)}`);
+    if (loaded.problem !== undefined)
+      throw new OktaConfigError(transport.sourceId, `oauth.privateKeyPem ${describeSigningKeyProblem(loaded.problem)}`);
     this.key = loaded.key;
     this.alg = loaded.alg;
     this.tokenUrl = `${transport.origin}/oauth2/v1/token`;
@@ -156,7 +163,12 @@ class OAuthAuthenticator implements Authenticator {
     // A DPoP app first answers `use_dpop_nonce`; one retry with that nonce is the protocol, a
     // second demand means something else is wrong.
     for (let attempt = 1; ; attempt++) {
-      const answer = await this.transport.send(() => this.tokenRequest(), (response) => this.interpretToken(response, attempt), context, this.tokenGate);
+      const answer = await this.transport.send(
+        () => this.tokenRequest(),
+        (response) => this.interpretToken(response, attempt),
+        context,
+        this.tokenGate,
+      );
       if ('token' in answer) {
         this.token = answer.token;
         return answer.token;
@@ -170,12 +182,24 @@ class OAuthAuthenticator implements Authenticator {
     const { clientId, keyId } = this.credential;
     const assertion = signJwt(
       keyId === undefined ? { typ: 'JWT' } : { typ: 'JWT', kid: keyId },
-      { iss: clientId, sub: clientId, aud: this.tokenUrl, iat: now, exp: now + this.transport.limits.clientAssertionLifetimeSeconds, jti: randomUUID() },
+      {
+        iss: clientId,
+        sub: clientId,
+        aud: this.tokenUrl,
+        iat: now,
+        exp: now + this.transport.limits.clientAssertionLifetimeSeconds,
+        jti: randomUUID(),
+      },
       this.key,
       this.alg,
     );
     this.lastAssertion = assertion;
-    const body = new URLSearchParams({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: ASSERTION_TYPE, client_assertion: assertion });
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: SCOPE,
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: assertion,
+    });
     const headers: Record<string, string> = { ...this.transport.baseHeaders(), 'content-type': 'application/x-www-form-urlencoded' };
     if (this.dpop) headers.dpop = this.dpop.proof('POST', this.tokenUrl, this.transport.clock.now(), { nonce: this.tokenNonce });
     return { method: 'POST', url: this.tokenUrl, headers, body: body.toString() };
@@ -186,7 +210,8 @@ class OAuthAuthenticator implements Authenticator {
     const body = parseJsonObject(response.body);
     if (response.status === 200) {
       const value = body?.access_token;
-      if (typeof value !== 'string' || value === '') return { retry: `POST ${describeUrl(this.tokenUrl)}: the token response has no access_token (truncated?)` };
+      if (typeof value !== 'string' || value === '')
+        return { retry: `POST ${describeUrl(this.tokenUrl)}: the token response has no access_token (truncated?)` };
       const lifetime = typeof body?.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DOCUMENTED_TOKEN_LIFETIME_SECONDS;
       const scheme = typeof body?.token_type === 'string' && body.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
       return { value: { token: { value, scheme, expiresAt: this.transport.clock.now() + lifetime * 1000 } } };
@@ -202,8 +227,19 @@ class OAuthAuthenticator implements Authenticator {
     if (error === 'invalid_scope' || response.status === 403) {
       throw new OktaPermissionError(sourceId, `${answer}; grant the service app the ${SCOPE} scope`, details);
     }
-    if (response.status === 401 || error === 'invalid_client' || error === 'unauthorized_client' || error === 'invalid_grant' || error === 'invalid_dpop_proof' || error === 'use_dpop_nonce') {
-      throw new OktaAuthError(sourceId, `${answer}; Okta refused the OAuth service app: check oauth.clientId, that its public key matches oauth.privateKeyPem (and oauth.keyId), and oauth.dpop against the app's "Require DPoP" setting`, details);
+    if (
+      response.status === 401 ||
+      error === 'invalid_client' ||
+      error === 'unauthorized_client' ||
+      error === 'invalid_grant' ||
+      error === 'invalid_dpop_proof' ||
+      error === 'use_dpop_nonce'
+    ) {
+      throw new OktaAuthError(
+        sourceId,
+        `${answer}; Okta refused the OAuth service app: check oauth.clientId, that its public key matches oauth.privateKeyPem (and oauth.keyId), and oauth.dpop against the app's "Require DPoP" setting`,
+        details,
+      );
     }
     throw new OktaBadRequestError(sourceId, answer, details);
   }
@@ -223,7 +259,12 @@ class DpopProver {
 
   proof(method: 'GET' | 'POST', url: string, now: number, extra: { accessToken?: string; nonce?: string | undefined }): string {
     const target = new URL(url);
-    const claims: Record<string, unknown> = { htm: method, htu: `${target.origin}${target.pathname}`, iat: Math.floor(now / 1000), jti: randomUUID() };
+    const claims: Record<string, unknown> = {
+      htm: method,
+      htu: `${target.origin}${target.pathname}`,
+      iat: Math.floor(now / 1000),
+      jti: randomUUID(),
+    };
     if (extra.nonce !== undefined) claims.nonce = extra.nonce;
     if (extra.accessToken !== undefined) claims.ath = sha256Base64url(extra.accessToken);
     return signJwt({ typ: 'dpop+jwt', jwk: this.jwk }, claims, this.privateKey, 'ES256');

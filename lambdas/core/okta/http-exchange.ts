@@ -115,13 +115,22 @@ async function readText(response: Response, maxBytes: number): Promise<string> {
  * (waiting while the budget is full: the socket is not read meanwhile). Over `maxBytes` the read
  * stops and the bytes are given back.
  */
-async function readPage(response: Response, maxBytes: number, budget: PageBudget, signal: AbortSignal): Promise<NonNullable<HttpResponse['pageBody']>> {
+async function readPage(
+  response: Response,
+  maxBytes: number,
+  budget: PageBudget,
+  signal: AbortSignal,
+): Promise<NonNullable<HttpResponse['pageBody']>> {
   const reservation = budget.reserve();
   try {
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
       await response.body?.cancel();
-      throw new ResponseTooLargeError(`response of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`, response.headers, new Uint8Array(0));
+      throw new ResponseTooLargeError(
+        `response of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`,
+        response.headers,
+        new Uint8Array(0),
+      );
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -132,7 +141,11 @@ async function readPage(response: Response, maxBytes: number, budget: PageBudget
         if (done) break;
         if (size + value.byteLength > maxBytes) {
           await reader.cancel();
-          throw new ResponseTooLargeError(`response exceeds maxResponseBytes (${maxBytes})`, response.headers, headOf([...chunks, value], OVERSIZED_HEAD_BYTES));
+          throw new ResponseTooLargeError(
+            `response exceeds maxResponseBytes (${maxBytes})`,
+            response.headers,
+            headOf([...chunks, value], OVERSIZED_HEAD_BYTES),
+          );
         }
         await reservation.grow(value.byteLength, signal);
         chunks.push(value);

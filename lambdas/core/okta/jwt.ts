@@ -87,6 +87,7 @@ export function describeSigningKeyProblem(problem: SigningKeyProblem): string {
 export function signJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject, alg: JwsAlgorithm): string {
   const signingInput = `${base64url(JSON.stringify({ ...header, alg }))}.${base64url(JSON.stringify(payload))}`;
   const data = Buffer.from(signingInput, 'utf8');
-  const signature = alg === 'RS256' ? sign(ALGORITHM_HASH[alg], data, key) : sign(ALGORITHM_HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' });
+  const signature =
+    alg === 'RS256' ? sign(ALGORITHM_HASH[alg], data, key) : sign(ALGORITHM_HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' });
   return `${signingInput}.${base64url(signature)}`;
 }

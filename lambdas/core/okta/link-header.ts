@@ -18,7 +18,10 @@ export function parseLinkHeader(value: string | null | undefined): Map<string, s
       if (separator < 0) continue;
       const name = param.slice(0, separator).trim().toLowerCase();
       if (name !== 'rel') continue;
-      const relations = param.slice(separator + 1).trim().replace(/^"|"$/g, '');
+      const relations = param
+        .slice(separator + 1)
+        .trim()
+        .replace(/^"|"$/g, '');
       for (const relation of relations.split(/\s+/)) {
         const key = relation.toLowerCase();
         // The first link of a relation wins, as RFC 8288 readers usually do.

@@ -1,7 +1,15 @@
 import type { Clock, SourceConfig } from '../ports';
 import { backoffDelayMs } from '../backoff';
 import { createAuthenticator, type Authenticator } from './authenticator';
-import { ForeignOriginError, OktaAuthError, OktaBadRequestError, OktaConfigError, OktaPermissionError, OktaRateLimitError, OktaUnavailableError } from './errors';
+import {
+  ForeignOriginError,
+  OktaAuthError,
+  OktaBadRequestError,
+  OktaConfigError,
+  OktaPermissionError,
+  OktaRateLimitError,
+  OktaUnavailableError,
+} from './errors';
 import { PageBudget, PageBudgetPreemptedError } from '../memory/page-budget';
 import { exchange, ResponseTooLargeError, TransientExchangeError, type HttpRequest, type HttpResponse } from './http-exchange';
 import { scanJsonArray, type RawEvent } from './json-array-scanner';
@@ -134,7 +142,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       onRetry: options.onRetry,
     };
     const budget = options.pageBudget ?? new PageBudget(this.limits.maxResponseBytes);
-    let url = 'since' in request ? this.firstPageUrl(request.since) : this.resumeUrl(this.onOrigin(request.nextUrl, this.origin, 'the stored cursor (next link)'));
+    let url =
+      'since' in request
+        ? this.firstPageUrl(request.since)
+        : this.resumeUrl(this.onOrigin(request.nextUrl, this.origin, 'the stored cursor (next link)'));
     // A page over maxResponseBytes is asked for again with half the events, down to one: a few
     // huge events slow the source down instead of stopping it (an event that alone is too large
     // is handed over cut, to be quarantined, and paging goes on past it).
@@ -169,10 +180,15 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       const challenge = dpopChallengeOf(refused.headers.get('www-authenticate'));
       if (attempt > 1 || !this.auth.recoverFromUnauthorized(refused, challenge)) {
         const refusal = attempt > 1 ? 'Okta refused the DPoP proof, and the fresh one sent after it' : 'Okta refused the DPoP proof';
-        throw new OktaAuthError(this.sourceId, `${this.describeAnswer('GET', url, refused)}: ${challenge ? `${refusal}; ${DPOP_ADVICE}` : this.auth.unauthorizedAdvice}`, {
-          status: refused.status,
-          errorCode: this.errorCodeOf(refused.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH)),
-        });
+        throw new OktaAuthError(
+          this.sourceId,
+          `${this.describeAnswer('GET', url, refused)}: ${challenge ? `${refusal}; ${DPOP_ADVICE}` : this.auth.unauthorizedAdvice}`,
+          {
+            status: refused.status,
+            errorCode:
+              this.errorCodeOf(refused.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH)),
+          },
+        );
       }
     }
   }
@@ -207,7 +223,12 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return code === undefined ? undefined : this.redact(code, MAX_ERROR_CODE_LENGTH);
   }
 
-  async send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T> {
+  async send<T>(
+    build: () => HttpRequest,
+    interpret: (response: HttpResponse) => Interpretation<T>,
+    context: CallContext,
+    gate: RateLimitGate,
+  ): Promise<T> {
     // 429s and transient failures are bounded separately: waiting out the rate limit is not a
     // sign that the org is down, and must not use up the attempts meant for that.
     let failures = 0;
@@ -262,10 +283,14 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     return `${this.origin}${LOGS_PATH}?${query.toString()}`;
   }
 
-  private interpretPage(url: string, response: HttpResponse): Interpretation<{ page: LogPage; refused?: never } | { page?: never; refused: HttpResponse }> {
+  private interpretPage(
+    url: string,
+    response: HttpResponse,
+  ): Interpretation<{ page: LogPage; refused?: never } | { page?: never; refused: HttpResponse }> {
     this.auth.observe(response);
     const status = response.status;
-    if (status === 401 || (status === 400 && dpopChallengeOf(response.headers.get('www-authenticate')) !== undefined)) return { value: { refused: response } };
+    if (status === 401 || (status === 400 && dpopChallengeOf(response.headers.get('www-authenticate')) !== undefined))
+      return { value: { refused: response } };
     if (status === 200 && response.pageBody !== undefined) {
       const { chunks, bytes, reservation } = response.pageBody;
       try {
@@ -287,13 +312,23 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     const details = { status, errorCode: this.errorCodeOf(response.body) };
     if (status === 400) throw new OktaBadRequestError(this.sourceId, `${answer}: Okta refused the request's parameters`, details);
     if (status === 403) {
-      throw new OktaPermissionError(this.sourceId, `${answer}: the credential may not read the System Log; grant its admin the Read-only Administrator role (or the app the okta.logs.read scope)`, details);
+      throw new OktaPermissionError(
+        this.sourceId,
+        `${answer}: the credential may not read the System Log; grant its admin the Read-only Administrator role (or the app the okta.logs.read scope)`,
+        details,
+      );
     }
-    if (status === 404) throw new OktaConfigError(this.sourceId, `${answer}: no System Log API at this origin; check the source's domain`, details);
+    if (status === 404)
+      throw new OktaConfigError(this.sourceId, `${answer}: no System Log API at this origin; check the source's domain`, details);
     if (status >= 300 && status < 400) {
       const location = response.headers.get('location');
-      const target = location && URL.canParse(location, url) ? this.redact(new URL(location, url).origin, MAX_URL_TEXT_LENGTH) : 'an unknown location';
-      throw new OktaUnavailableError(this.sourceId, `${answer} redirecting to ${target}; redirects are not followed so the credential stays on the org's origin`, details);
+      const target =
+        location && URL.canParse(location, url) ? this.redact(new URL(location, url).origin, MAX_URL_TEXT_LENGTH) : 'an unknown location';
+      throw new OktaUnavailableError(
+        this.sourceId,
+        `${answer} redirecting to ${target}; redirects are not followed so the credential stays on the org's origin`,
+        details,
+      );
     }
     throw new OktaUnavailableError(this.sourceId, answer, details);
   }
@@ -309,7 +344,11 @@ class HttpOktaClient implements OktaClient, OrgTransport {
       if (!(error instanceof ForeignOriginError)) throw error;
       const prefix = `source ${this.sourceId}: `;
       const detail = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-      throw new ForeignOriginError(this.sourceId, this.redact(detail, MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH), this.redact(error.foreignOrigin, MAX_URL_TEXT_LENGTH));
+      throw new ForeignOriginError(
+        this.sourceId,
+        this.redact(detail, MAX_FOREIGN_ORIGIN_MESSAGE_LENGTH),
+        this.redact(error.foreignOrigin, MAX_URL_TEXT_LENGTH),
+      );
     }
   }
 
@@ -320,7 +359,10 @@ class HttpOktaClient implements OktaClient, OrgTransport {
     // Okta always sends a next link for polling requests; without one the same request is
     // repeated next time: possibly a duplicate (deduped on uuid), never a gap.
     if (shortPage) return url;
-    throw new OktaUnavailableError(this.sourceId, `${this.where('GET', url)} answered a full page without a next link; cannot continue without skipping events`);
+    throw new OktaUnavailableError(
+      this.sourceId,
+      `${this.where('GET', url)} answered a full page without a next link; cannot continue without skipping events`,
+    );
   }
 
   /**
@@ -362,7 +404,11 @@ class HttpOktaClient implements OktaClient, OrgTransport {
   /** Waits before another attempt (exponential backoff, full jitter: `backoffDelayMs`) or gives up; returns the wait. */
   private async backoff(failures: number, spent: number, context: CallContext, failure: string, cause: unknown): Promise<number> {
     const giveUp = (why: string): never => {
-      throw new OktaUnavailableError(this.sourceId, `${failure}; gave up after ${failures} failed attempt(s): ${why}`, cause === undefined ? {} : { cause });
+      throw new OktaUnavailableError(
+        this.sourceId,
+        `${failure}; gave up after ${failures} failed attempt(s): ${why}`,
+        cause === undefined ? {} : { cause },
+      );
     };
     if (failures >= this.limits.maxAttempts) giveUp(`maxAttempts is ${this.limits.maxAttempts}`);
     const delay = backoffDelayMs({ baseDelayMs: this.limits.baseBackoffMs, maxDelayMs: this.limits.maxBackoffMs }, failures, this.random);
@@ -382,10 +428,13 @@ class HttpOktaClient implements OktaClient, OrgTransport {
    */
   private describeAnswer(method: string, url: string, response: HttpResponse): string {
     const challenge = dpopChallengeOf(response.headers.get('www-authenticate'));
-    const code = this.errorCodeOf(response.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH));
+    const code =
+      this.errorCodeOf(response.body) ?? (challenge === undefined ? undefined : this.redact(challenge.error, MAX_ERROR_CODE_LENGTH));
     const summary = oktaErrorField(response.body, 'errorSummary') ?? challenge?.description;
     const causes = oktaErrorCauses(response.body).map((cause) => this.redact(cause));
-    const said = [summary === undefined || summary === '' ? undefined : this.redact(summary), ...causes].filter((part): part is string => part !== undefined && part !== '');
+    const said = [summary === undefined || summary === '' ? undefined : this.redact(summary), ...causes].filter(
+      (part): part is string => part !== undefined && part !== '',
+    );
     const detail = [code, said.length === 0 ? undefined : `(${said.join('; ')})`].filter((part) => part !== undefined).join(' ');
     return `${this.where(method, url)} answered ${response.status}${detail === '' ? '' : ` ${detail}`}${this.supportDetails(response)}`;
   }

@@ -27,7 +27,12 @@ export interface OrgTransport {
    * `gate`, retrying 5xx / network failures / `retry` interpretations with backoff, and waiting
    * out 429s; anything `interpret` throws ends the call.
    */
-  send<T>(build: () => HttpRequest, interpret: (response: HttpResponse) => Interpretation<T>, context: CallContext, gate: RateLimitGate): Promise<T>;
+  send<T>(
+    build: () => HttpRequest,
+    interpret: (response: HttpResponse) => Interpretation<T>,
+    context: CallContext,
+    gate: RateLimitGate,
+  ): Promise<T>;
   /**
    * Text the org sent, made safe to log, store or print (`safeOrgText`): bounded to `maxLength`,
    * without control characters, every credential the client knows and each 12-character piece of
@@ -55,4 +60,3 @@ export function describeUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.origin}${parsed.pathname}`;
 }
-

@@ -20,7 +20,8 @@ export interface DpopChallenge {
 }
 
 /** auth-scheme, or one auth-param (token = token / quoted-string), in the order they appear. */
-const PART = /\s*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+)|([!#$%&'*+.^_`|~0-9A-Za-z-]+))\s*,?/gy;
+const PART =
+  /\s*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+)|([!#$%&'*+.^_`|~0-9A-Za-z-]+))\s*,?/gy;
 
 /** The DPoP challenge's `invalid_dpop_proof` or `use_dpop_nonce`, or `undefined` when there is none. */
 export function dpopChallengeOf(header: string | null): DpopChallenge | undefined {

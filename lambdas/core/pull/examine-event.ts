@@ -34,14 +34,26 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = {
   deliveryBatchBytes: 256 * 1024,
 };
 
-export type EventVerdict = { readonly record: SerializedRecord; readonly published: unknown } | { readonly eventJson: string; readonly errors: string[] };
+export type EventVerdict =
+  { readonly record: SerializedRecord; readonly published: unknown } | { readonly eventJson: string; readonly errors: string[] };
 
 /** A serialised record, or the event's JSON text (a JSON string of its raw text when unparsed) with the reasons. */
-export function examineEvent(raw: RawEvent, processor: EventProcessor, context: NormaliseContext, limits: Pick<EventLimits, 'maxEventBytes' | 'maxEventDepth'>): EventVerdict {
-  const unparsed = (reason: string): EventVerdict => ({ eventJson: JSON.stringify(raw.text()), errors: [`${reason}; kept as its raw text, not parsed`] });
-  if (raw.truncated) return unparsed(`the event alone is larger than the page bound (maxResponseBytes), so only its first ${raw.bytes} bytes were read`);
-  if (raw.bytes > limits.maxEventBytes) return unparsed(`the event is ${raw.bytes} bytes, over the bound of ${limits.maxEventBytes} bytes per event`);
-  if (raw.depth > limits.maxEventDepth) return unparsed(`the event nests ${raw.depth} levels deep, over the bound of ${limits.maxEventDepth}`);
+export function examineEvent(
+  raw: RawEvent,
+  processor: EventProcessor,
+  context: NormaliseContext,
+  limits: Pick<EventLimits, 'maxEventBytes' | 'maxEventDepth'>,
+): EventVerdict {
+  const unparsed = (reason: string): EventVerdict => ({
+    eventJson: JSON.stringify(raw.text()),
+    errors: [`${reason}; kept as its raw text, not parsed`],
+  });
+  if (raw.truncated)
+    return unparsed(`the event alone is larger than the page bound (maxResponseBytes), so only its first ${raw.bytes} bytes were read`);
+  if (raw.bytes > limits.maxEventBytes)
+    return unparsed(`the event is ${raw.bytes} bytes, over the bound of ${limits.maxEventBytes} bytes per event`);
+  if (raw.depth > limits.maxEventDepth)
+    return unparsed(`the event nests ${raw.depth} levels deep, over the bound of ${limits.maxEventDepth}`);
   const text = raw.text();
   let event: unknown;
   try {

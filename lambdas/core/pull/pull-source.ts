@@ -205,13 +205,16 @@ class PullRun {
         this.stage = 'deliver';
         let newestPublished: string | undefined;
         try {
-          if (!page.caughtUp && !looping && !signal?.aborted && clock.now() < deadline) ahead = this.fetch({ nextUrl: page.nextUrl }, fetchSignal);
+          if (!page.caughtUp && !looping && !signal?.aborted && clock.now() < deadline)
+            ahead = this.fetch({ nextUrl: page.nextUrl }, fetchSignal);
           newestPublished = await this.deliver(page, receivedAt);
         } finally {
           page.release();
         }
         if (looping) {
-          throw new PagingLoopError(`source ${this.source.id}: a full page's next link repeats a URL already fetched in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`);
+          throw new PagingLoopError(
+            `source ${this.source.id}: a full page's next link repeats a URL already fetched in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`,
+          );
         }
         this.stage = 'save';
         const newest = newerPublished(this.cursor.newestPublished, newestPublished);
@@ -310,7 +313,11 @@ class PullRun {
   }
 
   /** Writes one batch; resolves once records and quarantined events are durable, with the newest `published` delivered. */
-  private async write(records: ReadonlyArray<{ record: SerializedRecord; published: unknown }>, quarantined: readonly QuarantinedEvent[], receivedAt: number): Promise<string | undefined> {
+  private async write(
+    records: ReadonlyArray<{ record: SerializedRecord; published: unknown }>,
+    quarantined: readonly QuarantinedEvent[],
+    receivedAt: number,
+  ): Promise<string | undefined> {
     const { sink } = this.deps;
     const [written] = await Promise.all([
       records.length > 0 ? sink.write(records.map((entry) => entry.record)) : Promise.resolve({ rejected: [] }),
@@ -319,7 +326,12 @@ class PullRun {
     const rejected = new Set(written.rejected.map((entry) => entry.record));
     if (written.rejected.length > 0) {
       await this.quarantine(
-        written.rejected.map((entry) => ({ sourceId: this.source.id, eventJson: entry.record.json, errors: [`refused by the record sink: ${entry.reason}`], receivedAt })),
+        written.rejected.map((entry) => ({
+          sourceId: this.source.id,
+          eventJson: entry.record.json,
+          errors: [`refused by the record sink: ${entry.reason}`],
+          receivedAt,
+        })),
       );
     }
     let newest: string | undefined;
@@ -350,7 +362,11 @@ class PullRun {
   /** Keeps the cursor where it is and notes the failure for `sources status`. */
   private async recordError(message: string): Promise<void> {
     try {
-      await this.deps.cursors.save(this.source.id, this.options.owner, { ...this.cursor, lastError: message, updatedAt: this.deps.clock.now() });
+      await this.deps.cursors.save(this.source.id, this.options.owner, {
+        ...this.cursor,
+        lastError: message,
+        updatedAt: this.deps.clock.now(),
+      });
     } catch {
       // The store itself failing (or the lease gone) must not hide the original error: the summary carries it.
     }

@@ -3,7 +3,11 @@
  * the items' order. `work` must not throw for one item's failure (callers turn failures into
  * values), so that one item can never cut the others short.
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   if (!(limit >= 1)) throw new RangeError(`concurrency limit must be at least 1, got ${limit}`);
   const results = new Array<R>(items.length);
   let next = 0;

@@ -1,7 +1,24 @@
-import { computeSourceMetrics, deploymentMetrics, deploymentMetricsDocument, quarantineMetricsDocument, sourceMetricsDocument, type SourceMetrics } from '../metrics/source-metrics';
+import {
+  computeSourceMetrics,
+  deploymentMetrics,
+  deploymentMetricsDocument,
+  quarantineMetricsDocument,
+  sourceMetricsDocument,
+  type SourceMetrics,
+} from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
 import type { PullOptions, PullSummary } from '../pull/pull-source';
-import type { Clock, OktaCredential, PullerLogger, PullerSourceRegistry, SourceActivity, SourceActivityStore, SourceConfig, SourceProblem, SourceRefresh } from '../ports';
+import type {
+  Clock,
+  OktaCredential,
+  PullerLogger,
+  PullerSourceRegistry,
+  SourceActivity,
+  SourceActivityStore,
+  SourceConfig,
+  SourceProblem,
+  SourceRefresh,
+} from '../ports';
 import { PageBudget } from '../memory/page-budget';
 import { mapWithConcurrency } from './map-with-concurrency';
 import { inShard, SINGLE_SHARD, type PullerShard } from './shard';
@@ -148,7 +165,12 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
   // Outside the Clock port on purpose: the Lambda's timeout runs on real time, whatever clock the core is given.
   const abort = new AbortController();
   const abortTimer =
-    options.remainingMs === undefined ? undefined : setTimeout(() => abort.abort(new Error('the run is about to reach the Lambda timeout')), Math.max(0, options.remainingMs - limits.abortMarginMs));
+    options.remainingMs === undefined
+      ? undefined
+      : setTimeout(
+          () => abort.abort(new Error('the run is about to reach the Lambda timeout')),
+          Math.max(0, options.remainingMs - limits.abortMarginMs),
+        );
   let attempts: SourceAttempt[];
   try {
     const { collectGarbage } = options;
@@ -198,8 +220,22 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
     return { source, summary, metrics, started };
   });
   // A source never started also reports `deadline`; counting it would hide that the run could not reach it.
-  const pulled = reports.filter(({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline')).length;
-  deps.emitMetrics(deploymentMetricsDocument(deploymentMetrics({ SourceConfigErrors: problems.length, SourcesPulled: pulled, EventsInvalid: reports.reduce((sum, { summary }) => sum + summary.invalid, 0) }, reports.map(({ metrics }) => metrics)), now));
+  const pulled = reports.filter(
+    ({ summary, started }) => started && (summary.outcome === 'caught-up' || summary.outcome === 'deadline'),
+  ).length;
+  deps.emitMetrics(
+    deploymentMetricsDocument(
+      deploymentMetrics(
+        {
+          SourceConfigErrors: problems.length,
+          SourcesPulled: pulled,
+          EventsInvalid: reports.reduce((sum, { summary }) => sum + summary.invalid, 0),
+        },
+        reports.map(({ metrics }) => metrics),
+      ),
+      now,
+    ),
+  );
   logger.info('puller run finished', {
     shard: shard.index,
     shards: shard.count,
@@ -254,7 +290,9 @@ async function pullOne(deps: PullerDependencies, listed: SourceConfig, options: 
       }
       if (refresh.status === 'current' && !sameOrgAndCredential(source, refresh.source)) {
         // Rotated since the listing (or the cache) was read: the one retry the refusal earns.
-        logger.info('source credential was refused and has changed since it was read; retrying once with the new one', { sourceId: source.id });
+        logger.info('source credential was refused and has changed since it was read; retrying once with the new one', {
+          sourceId: source.id,
+        });
         source = refresh.source;
         summary = addAttempts(summary, await pullGuarded(deps, source, options));
       }
@@ -293,7 +331,10 @@ async function pullGuarded(deps: PullerDependencies, source: SourceConfig, optio
       invalid: 0,
       rateLimitWaits: 0,
       rateLimitWaitMs: 0,
-      error: { kind: 'internal', message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` },
+      error: {
+        kind: 'internal',
+        message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+      },
     };
   }
 }
@@ -303,7 +344,10 @@ async function refreshSource(deps: PullerDependencies, sourceId: string): Promis
   try {
     return await deps.registry.refresh(sourceId);
   } catch (error) {
-    deps.logger.warn('cannot re-read the source after its credential was refused', { sourceId, error: error instanceof Error ? error.message : String(error) });
+    deps.logger.warn('cannot re-read the source after its credential was refused', {
+      sourceId,
+      error: error instanceof Error ? error.message : String(error),
+    });
     return { status: 'unavailable' };
   }
 }

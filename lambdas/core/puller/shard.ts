@@ -27,7 +27,9 @@ export const MAX_PULLER_SHARDS = 20;
 /** The invocation's event is not a valid shard assignment: the schedule (or a manual invoke) is wrong. */
 export class PullerInputError extends Error {
   constructor(message: string) {
-    super(`puller input: ${message}; expected {"shard": i, "shards": N} with 0 <= i < N <= ${MAX_PULLER_SHARDS}, or neither key to pull every source`);
+    super(
+      `puller input: ${message}; expected {"shard": i, "shards": N} with 0 <= i < N <= ${MAX_PULLER_SHARDS}, or neither key to pull every source`,
+    );
     this.name = 'PullerInputError';
   }
 }

@@ -19,7 +19,16 @@ export function sourcePuller(
         okta = createOktaClient(source, oktaOptions);
       } catch (error) {
         if (!(error instanceof OktaConfigError)) throw error;
-        return { sourceId: source.id, outcome: 'failed', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0, error: { kind: 'config', message: error.message } };
+        return {
+          sourceId: source.id,
+          outcome: 'failed',
+          pages: 0,
+          delivered: 0,
+          invalid: 0,
+          rateLimitWaits: 0,
+          rateLimitWaitMs: 0,
+          error: { kind: 'config', message: error.message },
+        };
       }
       clients.set(source, okta);
     }

@@ -66,7 +66,15 @@ function isRegExpSpace(code: number): boolean {
   if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
   if (code < 0xa0) return false;
   return (
-    code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
   );
 }
 
@@ -182,8 +190,18 @@ function feed(sink: Sink, value: string, buckets: Buckets): void {
 /** The sink of one indicator kind, given the bucket index of each standard field. */
 function sinkOf(kind: IndicatorKind, bucketOf: (field: string) => number): Sink {
   const matching = (pattern: RegExp, field: string): Sink => ({ mode: 'match', pattern, bucket: bucketOf(field), domainBucket: -1 });
-  const single = (mode: 'email' | 'nonEmpty' | 'ip', field: string): Sink => ({ mode, pattern: undefined, bucket: bucketOf(field), domainBucket: -1 });
-  const host = (mode: 'host' | 'url'): Sink => ({ mode, pattern: undefined, bucket: bucketOf('p_any_ip_addresses'), domainBucket: bucketOf('p_any_domain_names') });
+  const single = (mode: 'email' | 'nonEmpty' | 'ip', field: string): Sink => ({
+    mode,
+    pattern: undefined,
+    bucket: bucketOf(field),
+    domainBucket: -1,
+  });
+  const host = (mode: 'host' | 'url'): Sink => ({
+    mode,
+    pattern: undefined,
+    bucket: bucketOf('p_any_ip_addresses'),
+    domainBucket: bucketOf('p_any_domain_names'),
+  });
   switch (kind) {
     case 'actor_id':
       return single('nonEmpty', 'p_any_actor_ids');

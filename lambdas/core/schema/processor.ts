@@ -80,7 +80,10 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
     const eventTimeText = eventTimeOf(event, parseTime);
     if (eventTimeText === undefined) {
       if (undo !== undefined) restore(undo);
-      return { ok: false, errors: [`${eventTime?.path ?? 'event time'}: cannot be converted to a UTC timestamp between years 0000 and 9999`] };
+      return {
+        ok: false,
+        errors: [`${eventTime?.path ?? 'event time'}: cannot be converted to a UTC timestamp between years 0000 and 9999`],
+      };
     }
     rowCounter += 1;
     // The event becomes the record (see the ownership note at the top of this file).

@@ -179,7 +179,8 @@ export function timestampToUtc(value: unknown, formats: readonly TimeFormat[]): 
       if (utc !== undefined) return utc;
     } else if (typeof value === 'string' && isNumericString(value)) {
       // Number() would round an integer beyond 2^53 and change the fraction digits it carries.
-      const utc = format !== 'unix' && INTEGER_PATTERN.test(value) ? integralUnixToUtc(BigInt(value), format) : unixToUtc(Number(value), format);
+      const utc =
+        format !== 'unix' && INTEGER_PATTERN.test(value) ? integralUnixToUtc(BigInt(value), format) : unixToUtc(Number(value), format);
       if (utc !== undefined) return utc;
     }
   }

@@ -18,13 +18,12 @@ export type TimeFormat = (typeof TIME_FORMATS)[number];
  * Integer ranges of Panther's integer types (16, 32 and 64-bit columns). The upper bound is
  * exclusive because 2^63 - 1 is not representable as a double: `< 2^63` is the exact check.
  */
-export const INTEGER_RANGES: Readonly<
-  Record<'smallint' | 'int' | 'bigint', { minimum: number; exclusiveMaximum: number; label: string }>
-> = {
-  smallint: { minimum: -32768, exclusiveMaximum: 32768, label: '-32768 to 32767' },
-  int: { minimum: -2147483648, exclusiveMaximum: 2147483648, label: '-2147483648 to 2147483647' },
-  bigint: { minimum: -(2 ** 63), exclusiveMaximum: 2 ** 63, label: '-2^63 to 2^63-1' },
-};
+export const INTEGER_RANGES: Readonly<Record<'smallint' | 'int' | 'bigint', { minimum: number; exclusiveMaximum: number; label: string }>> =
+  {
+    smallint: { minimum: -32768, exclusiveMaximum: 32768, label: '-32768 to 32767' },
+    int: { minimum: -2147483648, exclusiveMaximum: 2147483648, label: '-2147483648 to 2147483647' },
+    bigint: { minimum: -(2 ** 63), exclusiveMaximum: 2 ** 63, label: '-2^63 to 2^63-1' },
+  };
 
 /**
  * Panther's indicator kinds and the standard field each one fills. `url`, `hostname` and

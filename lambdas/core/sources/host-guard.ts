@@ -44,7 +44,8 @@ export type OriginProblem =
   | { readonly kind: 'not-https'; readonly host: string; readonly protocol: string }
   | { readonly kind: 'custom-domain-not-allowed'; readonly host: string };
 
-export type OriginVerdict = { readonly origin: string; readonly problem?: never } | { readonly origin?: never; readonly problem: OriginProblem };
+export type OriginVerdict =
+  { readonly origin: string; readonly problem?: never } | { readonly origin?: never; readonly problem: OriginProblem };
 
 export interface OrgOriginOptions {
   /** Loopback origins (the CLI, the demo and tests with `OKTA_LOG_PIPELINE_ALLOW_LOOPBACK=1`). */
@@ -59,7 +60,8 @@ export function checkOrgOrigin(domain: string, options: OrgOriginOptions): Origi
   const url = new URL(domain);
   const host = url.hostname;
   if (url.username !== '' || url.password !== '') return { problem: { kind: 'has-user-or-password', host } };
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') return { problem: { kind: 'not-origin-only', host } };
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '')
+    return { problem: { kind: 'not-origin-only', host } };
   const verdict = classifyHost(host);
   if (verdict.kind === 'refused') return { problem: { kind: 'refused-host', why: verdict.why } };
   if (verdict.kind === 'loopback') {
@@ -78,15 +80,20 @@ function classifyHost(hostname: string): HostVerdict {
   if (host === '') return { kind: 'refused', why: 'has no host' };
   if (host.endsWith('.')) return { kind: 'refused', why: `host ${host} ends with a dot; write the name without it` };
   if (host.startsWith('[')) {
-    return host === '[::1]' ? { kind: 'loopback' } : { kind: 'refused', why: `host ${host} is an IP address; an org is reached by its DNS name` };
+    return host === '[::1]'
+      ? { kind: 'loopback' }
+      : { kind: 'refused', why: `host ${host} is an IP address; an org is reached by its DNS name` };
   }
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
-    return host.startsWith('127.') ? { kind: 'loopback' } : { kind: 'refused', why: `host ${host} is an IP address; an org is reached by its DNS name` };
+    return host.startsWith('127.')
+      ? { kind: 'loopback' }
+      : { kind: 'refused', why: `host ${host} is an IP address; an org is reached by its DNS name` };
   }
   if (host === 'localhost') return { kind: 'loopback' };
   if (OKTA_ORG_HOST_SUFFIXES.some((suffix) => host.endsWith(`.${suffix}`))) return { kind: 'okta' };
   if (!host.includes('.')) return { kind: 'refused', why: `host ${host} is a single-label name, which only resolves inside a network` };
   const internal = INTERNAL_NAME_SUFFIXES.find((suffix) => host === suffix || host.endsWith(`.${suffix}`));
-  if (internal !== undefined) return { kind: 'refused', why: `host ${host} is under .${internal}, a name that only resolves inside a network` };
+  if (internal !== undefined)
+    return { kind: 'refused', why: `host ${host} is under .${internal}, a name that only resolves inside a network` };
   return { kind: 'custom' };
 }

@@ -66,7 +66,9 @@ export function parseSourceSecret(sourceId: string, secretString: string, option
   const parsed = parseJson(secretString);
   if (parsed === undefined) {
     // The SyntaxError is left out on purpose: V8 quotes the text it failed on, i.e. the token.
-    throw new InvalidSourceConfigError(sourceId, [{ field: 'secret', problem: 'is not valid JSON; SecretString must be a JSON object (see docs/ONBOARDING.md)' }]);
+    throw new InvalidSourceConfigError(sourceId, [
+      { field: 'secret', problem: 'is not valid JSON; SecretString must be a JSON object (see docs/ONBOARDING.md)' },
+    ]);
   }
   if (!isPlainObject(parsed)) {
     throw new InvalidSourceConfigError(sourceId, [{ field: 'secret', problem: `must be a JSON object, got ${describeType(parsed)}` }]);
@@ -80,8 +82,22 @@ export function parseSourceSecret(sourceId: string, secretString: string, option
   const domain = parseDomain(parsed.domain, allowCustomDomain, options.allowLoopback === true, issues);
   const credential = parseCredential(parsed, issues);
   const label = parseLabel(parsed.label, sourceId, issues);
-  const dropOffMinutes = optionalInteger(parsed, 'dropOffMinutes', SOURCE_SECRET_LIMITS.defaultDropOffMinutes, SOURCE_SECRET_LIMITS.minDropOffMinutes, SOURCE_SECRET_LIMITS.maxDropOffMinutes, issues);
-  const backfillHours = optionalInteger(parsed, 'backfillHours', SOURCE_SECRET_LIMITS.defaultBackfillHours, 0, SOURCE_SECRET_LIMITS.maxBackfillHours, issues);
+  const dropOffMinutes = optionalInteger(
+    parsed,
+    'dropOffMinutes',
+    SOURCE_SECRET_LIMITS.defaultDropOffMinutes,
+    SOURCE_SECRET_LIMITS.minDropOffMinutes,
+    SOURCE_SECRET_LIMITS.maxDropOffMinutes,
+    issues,
+  );
+  const backfillHours = optionalInteger(
+    parsed,
+    'backfillHours',
+    SOURCE_SECRET_LIMITS.defaultBackfillHours,
+    0,
+    SOURCE_SECRET_LIMITS.maxBackfillHours,
+    issues,
+  );
   const enabled = optionalBoolean(parsed, 'enabled', true, issues);
 
   if (issues.length > 0 || domain === undefined || credential === undefined) {
@@ -196,7 +212,8 @@ function parseOauth(value: unknown, issues: SourceConfigIssue[]): OktaCredential
   for (const key of unknownKeys(value, OAUTH_KEYS)) {
     issues.push({ field: `oauth.${quoteKey(key)}`, problem: `is not a known field (known: ${OAUTH_KEYS.join(', ')})` });
   }
-  const clientId = value.clientId === undefined ? missing('oauth.clientId', issues) : credentialString(value.clientId, 'oauth.clientId', issues);
+  const clientId =
+    value.clientId === undefined ? missing('oauth.clientId', issues) : credentialString(value.clientId, 'oauth.clientId', issues);
   const privateKeyPem = parsePrivateKeyPem(value.privateKeyPem, issues);
   let keyId: string | undefined;
   if (value.keyId !== undefined) {
@@ -204,9 +221,7 @@ function parseOauth(value: unknown, issues: SourceConfigIssue[]): OktaCredential
   }
   const dpop = optionalBoolean(value, 'dpop', false, issues, 'oauth.');
   if (issues.length > before || clientId === undefined || privateKeyPem === undefined) return undefined;
-  return keyId === undefined
-    ? { kind: 'oauth', clientId, privateKeyPem, dpop }
-    : { kind: 'oauth', clientId, privateKeyPem, keyId, dpop };
+  return keyId === undefined ? { kind: 'oauth', clientId, privateKeyPem, dpop } : { kind: 'oauth', clientId, privateKeyPem, keyId, dpop };
 }
 
 function missing(field: string, issues: SourceConfigIssue[]): undefined {
@@ -238,7 +253,10 @@ function parsePrivateKeyPem(value: unknown, issues: SourceConfigIssue[]): string
 function parseLabel(value: unknown, sourceId: string, issues: SourceConfigIssue[]): string {
   if (value === undefined) return sourceId;
   if (typeof value !== 'string' || value.trim() === '') {
-    issues.push({ field: 'label', problem: `must be a non-empty string, got ${typeof value === 'string' ? 'an empty string' : describeType(value)}` });
+    issues.push({
+      field: 'label',
+      problem: `must be a non-empty string, got ${typeof value === 'string' ? 'an empty string' : describeType(value)}`,
+    });
     return sourceId;
   }
   if (value.length > SOURCE_SECRET_LIMITS.maxLabelLength) {

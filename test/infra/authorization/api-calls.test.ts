@@ -5,7 +5,7 @@ import { filesOf, listedSdkActions, sdkActionsOf, unlistedCommands } from './lam
 const lambdas = Object.keys(LAMBDAS) as LambdaName[];
 
 describe('API_CALLS, the table of every AWS call each Lambda makes', () => {
-  it.each(lambdas)('lists exactly the SDK commands the %s\'s code imports', (lambda) => {
+  it.each(lambdas)("lists exactly the SDK commands the %s's code imports", (lambda) => {
     expect([...sdkActionsOf(lambda)].sort()).toEqual([...listedSdkActions(lambda)].sort());
   });
 
@@ -17,10 +17,14 @@ describe('API_CALLS, the table of every AWS call each Lambda makes', () => {
     }
   });
 
-  it('follows the handlers\' imports into the AWS adapters they use', () => {
+  it("follows the handlers' imports into the AWS adapters they use", () => {
     const relative = (lambda: LambdaName) => [...filesOf(lambda)].map((file) => path.relative(path.resolve(__dirname, '../../..'), file));
-    expect(relative('puller')).toEqual(expect.arrayContaining(['lambdas/adapters/aws/secrets-manager-source-registry.ts', 'lambdas/adapters/aws/kinesis-record-sink.ts']));
-    expect(relative('detections')).toEqual(expect.arrayContaining(['lambdas/adapters/aws/alert-publisher.ts', 'lambdas/adapters/aws/detection-state-store.ts']));
+    expect(relative('puller')).toEqual(
+      expect.arrayContaining(['lambdas/adapters/aws/secrets-manager-source-registry.ts', 'lambdas/adapters/aws/kinesis-record-sink.ts']),
+    );
+    expect(relative('detections')).toEqual(
+      expect.arrayContaining(['lambdas/adapters/aws/alert-publisher.ts', 'lambdas/adapters/aws/detection-state-store.ts']),
+    );
     expect(relative('detections')).not.toContain('lambdas/adapters/aws/kinesis-record-sink.ts');
   });
 

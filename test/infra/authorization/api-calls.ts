@@ -22,7 +22,8 @@ export const LAMBDAS: Readonly<Record<LambdaName, { readonly entry: string; read
  * the Lambda service for the function (logs, the event source mapping and its on-failure
  * destination).
  */
-export type Caller = 'sdk' | 'sns:Publish' | 'kinesis:PutRecords' | 'secretsmanager:GetSecretValue' | 'lambda-runtime' | 'event-source-mapping';
+export type Caller =
+  'sdk' | 'sns:Publish' | 'kinesis:PutRecords' | 'secretsmanager:GetSecretValue' | 'lambda-runtime' | 'event-source-mapping';
 
 /** What a call targets, found from the function's own wiring in the template. */
 export type Target =
@@ -55,42 +56,91 @@ const KINESIS_ESM = 'https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.h
 const LOGS = 'https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html';
 
 const logs = (lambda: string): ApiCall[] => [
-  { action: 'logs:CreateLogStream', target: 'ownLogStream', caller: 'lambda-runtime', why: `the ${lambda}'s log lines and EMF metrics (${LOGS})` },
-  { action: 'logs:PutLogEvents', target: 'ownLogStream', caller: 'lambda-runtime', why: `the ${lambda}'s log lines and EMF metrics (${LOGS})` },
+  {
+    action: 'logs:CreateLogStream',
+    target: 'ownLogStream',
+    caller: 'lambda-runtime',
+    why: `the ${lambda}'s log lines and EMF metrics (${LOGS})`,
+  },
+  {
+    action: 'logs:PutLogEvents',
+    target: 'ownLogStream',
+    caller: 'lambda-runtime',
+    why: `the ${lambda}'s log lines and EMF metrics (${LOGS})`,
+  },
 ];
 
 export const API_CALLS: Readonly<Record<LambdaName, readonly ApiCall[]>> = {
   puller: [
-    { action: 'secretsmanager:ListSecrets', target: 'anyResource', caller: 'sdk', why: 'the source registry lists the secrets under the prefix (no resource-level permission exists)' },
+    {
+      action: 'secretsmanager:ListSecrets',
+      target: 'anyResource',
+      caller: 'sdk',
+      why: 'the source registry lists the secrets under the prefix (no resource-level permission exists)',
+    },
     { action: 'secretsmanager:GetSecretValue', target: 'sourceSecret', caller: 'sdk', why: 'the source registry reads a source secret' },
     {
       action: 'kms:Decrypt',
       target: 'sourceSecretKey',
       caller: 'secretsmanager:GetSecretValue',
-      why: 'a secret under the default aws/secretsmanager key is decrypted with the caller\'s credentials (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html)',
+      why: "a secret under the default aws/secretsmanager key is decrypted with the caller's credentials (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html)",
     },
     { action: 'dynamodb:BatchGetItem', target: 'cursorTable', caller: 'sdk', why: 'the cursor store reads cursors and activity' },
-    { action: 'dynamodb:UpdateItem', target: 'cursorTable', caller: 'sdk', why: 'the cursor store takes leases and saves cursors with conditional updates' },
+    {
+      action: 'dynamodb:UpdateItem',
+      target: 'cursorTable',
+      caller: 'sdk',
+      why: 'the cursor store takes leases and saves cursors with conditional updates',
+    },
     { action: 'kinesis:PutRecords', target: 'stream', caller: 'sdk', why: 'the record sink writes normalised events' },
-    { action: 'kms:GenerateDataKey', target: 'streamKey', caller: 'kinesis:PutRecords', why: `producers of an encrypted stream need kms:GenerateDataKey (${KINESIS_SSE})` },
+    {
+      action: 'kms:GenerateDataKey',
+      target: 'streamKey',
+      caller: 'kinesis:PutRecords',
+      why: `producers of an encrypted stream need kms:GenerateDataKey (${KINESIS_SSE})`,
+    },
     { action: 's3:PutObject', target: 'quarantineObject', caller: 'sdk', why: 'the quarantine writes one object per invalid event' },
     ...logs('puller'),
   ],
   detections: [
-    { action: 'dynamodb:GetItem', target: 'stateTable', caller: 'sdk', why: 'the state store reads a rule\'s state' },
+    { action: 'dynamodb:GetItem', target: 'stateTable', caller: 'sdk', why: "the state store reads a rule's state" },
     { action: 'dynamodb:PutItem', target: 'stateTable', caller: 'sdk', why: 'the state store writes it back with a version condition' },
     { action: 'sns:Publish', target: 'alertsTopic', caller: 'sdk', why: 'the alert publisher' },
-    { action: 'kms:GenerateDataKey', target: 'alertsTopicKey', caller: 'sns:Publish', why: `publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt (${SNS_SSE})` },
-    { action: 'kms:Decrypt', target: 'alertsTopicKey', caller: 'sns:Publish', why: `publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt (${SNS_SSE})` },
-    ...['kinesis:DescribeStream', 'kinesis:DescribeStreamSummary', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards'].map(
-      (action): ApiCall => ({ action, target: 'eventSourceStream', caller: 'event-source-mapping', why: `the event source mapping reads the stream with the function's role (${KINESIS_ESM})` }),
-    ),
-    { action: 'kms:Decrypt', target: 'eventSourceStreamKey', caller: 'event-source-mapping', why: `consumers of an encrypted stream need kms:Decrypt (${KINESIS_SSE})` },
+    {
+      action: 'kms:GenerateDataKey',
+      target: 'alertsTopicKey',
+      caller: 'sns:Publish',
+      why: `publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt (${SNS_SSE})`,
+    },
+    {
+      action: 'kms:Decrypt',
+      target: 'alertsTopicKey',
+      caller: 'sns:Publish',
+      why: `publishing to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt (${SNS_SSE})`,
+    },
+    ...[
+      'kinesis:DescribeStream',
+      'kinesis:DescribeStreamSummary',
+      'kinesis:GetRecords',
+      'kinesis:GetShardIterator',
+      'kinesis:ListShards',
+    ].map((action): ApiCall => ({
+      action,
+      target: 'eventSourceStream',
+      caller: 'event-source-mapping',
+      why: `the event source mapping reads the stream with the function's role (${KINESIS_ESM})`,
+    })),
+    {
+      action: 'kms:Decrypt',
+      target: 'eventSourceStreamKey',
+      caller: 'event-source-mapping',
+      why: `consumers of an encrypted stream need kms:Decrypt (${KINESIS_SSE})`,
+    },
     {
       action: 'sqs:SendMessage',
       target: 'onFailureQueue',
       caller: 'event-source-mapping',
-      why: 'the mapping sends a failed batch\'s position to its on-failure destination with the function\'s role (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html)',
+      why: "the mapping sends a failed batch's position to its on-failure destination with the function's role (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html)",
     },
     ...logs('detections'),
   ],

@@ -25,15 +25,21 @@ describe('authorization against the synthesised template (iam-simulate)', () => 
   it('covers the archive: Firehose reads the stream and its key, writes the bucket and its log, and nothing else', () => {
     const names = checks.map((check) => check.name);
     expect(names.filter((name) => name.startsWith('archive Firehose: '))).toHaveLength(4 + 1 + 3 + 6 + 1 + 1);
-    expect(names.filter((name) => name.startsWith('archive Firehose cannot '))).toHaveLength(4 + 2 * (resolved.ofType('AWS::S3::Bucket').length - 1));
+    expect(names.filter((name) => name.startsWith('archive Firehose cannot '))).toHaveLength(
+      4 + 2 * (resolved.ofType('AWS::S3::Bucket').length - 1),
+    );
     // One role for both ends of the delivery stream.
     const delivery = archiveDelivery(resolved, policies)!;
-    expect(delivery.properties.KinesisStreamSourceConfiguration.RoleARN).toBe(delivery.properties.ExtendedS3DestinationConfiguration.RoleARN);
+    expect(delivery.properties.KinesisStreamSourceConfiguration.RoleARN).toBe(
+      delivery.properties.ExtendedS3DestinationConfiguration.RoleARN,
+    );
   });
 
   it('covers every alarm, the schedule, the access logs and both topics', () => {
     const names = checks.map((check) => check.name);
-    expect(names.filter((name) => name.startsWith('CloudWatch alarm ') && name.includes('sns:Publish'))).toHaveLength(resolved.ofType('AWS::CloudWatch::Alarm').length);
+    expect(names.filter((name) => name.startsWith('CloudWatch alarm ') && name.includes('sns:Publish'))).toHaveLength(
+      resolved.ofType('AWS::CloudWatch::Alarm').length,
+    );
     expect(names.filter((name) => name.startsWith('EventBridge rule '))).toHaveLength(1);
     expect(names.filter((name) => name.startsWith('S3 server access logging '))).toHaveLength(
       resolved.ofType('AWS::S3::Bucket').filter((id) => resolved.resources[id]!.Properties!.LoggingConfiguration !== undefined).length,
@@ -43,7 +49,9 @@ describe('authorization against the synthesised template (iam-simulate)', () => 
 });
 
 /** A deep copy of the template with `change` applied to it. */
-function broken(change: (template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }) => void): DeploymentPolicies {
+function broken(
+  change: (template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }) => void,
+): DeploymentPolicies {
   const copy = structuredClone(templateJson) as unknown as Parameters<typeof change>[0];
   change(copy);
   return new DeploymentPolicies(new ResolvedTemplate(copy as unknown as CfnTemplate));
@@ -54,14 +62,22 @@ function statementsOf(document: unknown): Array<Record<string, unknown>> {
 }
 
 describe('the same checks on broken templates', () => {
-  it('fail when the archive role gets the read-write grant of the CDK\'s Firehose construct (deletes included), or loses the stream', async () => {
+  it("fail when the archive role gets the read-write grant of the CDK's Firehose construct (deletes included), or loses the stream", async () => {
     const roleName = archiveDelivery(resolved, policies)!.properties.ExtendedS3DestinationConfiguration.RoleARN.split('/').pop()!;
     const policiesOfBroken = broken((template) => {
-      const roleId = Object.keys(template.Resources).find((id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && resolved.ref(id) === roleName)!;
-      for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))) {
+      const roleId = Object.keys(template.Resources).find(
+        (id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && resolved.ref(id) === roleName,
+      )!;
+      for (const resource of Object.values(template.Resources).filter(
+        (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+      )) {
         const statements = statementsOf(resource.Properties.PolicyDocument);
-        for (const statement of statements) if (JSON.stringify(statement.Action).includes('s3:PutObject')) statement.Action = ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:PutObject', 's3:Abort*'];
-        (resource.Properties.PolicyDocument as { Statement: unknown[] }).Statement = statements.filter((statement) => !JSON.stringify(statement.Action).includes('kinesis:'));
+        for (const statement of statements)
+          if (JSON.stringify(statement.Action).includes('s3:PutObject'))
+            statement.Action = ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:PutObject', 's3:Abort*'];
+        (resource.Properties.PolicyDocument as { Statement: unknown[] }).Statement = statements.filter(
+          (statement) => !JSON.stringify(statement.Action).includes('kinesis:'),
+        );
       }
     });
     const failed = await failedChecks(policiesOfBroken, authorizationChecks(policiesOfBroken.template, policiesOfBroken));
@@ -91,8 +107,10 @@ describe('the same checks on broken templates', () => {
   it('fail when the puller may read every secret (GetSecretValue on *)', async () => {
     const policiesOfBroken = broken((template) => {
       const puller = functionOf(resolved, 'puller');
-      const roleId = ((template.Resources[puller]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'])[0];
-      for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))) {
+      const roleId = (template.Resources[puller]!.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      for (const resource of Object.values(template.Resources).filter(
+        (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+      )) {
         for (const statement of statementsOf(resource.Properties.PolicyDocument)) {
           if (statement.Action === 'secretsmanager:GetSecretValue') statement.Resource = '*';
         }
@@ -105,14 +123,20 @@ describe('the same checks on broken templates', () => {
     ]);
   });
 
-  it('fail when the CloudWatch grant loses its SourceAccount/SourceArn guard (any account\'s alarms could publish)', async () => {
+  it("fail when the CloudWatch grant loses its SourceAccount/SourceArn guard (any account's alarms could publish)", async () => {
     const policiesOfBroken = broken((template) => {
       for (const resource of Object.values(template.Resources).filter((r) => r.Type === 'AWS::SNS::TopicPolicy')) {
-        for (const statement of statementsOf(resource.Properties.PolicyDocument)) if (statement.Effect === 'Allow') delete statement.Condition;
+        for (const statement of statementsOf(resource.Properties.PolicyDocument))
+          if (statement.Effect === 'Allow') delete statement.Condition;
       }
     });
     const failed = await failedChecks(policiesOfBroken, authorizationChecks(policiesOfBroken.template, policiesOfBroken));
-    const onCallTopic = resolved.ref(resolved.ofType('AWS::SNS::Topic').find((id) => resolved.resources[id]!.Properties!.DisplayName === 'okta-log-pipeline on-call')!).split(':').pop();
+    const onCallTopic = resolved
+      .ref(
+        resolved.ofType('AWS::SNS::Topic').find((id) => resolved.resources[id]!.Properties!.DisplayName === 'okta-log-pipeline on-call')!,
+      )
+      .split(':')
+      .pop();
     expect(failed.map((failure) => failure.name).sort()).toEqual([
       `an alarm of another stack in the account cannot publish to ${onCallTopic} through CloudWatch`,
       `another account's alarms cannot publish to ${onCallTopic} through CloudWatch`,

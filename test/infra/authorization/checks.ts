@@ -26,7 +26,10 @@ const KMS_VIA_SERVICE: Partial<Record<Caller, string>> = {
   'event-source-mapping': 'kinesis',
 };
 
-const serviceContext = (template: ResolvedTemplate, sourceArn: string) => ({ 'aws:SourceArn': sourceArn, 'aws:SourceAccount': template.env.account });
+const serviceContext = (template: ResolvedTemplate, sourceArn: string) => ({
+  'aws:SourceArn': sourceArn,
+  'aws:SourceAccount': template.env.account,
+});
 
 /** What each Lambda does, from API_CALLS: each call allowed. */
 function lambdaCalls(template: ResolvedTemplate, policies: DeploymentPolicies): AuthorizationCheck[] {
@@ -37,8 +40,15 @@ function lambdaCalls(template: ResolvedTemplate, policies: DeploymentPolicies): 
       const resource = targetArn(template, functionId, call.target);
       // A KMS call a service makes for the caller carries the service it came through.
       const service = call.action.startsWith('kms:') ? KMS_VIA_SERVICE[call.caller] : undefined;
-      const context = service === undefined ? undefined : { 'kms:ViaService': `${service}.${template.env.region}.amazonaws.com`, 'kms:CallerAccount': template.env.account };
-      return { name: `${lambda}: ${call.action} on ${call.target} (${call.caller})`, request: { principal, action: call.action, resource, context }, expected: 'Allowed' as const };
+      const context =
+        service === undefined
+          ? undefined
+          : { 'kms:ViaService': `${service}.${template.env.region}.amazonaws.com`, 'kms:CallerAccount': template.env.account };
+      return {
+        name: `${lambda}: ${call.action} on ${call.target} (${call.caller})`,
+        request: { principal, action: call.action, resource, context },
+        expected: 'Allowed' as const,
+      };
     });
   });
 }
@@ -54,13 +64,29 @@ function servicePaths(template: ResolvedTemplate): AuthorizationCheck[] {
   for (const alarm of template.ofType('AWS::CloudWatch::Alarm')) {
     const properties = template.resources[alarm]!.Properties!;
     const alarmArn = template.attribute(alarm, 'Arn');
-    const topics = new Set([...((properties.AlarmActions as string[] | undefined) ?? []), ...((properties.OKActions as string[] | undefined) ?? [])]);
+    const topics = new Set([
+      ...((properties.AlarmActions as string[] | undefined) ?? []),
+      ...((properties.OKActions as string[] | undefined) ?? []),
+    ]);
     for (const topicArn of topics) {
       const name = properties.AlarmName as string;
-      checks.push({ name: `CloudWatch alarm ${name}: sns:Publish to ${topicArn.split(':').pop()}`, request: { principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: topicArn, context: serviceContext(template, alarmArn) }, expected: 'Allowed' });
+      checks.push({
+        name: `CloudWatch alarm ${name}: sns:Publish to ${topicArn.split(':').pop()}`,
+        request: {
+          principal: 'cloudwatch.amazonaws.com',
+          action: 'sns:Publish',
+          resource: topicArn,
+          context: serviceContext(template, alarmArn),
+        },
+        expected: 'Allowed',
+      });
       const key = topicKey(topicArn);
       for (const action of key === undefined ? [] : ['kms:GenerateDataKey', 'kms:Decrypt']) {
-        checks.push({ name: `CloudWatch alarm ${name}: ${action} on the topic's key`, request: { principal: 'cloudwatch.amazonaws.com', action, resource: key!, context: serviceContext(template, alarmArn) }, expected: 'Allowed' });
+        checks.push({
+          name: `CloudWatch alarm ${name}: ${action} on the topic's key`,
+          request: { principal: 'cloudwatch.amazonaws.com', action, resource: key!, context: serviceContext(template, alarmArn) },
+          expected: 'Allowed',
+        });
       }
     }
   }
@@ -70,14 +96,20 @@ function servicePaths(template: ResolvedTemplate): AuthorizationCheck[] {
       if (!target.Arn.includes(':lambda:')) continue;
       checks.push({
         name: `EventBridge rule ${template.ref(rule)}: lambda:InvokeFunction on its target`,
-        request: { principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: target.Arn, context: serviceContext(template, template.attribute(rule, 'Arn')) },
+        request: {
+          principal: 'events.amazonaws.com',
+          action: 'lambda:InvokeFunction',
+          resource: target.Arn,
+          context: serviceContext(template, template.attribute(rule, 'Arn')),
+        },
         expected: 'Allowed',
       });
     }
   }
   // Every bucket's server access logs: the S3 logging service writes them under the prefix.
   for (const bucket of template.ofType('AWS::S3::Bucket')) {
-    const logging = template.resources[bucket]!.Properties!.LoggingConfiguration as { DestinationBucketName: string; LogFilePrefix?: string } | undefined;
+    const logging = template.resources[bucket]!.Properties!.LoggingConfiguration as
+      { DestinationBucketName: string; LogFilePrefix?: string } | undefined;
     if (logging === undefined) continue;
     checks.push({
       name: `S3 server access logging of ${template.ref(bucket)}: s3:PutObject into its log bucket`,
@@ -105,7 +137,10 @@ interface DeliveryStreamProperties {
 }
 
 /** The archive's Firehose stream and its role, when the archive is deployed. */
-export function archiveDelivery(template: ResolvedTemplate, policies: DeploymentPolicies): { properties: DeliveryStreamProperties; principal: string; object: string; errorObject: string } | undefined {
+export function archiveDelivery(
+  template: ResolvedTemplate,
+  policies: DeploymentPolicies,
+): { properties: DeliveryStreamProperties; principal: string; object: string; errorObject: string } | undefined {
   const [deliveryStream] = template.ofType('AWS::KinesisFirehose::DeliveryStream');
   if (deliveryStream === undefined) return undefined;
   const properties = template.resources[deliveryStream]!.Properties as unknown as DeliveryStreamProperties;
@@ -138,20 +173,42 @@ function archivePaths(template: ResolvedTemplate, policies: DeploymentPolicies):
     request: { principal, action, resource, context },
     expected: 'Allowed',
   });
-  const denied = (what: string, action: string, resource: string): AuthorizationCheck => ({ name: `archive Firehose cannot ${action} on ${what}`, request: { principal, action, resource }, expected: 'Denied' });
-  const otherBuckets = template.ofType('AWS::S3::Bucket').map((id) => template.attribute(id, 'Arn')).filter((arn) => arn !== destination.BucketARN);
+  const denied = (what: string, action: string, resource: string): AuthorizationCheck => ({
+    name: `archive Firehose cannot ${action} on ${what}`,
+    request: { principal, action, resource },
+    expected: 'Denied',
+  });
+  const otherBuckets = template
+    .ofType('AWS::S3::Bucket')
+    .map((id) => template.attribute(id, 'Arn'))
+    .filter((arn) => arn !== destination.BucketARN);
   return [
-    ...['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'].map((action) => allowed(action, source.KinesisStreamARN)),
-    allowed('kms:Decrypt', awsManagedKeyArn(template, streamKey), { 'kms:ViaService': `kinesis.${region}.amazonaws.com`, 'kms:CallerAccount': account }),
+    ...['kinesis:DescribeStream', 'kinesis:GetShardIterator', 'kinesis:GetRecords', 'kinesis:ListShards'].map((action) =>
+      allowed(action, source.KinesisStreamARN),
+    ),
+    allowed('kms:Decrypt', awsManagedKeyArn(template, streamKey), {
+      'kms:ViaService': `kinesis.${region}.amazonaws.com`,
+      'kms:CallerAccount': account,
+    }),
     ...['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'].map((action) => allowed(action, destination.BucketARN)),
-    ...['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'].flatMap((action) => [allowed(action, object), allowed(action, errorObject)]),
+    ...['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'].flatMap((action) => [
+      allowed(action, object),
+      allowed(action, errorObject),
+    ]),
     allowed('logs:PutLogEvents', logStream),
     denied('archive objects', 's3:DeleteObject', object),
     denied('the archive bucket', 's3:PutLifecycleConfiguration', destination.BucketARN),
     denied('the event stream', 'kinesis:PutRecords', source.KinesisStreamARN),
     denied('the aws/kinesis key outside Kinesis', 'kms:Decrypt', awsManagedKeyArn(template, streamKey)),
-    ...otherBuckets.flatMap((bucketArn) => [denied(bucketArn.split(':').pop()!, 's3:PutObject', `${bucketArn}/x`), denied(bucketArn.split(':').pop()!, 's3:GetObject', `${bucketArn}/x`)]),
-    { name: 'archive Firehose: s3:PutObject without TLS is refused', request: { principal, action: 's3:PutObject', resource: object, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+    ...otherBuckets.flatMap((bucketArn) => [
+      denied(bucketArn.split(':').pop()!, 's3:PutObject', `${bucketArn}/x`),
+      denied(bucketArn.split(':').pop()!, 's3:GetObject', `${bucketArn}/x`),
+    ]),
+    {
+      name: 'archive Firehose: s3:PutObject without TLS is refused',
+      request: { principal, action: 's3:PutObject', resource: object, context: { 'aws:SecureTransport': 'false' } },
+      expected: 'ExplicitlyDenied',
+    },
     // The Lambdas never read the archive: investigations go through Athena with the user's own rights.
     ...(Object.keys(LAMBDAS) as LambdaName[]).map((lambda) => ({
       name: `${lambda} cannot read the archive`,
@@ -171,15 +228,27 @@ function denials(template: ResolvedTemplate, policies: DeploymentPolicies): Auth
   const prefix = template.resources[puller]!.Properties!.Environment as { Variables: Record<string, string> };
   const sourcePrefix = prefix.Variables.SOURCE_SECRET_PREFIX!;
   const checks: AuthorizationCheck[] = [
-    { name: 'puller cannot read a secret outside the source prefix', request: { principal: pullerPrincipal, action: 'secretsmanager:GetSecretValue', resource: secret('prod/database') }, expected: 'Denied' },
+    {
+      name: 'puller cannot read a secret outside the source prefix',
+      request: { principal: pullerPrincipal, action: 'secretsmanager:GetSecretValue', resource: secret('prod/database') },
+      expected: 'Denied',
+    },
     {
       name: 'puller cannot read a secret whose name only starts like the prefix',
-      request: { principal: pullerPrincipal, action: 'secretsmanager:GetSecretValue', resource: secret(`${sourcePrefix.replace(/\/$/, '')}-other/acme`) },
+      request: {
+        principal: pullerPrincipal,
+        action: 'secretsmanager:GetSecretValue',
+        resource: secret(`${sourcePrefix.replace(/\/$/, '')}-other/acme`),
+      },
       expected: 'Denied',
     },
     {
       name: 'detections cannot read source secrets',
-      request: { principal: policies.lambdaPrincipal(detections), action: 'secretsmanager:GetSecretValue', resource: targetArn(template, puller, 'sourceSecret') },
+      request: {
+        principal: policies.lambdaPrincipal(detections),
+        action: 'secretsmanager:GetSecretValue',
+        resource: targetArn(template, puller, 'sourceSecret'),
+      },
       expected: 'Denied',
     },
   ];
@@ -199,79 +268,177 @@ function denials(template: ResolvedTemplate, policies: DeploymentPolicies): Auth
     ['s3:GetObject', targetArn(template, puller, 'quarantineObject')],
   ];
   for (const bucket of template.ofType('AWS::S3::Bucket')) {
-    destructive.push(['s3:DeleteBucket', template.attribute(bucket, 'Arn')], ['s3:PutBucketPolicy', template.attribute(bucket, 'Arn')], ['s3:PutLifecycleConfiguration', template.attribute(bucket, 'Arn')]);
+    destructive.push(
+      ['s3:DeleteBucket', template.attribute(bucket, 'Arn')],
+      ['s3:PutBucketPolicy', template.attribute(bucket, 'Arn')],
+      ['s3:PutLifecycleConfiguration', template.attribute(bucket, 'Arn')],
+    );
   }
   for (const id of template.ofType('AWS::Lambda::Function')) {
-    destructive.push(['lambda:UpdateFunctionConfiguration', template.attribute(id, 'Arn')], ['lambda:UpdateFunctionCode', template.attribute(id, 'Arn')], ['lambda:PutFunctionConcurrency', template.attribute(id, 'Arn')]);
+    destructive.push(
+      ['lambda:UpdateFunctionConfiguration', template.attribute(id, 'Arn')],
+      ['lambda:UpdateFunctionCode', template.attribute(id, 'Arn')],
+      ['lambda:PutFunctionConcurrency', template.attribute(id, 'Arn')],
+    );
   }
-  for (const id of template.ofType('AWS::Events::Rule')) destructive.push(['events:DisableRule', template.attribute(id, 'Arn')], ['events:DeleteRule', template.attribute(id, 'Arn')]);
-  for (const id of template.ofType('AWS::IAM::Role')) destructive.push(['iam:PutRolePolicy', template.attribute(id, 'Arn')], ['iam:AttachRolePolicy', template.attribute(id, 'Arn')]);
-  for (const id of template.ofType('AWS::KMS::Key')) destructive.push(['kms:ScheduleKeyDeletion', template.attribute(id, 'Arn')], ['kms:PutKeyPolicy', template.attribute(id, 'Arn')]);
-  for (const id of template.ofType('AWS::SNS::Topic')) destructive.push(['sns:DeleteTopic', template.ref(id)], ['sns:SetTopicAttributes', template.ref(id)], ['sns:Unsubscribe', template.ref(id)]);
-  for (const id of template.ofType('AWS::SQS::Queue')) destructive.push(['sqs:DeleteQueue', template.attribute(id, 'Arn')], ['sqs:PurgeQueue', template.attribute(id, 'Arn')]);
-  for (const id of template.ofType('AWS::CloudWatch::Alarm')) destructive.push(['cloudwatch:DeleteAlarms', template.attribute(id, 'Arn')], ['cloudwatch:DisableAlarmActions', template.attribute(id, 'Arn')]);
-  for (const id of template.ofType('AWS::Logs::LogGroup')) destructive.push(['logs:DeleteLogGroup', template.attribute(id, 'Arn')], ['logs:PutRetentionPolicy', template.attribute(id, 'Arn')]);
+  for (const id of template.ofType('AWS::Events::Rule'))
+    destructive.push(['events:DisableRule', template.attribute(id, 'Arn')], ['events:DeleteRule', template.attribute(id, 'Arn')]);
+  for (const id of template.ofType('AWS::IAM::Role'))
+    destructive.push(['iam:PutRolePolicy', template.attribute(id, 'Arn')], ['iam:AttachRolePolicy', template.attribute(id, 'Arn')]);
+  for (const id of template.ofType('AWS::KMS::Key'))
+    destructive.push(['kms:ScheduleKeyDeletion', template.attribute(id, 'Arn')], ['kms:PutKeyPolicy', template.attribute(id, 'Arn')]);
+  for (const id of template.ofType('AWS::SNS::Topic'))
+    destructive.push(
+      ['sns:DeleteTopic', template.ref(id)],
+      ['sns:SetTopicAttributes', template.ref(id)],
+      ['sns:Unsubscribe', template.ref(id)],
+    );
+  for (const id of template.ofType('AWS::SQS::Queue'))
+    destructive.push(['sqs:DeleteQueue', template.attribute(id, 'Arn')], ['sqs:PurgeQueue', template.attribute(id, 'Arn')]);
+  for (const id of template.ofType('AWS::CloudWatch::Alarm'))
+    destructive.push(
+      ['cloudwatch:DeleteAlarms', template.attribute(id, 'Arn')],
+      ['cloudwatch:DisableAlarmActions', template.attribute(id, 'Arn')],
+    );
+  for (const id of template.ofType('AWS::Logs::LogGroup'))
+    destructive.push(['logs:DeleteLogGroup', template.attribute(id, 'Arn')], ['logs:PutRetentionPolicy', template.attribute(id, 'Arn')]);
   for (const [action, resource] of destructive) {
-    checks.push({ name: `puller cannot ${action} on ${resource.split(/[:/]/).filter(Boolean).pop()}`, request: { principal: pullerPrincipal, action, resource }, expected: 'Denied' });
+    checks.push({
+      name: `puller cannot ${action} on ${resource.split(/[:/]/).filter(Boolean).pop()}`,
+      request: { principal: pullerPrincipal, action, resource },
+      expected: 'Denied',
+    });
   }
   // No other account, and no other account's alarms through CloudWatch, publishes to any topic.
   for (const topic of template.ofType('AWS::SNS::Topic')) {
     const topicArn = template.ref(topic);
     const name = topicArn.split(':').pop();
     checks.push(
-      { name: `another account cannot publish to ${name}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'sns:Publish', resource: topicArn }, expected: 'Denied' },
+      {
+        name: `another account cannot publish to ${name}`,
+        request: { principal: OTHER_ACCOUNT_ROLE, action: 'sns:Publish', resource: topicArn },
+        expected: 'Denied',
+      },
       {
         name: `another account's alarms cannot publish to ${name} through CloudWatch`,
-        request: { principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: topicArn, context: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${OTHER_ACCOUNT}:alarm:${template.env.stackName}-SourceDropOff`, 'aws:SourceAccount': OTHER_ACCOUNT } },
+        request: {
+          principal: 'cloudwatch.amazonaws.com',
+          action: 'sns:Publish',
+          resource: topicArn,
+          context: {
+            'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${OTHER_ACCOUNT}:alarm:${template.env.stackName}-SourceDropOff`,
+            'aws:SourceAccount': OTHER_ACCOUNT,
+          },
+        },
         expected: 'Denied',
       },
       {
         name: `an alarm of another stack in the account cannot publish to ${name} through CloudWatch`,
-        request: { principal: 'cloudwatch.amazonaws.com', action: 'sns:Publish', resource: topicArn, context: serviceContext(template, `arn:${partition}:cloudwatch:${region}:${account}:alarm:SomeoneElse-Alarm`) },
+        request: {
+          principal: 'cloudwatch.amazonaws.com',
+          action: 'sns:Publish',
+          resource: topicArn,
+          context: serviceContext(template, `arn:${partition}:cloudwatch:${region}:${account}:alarm:SomeoneElse-Alarm`),
+        },
         expected: 'Denied',
       },
-      { name: `publishing to ${name} without TLS is refused`, request: { principal: policies.lambdaPrincipal(detections), action: 'sns:Publish', resource: topicArn, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+      {
+        name: `publishing to ${name} without TLS is refused`,
+        request: {
+          principal: policies.lambdaPrincipal(detections),
+          action: 'sns:Publish',
+          resource: topicArn,
+          context: { 'aws:SecureTransport': 'false' },
+        },
+        expected: 'ExplicitlyDenied',
+      },
     );
   }
   // Nothing of the stack is open to another account, and the TLS-only Deny of each bucket and queue holds.
   for (const bucket of template.ofType('AWS::S3::Bucket')) {
     const objects = `${template.attribute(bucket, 'Arn')}/any-object`;
     checks.push(
-      { name: `another account cannot s3:GetObject from ${template.ref(bucket)}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:GetObject', resource: objects }, expected: 'Denied' },
-      { name: `another account cannot s3:PutObject into ${template.ref(bucket)}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:PutObject', resource: objects }, expected: 'Denied' },
-      { name: `s3:PutObject into ${template.ref(bucket)} without TLS is refused`, request: { principal: pullerPrincipal, action: 's3:PutObject', resource: objects, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+      {
+        name: `another account cannot s3:GetObject from ${template.ref(bucket)}`,
+        request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:GetObject', resource: objects },
+        expected: 'Denied',
+      },
+      {
+        name: `another account cannot s3:PutObject into ${template.ref(bucket)}`,
+        request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:PutObject', resource: objects },
+        expected: 'Denied',
+      },
+      {
+        name: `s3:PutObject into ${template.ref(bucket)} without TLS is refused`,
+        request: { principal: pullerPrincipal, action: 's3:PutObject', resource: objects, context: { 'aws:SecureTransport': 'false' } },
+        expected: 'ExplicitlyDenied',
+      },
     );
   }
   for (const queue of template.ofType('AWS::SQS::Queue')) {
     const queueArn = template.attribute(queue, 'Arn');
     checks.push(
-      { name: `another account cannot sqs:SendMessage to ${template.attribute(queue, 'QueueName')}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'sqs:SendMessage', resource: queueArn }, expected: 'Denied' },
-      { name: `sqs:SendMessage to ${template.attribute(queue, 'QueueName')} without TLS is refused`, request: { principal: policies.lambdaPrincipal(detections), action: 'sqs:SendMessage', resource: queueArn, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' },
+      {
+        name: `another account cannot sqs:SendMessage to ${template.attribute(queue, 'QueueName')}`,
+        request: { principal: OTHER_ACCOUNT_ROLE, action: 'sqs:SendMessage', resource: queueArn },
+        expected: 'Denied',
+      },
+      {
+        name: `sqs:SendMessage to ${template.attribute(queue, 'QueueName')} without TLS is refused`,
+        request: {
+          principal: policies.lambdaPrincipal(detections),
+          action: 'sqs:SendMessage',
+          resource: queueArn,
+          context: { 'aws:SecureTransport': 'false' },
+        },
+        expected: 'ExplicitlyDenied',
+      },
     );
   }
   for (const id of template.ofType('AWS::Lambda::Function')) {
     const functionArn = template.attribute(id, 'Arn');
     checks.push(
-      { name: `another account cannot invoke ${template.ref(id)}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'lambda:InvokeFunction', resource: functionArn }, expected: 'Denied' },
+      {
+        name: `another account cannot invoke ${template.ref(id)}`,
+        request: { principal: OTHER_ACCOUNT_ROLE, action: 'lambda:InvokeFunction', resource: functionArn },
+        expected: 'Denied',
+      },
       {
         name: `an EventBridge rule of another account cannot invoke ${template.ref(id)}`,
-        request: { principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction', resource: functionArn, context: { 'aws:SourceArn': `arn:${partition}:events:${region}:${OTHER_ACCOUNT}:rule/any`, 'aws:SourceAccount': OTHER_ACCOUNT } },
+        request: {
+          principal: 'events.amazonaws.com',
+          action: 'lambda:InvokeFunction',
+          resource: functionArn,
+          context: { 'aws:SourceArn': `arn:${partition}:events:${region}:${OTHER_ACCOUNT}:rule/any`, 'aws:SourceAccount': OTHER_ACCOUNT },
+        },
         expected: 'Denied',
       },
     );
   }
   for (const id of template.ofType('AWS::KMS::Key')) {
-    checks.push({ name: `another account cannot kms:Decrypt with ${id}`, request: { principal: OTHER_ACCOUNT_ROLE, action: 'kms:Decrypt', resource: template.attribute(id, 'Arn') }, expected: 'Denied' });
+    checks.push({
+      name: `another account cannot kms:Decrypt with ${id}`,
+      request: { principal: OTHER_ACCOUNT_ROLE, action: 'kms:Decrypt', resource: template.attribute(id, 'Arn') },
+      expected: 'Denied',
+    });
   }
   return checks;
 }
 
 export function authorizationChecks(template: ResolvedTemplate, policies: DeploymentPolicies): AuthorizationCheck[] {
-  return [...lambdaCalls(template, policies), ...servicePaths(template), ...archivePaths(template, policies), ...denials(template, policies)];
+  return [
+    ...lambdaCalls(template, policies),
+    ...servicePaths(template),
+    ...archivePaths(template, policies),
+    ...denials(template, policies),
+  ];
 }
 
 /** Each check the evaluator decides differently from what it expects, with its decision. */
-export async function failedChecks(policies: DeploymentPolicies, checks: readonly AuthorizationCheck[]): Promise<Array<{ name: string; decision: Decision }>> {
+export async function failedChecks(
+  policies: DeploymentPolicies,
+  checks: readonly AuthorizationCheck[],
+): Promise<Array<{ name: string; decision: Decision }>> {
   const failed: Array<{ name: string; decision: Decision }> = [];
   for (const check of checks) {
     const decision = await policies.evaluate(check.request);

@@ -77,7 +77,12 @@ export class DeploymentPolicies {
     if (principalAccount !== undefined && principalAccount !== this.template.env.account) {
       // The worst case of another account: its own policies allow its principals everything, so
       // only this deployment's resource policies stand between it and the resource.
-      return [{ name: 'other-account-allows-everything', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }];
+      return [
+        {
+          name: 'other-account-allows-everything',
+          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+        },
+      ];
     }
     const roleName = /^arn:[^:]+:(?:sts::\d+:assumed-role|iam::\d+:role)\/([^/]+)/.exec(principal)?.[1];
     if (roleName === undefined) return [];
@@ -182,6 +187,9 @@ export class DeploymentPolicies {
     if (result.resultType === 'error') {
       throw new Error(`iam-simulate refused the request ${JSON.stringify(request)}: ${JSON.stringify(result.errors)}`);
     }
-    return { decision: result.overallResult as Decision, details: JSON.stringify(result.resultType === 'single' ? result.result.analysis : result.results) };
+    return {
+      decision: result.overallResult as Decision,
+      details: JSON.stringify(result.resultType === 'single' ? result.result.analysis : result.results),
+    };
   }
 }

@@ -54,7 +54,11 @@ function importsOf(file: string): Array<{ specifier: string; names: string[] }> 
   const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
   const found: Array<{ specifier: string; names: string[] }> = [];
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier !== undefined && ts.isStringLiteral(node.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier !== undefined &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       const typeOnly = ts.isImportDeclaration(node) ? node.importClause?.isTypeOnly === true : node.isTypeOnly;
       if (!typeOnly) {
         const bindings = ts.isImportDeclaration(node) ? node.importClause?.namedBindings : node.exportClause;
@@ -143,7 +147,8 @@ export function unlistedCommands(sent: readonly SentCommand[]): string[] {
     const relative = path.relative(REPO_ROOT, file);
     if (users.length === 0) problems.add(`${relative} sends ${action} but no Lambda imports it`);
     for (const lambda of users) {
-      if (!API_CALLS[lambda].some((call) => call.caller === 'sdk' && call.action === action)) problems.add(`${relative} sends ${action} for the ${lambda}, which API_CALLS does not list`);
+      if (!API_CALLS[lambda].some((call) => call.caller === 'sdk' && call.action === action))
+        problems.add(`${relative} sends ${action} for the ${lambda}, which API_CALLS does not list`);
     }
   }
   return [...problems].sort();

@@ -71,13 +71,22 @@ export const RETURN_VALUES: Readonly<Record<string, ReturnValuesOf>> = {
   'AWS::CloudWatch::Dashboard': (name) => ({ ref: name, attributes: {} }),
   'AWS::DynamoDB::Table': (name, env) => ({
     ref: name,
-    attributes: { Arn: arn(env, 'dynamodb', `table/${name}`), StreamArn: arn(env, 'dynamodb', `table/${name}/stream/2026-01-01T00:00:00.000`) },
+    attributes: {
+      Arn: arn(env, 'dynamodb', `table/${name}`),
+      StreamArn: arn(env, 'dynamodb', `table/${name}/stream/2026-01-01T00:00:00.000`),
+    },
   }),
   'AWS::Events::Rule': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'events', `rule/${name}`) } }),
   'AWS::IAM::Policy': (name) => ({ ref: name, attributes: {} }),
-  'AWS::IAM::Role': (name, env) => ({ ref: name, attributes: { Arn: `arn:${env.partition}:iam::${env.account}:role/${name}`, RoleId: `AROA${name.length}EXAMPLE` } }),
+  'AWS::IAM::Role': (name, env) => ({
+    ref: name,
+    attributes: { Arn: `arn:${env.partition}:iam::${env.account}:role/${name}`, RoleId: `AROA${name.length}EXAMPLE` },
+  }),
   'AWS::Kinesis::Stream': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'kinesis', `stream/${name}`) } }),
-  'AWS::KinesisFirehose::DeliveryStream': (name, env) => ({ ref: name, attributes: { Arn: arn(env, 'firehose', `deliverystream/${name}`) } }),
+  'AWS::KinesisFirehose::DeliveryStream': (name, env) => ({
+    ref: name,
+    attributes: { Arn: arn(env, 'firehose', `deliverystream/${name}`) },
+  }),
   'AWS::KMS::Key': (_name, env, logicalId) => {
     const keyId = keyIdOf(logicalId);
     return { ref: keyId, attributes: { Arn: arn(env, 'kms', `key/${keyId}`), KeyId: keyId } };
@@ -90,7 +99,11 @@ export const RETURN_VALUES: Readonly<Record<string, ReturnValuesOf>> = {
   'AWS::Logs::LogStream': (name) => ({ ref: name, attributes: {} }),
   'AWS::S3::Bucket': (name, env) => ({
     ref: name,
-    attributes: { Arn: `arn:${env.partition}:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`, RegionalDomainName: `${name}.s3.${env.region}.amazonaws.com` },
+    attributes: {
+      Arn: `arn:${env.partition}:s3:::${name}`,
+      DomainName: `${name}.s3.amazonaws.com`,
+      RegionalDomainName: `${name}.s3.${env.region}.amazonaws.com`,
+    },
   }),
   'AWS::S3::BucketPolicy': (name) => ({ ref: name, attributes: {} }),
   'AWS::SNS::Subscription': (name, env) => ({ ref: arn(env, 'sns', `${name}:subscription`), attributes: {} }),
@@ -108,7 +121,10 @@ export class ResolvedTemplate {
   readonly resources: Readonly<Record<string, TemplateResource>>;
   private readonly returnValues = new Map<string, ReturnValues>();
 
-  constructor(readonly template: CfnTemplate, readonly env: DeploymentEnv = TEST_ENV) {
+  constructor(
+    readonly template: CfnTemplate,
+    readonly env: DeploymentEnv = TEST_ENV,
+  ) {
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       // A type nothing refers to needs no entry; a Ref or Fn::GetAtt of it fails in lookup().
       const returnValuesOf = RETURN_VALUES[resource.Type];
@@ -120,7 +136,10 @@ export class ResolvedTemplate {
       this.returnValues.set(logicalId, returnValuesOf(name, env, logicalId));
     }
     this.resources = Object.fromEntries(
-      Object.entries(template.Resources).map(([logicalId, resource]) => [logicalId, { ...resource, Properties: this.resolve(resource.Properties ?? {}) as Record<string, unknown> }]),
+      Object.entries(template.Resources).map(([logicalId, resource]) => [
+        logicalId,
+        { ...resource, Properties: this.resolve(resource.Properties ?? {}) as Record<string, unknown> },
+      ]),
     );
   }
 
@@ -132,7 +151,10 @@ export class ResolvedTemplate {
   /** What `Fn::GetAtt` returns. */
   attribute(logicalId: string, attribute: string): string {
     const value = this.lookup(logicalId).attributes[attribute];
-    if (value === undefined) throw new Error(`resolve-template: ${logicalId} (${this.template.Resources[logicalId]!.Type}) has no attribute ${attribute} in RETURN_VALUES`);
+    if (value === undefined)
+      throw new Error(
+        `resolve-template: ${logicalId} (${this.template.Resources[logicalId]!.Type}) has no attribute ${attribute} in RETURN_VALUES`,
+      );
     return value;
   }
 
@@ -168,7 +190,11 @@ export class ResolvedTemplate {
     const found = this.returnValues.get(logicalId);
     if (found === undefined) {
       const type = this.template.Resources[logicalId]?.Type;
-      throw new Error(type === undefined ? `resolve-template: no resource ${logicalId}` : `resolve-template: no return values for ${type} (${logicalId}); add the type to RETURN_VALUES`);
+      throw new Error(
+        type === undefined
+          ? `resolve-template: no resource ${logicalId}`
+          : `resolve-template: no return values for ${type} (${logicalId}); add the type to RETURN_VALUES`,
+      );
     }
     return found;
   }
@@ -184,7 +210,8 @@ export class ResolvedTemplate {
       case 'Ref':
         return this.refOf(argument as string);
       case 'Fn::GetAtt': {
-        const [logicalId, attribute] = typeof argument === 'string' ? (argument.split(/\.(.*)/s) as [string, string]) : (argument as [string, string]);
+        const [logicalId, attribute] =
+          typeof argument === 'string' ? (argument.split(/\.(.*)/s) as [string, string]) : (argument as [string, string]);
         return this.attribute(logicalId, attribute);
       }
       case 'Fn::Join': {
@@ -196,7 +223,9 @@ export class ResolvedTemplate {
         return text.replace(/\$\{([^}!]+)\}/g, (_match, reference: string) => {
           if (reference in variables) return this.string(variables[reference], `Fn::Sub variable ${reference}`);
           const [logicalId, attribute] = reference.split(/\.(.*)/s);
-          return attribute === undefined ? this.string({ Ref: logicalId }, `Fn::Sub reference ${reference}`) : this.attribute(logicalId!, attribute);
+          return attribute === undefined
+            ? this.string({ Ref: logicalId }, `Fn::Sub reference ${reference}`)
+            : this.attribute(logicalId!, attribute);
         });
       }
       case 'Fn::Select': {

@@ -17,10 +17,16 @@ type MutableTemplate = { Resources: Record<string, { Type: string; Properties: R
 function violationsWith(plant: (template: MutableTemplate) => void): string[] {
   const copy = structuredClone(defaultTemplate) as unknown as MutableTemplate;
   plant(copy);
-  return schemas.validate(new ResolvedTemplate(copy as unknown as CfnTemplate)).map((violation) => `${violation.logicalId} ${violation.message}`);
+  return schemas
+    .validate(new ResolvedTemplate(copy as unknown as CfnTemplate))
+    .map((violation) => `${violation.logicalId} ${violation.message}`);
 }
 
-function resourceWhere(template: MutableTemplate, type: string, predicate: (properties: Record<string, unknown>) => boolean = () => true): Record<string, unknown> {
+function resourceWhere(
+  template: MutableTemplate,
+  type: string,
+  predicate: (properties: Record<string, unknown>) => boolean = () => true,
+): Record<string, unknown> {
   const found = Object.values(template.Resources).filter((resource) => resource.Type === type && predicate(resource.Properties));
   if (found.length === 0) throw new Error(`no ${type} to plant a fault in`);
   return found[0]!.Properties;
@@ -29,12 +35,32 @@ function resourceWhere(template: MutableTemplate, type: string, predicate: (prop
 describe('the template against CloudFormation resource schemas', () => {
   it.each([
     ['the defaults', {}],
-    ['subscriptions, a provisioned stream, 7 puller shards, 30-day logs', { alarmEmail: 'oncall@example.com', alarmHttpsEndpoint: 'https://events.pagerduty.com/integration/abc/enqueue', alertsEmail: 'soc@example.com', streamMode: 'PROVISIONED', streamShardCount: '2', pullerShards: '7', logRetentionDays: '30' }],
+    [
+      'subscriptions, a provisioned stream, 7 puller shards, 30-day logs',
+      {
+        alarmEmail: 'oncall@example.com',
+        alarmHttpsEndpoint: 'https://events.pagerduty.com/integration/abc/enqueue',
+        alertsEmail: 'soc@example.com',
+        streamMode: 'PROVISIONED',
+        streamShardCount: '2',
+        pullerShards: '7',
+        logRetentionDays: '30',
+      },
+    ],
   ])('has no violation with %s', (_name, context) => {
     const template = new ResolvedTemplate(synthPipeline(context).template.toJSON() as CfnTemplate);
     // The resources whose schemas matter most are there to be validated (the check does not run over nothing).
     const types = new Set(Object.values(template.resources).map((resource) => resource.Type));
-    expect(['AWS::Lambda::Function', 'AWS::DynamoDB::Table', 'AWS::Kinesis::Stream', 'AWS::S3::Bucket', 'AWS::CloudWatch::Alarm', 'AWS::IAM::Policy'].filter((type) => !types.has(type))).toEqual([]);
+    expect(
+      [
+        'AWS::Lambda::Function',
+        'AWS::DynamoDB::Table',
+        'AWS::Kinesis::Stream',
+        'AWS::S3::Bucket',
+        'AWS::CloudWatch::Alarm',
+        'AWS::IAM::Policy',
+      ].filter((type) => !types.has(type)),
+    ).toEqual([]);
     expect(schemas.validate(template)).toEqual([]);
   });
 
@@ -42,21 +68,29 @@ describe('the template against CloudFormation resource schemas', () => {
     const violations = violationsWith((template) => {
       resourceWhere(template, 'AWS::Lambda::Function').Runtime = 'nodejs99.x';
     });
-    expect(violations).toEqual([expect.stringMatching(/providers\/AWS_Lambda_Function\.json: \/Runtime must be equal to one of the allowed values/)]);
+    expect(violations).toEqual([
+      expect.stringMatching(/providers\/AWS_Lambda_Function\.json: \/Runtime must be equal to one of the allowed values/),
+    ]);
   });
 
   it('refuses a log retention of 91 days', () => {
     const violations = violationsWith((template) => {
       resourceWhere(template, 'AWS::Logs::LogGroup').RetentionInDays = 91;
     });
-    expect(violations).toEqual([expect.stringMatching(/providers\/AWS_Logs_LogGroup\.json: \/RetentionInDays must be equal to one of the allowed values/)]);
+    expect(violations).toEqual([
+      expect.stringMatching(/providers\/AWS_Logs_LogGroup\.json: \/RetentionInDays must be equal to one of the allowed values/),
+    ]);
   });
 
   it('refuses an alarm period of 45 seconds', () => {
     const violations = violationsWith((template) => {
       resourceWhere(template, 'AWS::CloudWatch::Alarm', (alarm) => alarm.Period !== undefined).Period = 45;
     });
-    expect(violations).toEqual(expect.arrayContaining([expect.stringMatching(/ext\/aws_cloudwatch_alarm\/period\.json: \/Period must be equal to one of the allowed values/)]));
+    expect(violations).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/ext\/aws_cloudwatch_alarm\/period\.json: \/Period must be equal to one of the allowed values/),
+      ]),
+    );
   });
 
   it('refuses a Metrics Insights alarm without a period, and one of 45 seconds', () => {
@@ -64,27 +98,48 @@ describe('the template against CloudFormation resource schemas', () => {
     const withoutPeriod = violationsWith((template) => {
       delete (resourceWhere(template, 'AWS::CloudWatch::Alarm', isInsights).Metrics as Array<Record<string, unknown>>)[0]!.Period;
     });
-    expect(withoutPeriod).toEqual(expect.arrayContaining([expect.stringMatching(/project\/aws_cloudwatch_alarm\/metrics_period\.json: \/Metrics\/0 must have required property 'Period'/)]));
+    expect(withoutPeriod).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/project\/aws_cloudwatch_alarm\/metrics_period\.json: \/Metrics\/0 must have required property 'Period'/),
+      ]),
+    );
     const oddPeriod = violationsWith((template) => {
       (resourceWhere(template, 'AWS::CloudWatch::Alarm', isInsights).Metrics as Array<Record<string, unknown>>)[0]!.Period = 45;
     });
-    expect(oddPeriod).toEqual(expect.arrayContaining([expect.stringMatching(/metrics_period\.json: \/Metrics\/0\/Period must be equal to one of the allowed values/)]));
+    expect(oddPeriod).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/metrics_period\.json: \/Metrics\/0\/Period must be equal to one of the allowed values/),
+      ]),
+    );
   });
 
-  it('checks the archive\'s resources too: a Firehose buffer over 900 s, an unknown processor, a Glue column without a name, an unknown Athena encryption', () => {
+  it("checks the archive's resources too: a Firehose buffer over 900 s, an unknown processor, a Glue column without a name, an unknown Athena encryption", () => {
     const violations = violationsWith((template) => {
-      const destination = resourceWhere(template, 'AWS::KinesisFirehose::DeliveryStream').ExtendedS3DestinationConfiguration as Record<string, Record<string, unknown>>;
+      const destination = resourceWhere(template, 'AWS::KinesisFirehose::DeliveryStream').ExtendedS3DestinationConfiguration as Record<
+        string,
+        Record<string, unknown>
+      >;
       destination.BufferingHints!.IntervalInSeconds = 901;
-      ((destination.ProcessingConfiguration!.Processors as Array<Record<string, unknown>>)[1]!).Type = 'AppendNewline';
-      const input = resourceWhere(template, 'AWS::Glue::Table').TableInput as { StorageDescriptor: { Columns: Array<Record<string, unknown>> } };
+      (destination.ProcessingConfiguration!.Processors as Array<Record<string, unknown>>)[1]!.Type = 'AppendNewline';
+      const input = resourceWhere(template, 'AWS::Glue::Table').TableInput as {
+        StorageDescriptor: { Columns: Array<Record<string, unknown>> };
+      };
       delete input.StorageDescriptor.Columns[0]!.Name;
-      const results = (resourceWhere(template, 'AWS::Athena::WorkGroup').WorkGroupConfiguration as { ResultConfiguration: { EncryptionConfiguration: Record<string, unknown> } }).ResultConfiguration;
+      const results = (
+        resourceWhere(template, 'AWS::Athena::WorkGroup').WorkGroupConfiguration as {
+          ResultConfiguration: { EncryptionConfiguration: Record<string, unknown> };
+        }
+      ).ResultConfiguration;
       results.EncryptionConfiguration.EncryptionOption = 'SSE_MAGIC';
     });
     expect(violations).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/AWS_KinesisFirehose_DeliveryStream\.json: \/ExtendedS3DestinationConfiguration\/BufferingHints\/IntervalInSeconds must be <= 900/),
-        expect.stringMatching(/AWS_KinesisFirehose_DeliveryStream\.json: \/ExtendedS3DestinationConfiguration\/ProcessingConfiguration\/Processors\/1\/Type must be equal to one of the allowed values/),
+        expect.stringMatching(
+          /AWS_KinesisFirehose_DeliveryStream\.json: \/ExtendedS3DestinationConfiguration\/BufferingHints\/IntervalInSeconds must be <= 900/,
+        ),
+        expect.stringMatching(
+          /AWS_KinesisFirehose_DeliveryStream\.json: \/ExtendedS3DestinationConfiguration\/ProcessingConfiguration\/Processors\/1\/Type must be equal to one of the allowed values/,
+        ),
         expect.stringMatching(/AWS_Glue_Table\.json: \/TableInput\/StorageDescriptor\/Columns\/0 must have required property 'Name'/),
         expect.stringMatching(/AWS_Athena_WorkGroup\.json: .*EncryptionOption must be equal to one of the allowed values/),
       ]),
@@ -98,7 +153,7 @@ describe('the template against CloudFormation resource schemas', () => {
     expect(violations).toEqual(['Planted no resource schema for AWS::SSM::Parameter: add it (test/infra/cfn-schemas/README.md)']);
   });
 
-  it('applies cfn-lint\'s keywords and Lambda\'s reserved environment names', () => {
+  it("applies cfn-lint's keywords and Lambda's reserved environment names", () => {
     expect(
       violationsWith((template) => {
         const alarm = resourceWhere(template, 'AWS::CloudWatch::Alarm', (properties) => properties.MetricName !== undefined);
@@ -107,12 +162,17 @@ describe('the template against CloudFormation resource schemas', () => {
     ).toEqual(expect.arrayContaining([expect.stringMatching(/must match exactly one schema in oneOf/)]));
     expect(
       violationsWith((template) => {
-        ((resourceWhere(template, 'AWS::Lambda::Function').Environment as { Variables: Record<string, string> }).Variables).AWS_REGION = 'us-east-1';
+        (resourceWhere(template, 'AWS::Lambda::Function').Environment as { Variables: Record<string, string> }).Variables.AWS_REGION =
+          'us-east-1';
       }),
-    ).toEqual(expect.arrayContaining([expect.stringMatching(/environment_variable_keys\.json: \/ property name must be valid {"propertyName":"AWS_REGION"}/)]));
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/environment_variable_keys\.json: \/ property name must be valid {"propertyName":"AWS_REGION"}/),
+      ]),
+    );
   });
 
-  it('reads Python\'s \\A and \\Z as the start and end of the input', () => {
+  it("reads Python's \\A and \\Z as the start and end of the input", () => {
     expect(pythonPatternToJs('\\A[a-z]+\\Z')).toBe('^[a-z]+$');
     expect(pythonPatternToJs('^a\\\\Z')).toBe('^a\\\\Z');
     expect(new RegExp(pythonPatternToJs('^[.\\-_/#A-Za-z0-9]{1,512}\\Z')).test('/aws/lambda/x')).toBe(true);

@@ -75,7 +75,10 @@ const RESOURCE_FORMATS: Readonly<Record<string, RegExp>> = {
 
 /** Python's `\A` and `\Z` (start and end of input) in JavaScript; `(?P<name>` named groups likewise. */
 export function pythonPatternToJs(pattern: string): string {
-  return pattern.replace(/(?<!\\)((?:\\\\)*)\\A/g, '$1^').replace(/(?<!\\)((?:\\\\)*)\\Z/g, '$1$').replace(/\(\?P</g, '(?<');
+  return pattern
+    .replace(/(?<!\\)((?:\\\\)*)\\A/g, '$1^')
+    .replace(/(?<!\\)((?:\\\\)*)\\Z/g, '$1$')
+    .replace(/\(\?P</g, '(?<');
 }
 
 /** The schema with Python patterns converted and the meta-schema reference dropped (ajv would fetch it). */
@@ -87,7 +90,9 @@ function prepare(schema: unknown): unknown {
     if (key === '$schema') continue;
     if (key === 'pattern' && typeof value === 'string') prepared[key] = pythonPatternToJs(value);
     else if (key === 'patternProperties' && value !== null && typeof value === 'object') {
-      prepared[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([pattern, sub]) => [pythonPatternToJs(pattern), prepare(sub)]));
+      prepared[key] = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([pattern, sub]) => [pythonPatternToJs(pattern), prepare(sub)]),
+      );
     } else prepared[key] = prepare(value);
   }
   return prepared;
@@ -100,16 +105,36 @@ function readJson(relative: string): Record<string, unknown> {
 function newAjv(): Ajv {
   // strictTuples off: cfn-lint's prefixItems becomes draft 7's tuple `items` below.
   // unicodeRegExp off: Python accepts escapes such as `\-` outside a class that JavaScript's u flag refuses.
-  const ajv = new Ajv({ allErrors: true, strict: true, unicodeRegExp: false, strictTuples: false, strictRequired: false, strictTypes: false, allowUnionTypes: true, $data: true });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    unicodeRegExp: false,
+    strictTuples: false,
+    strictRequired: false,
+    strictTypes: false,
+    allowUnionTypes: true,
+    $data: true,
+  });
   addFormats(ajv);
-  ajv.addFormat('json', { validate: (value: string) => { try { JSON.parse(value); return true; } catch { return false; } } });
+  ajv.addFormat('json', {
+    validate: (value: string) => {
+      try {
+        JSON.parse(value);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
   for (const [name, pattern] of Object.entries(RESOURCE_FORMATS)) ajv.addFormat(name, pattern);
   for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword });
   // A property CloudFormation computes may not be set in a template (cfn-lint E3012's read-only check).
   ajv.addKeyword({
     keyword: 'readOnlyProperties',
     macro: (paths: string[]) => {
-      const topLevel = paths.map((pointer) => /^\/properties\/([^/]+)$/.exec(pointer)?.[1]).filter((name): name is string => name !== undefined);
+      const topLevel = paths
+        .map((pointer) => /^\/properties\/([^/]+)$/.exec(pointer)?.[1])
+        .filter((name): name is string => name !== undefined);
       return topLevel.length === 0 ? true : { not: { anyOf: topLevel.map((name) => ({ required: [name] })) } };
     },
   });
@@ -119,7 +144,10 @@ function newAjv(): Ajv {
   ajv.addKeyword({
     keyword: 'dependentExcluded',
     macro: (excluded: Record<string, string[]>) => ({
-      allOf: Object.entries(excluded).map(([name, others]) => ({ if: { required: [name] }, then: { not: { anyOf: others.map((other) => ({ required: [other] })) } } })),
+      allOf: Object.entries(excluded).map(([name, others]) => ({
+        if: { required: [name] },
+        then: { not: { anyOf: others.map((other) => ({ required: [other] })) } },
+      })),
     }),
   });
   // Draft 2019-09 and 2020-12 keywords some schemas use, in their draft 7 form.
@@ -152,7 +180,10 @@ function describeError(error: ErrorObject): string {
 }
 
 function at(value: unknown, steps: readonly string[]): unknown {
-  return steps.reduce<unknown>((current, step) => (current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[step] : undefined), value);
+  return steps.reduce<unknown>(
+    (current, step) => (current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[step] : undefined),
+    value,
+  );
 }
 
 /** Compiled validators, one list per type; compiled once per process (about a second each). */
@@ -166,13 +197,18 @@ export class ResourceSchemas {
     for (const [logicalId, resource] of Object.entries(template.resources)) {
       const validators = this.validatorsOf(resource.Type);
       if (validators === undefined) {
-        violations.push({ logicalId, type: resource.Type, message: `no resource schema for ${resource.Type}: add it (test/infra/cfn-schemas/README.md)` });
+        violations.push({
+          logicalId,
+          type: resource.Type,
+          message: `no resource schema for ${resource.Type}: add it (test/infra/cfn-schemas/README.md)`,
+        });
         continue;
       }
       for (const { validate, at: steps, file } of validators) {
         const value = at(resource.Properties ?? {}, steps);
         if (value === undefined || validate(value)) continue;
-        for (const error of validate.errors ?? []) violations.push({ logicalId, type: resource.Type, message: `${file}: ${describeError(error)}` });
+        for (const error of validate.errors ?? [])
+          violations.push({ logicalId, type: resource.Type, message: `${file}: ${describeError(error)}` });
       }
     }
     return violations;

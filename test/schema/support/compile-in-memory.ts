@@ -24,7 +24,10 @@ export function loadValidator(source: string): StandaloneValidator {
   return module.exports;
 }
 
-export function compileYaml(yaml: string, file = 'test/schema.yml'): { logType: string; jsonSchema: JsonSchema; generated: GeneratedLogType } {
+export function compileYaml(
+  yaml: string,
+  file = 'test/schema.yml',
+): { logType: string; jsonSchema: JsonSchema; generated: GeneratedLogType } {
   const schema = parseLogSchema(file, yaml);
   const jsonSchema = toJsonSchema(schema);
   return {

@@ -19,8 +19,7 @@ export const bruteForceLogins: Rule = {
   severity: 'MEDIUM',
   threshold: 5,
   dedupPeriodMinutes: 15,
-  match: (record) =>
-    text(record, 'eventType') === 'user.session.start' && text(record, 'outcome', 'result') === 'FAILURE',
+  match: (record) => text(record, 'eventType') === 'user.session.start' && text(record, 'outcome', 'result') === 'FAILURE',
   dedupKey: ({ record }) => account(record),
   collect: reason,
   title: ({ record, collected }) =>
