@@ -11,6 +11,7 @@ import type { EventProcessor, NormaliseContext } from '../../lambdas/core/ports'
 import { UnknownLogTypeError, eventProcessorFor, knownLogTypes } from '../../lambdas/core/schema';
 import { rawEventOfText } from '../../lambdas/core/okta/json-array-scanner';
 import { DEFAULT_EVENT_LIMITS, examineEvent } from '../../lambdas/core/pull/examine-event';
+import { jsonTextString } from '../../lambdas/core/pull/quarantine-document';
 import { CommandLineError, parseCommandLine } from './args';
 
 const DEFAULT_LOG_TYPE = 'Okta.SystemLog';
@@ -111,7 +112,7 @@ function processLine(processor: EventProcessor, line: string, context: Normalise
   if (trimmed.trim() === '') return undefined;
   const verdict = examineEvent(rawEventOfText(trimmed), processor, context, DEFAULT_EVENT_LIMITS);
   if ('record' in verdict) return { valid: true, text: `${verdict.record.json}\n` };
-  return { valid: false, text: `{"event":${verdict.eventJson},"errors":${JSON.stringify(verdict.errors)}}\n` };
+  return { valid: false, text: `{"event":${jsonTextString(verdict.eventJson)},"errors":${JSON.stringify(verdict.errors)}}\n` };
 }
 
 async function run(options: Options): Promise<number> {

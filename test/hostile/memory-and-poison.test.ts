@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { PageBudget, PageBudgetPreemptedError } from '../../lambdas/core/memory/page-budget';
 import { createOktaClient, type OktaClientLimits } from '../../lambdas/core/okta';
 import { scanJsonArray } from '../../lambdas/core/okta/json-array-scanner';
+import { jsonStringOfBytes } from '../../lambdas/core/pull/examine-event';
 import { pullSource, type PullOptions } from '../../lambdas/core/pull/pull-source';
 import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import { eventProcessorFor } from '../../lambdas/core/schema';
@@ -138,6 +139,22 @@ describe('hostile org: heap bombs and deep events', () => {
       'the event is not valid JSON; kept as its raw text, not parsed',
       expect.stringMatching(/^the record cannot be serialised: /),
     ]);
+  });
+
+  it('keeps an unparsed event as the same JSON string bytes as JSON.stringify of its text, however its bytes are cut into chunks', () => {
+    // Quotes, backslashes, control characters, a byte order mark, 2-, 3- and 4-byte characters,
+    // and invalid UTF-8 (a lone continuation byte, a cut sequence, an overlong form).
+    const text = Buffer.concat([
+      Buffer.from('\ufeff{"a":"\\ \" \n \u0001 \u007f é € 😀"}', 'utf8'),
+      Buffer.from([0x80, 0xe2, 0x82, 0x20, 0xc0, 0xaf, 0xf0, 0x9f, 0x98]),
+    ]);
+    const expected = Buffer.from(JSON.stringify(text.toString('utf8')), 'utf8');
+    for (let size = 1; size <= text.length; size += 1) {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < text.length; at += size) chunks.push(text.subarray(at, at + size));
+      expect(Buffer.from(jsonStringOfBytes(chunks)).equals(expected)).toBe(true);
+    }
+    expect(Buffer.from(jsonStringOfBytes([])).toString('utf8')).toBe('""');
   });
 
   it('splits the page body into events without parsing it, and refuses more events than the limit asked for', () => {

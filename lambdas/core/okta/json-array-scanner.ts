@@ -21,6 +21,8 @@ export interface RawEvent {
   readonly truncated: boolean;
   /** Its JSON text (decoded from UTF-8). */
   text(): string;
+  /** Its bytes, as views over the chunks the body arrived in (no copy). */
+  views(): readonly Uint8Array[];
 }
 
 export type ScanResult = { readonly events: RawEvent[] } | { readonly error: string };
@@ -62,14 +64,21 @@ class ChunkedBytes {
   text(start: number, end: number): string {
     const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     let text = '';
+    for (const view of this.views(start, end)) text += decoder.decode(view, { stream: true });
+    return text + decoder.decode();
+  }
+
+  /** The bytes from `start` to `end`, as views over the chunks they are in. */
+  views(start: number, end: number): Uint8Array[] {
+    const views: Uint8Array[] = [];
     for (let index = this.chunkAt(start); index < this.chunks.length && this.starts[index]! < end; index += 1) {
       const chunk = this.chunks[index]!;
       const chunkStart = this.starts[index]!;
       const from = Math.max(start, chunkStart) - chunkStart;
       const to = Math.min(end, chunkStart + chunk.byteLength) - chunkStart;
-      text += decoder.decode(chunk.subarray(from, to), { stream: true });
+      views.push(chunk.subarray(from, to));
     }
-    return text + decoder.decode();
+    return views;
   }
 
   private chunkAt(offset: number): number {
@@ -109,7 +118,13 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
     if (events.length >= maxElements) return `the page holds more than ${maxElements} events, more than its limit`;
     const start = elementStart;
     const end = elementEnd;
-    events.push({ bytes: end - start, depth: elementDepth, truncated: false, text: () => bytes.text(start, end) });
+    events.push({
+      bytes: end - start,
+      depth: elementDepth,
+      truncated: false,
+      text: () => bytes.text(start, end),
+      views: () => bytes.views(start, end),
+    });
     return undefined;
   };
 
@@ -182,7 +197,17 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
   if (truncated && inElement && events.length === 0) {
     const start = elementStart;
     const end = offset;
-    return { events: [{ bytes: end - start, depth: elementDepth, truncated: true, text: () => bytes.text(start, end) }] };
+    return {
+      events: [
+        {
+          bytes: end - start,
+          depth: elementDepth,
+          truncated: true,
+          text: () => bytes.text(start, end),
+          views: () => bytes.views(start, end),
+        },
+      ],
+    };
   }
   return { error: 'the body is not a complete JSON array (truncated?)' };
 }
@@ -193,5 +218,5 @@ export function rawEventOfText(text: string): RawEvent {
   const scanned = scanJsonArray([Buffer.from('['), bytes, Buffer.from(']')], 1);
   // Not exactly one JSON value: nothing deep to fear, and JSON.parse will say what is wrong.
   const depth = 'events' in scanned && scanned.events.length === 1 ? (scanned.events[0]?.depth ?? 0) : 0;
-  return { bytes: bytes.byteLength, depth, truncated: false, text: () => text };
+  return { bytes: bytes.byteLength, depth, truncated: false, text: () => text, views: () => [bytes] };
 }
