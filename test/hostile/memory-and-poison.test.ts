@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PageBudget, PageBudgetPreemptedError } from '../../lambdas/core/memory/page-budget';
 import { createOktaClient, type OktaClientLimits } from '../../lambdas/core/okta';
+import { exchange } from '../../lambdas/core/okta/http-exchange';
 import { scanJsonArray } from '../../lambdas/core/okta/json-array-scanner';
 import { jsonStringOfBytes } from '../../lambdas/core/pull/examine-event';
 import { pullSource, type PullOptions } from '../../lambdas/core/pull/pull-source';
@@ -145,7 +146,7 @@ describe('hostile org: heap bombs and deep events', () => {
     // Quotes, backslashes, control characters, a byte order mark, 2-, 3- and 4-byte characters,
     // and invalid UTF-8 (a lone continuation byte, a cut sequence, an overlong form).
     const text = Buffer.concat([
-      Buffer.from('\ufeff{"a":"\\ \" \n \u0001 \u007f é € 😀"}', 'utf8'),
+      Buffer.from('\ufeff{"a":"\\ " \n \u0001 \u007f é € 😀"}', 'utf8'),
       Buffer.from([0x80, 0xe2, 0x82, 0x20, 0xc0, 0xaf, 0xf0, 0x9f, 0x98]),
     ]);
     const expected = Buffer.from(JSON.stringify(text.toString('utf8')), 'utf8');
@@ -233,6 +234,34 @@ describe('hostile org: pages over the byte bound', () => {
     const alone = budget.reserve();
     await alone.grow(500);
     expect(budget.inFlight).toBe(500);
+  });
+
+  it('stops reading a page that gives way (preempted or aborted): the rest of its body is cancelled, not left holding the connection', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new Uint8Array(40)),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const budget = new PageBudget(100);
+    const older = budget.reserve();
+    await older.grow(90);
+    const stop = new AbortController();
+
+    const reading = exchange(
+      async () => new Response(body, { status: 200 }),
+      { method: 'GET', url: 'https://acme.okta.com/api/v1/logs', headers: {}, pageBudget: budget },
+      { requestTimeoutMs: 60_000, maxResponseBytes: 1_000 },
+      stop.signal,
+    );
+    // The first 40 bytes wait for room the older page holds; the run then gives the page up.
+    await new Promise((resolve) => setImmediate(resolve));
+    stop.abort(new Error('the pull stopped'));
+
+    await expect(reading).rejects.toThrow('the pull stopped');
+    expect(cancelled).toBe(true);
+    expect(budget.inFlight).toBe(90);
   });
 
   it('asks for a collection each time the capacity in page bytes has been released, not per page', async () => {

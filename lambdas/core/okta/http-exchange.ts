@@ -147,7 +147,14 @@ async function readPage(
             headOf([...chunks, value], OVERSIZED_HEAD_BYTES),
           );
         }
-        await reservation.grow(value.byteLength, signal);
+        try {
+          await reservation.grow(value.byteLength, signal);
+        } catch (error) {
+          // Preempted or aborted: the rest of the body is not wanted, and a body left unread
+          // would hold its connection (and what the socket buffered) until it is collected.
+          await reader.cancel().catch(() => undefined);
+          throw error;
+        }
         chunks.push(value);
         size += value.byteLength;
       }
