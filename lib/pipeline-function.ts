@@ -43,13 +43,15 @@ export const PIPELINE_RUNTIME_ENVIRONMENT: Readonly<Record<string, string>> = {
   // glibc malloc (mallopt(3), "Memory Allocation Tunables" of the glibc manual): by default it
   // keeps what node frees (page bodies read off the socket, parse buffers) for reuse, in up to
   // eight arenas per core, and raises its mmap threshold after each large free, so a 256 MB
-  // Lambda's resident memory keeps the high-water mark of every burst. Two arenas, a fixed 128 KiB
-  // mmap threshold and trimming above 128 KiB give freed memory back to the OS. In `npm run
-  // bench` (section lambda, a loaded machine) the hostile run's peak went from 259-274 MB to
-  // 197 MB with these and the puller's collection after released pages (see `PageBudget`); the
-  // ordinary run's stayed within its noise (170-190 MB).
+  // Lambda's resident memory keeps the high-water mark of every burst. Two arenas and trimming
+  // above 128 KiB give freed memory back to the OS. The mmap threshold is fixed at 64 KiB because
+  // that is the size of every socket read buffer (libuv's `uv__read` asks node for 64 * 1024
+  // bytes, src/unix/stream.c): a page body arrives as hundreds of them, and mapped on their own
+  // they go back to the OS when collected instead of fragmenting the arenas between longer-lived
+  // allocations. Measured with `npm run bench`, section lambda, on a loaded 2-core machine: see
+  // docs/SCALING.md.
   MALLOC_ARENA_MAX: '2',
-  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_MMAP_THRESHOLD_: '65536',
   MALLOC_TRIM_THRESHOLD_: '131072',
 };
 

@@ -128,7 +128,7 @@ describe('the puller', () => {
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
           MALLOC_ARENA_MAX: '2',
-          MALLOC_MMAP_THRESHOLD_: '131072',
+          MALLOC_MMAP_THRESHOLD_: '65536',
           MALLOC_TRIM_THRESHOLD_: '131072',
         },
       },
