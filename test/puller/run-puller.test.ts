@@ -221,6 +221,32 @@ describe('runPuller', () => {
       ).toEqual(['DropOffBreached{SourceId=acme}', 'AuthFailures{SourceId=acme}']);
     });
 
+    // okta-client.ts turns a 403 from /api/v1/logs (E0000006: the admin role is gone) and
+    // authenticator.ts a token endpoint's 403 or `invalid_scope` (okta.logs.read is no longer
+    // granted) into kind `permission`; SourceAuthFailures promises to page for them as for a 401.
+    it.each([
+      ['a 403 from the System Log (admin role lost)', 'source acme: Okta refused to read the System Log (403 E0000006)'],
+      [
+        'a token endpoint that no longer grants okta.logs.read',
+        'source acme: the token endpoint refused the scope okta.logs.read (invalid_scope)',
+      ],
+    ])('%s counts as a refused credential: AuthFailures, which SourceAuthFailures reads', async (_case, message) => {
+      const { perSource } = await pairsFor((config) => summary(config.id, { outcome: 'failed', error: { kind: 'permission', message } }));
+      expect(perSource).toEqual(['DropOffBreached{SourceId=acme}', 'AuthFailures{SourceId=acme}']);
+    });
+
+    it('a source whose paging loops adds PagingLoops, which SourcePagingLoop reads', async () => {
+      const { perSource } = await pairsFor((config) =>
+        summary(config.id, {
+          outcome: 'failed',
+          pages: 1,
+          delivered: 3,
+          error: { kind: 'paging-loop', message: 'source acme: paging is looping: the next link repeats a URL already fetched' },
+        }),
+      );
+      expect(perSource).toEqual(['DropOffBreached{SourceId=acme}', 'PagingLoops{SourceId=acme}']);
+    });
+
     it('every per-source metric is one a per-source alarm reads, and the deployment metrics do not grow with the number of sources', async () => {
       const everything = (config: SourceConfig) =>
         summary(config.id, {
@@ -233,7 +259,7 @@ describe('runPuller', () => {
         });
       const one = await pairsFor(everything);
       const three = await pairsFor(everything, [source('a'), source('b'), source('c')]);
-      const alarmed = new Set(['DropOffBreached', 'AuthFailures', 'EventsInvalid']);
+      const alarmed = new Set(['DropOffBreached', 'AuthFailures', 'PagingLoops', 'EventsInvalid']);
       expect(one.perSource.filter((pair) => !alarmed.has(pair.slice(0, pair.indexOf('{'))))).toEqual([]);
       expect(one.perSource).toHaveLength(3);
       expect(three.perSource).toHaveLength(9);
@@ -407,6 +433,31 @@ describe('runPuller', () => {
       expect(report.disabled).toEqual(['paused']);
       expect(metricsOf(documents, 'gone')).toBeUndefined();
       expect(metricsOf(documents, 'paused')).toBeUndefined();
+    });
+
+    it('treats a 403 (scope or admin role lost) the same: one re-read, one retry with a rotated secret, a drop when offboarded', async () => {
+      const forbidden = (id: string): PullSummary =>
+        summary(id, {
+          outcome: 'failed',
+          error: { kind: 'permission', message: `source ${id}: Okta refused to read the System Log (403 E0000006)` },
+        });
+      const { deps, documents, registry, pulls } = harness({
+        sources: [source('acme'), source('gone')],
+        pull: async (config) =>
+          config.credential.kind === 'apiToken' && config.credential.token === TEST_API_TOKEN ? forbidden(config.id) : summary(config.id),
+      });
+      registry.fresh.set('acme', {
+        status: 'current',
+        source: source('acme', { credential: { kind: 'apiToken', token: 'regranted-token' } }),
+      });
+      registry.fresh.set('gone', { status: 'offboarded' });
+
+      await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(registry.refreshed.sort()).toEqual(['acme', 'gone']);
+      expect(pulls.map((pull) => pull.sourceId).sort()).toEqual(['acme', 'acme', 'gone']);
+      expect(metricsOf(documents, 'acme')).toMatchObject({ AuthFailures: 0, PullErrors: 0 });
+      expect(metricsOf(documents, 'gone')).toBeUndefined();
     });
 
     it('counts the auth failure when the registry itself fails to re-read', async () => {
