@@ -1,3 +1,4 @@
+import { PageBudgetPreemptedError, type PageBudget, type PageReservation } from '../../lambdas/core/memory/page-budget';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { PullOptions, PullSummary } from '../../lambdas/core/pull/pull-source';
@@ -510,6 +511,69 @@ describe('runPuller', () => {
     expect(peak).toBe(3);
     expect(pulls.map((pull) => pull.sourceId)).toEqual(sources.map((config) => config.id).reverse());
     expect(pulls[0]?.options).toMatchObject({ owner: 'run-1', deadline: clock.now() + 50_000, leaseMs: 95_000 });
+  });
+
+  it('holds every source’s page bytes within one run-wide budget of pageBytesInFlight, and every source still finishes', async () => {
+    const capacity = 1_000;
+    // Pages as the Okta client reads them: reserved, grown chunk by chunk as the body arrives,
+    // released once delivered; a preempted page gives its bytes back and is fetched again.
+    const pageSizes: Record<string, number[]> = {
+      a: [600, 600, 600],
+      b: [600, 600, 600],
+      c: [600, 600, 600],
+      d: [600, 600, 600],
+      big: [1_500],
+    };
+    const open = new Set<PageReservation>();
+    const held = (): number => [...open].reduce((sum, reservation) => sum + reservation.bytes, 0);
+    let peak = 0;
+    let peakShared = 0;
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const readPage = async (budget: PageBudget, bytes: number): Promise<void> => {
+      for (;;) {
+        const reservation = budget.reserve();
+        open.add(reservation);
+        try {
+          for (let read = 0; read < bytes; read += 100) {
+            await reservation.grow(Math.min(100, bytes - read));
+            peak = Math.max(peak, held());
+            if ([...open].filter((other) => other.bytes > 0).length > 1) peakShared = Math.max(peakShared, held());
+            await nextTurn();
+          }
+          await nextTurn(); // delivered while the others read
+          return;
+        } catch (error) {
+          if (!(error instanceof PageBudgetPreemptedError)) throw error;
+        } finally {
+          reservation.release();
+          open.delete(reservation);
+        }
+      }
+    };
+    const { deps } = harness({
+      sources: Object.keys(pageSizes).map((id) => source(id)),
+      pull: async (config, options) => {
+        const budget = options.pageBudget;
+        if (budget === undefined) throw new Error('the run gave the source no page budget');
+        for (const bytes of pageSizes[config.id] ?? []) await readPage(budget, bytes);
+        return summary(config.id, { pages: pageSizes[config.id]?.length ?? 0 });
+      },
+    });
+
+    const report = await runPuller(deps, { invocationId: 'run-1', limits: { pageBytesInFlight: capacity } });
+
+    // Unbudgeted, the five sources would hold 4 × 600 + 1,500 bytes at once.
+    expect(peakShared).toBeLessThanOrEqual(capacity);
+    // The documented allowance (page-budget.ts): a page alone may grow past the capacity.
+    expect(peak).toBeLessThanOrEqual(1_500);
+    expect(peak).toBeGreaterThan(capacity);
+    expect(report.sources.map(({ source: config, summary: result }) => [config.id, result.outcome, result.pages]).sort()).toEqual([
+      ['a', 'caught-up', 3],
+      ['b', 'caught-up', 3],
+      ['big', 'caught-up', 1],
+      ['c', 'caught-up', 3],
+      ['d', 'caught-up', 3],
+    ]);
   });
 
   it('stops fetching well before the Lambda timeout even when the budget is longer', async () => {
