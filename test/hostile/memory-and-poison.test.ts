@@ -253,4 +253,49 @@ describe('hostile org: paging loops', () => {
     );
     expect(metrics.PagingLoops).toBe(1);
   });
+
+  it('fails the source when the next link keeps the cursor but adds a changing parameter: a full page of events already served is a loop', async () => {
+    const clock = new VirtualClock();
+    const page = `[${Array.from({ length: 3 }, (_, index) => JSON.stringify(event(`nonce-${index}`))).join(',')}]`;
+    // Every URL differs (`&n=1`, `&n=2`, ...), so no URL repeats; only the pages' content does.
+    // After 50 pages the org runs dry, so that a pull blind to the loop ends (caught up) and fails the test fast.
+    const server = await org((_request, index) =>
+      index >= 50
+        ? { body: '[]' }
+        : { headers: { link: `<${server.origin}/api/v1/logs?after=x&limit=3&n=${index + 1}>; rel="next"` }, body: page },
+    );
+    const { deps, source } = pullDeps(server.origin, clock, { pageSize: 3 });
+
+    const summary = await pullSource(deps, source, options(clock));
+
+    expect(summary.outcome).toBe('failed');
+    expect(summary.error?.kind).toBe('paging-loop');
+    expect(summary.error?.message).toContain('a full page holds only events already served in this run');
+    // The first page, its repeat, and at most the page fetched ahead meanwhile; not 200 pages.
+    expect(server.requests.length).toBeLessThanOrEqual(3);
+    expect(new Set(deps.sink.uuids())).toEqual(new Set(['nonce-0', 'nonce-1', 'nonce-2']));
+    // The cursor stays on the first page's link: the looping page never moves it.
+    expect(deps.cursors.cursorOf('acme')?.nextUrl).toBe(`${server.origin}/api/v1/logs?after=x&limit=3&n=1`);
+    expect(deps.cursors.cursorOf('acme')?.lastError).toContain('paging is looping');
+  });
+
+  it('pages on through full pages that repeat some events of the run, as long as each brings one not served before', async () => {
+    const clock = new VirtualClock();
+    const uuids = ['a', 'b', 'c', 'd', 'e'];
+    // Overlapping windows: a,b,c then b,c,d then c,d,e, then a short page.
+    const server = await org((request) => {
+      const from = afterOf(request.url);
+      const window = uuids.slice(from, from + 3);
+      return {
+        headers: { link: `<${server.origin}/api/v1/logs?after=${from + 1}&limit=3>; rel="next"` },
+        body: `[${window.map((uuid) => JSON.stringify(event(uuid))).join(',')}]`,
+      };
+    });
+    const { deps, source } = pullDeps(server.origin, clock, { pageSize: 3 });
+
+    const summary = await pullSource(deps, source, options(clock));
+
+    expect(summary.outcome).toBe('caught-up');
+    expect(new Set(deps.sink.uuids())).toEqual(new Set(uuids));
+  });
 });
