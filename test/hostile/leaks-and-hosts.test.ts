@@ -28,8 +28,18 @@ function pieces(secret: string): string[] {
   return Array.from({ length: secret.length - CREDENTIAL_PIECE_LENGTH + 1 }, (_, at) => secret.slice(at, at + CREDENTIAL_PIECE_LENGTH));
 }
 
+/** In any letter case: a host comes back from a URL parser lowercased, and is still the token. */
 function expectNoPieceOf(secret: string, text: string): void {
-  for (const piece of pieces(secret)) expect(text).not.toContain(piece);
+  const folded = text.toLowerCase();
+  for (const piece of pieces(secret.toLowerCase())) expect(folded).not.toContain(piece);
+}
+
+/** Format characters that render as nothing: soft hyphen, Arabic letter mark, Mongolian vowel separator, ZWJ, word joiner, BOM, a tag character, a bidi override. */
+const INVISIBLE = ['\u00ad', '\u061c', '\u180e', '\u200d', '\u2060', '\ufeff', '\u{e0020}', '\u{e0041}', '\u202e'];
+
+/** Every character percent-encoded, as a link or a form field could carry it. */
+function percentEncodeAll(text: string): string {
+  return [...text].map((character) => `%${character.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
 }
 
 const servers: ScriptedServer[] = [];
@@ -57,7 +67,53 @@ describe('safeOrgText: redaction that cannot be cut around', () => {
       { numRuns: 300 },
     );
   });
+
+  it('redacts the token split by invisible format characters, in any letter case, or percent-encoded, wherever the cut falls', () => {
+    const disguise = fc.oneof(
+      // Invisible characters (\p{Cf}, separators) between the token's characters.
+      fc
+        .array(fc.constantFrom(...INVISIBLE, '\u2028', '\u2029', '\u0085'), { minLength: 1, maxLength: TOKEN.length })
+        .map((separators) => [...TOKEN].map((character, index) => `${character}${separators[index % separators.length] ?? ''}`).join('')),
+      // Any letter upper- or lower-cased.
+      fc
+        .array(fc.boolean(), { minLength: TOKEN.length, maxLength: TOKEN.length })
+        .map((upper) =>
+          [...TOKEN].map((character, index) => (upper[index] === true ? character.toUpperCase() : character.toLowerCase())).join(''),
+        ),
+      // encodeURIComponent of every character, once or twice, with escapes in either case.
+      fc.constantFrom(percentEncodeAll(TOKEN), percentEncodeAll(TOKEN).toUpperCase(), percentEncodeAll(percentEncodeAll(TOKEN))),
+      // Percent-encoded with an invisible character inside each escape.
+      fc.constant(percentEncodeAll(TOKEN).replace(/%(.)(.)/g, '%$1\u00ad$2')),
+    );
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 400 }),
+        fc.string({ maxLength: 40 }),
+        disguise,
+        fc.integer({ min: 1, max: 500 }),
+        (before, after, hidden, maxLength) => {
+          const shown = safeOrgText(`${before}${hidden}${after}`, [TOKEN], maxLength);
+          // What a reader (or a terminal) makes of it: invisible characters gone, escapes decoded.
+          const read = decodeAll(shown.replace(/[\p{Cf}\p{Zl}\p{Zp}]/gu, ''));
+          expectNoPieceOf(TOKEN, read);
+          expect(shown).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+          expect(shown.length).toBeLessThanOrEqual(maxLength + 3);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
+
+/** `%xx` escapes decoded until none is left (invalid ones kept). */
+function decodeAll(text: string): string {
+  let current = text;
+  for (;;) {
+    const decoded = current.replace(/(?:%[0-9a-f]{2})+/gi, (escapes) => Buffer.from(escapes.replace(/%/g, ''), 'hex').toString('latin1'));
+    if (decoded === current) return current;
+    current = decoded;
+  }
+}
 
 describe('hostile org: credential echo', () => {
   it('keeps every piece of the token out of a 401 error, its code, cause, stack and the cursor, even echoed across the 300-character cut', async () => {
@@ -123,21 +179,43 @@ describe('hostile org: credential echo', () => {
     expectNoPieceOf(assertion, [String(error), (error as Error).stack ?? ''].join('\n'));
   });
 
-  it('redacts the token from a next link that carries it as the host of another origin', async () => {
+  it('redacts a mixed-case token from a next link that carries it as the host of another origin, which the URL parser lowercases', async () => {
     const clock = new VirtualClock();
     const server = await startScriptedServer(() => ({
-      headers: { link: `<https://${TOKEN.toLowerCase()}.example.com/api/v1/logs>; rel="next"` },
+      headers: { link: `<https://${TOKEN}.example.com/api/v1/logs>; rel="next"` },
       body: '[]',
     }));
     servers.push(server);
-    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN.toLowerCase() } });
+    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN } });
 
     const error = await createOktaClient(source, { clock, allowLoopback: true })
       .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
       .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(ForeignOriginError);
-    expectNoPieceOf(TOKEN.toLowerCase(), [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n'));
+    const shown = [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n');
+    expect(shown).toContain('example.com');
+    expectNoPieceOf(TOKEN, shown);
+  });
+
+  it('redacts a token percent-encoded in the path of a same-origin next link from the error about that page', async () => {
+    const clock = new VirtualClock();
+    const server = await startScriptedServer((_request, index) =>
+      index === 0
+        ? { headers: { link: `<${server.origin}/api/v1/${percentEncodeAll(TOKEN)}>; rel="next"` }, body: '[{"uuid":"x"}]' }
+        : { status: 404, body: '{}' },
+    );
+    servers.push(server);
+    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN } });
+    const okta = createOktaClient(source, { clock, allowLoopback: true, limits: { pageSize: 1 } });
+
+    const first = await okta.fetchPage({ since: '2026-01-01T00:00:00.000Z' });
+    const error = await okta.fetchPage({ nextUrl: first.nextUrl }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(OktaConfigError);
+    const shown = [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n');
+    expect(shown).toContain('answered 404');
+    expectNoPieceOf(TOKEN, decodeAll(shown));
   });
 
   it('prints no terminal escape and no piece of the token on the pull command line', async () => {
