@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { ALERT_MESSAGE_MAX_BYTES, alertMessageText } from '../../lambdas/core/detections/alert';
+import { ALERT_FIELD_MAX_BYTES, ALERT_MESSAGE_MAX_BYTES, alertMessageText } from '../../lambdas/core/detections/alert';
 import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { createOktaClient, ForeignOriginError, OktaAuthError, OktaConfigError } from '../../lambdas/core/okta';
 import { CREDENTIAL_PIECE_LENGTH, safeOrgText } from '../../lambdas/core/okta/org-text';
@@ -16,6 +16,7 @@ import { pullSource } from '../../lambdas/core/pull/pull-source';
 import { parseSourceSecret } from '../../lambdas/core/sources/parse-source-secret';
 import { InMemoryCursorStore, InMemoryQuarantine, InMemoryRecordSink, fakeProcessor, testSource } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
+import { failedLogin, memoryEngine, MINUTE, T0 } from '../detections/support';
 import { startScriptedServer, type ScriptedServer } from '../okta/scripted-server';
 
 const TOKEN = '00aHostileEchoTokenXyz0123456789abcdefGHIJ';
@@ -322,6 +323,61 @@ describe('hostile event: alerts fit SNS', () => {
       context: { actor: 'admin@example.com', privilegeGranted: 'Super administrator' },
     });
     expect(sent.context.targets).toMatchObject({ truncated: true, items: 4_000 });
+  });
+
+  it('bounds the title and dedup key the engine takes from a 300 KB actor name to 1 KiB, two such actors still apart', async () => {
+    const { engine } = memoryEngine();
+    const long = 'a'.repeat(300_000);
+    const actors = [`${long}-first@acme.io`, `${long}-second@acme.io`];
+    const alerts: AlertMessage[] = [];
+    for (const actor of actors)
+      for (const minute of [0, 1, 2, 3, 4]) alerts.push(...(await engine.evaluate(failedLogin(T0 + minute * MINUTE, actor))).alerts);
+
+    expect(alerts).toHaveLength(2);
+    for (const alert of alerts) {
+      expect(Buffer.byteLength(alert.dedupKey)).toBeLessThanOrEqual(ALERT_FIELD_MAX_BYTES);
+      expect(Buffer.byteLength(alert.title)).toBeLessThanOrEqual(ALERT_FIELD_MAX_BYTES);
+      expect(Buffer.byteLength(alertMessageText(alert))).toBeLessThanOrEqual(ALERT_MESSAGE_MAX_BYTES);
+    }
+    expect(alerts[0]?.dedupKey).not.toBe(alerts[1]?.dedupKey);
+    expect(alerts[0]?.dedupKey).toMatch(/^a+\.\.\.sha256:[0-9a-f]{64}$/);
+  });
+
+  it('fits 256 KiB, still valid JSON with its counts, whichever of its fields an event made huge', () => {
+    const huge = fc.oneof(
+      fc.constant('x'.repeat(300_000)),
+      // 10,000 controls are 60 KB of JSON escapes (and slow to write: kept shorter).
+      fc.constant('\u0001'.repeat(10_000)),
+      fc.constant('\u{1F600}'.repeat(80_000)),
+      fc.string({ maxLength: 30 }),
+    );
+    const message = fc.record({
+      status: fc.constantFrom('new' as const, 'updated' as const),
+      alertId: huge,
+      ruleId: huge,
+      severity: fc.constantFrom('LOW' as const, 'MEDIUM' as const, 'HIGH' as const),
+      title: huge,
+      dedupKey: huge,
+      sourceId: huge,
+      firstEventTime: huge,
+      lastEventTime: huge,
+      eventCount: fc.nat(),
+      eventUuids: fc.oneof(
+        fc.array(huge, { maxLength: 8 }),
+        fc.array(fc.constant('\u0001'.repeat(700)), { minLength: 200, maxLength: 200 }),
+      ),
+      context: fc.dictionary(huge, fc.oneof(huge, fc.array(huge, { maxLength: 5 })), { maxKeys: 5 }),
+    });
+    // SNS's bound, and the smallest bound alertMessageText promises to meet (which forces its last step).
+    const bound = fc.constantFrom(ALERT_MESSAGE_MAX_BYTES, 16 * 1024);
+    fc.assert(
+      fc.property(message, bound, (alert: AlertMessage, maxBytes) => {
+        const text = alertMessageText(alert, maxBytes);
+        expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(maxBytes);
+        expect(JSON.parse(text)).toMatchObject({ status: alert.status, severity: alert.severity, eventCount: alert.eventCount });
+      }),
+      { numRuns: 15 },
+    );
   });
 });
 
