@@ -305,8 +305,10 @@ class PullRun {
     };
     for (const raw of page.events) {
       const verdict = examineEvent(raw, this.deps.processor, context, limits);
-      // A valid event is known by its uuid; one without a usable uuid, by its text.
-      if (!served.note('record' in verdict ? `uuid:${verdict.record.uuid}` : `text:${verdict.eventJson}`)) allServedBefore = false;
+      // A valid event is known by its uuid; one without a usable uuid, by its text. An event cut
+      // at the page bound is never known: two huge events may begin alike.
+      if (raw.truncated || !served.note('record' in verdict ? `uuid:${verdict.record.uuid}` : `text:${verdict.eventJson}`))
+        allServedBefore = false;
       if ('record' in verdict) {
         records.push(verdict);
         batchBytes += verdict.record.json.length;
