@@ -39,6 +39,25 @@ export function stripControlCharacters(text: string): string {
   return text.replace(CONTROL_CHARACTERS, '');
 }
 
+/**
+ * `CONTROL_CHARACTERS` but C0: `JSON.stringify` escapes those inside strings, and outside them they
+ * are the line breaks and spaces between values, which must stay.
+ */
+const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * JSON text as the same JSON value, with every character `stripControlCharacters` would remove
+ * that `JSON.stringify` leaves raw in strings (DEL, C1 controls such as the 8-bit CSI U+009B, bidi overrides
+ * and other format characters, U+2028/U+2029) written as `\uXXXX` escapes: safe on a terminal,
+ * and still parsing to exactly the same value. Only for JSON text (one value or NDJSON lines):
+ * there, these characters can only stand inside strings, where an escape means the character itself.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(RAW_IN_JSON, (character) =>
+    Array.from({ length: character.length }, (_, unit) => `\\u${character.charCodeAt(unit).toString(16).padStart(4, '0')}`).join(''),
+  );
+}
+
 /** One or more `%xx` escapes in a row: the bytes of one UTF-8 text. */
 const PERCENT_ESCAPES = /(?:%[0-9a-f]{2})+/giu;
 
