@@ -283,6 +283,25 @@ describe('hostile org: pages over the byte bound', () => {
     expect(budget.inFlight).toBe(90);
   });
 
+  it('lets go of a page body when the page is released, so the collection the budget asks for can free it whoever still holds the page', async () => {
+    const clock = new VirtualClock();
+    const server = await pagingOrg([JSON.stringify(event('kept-until-release')), JSON.stringify(event('second'))]);
+    const { deps } = pullDeps(server.origin, clock);
+    const budget = new PageBudget(1_000_000);
+
+    const page = await deps.okta.fetchPage({ since: new Date(clock.now()).toISOString() }, { pageBudget: budget });
+    const [first] = page.events;
+    expect(first?.text()).toContain('"uuid":"kept-until-release"');
+    expect(budget.inFlight).toBe(page.bytes);
+
+    page.release();
+
+    expect(budget.inFlight).toBe(0);
+    // The page object (and its events) may outlive the release; the body's bytes do not.
+    expect(() => first?.text()).toThrow('the page was released');
+    expect(() => first?.views()).toThrow('the page was released');
+  });
+
   it('asks for a collection each time the capacity in page bytes has been released, not per page', async () => {
     let collections = 0;
     const budget = new PageBudget(100, () => (collections += 1));

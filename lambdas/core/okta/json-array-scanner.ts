@@ -25,7 +25,18 @@ export interface RawEvent {
   views(): readonly Uint8Array[];
 }
 
-export type ScanResult = { readonly events: RawEvent[] } | { readonly error: string };
+export type ScanResult =
+  | {
+      readonly events: RawEvent[];
+      /**
+       * Lets go of the body's chunks: from then on its events' `text()` and `views()` throw. The
+       * events of a page live as long as whatever still refers to the page (a pull keeps it until
+       * its cursor is saved), and through them the body would stay reachable after the page
+       * budget had already counted it as given back, out of reach of the collection that follows.
+       */
+      drop(): void;
+    }
+  | { readonly error: string };
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -47,8 +58,9 @@ function isWhitespace(byte: number): boolean {
 class ChunkedBytes {
   private readonly starts: number[] = [];
   private length = 0;
+  private dropped = false;
 
-  constructor(private readonly chunks: readonly Uint8Array[]) {
+  constructor(private chunks: readonly Uint8Array[]) {
     for (const chunk of chunks) {
       this.starts.push(this.length);
       this.length += chunk.byteLength;
@@ -70,6 +82,7 @@ class ChunkedBytes {
 
   /** The bytes from `start` to `end`, as views over the chunks they are in. */
   views(start: number, end: number): Uint8Array[] {
+    if (this.dropped) throw new Error('the page was released: its bytes are no longer held');
     const views: Uint8Array[] = [];
     for (let index = this.chunkAt(start); index < this.chunks.length && this.starts[index]! < end; index += 1) {
       const chunk = this.chunks[index]!;
@@ -79,6 +92,12 @@ class ChunkedBytes {
       views.push(chunk.subarray(from, to));
     }
     return views;
+  }
+
+  /** Lets go of the chunks (see `ScanResult`'s `drop`). */
+  drop(): void {
+    this.dropped = true;
+    this.chunks = [];
   }
 
   private chunkAt(offset: number): number {
@@ -193,7 +212,7 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
       }
     }
   }
-  if (closed) return { events };
+  if (closed) return { events, drop: () => bytes.drop() };
   if (truncated && inElement && events.length === 0) {
     const start = elementStart;
     const end = offset;
@@ -207,6 +226,7 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
           views: () => bytes.views(start, end),
         },
       ],
+      drop: () => bytes.drop(),
     };
   }
   return { error: 'the body is not a complete JSON array (truncated?)' };

@@ -43,7 +43,10 @@ export interface LogPage {
   readonly caughtUp: boolean;
   /** Bytes of the body, counted against the run's page budget until `release`. */
   readonly bytes: number;
-  /** Gives the page's bytes back to the budget, once it is delivered or dropped. Idempotent. */
+  /**
+   * Gives the page's bytes back to the budget, once it is delivered or dropped, and lets go of
+   * them: its events' `text()` and `views()` throw from then on. Idempotent.
+   */
   release(): void;
 }
 
@@ -302,7 +305,13 @@ class HttpOktaClient implements OktaClient, OrgTransport {
         }
         const events = scanned.events;
         const nextUrl = this.nextUrlOf(url, response.headers, events.length < limit);
-        return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit, bytes, release: () => reservation.release() } } };
+        // Given back and let go of together: the collection the budget may run on release can
+        // then free the body, whoever still refers to the page.
+        const release = (): void => {
+          scanned.drop();
+          reservation.release();
+        };
+        return { value: { page: { url, events, nextUrl, caughtUp: events.length < limit, bytes, release } } };
       } catch (error) {
         reservation.release();
         throw error;
