@@ -61,11 +61,13 @@ export interface PullerLimits {
   /**
    * Bytes of Okta page bodies held at once across the run (read, or read ahead, and not yet
    * delivered). With each page parsed one event at a time and delivered in small batches, the
-   * bodies are what grows with the orgs' pages. 16 MiB holds eight sources' ordinary pages (about
-   * 1.3 MB for 1,000 events) without a wait, and in `npm run bench` it brought the hostile case
-   * (eight sources of 31 MiB pages plus a heap bomb, 256 MB Lambda) from about 280 MB of RSS with
-   * 32 MiB to about 250 MB; below 16 MiB the figure no longer moved. One page alone may still reach
-   * the Okta client's `maxResponseBytes`.
+   * bodies are what grows with the orgs' pages; with the bodies released since the last
+   * collection (see `collectGarbage`), they take up to about twice this. 8 MiB holds three
+   * sources' ordinary pages (about 1.3 MB for 1,000 events) and their read-ahead at once; in `npm
+   * run bench` (section lambda, 10 sources at 256 MB) it took the ordinary run's peak from
+   * 158-178 MB at 16 MiB to 143-151 MB (docs/SCALING.md has the runs and their times); the
+   * hostile one (eight sources of 31 MiB pages plus a heap bomb) stayed at 176-207 MB. One page
+   * alone may still reach the Okta client's `maxResponseBytes`.
    */
   readonly pageBytesInFlight: number;
 }
@@ -75,7 +77,7 @@ export const DEFAULT_PULLER_LIMITS: PullerLimits = {
   timeoutMarginMs: 30_000,
   leaseSlackMs: 5_000,
   abortMarginMs: 5_000,
-  pageBytesInFlight: 16 * 1024 * 1024,
+  pageBytesInFlight: 8 * 1024 * 1024,
 };
 
 /**
