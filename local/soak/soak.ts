@@ -93,6 +93,10 @@ const OKTA_ANSWER_FAULTS = {
   'okta-reset': 'connection-reset',
 } as const satisfies Partial<Record<FaultKind, SimpleFault>>;
 
+/** The answer Kinesis and DynamoDB give a throttled `operation` (both name the error the same). */
+const throttled = (operation: string) =>
+  ({ kind: 'error', operation, status: 400, type: 'ProvisionedThroughputExceededException' }) as const;
+
 /** The orgs of the soak: different sizes and limits, one small enough to sit at its rate-limit reserve. */
 const SOURCES = [
   { sourceId: 'acme', eventsPerMinute: 240, rateLimitPerMinute: 120 },
@@ -414,10 +418,7 @@ class Harness {
         this.pipeline.aws.kinesisProxy.inject({ kind: 'kinesis-partial', failEntry: (index) => index % 2 === 0 }, fault.times);
         return note(fault.kind);
       case 'kinesis-throttle':
-        this.pipeline.aws.kinesisProxy.inject(
-          { kind: 'error', operation: 'PutRecords', status: 400, type: 'ProvisionedThroughputExceededException' },
-          fault.times,
-        );
+        this.pipeline.aws.kinesisProxy.inject(throttled('PutRecords'), fault.times);
         return note(fault.kind);
       case 'dynamodb-error':
         this.pipeline.aws.dynamoDbProxy.inject(
@@ -426,10 +427,7 @@ class Harness {
         );
         return note(fault.kind);
       case 'dynamodb-throttle':
-        this.pipeline.aws.dynamoDbProxy.inject(
-          { kind: 'error', operation: 'UpdateItem', status: 400, type: 'ProvisionedThroughputExceededException' },
-          fault.times,
-        );
+        this.pipeline.aws.dynamoDbProxy.inject(throttled('UpdateItem'), fault.times);
         return note(fault.kind);
       case 'lease-race':
         // Happens at the next cursor save of any run: noted then, with the source it hit.
