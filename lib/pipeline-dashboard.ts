@@ -60,7 +60,9 @@ export class PipelineDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
-    const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: WIDTH, height: HEIGHT });
+    const graph = (title: string, left: IMetric[], width = WIDTH) => new GraphWidget({ title, left, width, height: HEIGHT });
+    // One row holds a graph for each metric a per-source alarm reads.
+    const perSourceWidth = 6;
     /** A deployment total of the puller's runs, summed per minute unless `statistic` says otherwise. */
     const runTotal = (name: PullerRunMetricName, label: string, statistic: string = Stats.SUM) =>
       props.puller.metricRunTotal(name, { statistic, period: MINUTE, label });
@@ -95,7 +97,7 @@ export class PipelineDashboard extends Construct {
             view: LogQueryVisualizationType.TABLE,
             queryLines: [
               ...PULLER_SOURCE_AND_QUARANTINE_LINES,
-              'stats sum(PullErrors) as pullErrors, sum(AuthFailures) as authFailures, sum(EventsInvalid) as quarantined, sum(RateLimited) as rateLimitWaits by SourceId',
+              'stats sum(PullErrors) as pullErrors, sum(AuthFailures) as authFailures, sum(PagingLoops) as pagingLoops, sum(EventsInvalid) as quarantined, sum(RateLimited) as rateLimitWaits by SourceId',
               'sort pullErrors desc',
             ],
             width: 12,
@@ -103,12 +105,19 @@ export class PipelineDashboard extends Construct {
           }),
         ],
         [
-          graph('Sources in drop-off (per source)', [props.puller.metricDropOffBreached({ period: MINUTE, label: '' })]),
+          graph('Sources in drop-off (per source)', [props.puller.metricDropOffBreached({ period: MINUTE, label: '' })], perSourceWidth),
           // Emitted only by runs that had one, so a source appears here only while it fails.
-          graph('Auth failures per source (runs with one)', [props.puller.metricAuthFailures({ period: MINUTE, label: '' })]),
-          graph('Quarantined (invalid) events per source (runs with some)', [
-            props.puller.metricEventsInvalid({ period: MINUTE, label: '' }),
-          ]),
+          graph(
+            'Auth failures per source (runs with one)',
+            [props.puller.metricAuthFailures({ period: MINUTE, label: '' })],
+            perSourceWidth,
+          ),
+          graph('Paging loops per source (runs with one)', [props.puller.metricPagingLoops({ period: MINUTE, label: '' })], perSourceWidth),
+          graph(
+            'Quarantined (invalid) events per source (runs with some)',
+            [props.puller.metricEventsInvalid({ period: MINUTE, label: '' })],
+            perSourceWidth,
+          ),
         ],
         [
           graph('All sources: events and pages', [
@@ -120,6 +129,7 @@ export class PipelineDashboard extends Construct {
           graph('All sources: errors and rate-limit waits', [
             runTotal('PullErrors', 'Pull errors'),
             runTotal('AuthFailures', 'Auth failures'),
+            runTotal('PagingLoops', 'Paging loops'),
             runTotal('RateLimited', 'Rate-limit waits'),
           ]),
         ],

@@ -1,5 +1,5 @@
 /**
- * The chaos soak (issue 7): the whole local pipeline from `startLocalPipeline` (emulated orgs with
+ * The chaos soak: the whole local pipeline from `startLocalPipeline` (emulated orgs with
  * live traffic, kinesalite, dynalite, the Secrets Manager and S3 stand-ins) with the REAL puller
  * handler in emulated Lambda containers on a one-minute schedule, while faults drawn from the
  * seed hit Okta, AWS and the handler itself. Afterwards the faults stop, the pipeline drains, and
@@ -33,7 +33,7 @@ import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
-import type { SimpleFault } from '../okta-emulator';
+import type { SimpleFault } from '../okta-emulator/faults';
 import {
   checkInvariants,
   outageMetAt,
