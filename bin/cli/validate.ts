@@ -10,6 +10,7 @@ import { systemClock } from '../../lambdas/core/clock';
 import type { EventProcessor, NormaliseContext } from '../../lambdas/core/ports';
 import { UnknownLogTypeError, eventProcessorFor, knownLogTypes } from '../../lambdas/core/schema';
 import { rawEventOfText } from '../../lambdas/core/okta/json-array-scanner';
+import { terminalSafeJson } from '../../lambdas/core/okta/org-text';
 import { DEFAULT_EVENT_LIMITS, examineEvent } from '../../lambdas/core/pull/examine-event';
 import { CommandLineError, parseCommandLine } from './args';
 
@@ -143,8 +144,10 @@ async function run(options: Options): Promise<number> {
         rejected += outcome.text;
       }
     }
-    await write(out, records);
-    await write(quarantine, rejected);
+    // What may reach a terminal has its C1 controls and bidi overrides escaped (the same JSON);
+    // a file gets the records byte for byte as the stream receives them.
+    await write(out, out === process.stdout ? terminalSafeJson(records) : records);
+    await write(quarantine, quarantine === process.stderr ? terminalSafeJson(rejected) : rejected);
   };
   input.setEncoding('utf8');
   try {

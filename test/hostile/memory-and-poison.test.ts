@@ -54,15 +54,22 @@ function afterOf(url: string): number {
   return Number(new URL(url, 'http://org').searchParams.get('after') ?? '0');
 }
 
-/** An org in front of `events` that honours `limit` and `after`, like Okta's polling paging. */
-async function pagingOrg(events: readonly string[]): Promise<ScriptedServer> {
+/**
+ * An org in front of `events` that honours `limit` and `after`, like Okta's polling paging; with
+ * `contentLength`, each answer declares its length up front (otherwise it is sent chunked).
+ */
+async function pagingOrg(events: readonly string[], { contentLength = false } = {}): Promise<ScriptedServer> {
   const server = await org((request) => {
     const from = afterOf(request.url);
     const limit = limitOf(request.url) || 1000;
     const page = events.slice(from, from + limit);
+    const body = `[${page.join(',')}]`;
     return {
-      headers: { link: `<${server.origin}/api/v1/logs?after=${from + page.length}&limit=${limit}>; rel="next"` },
-      body: `[${page.join(',')}]`,
+      headers: {
+        link: `<${server.origin}/api/v1/logs?after=${from + page.length}&limit=${limit}>; rel="next"`,
+        ...(contentLength ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+      },
+      body,
     };
   });
   return server;
@@ -158,25 +165,36 @@ describe('hostile org: heap bombs and deep events', () => {
 });
 
 describe('hostile org: pages over the byte bound', () => {
-  it('asks again with half the limit, down to 1, and pages on past an event that alone is over the bound', async () => {
-    const clock = new VirtualClock();
-    const huge = JSON.stringify(event('huge', { padding: 'x'.repeat(6_000) }));
-    const events = [...Array.from({ length: 6 }, (_, index) => JSON.stringify(event(`e${index}`))), huge, JSON.stringify(event('after'))];
-    const server = await pagingOrg(events);
-    const { deps, source } = pullDeps(server.origin, clock, { maxResponseBytes: 5_000, pageSize: 8 });
+  it.each([
+    ['sent chunked', false],
+    ['declaring its Content-Length', true],
+  ])(
+    'asks again with half the limit, down to 1, and pages on past an event that alone is over the bound (%s), quarantining its head',
+    async (_how, contentLength) => {
+      const clock = new VirtualClock();
+      const huge = JSON.stringify(event('huge-event-uuid', { padding: 'x'.repeat(6_000) }));
+      const events = [...Array.from({ length: 6 }, (_, index) => JSON.stringify(event(`e${index}`))), huge, JSON.stringify(event('after'))];
+      const server = await pagingOrg(events, { contentLength });
+      const { deps, source } = pullDeps(server.origin, clock, { maxResponseBytes: 5_000, pageSize: 8 });
 
-    const summary = await pullSource(deps, source, options(clock));
+      const summary = await pullSource(deps, source, options(clock));
 
-    // No stall: every ordinary event is delivered, the one too large for any page is quarantined cut.
-    expect(summary.outcome).toBe('caught-up');
-    expect(deps.sink.uuids()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'after']);
-    expect(deps.quarantine.items).toHaveLength(1);
-    expect(deps.quarantine.items[0]?.errors[0]).toMatch(
-      /^the event alone is larger than the page bound \(maxResponseBytes\), so only its first \d+ bytes were read/,
-    );
-    expect(summary.pageSplits).toBeGreaterThan(0);
-    expect(Math.min(...server.requests.map((request) => limitOf(request.url)))).toBe(1);
-  });
+      // No stall: every ordinary event is delivered, the one too large for any page is quarantined cut.
+      expect(summary.outcome).toBe('caught-up');
+      expect(deps.sink.uuids()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'after']);
+      expect(deps.quarantine.items).toHaveLength(1);
+      const [item] = deps.quarantine.items;
+      expect(item?.errors[0]).toMatch(
+        /^the event alone is larger than the page bound \(maxResponseBytes\), so only its first [1-9]\d* bytes were read/,
+      );
+      // Not empty: the head of the page, the event's uuid in it, is what is kept.
+      expect(typeof item?.event).toBe('string');
+      expect(String(item?.event)).toMatch(/^\[\{/);
+      expect(String(item?.event)).toContain('"uuid":"huge-event-uuid"');
+      expect(summary.pageSplits).toBeGreaterThan(0);
+      expect(Math.min(...server.requests.map((request) => limitOf(request.url)))).toBe(1);
+    },
+  );
 
   it('counts every page body of a run against one budget, which a page read ahead would share', async () => {
     const clock = new VirtualClock();
@@ -256,5 +274,50 @@ describe('hostile org: paging loops', () => {
     expect(perSource?._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics.map((metric) => metric.Name))).toContain(
       'PagingLoops',
     );
+  });
+
+  it('fails the source when the next link keeps the cursor but adds a changing parameter: a full page of events already served is a loop', async () => {
+    const clock = new VirtualClock();
+    const page = `[${Array.from({ length: 3 }, (_, index) => JSON.stringify(event(`nonce-${index}`))).join(',')}]`;
+    // Every URL differs (`&n=1`, `&n=2`, ...), so no URL repeats; only the pages' content does.
+    // After 50 pages the org runs dry, so that a pull blind to the loop ends (caught up) and fails the test fast.
+    const server = await org((_request, index) =>
+      index >= 50
+        ? { body: '[]' }
+        : { headers: { link: `<${server.origin}/api/v1/logs?after=x&limit=3&n=${index + 1}>; rel="next"` }, body: page },
+    );
+    const { deps, source } = pullDeps(server.origin, clock, { pageSize: 3 });
+
+    const summary = await pullSource(deps, source, options(clock));
+
+    expect(summary.outcome).toBe('failed');
+    expect(summary.error?.kind).toBe('paging-loop');
+    expect(summary.error?.message).toContain('a full page holds only events already served in this run');
+    // The first page, its repeat, and at most the page fetched ahead meanwhile; not 200 pages.
+    expect(server.requests.length).toBeLessThanOrEqual(3);
+    expect(new Set(deps.sink.uuids())).toEqual(new Set(['nonce-0', 'nonce-1', 'nonce-2']));
+    // The cursor stays on the first page's link: the looping page never moves it.
+    expect(deps.cursors.cursorOf('acme')?.nextUrl).toBe(`${server.origin}/api/v1/logs?after=x&limit=3&n=1`);
+    expect(deps.cursors.cursorOf('acme')?.lastError).toContain('paging is looping');
+  });
+
+  it('pages on through full pages that repeat some events of the run, as long as each brings one not served before', async () => {
+    const clock = new VirtualClock();
+    const uuids = ['a', 'b', 'c', 'd', 'e'];
+    // Overlapping windows: a,b,c then b,c,d then c,d,e, then a short page.
+    const server = await org((request) => {
+      const from = afterOf(request.url);
+      const window = uuids.slice(from, from + 3);
+      return {
+        headers: { link: `<${server.origin}/api/v1/logs?after=${from + 1}&limit=3>; rel="next"` },
+        body: `[${window.map((uuid) => JSON.stringify(event(uuid))).join(',')}]`,
+      };
+    });
+    const { deps, source } = pullDeps(server.origin, clock, { pageSize: 3 });
+
+    const summary = await pullSource(deps, source, options(clock));
+
+    expect(summary.outcome).toBe('caught-up');
+    expect(new Set(deps.sink.uuids())).toEqual(new Set(uuids));
   });
 });
