@@ -2,28 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { childOutput, type Finished } from '../support/child-output';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'okta-log-pipeline.js');
 const EVENTS = path.join(ROOT, 'test', 'fixtures', 'okta-events.ndjson');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'validate', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function run(args: string[], stdin = ''): Promise<Finished> {
+  const child = spawn(process.execPath, [BIN, 'validate', ...args], { cwd: ROOT });
+  const output = childOutput(child);
+  child.stdin.end(stdin);
+  return output;
 }
 
 function jsonLines(text: string): Array<Record<string, unknown>> {

@@ -100,6 +100,11 @@ export interface PullSummary extends PullProgress {
   readonly error?: { readonly kind: PullErrorKind; readonly message: string };
 }
 
+/** The summary of a pull that failed before it fetched anything: every counter zero. */
+export function failedPullSummary(sourceId: string, error: NonNullable<PullSummary['error']>): PullSummary {
+  return { sourceId, outcome: 'failed', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0, error };
+}
+
 /**
  * Pulls one source: takes its lease, loads its cursor, then page by page fetches events,
  * validates and normalises them, makes valid records durable in the sink and invalid ones in the
