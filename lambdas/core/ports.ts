@@ -189,7 +189,19 @@ export interface NormaliseContext {
 }
 
 /** The verdict on one event: the record the stream receives, or the validator's reasons. */
-export type ProcessResult = { readonly ok: true; readonly record: OutputRecord } | { readonly ok: false; readonly errors: string[] };
+export type ProcessResult =
+  | {
+      readonly ok: true;
+      readonly record: OutputRecord;
+      /**
+       * The `p_*` fields the record got, as JSON object members (`"p_log_type":"…","p_event_time":…`,
+       * no braces, in the record's order), when setting them is all the processor did to the event:
+       * no value of its own was coerced. Then the record serialises as the event's own JSON text
+       * with these members appended (see `pull/raw-record.ts`). Absent when any value was changed.
+       */
+      readonly standardFieldsJson?: string;
+    }
+  | { readonly ok: false; readonly errors: string[] };
 
 /** Validates and normalises events of one log type (see `lambdas/core/schema`). */
 export interface EventProcessor {

@@ -15,6 +15,12 @@ export interface RawEvent {
   /** Deepest nesting of objects and arrays in it (a scalar is 0, `{}` is 1). */
   readonly depth: number;
   /**
+   * Members of all its objects, counted as the colons outside strings (in valid JSON each member
+   * has exactly one). `JSON.parse` keeps one member per key, so a parsed value with fewer members
+   * had a duplicate key.
+   */
+  readonly members: number;
+  /**
    * True when the body was cut off inside this element (it was larger than the page bound and
    * the page held only it): `text()` is its beginning only.
    */
@@ -36,6 +42,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const COLON = 0x3a;
 
 function isWhitespace(byte: number): boolean {
   return byte === SPACE || byte === LF || byte === CR || byte === TAB;
@@ -98,13 +105,14 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
   let elementStart = 0;
   let elementEnd = 0;
   let elementDepth = 0;
+  let elementMembers = 0;
 
   const finishElement = (): string | undefined => {
     inElement = false;
     if (events.length >= maxElements) return `the page holds more than ${maxElements} events, more than its limit`;
     const start = elementStart;
     const end = elementEnd;
-    events.push({ bytes: end - start, depth: elementDepth, truncated: false, text: () => bytes.text(start, end) });
+    events.push({ bytes: end - start, depth: elementDepth, members: elementMembers, truncated: false, text: () => bytes.text(start, end) });
     return undefined;
   };
 
@@ -121,6 +129,8 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
       if (inElement) {
         if (byte === QUOTE) {
           inString = true;
+        } else if (byte === COLON) {
+          elementMembers += 1;
         } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
           nesting += 1;
           if (nesting > elementDepth) elementDepth = nesting;
@@ -165,6 +175,7 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
       elementStart = offset;
       elementEnd = offset + 1;
       elementDepth = 0;
+      elementMembers = 0;
       nesting = 0;
       if (byte === QUOTE) inString = true;
       else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
@@ -177,7 +188,9 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
   if (truncated && inElement && events.length === 0) {
     const start = elementStart;
     const end = offset;
-    return { events: [{ bytes: end - start, depth: elementDepth, truncated: true, text: () => bytes.text(start, end) }] };
+    return {
+      events: [{ bytes: end - start, depth: elementDepth, members: elementMembers, truncated: true, text: () => bytes.text(start, end) }],
+    };
   }
   return { error: 'the body is not a complete JSON array (truncated?)' };
 }
@@ -187,6 +200,6 @@ export function rawEventOfText(text: string): RawEvent {
   const bytes = Buffer.from(text, 'utf8');
   const scanned = scanJsonArray([Buffer.from('['), bytes, Buffer.from(']')], 1);
   // Not exactly one JSON value: nothing deep to fear, and JSON.parse will say what is wrong.
-  const depth = 'events' in scanned && scanned.events.length === 1 ? (scanned.events[0]?.depth ?? 0) : 0;
-  return { bytes: bytes.byteLength, depth, truncated: false, text: () => text };
+  const only = 'events' in scanned && scanned.events.length === 1 ? scanned.events[0] : undefined;
+  return { bytes: bytes.byteLength, depth: only?.depth ?? 0, members: only?.members ?? 0, truncated: false, text: () => text };
 }

@@ -1,0 +1,86 @@
+/**
+ * A valid event's record written as the event's own JSON text with the `p_*` members appended
+ * before its closing brace, instead of `JSON.stringify` of the parsed and normalised object: the
+ * re-serialisation was the largest single cost of the hot path. The text is used only when it
+ * stands for exactly the value that was validated; otherwise the record is serialised as before.
+ *
+ * - Duplicate keys: `JSON.parse` keeps the last of them, other readers (Hive's JSON SerDe, jq's
+ *   streaming parser) may keep the first, so the text could carry a value that was never
+ *   validated. The page scanner counts the members of the event's objects in its text
+ *   (`RawEvent.members`); a parsed value with fewer had a duplicate key.
+ * - Values the processor changed: it says so (`ProcessResult.standardFieldsJson` is absent when it
+ *   coerced any value), and every field it sets or removes is a `p_*` field, so an event that
+ *   brings a top-level `p_*` key of its own is serialised from the record.
+ * - Numbers `JSON.stringify` writes as another value: `-0` (written `0`), and beyond 2^53 (an
+ *   integer that a 64-bit reader would read differently from what was validated, and `1e400`,
+ *   which `JSON.stringify` writes as `null`).
+ * - Line breaks: the sinks write one record per line (NDJSON, the archive), and a line break
+ *   outside strings is valid JSON whitespace.
+ * - Size: a record must be accepted or refused by a sink's size limit (Kinesis: 1 MiB) exactly as
+ *   its re-serialisation would be. `JSON.stringify` drops whitespace and escapes, but it may
+ *   write a number up to 4 times longer than its text (`1e15`); so the text is used only for an
+ *   event of at most 64 KiB with at most 64 Ki characters of `p_*` members, where both forms are
+ *   under 512 KiB.
+ * Whitespace and escapes left in the text are the same JSON value, so readers see the same record.
+ */
+import type { RawEvent } from '../okta/json-array-scanner';
+
+/** Largest event (bytes) whose own text may become its record; see the size note above. */
+export const RAW_RECORD_MAX_EVENT_BYTES = 64 * 1024;
+/** Longest `p_*` members text (UTF-16 code units, at most 3 UTF-8 bytes each) appended to an event's text. */
+export const RAW_RECORD_MAX_MEMBERS_LENGTH = 64 * 1024;
+
+/** Integers from here on are not all exact doubles; the validator saw the rounded one. */
+const TWO_TO_THE_53 = 2 ** 53;
+
+/**
+ * Whether the event's text can become its record once the processor has only appended fields: to
+ * be asked with the freshly parsed event, before the processor adds to it.
+ */
+export function textStandsForEvent(raw: RawEvent, text: string, event: unknown): boolean {
+  if (raw.bytes > RAW_RECORD_MAX_EVENT_BYTES || text.includes('\n') || text.includes('\r')) return false;
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+  let members = 0;
+  for (const key in event) {
+    // p_* keys are the processor's: it may replace or remove them.
+    if (key.charCodeAt(0) === 0x70 && key.charCodeAt(1) === 0x5f) return false;
+    const inner = membersOf((event as Record<string, unknown>)[key]);
+    if (inner < 0) return false;
+    members += inner + 1;
+  }
+  return members === raw.members;
+}
+
+/** Members of every object in a parsed value, or -1 when a number in it would not be written as its text. */
+function membersOf(value: unknown): number {
+  if (typeof value !== 'object') {
+    if (typeof value !== 'number') return 0;
+    return value >= TWO_TO_THE_53 || value <= -TWO_TO_THE_53 || (value === 0 && 1 / value < 0) ? -1 : 0;
+  }
+  if (value === null) return 0;
+  let members = 0;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      const inner = membersOf(value[index]);
+      if (inner < 0) return -1;
+      members += inner;
+    }
+    return members;
+  }
+  for (const key in value) {
+    const inner = membersOf((value as Record<string, unknown>)[key]);
+    if (inner < 0) return -1;
+    members += inner + 1;
+  }
+  return members;
+}
+
+/**
+ * The record: the event's text (an object, checked by `textStandsForEvent`) with `standardFieldsJson`
+ * appended as its last members; `hasMembers` is false for `{}`.
+ */
+export function appendMembers(text: string, hasMembers: boolean, standardFieldsJson: string): string {
+  // The text ends with the object's closing brace (and at most whitespace after it).
+  const close = text.lastIndexOf('}');
+  return `${text.slice(0, close)}${hasMembers ? ',' : ''}${standardFieldsJson}}`;
+}
