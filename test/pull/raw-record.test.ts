@@ -1,0 +1,299 @@
+/**
+ * A valid event's record is its own JSON text with the `p_*` members appended
+ * (`lambdas/core/pull/raw-record.ts`) only when that is the value that was validated. Each event
+ * goes through the page scanner and `examineEvent` with the real Okta.SystemLog processor, as in
+ * the puller; the reference is what the record was before this shortcut existed,
+ * `JSON.stringify` of the processor's record, captured from the same call.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { scanJsonArray, type RawEvent } from '../../lambdas/core/okta/json-array-scanner';
+import { DEFAULT_EVENT_LIMITS, examineEvent, type EventVerdict } from '../../lambdas/core/pull/examine-event';
+import { RAW_RECORD_MAX_EVENT_BYTES, appendMembers } from '../../lambdas/core/pull/raw-record';
+import type { EventProcessor, OutputRecord } from '../../lambdas/core/ports';
+import { eventProcessorFor } from '../../lambdas/core/schema';
+
+const CONTEXT = { sourceId: 'raw-record', sourceLabel: 'Raw "record" \u2028 label', parseTime: Date.parse('2026-01-01T00:01:00.000Z') };
+const FIXTURES = join(__dirname, '..', 'fixtures');
+
+function fixtureLines(file: string): string[] {
+  return readFileSync(join(FIXTURES, file), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+}
+
+/** The corpus events as Okta sends them (see test/fixtures/README.md). */
+const CORPUS = fixtureLines('okta-events.ndjson');
+/** Events that are not real API output, each needing a verdict (same provenance). */
+const NONCONFORMING = fixtureLines('okta-events-nonconforming.ndjson').map((line) =>
+  JSON.stringify((JSON.parse(line) as { event: unknown }).event),
+);
+const TEMPLATE = JSON.parse(CORPUS[0] as string) as Record<string, unknown>;
+
+interface Examined {
+  readonly verdict: EventVerdict;
+  /** The event's text as decoded from the page. */
+  readonly text: string;
+  /** `JSON.stringify` of the processor's record: the record as it was always written. */
+  readonly stringified: string | undefined;
+}
+
+/** One event's bytes through the page scanner and `examineEvent`, as the puller does. */
+function examineBytes(bytes: Buffer): Examined {
+  const scanned = scanJsonArray([Buffer.from('['), bytes, Buffer.from(']')], 1);
+  if (!('events' in scanned)) throw new Error(scanned.error);
+  const raw = scanned.events[0] as RawEvent;
+  const processor = eventProcessorFor('Okta.SystemLog');
+  let record: OutputRecord | undefined;
+  const capturing: EventProcessor = {
+    logType: processor.logType,
+    process(event, context) {
+      const result = processor.process(event, context);
+      if (result.ok) record = result.record;
+      return result;
+    },
+  };
+  const verdict = examineEvent(raw, capturing, CONTEXT, DEFAULT_EVENT_LIMITS);
+  return { verdict, text: raw.text(), stringified: record === undefined ? undefined : JSON.stringify(record) };
+}
+
+/**
+ * `examineBytes` of the text with a space after its opening brace: otherwise the text of a
+ * `JSON.stringify`d event and its re-serialised record could be the same characters, and a test
+ * could not tell which way the record was written.
+ */
+function examineText(text: string): Examined {
+  return examineBytes(Buffer.from(text.replace(/^\{/, '{ '), 'utf8'));
+}
+
+function recordJson(examined: Examined): string {
+  if (!('record' in examined.verdict)) throw new Error(`refused: ${examined.verdict.errors.join('; ')}`);
+  return examined.verdict.record.json;
+}
+
+/** Whether the record was written from the event's own text. */
+function fromOwnText(examined: Examined): boolean {
+  return recordJson(examined).startsWith(examined.text.slice(0, examined.text.lastIndexOf('}')));
+}
+
+/** The record is the same JSON value as before, and on one line. */
+function expectSameRecord(examined: Examined): void {
+  const json = recordJson(examined);
+  expect(JSON.parse(json)).toEqual(JSON.parse(examined.stringified as string));
+  expect(json).not.toMatch(/[\r\n]/);
+}
+
+/** The record was re-serialised from the validated value: byte for byte what it always was. */
+function expectStringified(examined: Examined): void {
+  expect(recordJson(examined)).toBe(examined.stringified);
+}
+
+function withDebugData(debugData: string): string {
+  const text = JSON.stringify({ ...TEMPLATE, debugContext: { debugData: null } });
+  return text.replace('"debugData":null', `"debugData":${debugData}`);
+}
+
+describe('the record as the event text plus the p_* members', () => {
+  it('is the same JSON value as the re-serialised record for every corpus event, and the text is used for those nothing was coerced in', () => {
+    let ownText = 0;
+    for (const line of CORPUS) {
+      const examined = examineText(line);
+      expectSameRecord(examined);
+      if (fromOwnText(examined)) ownText += 1;
+      else expectStringified(examined);
+    }
+    // The three OpenAPI-spec examples need a coercion (version: 0, postalCode: 10013); the other 52 are written as received.
+    expect(ownText).toBe(CORPUS.length - 3);
+  });
+
+  it('gives the nonconforming fixtures the same verdicts, records and quarantined text as before', () => {
+    for (const line of NONCONFORMING) {
+      const examined = examineText(line);
+      if ('record' in examined.verdict) expectSameRecord(examined);
+      else expect(examined.verdict.eventJson).toBe(examined.text);
+    }
+  });
+
+  it('re-serialises an event with a duplicate key: JSON.parse kept the last value, a reader that keeps the first would see what was never validated', () => {
+    const valid = JSON.stringify(TEMPLATE);
+    const duplicates = [
+      // Top level: a first `eventType` that no detection would match.
+      valid.replace('{', '{"eventType":"user.session.start",'),
+      // Nested, in a field the detections read.
+      valid.replace('"outcome":{', '"outcome":{"result":"FAILURE",'),
+      // The same key spelt with an escape.
+      valid.replace('{', '{"\\u0065ventType":"user.session.start",'),
+      // Inside an array element and inside the free-form debugData.
+      withDebugData('{"list":[{"a":1,"a":2}]}'),
+      withDebugData('{"x":"1","x":"2"}'),
+    ];
+    for (const text of duplicates) {
+      const examined = examineText(text);
+      expectSameRecord(examined);
+      expectStringified(examined);
+    }
+  });
+
+  it('re-serialises an event that brings p_* fields of its own, which the processor replaces or removes', () => {
+    const forged = [
+      { ...TEMPLATE, p_log_type: 'Forged' },
+      { ...TEMPLATE, p_any_ip_addresses: ['203.0.113.9'] },
+      { ...TEMPLATE, p_row_id: null },
+      { ...TEMPLATE, p_custom: 'kept as it is' },
+    ];
+    for (const event of forged) {
+      const examined = examineText(JSON.stringify(event));
+      expectSameRecord(examined);
+      expectStringified(examined);
+    }
+    // Not a p_* field: keys below the top level are never the processor's.
+    const nested = examineText(JSON.stringify({ ...TEMPLATE, debugContext: { debugData: { p_log_type: 'nested' } } }));
+    expectSameRecord(nested);
+    expect(fromOwnText(nested)).toBe(true);
+  });
+
+  it('re-serialises an event whose value was coerced (the spec example sends version 0)', () => {
+    const examined = examineText(JSON.stringify({ ...TEMPLATE, version: 0 }));
+    expect(JSON.parse(recordJson(examined)).version).toBe('0');
+    expectStringified(examined);
+  });
+
+  it('re-serialises numbers JSON.stringify writes as another value: -0, beyond 2^53, out of range', () => {
+    for (const number of ['-0', '-0.0', '9007199254740993', '-9007199254740993', '1e400', '-1e400', '12345678901234567890']) {
+      const examined = examineText(withDebugData(`{"n":${number}}`));
+      expectSameRecord(examined);
+      expectStringified(examined);
+    }
+  });
+
+  it('keeps the text for other spellings of the same number, escapes and spaces: the same JSON value', () => {
+    for (const debugData of [
+      '{"n":1.0}',
+      '{"n":1E2}',
+      '{"n":0.1000}',
+      '{"n":-5e-324}',
+      '{ "k\\u00e9y" : "\\/\\ud83d\\ude00\\u0041" , "e":[ ] }',
+      '"\\ud800"',
+    ]) {
+      const examined = examineText(withDebugData(debugData));
+      expectSameRecord(examined);
+      expect(fromOwnText(examined)).toBe(true);
+    }
+  });
+
+  it('re-serialises an event with a line break between its tokens: the sinks write one record per line', () => {
+    for (const text of [JSON.stringify(TEMPLATE, null, 2), JSON.stringify(TEMPLATE).replace(',', ',\r')]) {
+      const examined = examineText(text);
+      expectSameRecord(examined);
+      expectStringified(examined);
+    }
+  });
+
+  it(`re-serialises an event over ${RAW_RECORD_MAX_EVENT_BYTES} bytes, so that a sink's size limit sees the record it always saw`, () => {
+    const padding = 'x'.repeat(RAW_RECORD_MAX_EVENT_BYTES);
+    const examined = examineText(JSON.stringify({ ...TEMPLATE, displayMessage: padding }));
+    expectStringified(examined);
+    const justUnder = examineText(JSON.stringify({ ...TEMPLATE, displayMessage: padding.slice(0, RAW_RECORD_MAX_EVENT_BYTES / 2) }));
+    expect(fromOwnText(justUnder)).toBe(true);
+  });
+
+  it('uses the decoded text for invalid UTF-8, as the parser saw it (U+FFFD)', () => {
+    const [before, after] = JSON.stringify({ ...TEMPLATE, displayMessage: 'SPLIT' })
+      .replace('{', '{ ')
+      .split('SPLIT') as [string, string];
+    // A stray byte, a lead byte before an ASCII letter, a cut sequence, an encoded surrogate.
+    for (const bad of [[0xff], [0xc3, 0x41], [0xe2, 0x82], [0xed, 0xa0, 0x80]]) {
+      const examined = examineBytes(Buffer.concat([Buffer.from(before), Buffer.from(bad), Buffer.from(after)]));
+      expectSameRecord(examined);
+      expect((JSON.parse(recordJson(examined)) as { displayMessage: string }).displayMessage).toBe(Buffer.from(bad).toString('utf8'));
+      expect(fromOwnText(examined)).toBe(true);
+    }
+  });
+
+  it('appends to an object without members without a comma', () => {
+    expect(appendMembers('{}', false, '"p_a":1')).toBe('{"p_a":1}');
+    expect(appendMembers('{ } ', false, '"p_a":1')).toBe('{ "p_a":1}');
+    expect(appendMembers('{"a":{}}', true, '"p_a":1')).toBe('{"a":{},"p_a":1}');
+  });
+});
+
+/** A small deterministic generator of choices, seeded by fast-check so a failure replays. */
+function chooser(seed: number): (choices: number) => number {
+  let state = seed >>> 0;
+  return (choices) => {
+    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return state % choices;
+  };
+}
+
+/**
+ * JSON text of `value` as a careless or hostile org could write it: whitespace (no line breaks
+ * unless `lineBreaks`), escaped characters, other spellings of numbers, and (when `duplicates`) an
+ * earlier member with the same key and another value. Returns the text and whether it holds a
+ * duplicate key.
+ */
+function hostileText(value: unknown, seed: number): { text: string; duplicated: boolean } {
+  const pick = chooser(seed);
+  let duplicated = false;
+  const spaces = [' ', '\t', '  ', '', '', ''];
+  const space = (): string => spaces[pick(spaces.length)] as string;
+  const string = (text: string): string => {
+    let out = '"';
+    for (const char of text) {
+      const code = char.codePointAt(0) as number;
+      if (char === '"' || char === '\\' || code < 0x20 || pick(8) === 0) {
+        out += [...char].length === 1 && code <= 0xffff ? `\\u${code.toString(16).padStart(4, '0')}` : JSON.stringify(char).slice(1, -1);
+      } else out += char;
+    }
+    return `${out}"`;
+  };
+  const number = (n: number): string => {
+    const text = JSON.stringify(n);
+    if (Number.isInteger(n) && Math.abs(n) < 1e15) return [text, `${text}.0`, `${text}e0`, `${text}E+0`][pick(4)] as string;
+    return text;
+  };
+  const write = (node: unknown): string => {
+    if (node === null || typeof node === 'boolean') return String(node);
+    if (typeof node === 'number') return number(node);
+    if (typeof node === 'string') return string(node);
+    if (Array.isArray(node)) return `[${space()}${node.map(write).join(`${space()},${space()}`)}${space()}]`;
+    const members = Object.entries(node as Record<string, unknown>).map(([key, child]) => {
+      const member = `${string(key)}${space()}:${space()}${write(child)}`;
+      if (pick(12) !== 0) return member;
+      duplicated = true;
+      return `${string(key)}:"an earlier value",${member}`;
+    });
+    return `{${space()}${members.join(`${space()},${space()}`)}${space()}}`;
+  };
+  const text = write(value);
+  return { text, duplicated };
+}
+
+describe('the record of fuzzed hostile events', () => {
+  it('is the same JSON value as the re-serialised record, and exactly it whenever the text holds a duplicate key', () => {
+    const events = CORPUS.map((line) => JSON.parse(line) as Record<string, unknown>);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...events),
+        fc.jsonValue(),
+        fc.option(fc.constantFrom('p_log_type', 'p_any_ip_addresses', 'p_row_id', 'p_other'), { nil: undefined }),
+        fc.integer(),
+        (template, debugData, forgedKey, seed) => {
+          const event: Record<string, unknown> = { ...template, debugContext: { debugData } };
+          if (forgedKey !== undefined) event[forgedKey] = 'forged';
+          const { text, duplicated } = hostileText(event, seed);
+          const examined = examineText(text);
+          if (!('record' in examined.verdict)) {
+            // Refused (a duplicate made it invalid): quarantined as received, as always.
+            expect(examined.verdict.eventJson).toBe(examined.text);
+            return;
+          }
+          expectSameRecord(examined);
+          if (duplicated || forgedKey !== undefined) expectStringified(examined);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
