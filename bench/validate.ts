@@ -1,6 +1,8 @@
 /**
- * Bench section `validate`: parse + validate + normalise + serialise of NDJSON event lines, against
- * the floor of `JSON.parse` + `JSON.stringify` of the same lines (`ratioToParseStringify`, goal
+ * Bench section `validate`: parse + validate + normalise + serialise of NDJSON event lines through
+ * `examineEvent`, the puller's and the `validate` command's own path (the record text included:
+ * the event's own text plus the `p_*` members, or `JSON.stringify` of the record), against the
+ * floor of `JSON.parse` + `JSON.stringify` of the same lines (`ratioToParseStringify`, goal
  * ≤ 1.25). The lines are the corpus events replicated with varied uuids, times and addresses, so
  * the mix of shapes (nulls, unknown fields, the spec examples that need a lossless coercion) is
  * the corpus's own.
