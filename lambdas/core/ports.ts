@@ -195,9 +195,11 @@ export type ProcessResult =
       readonly record: OutputRecord;
       /**
        * The `p_*` fields the record got, as JSON object members (`"p_log_type":"…","p_event_time":…`,
-       * no braces, in the record's order), when setting them is all the processor did to the event:
-       * no value of its own was coerced. Then the record serialises as the event's own JSON text
-       * with these members appended (see `pull/raw-record.ts`). Absent when any value was changed.
+       * no braces, in the record's order), when no value of the event's own was coerced; absent
+       * otherwise. Setting (or, for an indicator field without values, removing) the `p_*` fields
+       * is then all the processor did: an event without top-level `p_*` keys of its own is the
+       * record minus these members, so its JSON text with them appended is the record's text
+       * (see `pull/raw-record.ts`, which checks the rest).
        */
       readonly standardFieldsJson?: string;
     }
