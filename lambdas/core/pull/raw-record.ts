@@ -58,6 +58,9 @@ function membersOf(value: unknown): number {
     return value >= TWO_TO_THE_53 || value <= -TWO_TO_THE_53 || (value === 0 && 1 / value < 0) ? -1 : 0;
   }
   if (value === null) return 0;
+  // `for in` rather than `Object.keys`/`Object.values`: those allocate an array per object, which
+  // cost a tenth of the whole hot path in garbage. It also enumerates inherited keys, but objects
+  // from `JSON.parse` inherit only from `Object.prototype`, which has none.
   let members = 0;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index += 1) {
