@@ -140,6 +140,30 @@ describe('hostile org: heap bombs and deep events', () => {
     ]);
   });
 
+  it('never delivers a value that JSON.parse dropped: an event with a duplicate key is re-serialised, the others go as sent plus p_*', async () => {
+    const clock = new VirtualClock();
+    const plain = JSON.stringify(event('plain')).replace('{', '{ ');
+    // `JSON.parse` keeps the last `eventType`; a reader keeping the first would see a sign-in.
+    const twice = JSON.stringify(event('twice')).replace('{', '{"eventType":"user.session.start",');
+    const server = await pagingOrg([plain, twice]);
+    const { deps, source } = pullDeps(server.origin, clock);
+    const written: string[] = [];
+    const sink = {
+      write: async (records: ReadonlyArray<{ json: string }>) => {
+        written.push(...records.map((record) => record.json));
+        return { rejected: [] };
+      },
+    };
+
+    const summary = await pullSource({ ...deps, sink }, source, options(clock));
+
+    expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 2, invalid: 0 });
+    const [plainRecord, twiceRecord] = written as [string, string];
+    expect(plainRecord.startsWith(plain.slice(0, -1))).toBe(true);
+    expect(twiceRecord).not.toContain('user.session.start');
+    expect((JSON.parse(twiceRecord) as { eventType: string }).eventType).toBe(TEMPLATE.eventType);
+  });
+
   it('splits the page body into events without parsing it, and refuses more events than the limit asked for', () => {
     const body = Buffer.from(`[ {"a":"x,]}"} , [1,[2]] ,"s\\"]",3]`);
 
