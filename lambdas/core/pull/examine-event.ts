@@ -78,7 +78,7 @@ export function examineEvent(
   if (!result.ok) return { eventJson: text, errors: result.errors };
   const standardFieldsJson = result.standardFieldsJson;
   if (textStands && standardFieldsJson !== undefined && standardFieldsJson.length <= RAW_RECORD_MAX_MEMBERS_LENGTH) {
-    const json = appendMembers(text, raw.members > 0, standardFieldsJson);
+    const json = appendMembers(text, standardFieldsJson);
     return { record: { uuid: result.record.uuid, json }, published: result.record.published };
   }
   try {
