@@ -89,6 +89,24 @@ function expectStringified(examined: Examined): void {
   expect(recordJson(examined)).toBe(examined.stringified);
 }
 
+/** Each text's record is re-serialised: the same JSON value, byte for byte what it always was. */
+function expectEachReserialised(texts: readonly string[]): void {
+  for (const text of texts) {
+    const examined = examineText(text);
+    expectSameRecord(examined);
+    expectStringified(examined);
+  }
+}
+
+/** Each text's record is the text plus the p_* members, and the same JSON value as before. */
+function expectEachFromOwnText(texts: readonly string[]): void {
+  for (const text of texts) {
+    const examined = examineText(text);
+    expectSameRecord(examined);
+    expect(fromOwnText(examined)).toBe(true);
+  }
+}
+
 function withDebugData(debugData: string): string {
   const text = JSON.stringify({ ...TEMPLATE, debugContext: { debugData: null } });
   return text.replace('"debugData":null', `"debugData":${debugData}`);
@@ -128,11 +146,7 @@ describe('the record as the event text plus the p_* members', () => {
       withDebugData('{"list":[{"a":1,"a":2}]}'),
       withDebugData('{"x":"1","x":"2"}'),
     ];
-    for (const text of duplicates) {
-      const examined = examineText(text);
-      expectSameRecord(examined);
-      expectStringified(examined);
-    }
+    expectEachReserialised(duplicates);
   });
 
   it('re-serialises an event that brings p_* fields of its own, which the processor replaces or removes', () => {
@@ -142,20 +156,14 @@ describe('the record as the event text plus the p_* members', () => {
       { ...TEMPLATE, p_row_id: null },
       { ...TEMPLATE, p_custom: 'kept as it is' },
     ];
-    for (const event of forged) {
-      const examined = examineText(JSON.stringify(event));
-      expectSameRecord(examined);
-      expectStringified(examined);
-    }
+    expectEachReserialised(forged.map((event) => JSON.stringify(event)));
     // Not a p_* field: keys below the top level are never the processor's.
-    const nested = examineText(JSON.stringify({ ...TEMPLATE, debugContext: { debugData: { p_log_type: 'nested' } } }));
-    expectSameRecord(nested);
-    expect(fromOwnText(nested)).toBe(true);
+    expectEachFromOwnText([JSON.stringify({ ...TEMPLATE, debugContext: { debugData: { p_log_type: 'nested' } } })]);
   });
 
   it('re-serialises an event whose value was coerced (the spec example sends version 0)', () => {
     const examined = examineText(JSON.stringify({ ...TEMPLATE, version: 0 }));
-    expect(JSON.parse(recordJson(examined)).version).toBe('0');
+    expect((JSON.parse(recordJson(examined)) as { version: unknown }).version).toBe('0');
     expectStringified(examined);
   });
 
@@ -174,11 +182,7 @@ describe('the record as the event text plus the p_* members', () => {
       '1e400',
       '-1e400',
     ];
-    for (const number of numbers) {
-      const examined = examineText(withDebugData(`{"n":${number},"t":true,"f":false}`));
-      expectSameRecord(examined);
-      expectStringified(examined);
-    }
+    expectEachReserialised(numbers.map((number) => withDebugData(`{"n":${number},"t":true,"f":false}`)));
   });
 
   it('keeps the text for non-integers with a fraction, literals, escapes and spaces: the same JSON value', () => {
@@ -187,11 +191,7 @@ describe('the record as the event text plus the p_* members', () => {
       '{ "k\\u00e9y" : "\\/\\ud83d\\ude00\\u0041" , "e":[ ] , "s":"1e5 5.0 true" }',
       '"\\ud800"',
     ];
-    for (const debugData of kept) {
-      const examined = examineText(withDebugData(debugData));
-      expectSameRecord(examined);
-      expect(fromOwnText(examined)).toBe(true);
-    }
+    expectEachFromOwnText(kept.map(withDebugData));
   });
 
   it('has the scanner count, outside strings only, the members, the numbers with a fraction and those with an exponent', () => {
@@ -203,11 +203,7 @@ describe('the record as the event text plus the p_* members', () => {
   });
 
   it('re-serialises an event with a line break between its tokens: the sinks write one record per line', () => {
-    for (const text of [JSON.stringify(TEMPLATE, null, 2), JSON.stringify(TEMPLATE).replace(',', ',\r')]) {
-      const examined = examineText(text);
-      expectSameRecord(examined);
-      expectStringified(examined);
-    }
+    expectEachReserialised([JSON.stringify(TEMPLATE, null, 2), JSON.stringify(TEMPLATE).replace(',', ',\r')]);
   });
 
   it(`re-serialises an event over ${RAW_RECORD_MAX_EVENT_BYTES} bytes, so that a sink's size limit sees the record it always saw`, () => {
