@@ -119,7 +119,7 @@ export class PipelineAlarms extends Construct {
       {
         id: 'SourceAuthFailures',
         anchor: 'source-auth-failures',
-        summary: "Okta rejected a source's credential (401/403): token revoked or expired, or key removed",
+        summary: "Okta rejected a source's credential (401/403): token revoked or expired, key removed, or scope or admin role lost",
         firstCheck: "`npx okta-log-pipeline sources status <SourceId>` for Okta's error code (E0000011: token invalid or revoked)",
         perSource: true,
         // One contributor per source, so the page names the org whose credential failed.

@@ -57,7 +57,9 @@ export class PipelineDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineDashboardProps) {
     super(scope, id);
-    const graph = (title: string, left: IMetric[]) => new GraphWidget({ title, left, width: WIDTH, height: HEIGHT });
+    const graph = (title: string, left: IMetric[], width = WIDTH) => new GraphWidget({ title, left, width, height: HEIGHT });
+    // One row holds a graph for each metric a per-source alarm reads.
+    const perSourceWidth = 6;
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: Stack.of(this).stackName,
       defaultInterval: Duration.hours(3),
@@ -89,7 +91,7 @@ export class PipelineDashboard extends Construct {
             view: LogQueryVisualizationType.TABLE,
             queryLines: [
               ...PULLER_SOURCE_AND_QUARANTINE_LINES,
-              'stats sum(PullErrors) as pullErrors, sum(AuthFailures) as authFailures, sum(EventsInvalid) as quarantined, sum(RateLimited) as rateLimitWaits by SourceId',
+              'stats sum(PullErrors) as pullErrors, sum(AuthFailures) as authFailures, sum(PagingLoops) as pagingLoops, sum(EventsInvalid) as quarantined, sum(RateLimited) as rateLimitWaits by SourceId',
               'sort pullErrors desc',
             ],
             width: 12,
@@ -97,12 +99,19 @@ export class PipelineDashboard extends Construct {
           }),
         ],
         [
-          graph('Sources in drop-off (per source)', [props.puller.metricDropOffBreached({ period: MINUTE, label: '' })]),
+          graph('Sources in drop-off (per source)', [props.puller.metricDropOffBreached({ period: MINUTE, label: '' })], perSourceWidth),
           // Emitted only by runs that had one, so a source appears here only while it fails.
-          graph('Auth failures per source (runs with one)', [props.puller.metricAuthFailures({ period: MINUTE, label: '' })]),
-          graph('Quarantined (invalid) events per source (runs with some)', [
-            props.puller.metricEventsInvalid({ period: MINUTE, label: '' }),
-          ]),
+          graph(
+            'Auth failures per source (runs with one)',
+            [props.puller.metricAuthFailures({ period: MINUTE, label: '' })],
+            perSourceWidth,
+          ),
+          graph('Paging loops per source (runs with one)', [props.puller.metricPagingLoops({ period: MINUTE, label: '' })], perSourceWidth),
+          graph(
+            'Quarantined (invalid) events per source (runs with some)',
+            [props.puller.metricEventsInvalid({ period: MINUTE, label: '' })],
+            perSourceWidth,
+          ),
         ],
         [
           graph('All sources: events and pages', [
@@ -116,6 +125,7 @@ export class PipelineDashboard extends Construct {
           graph('All sources: errors and rate-limit waits', [
             props.puller.metricRunTotal('PullErrors', { statistic: Stats.SUM, period: MINUTE, label: 'Pull errors' }),
             props.puller.metricRunTotal('AuthFailures', { statistic: Stats.SUM, period: MINUTE, label: 'Auth failures' }),
+            props.puller.metricRunTotal('PagingLoops', { statistic: Stats.SUM, period: MINUTE, label: 'Paging loops' }),
             props.puller.metricRunTotal('RateLimited', { statistic: Stats.SUM, period: MINUTE, label: 'Rate-limit waits' }),
           ]),
         ],

@@ -41,7 +41,7 @@ export interface SourceConfig {
 }
 
 /** The cursor and the item it is stored in are the cursor table's contract (`lambdas/contracts/cursor-item.ts`). */
-export type { Cursor, CursorItem } from '../contracts/cursor-item';
+export type { Cursor } from '../contracts/cursor-item';
 
 /** A cursor store with a lease per source, so that two runs never pull one source at once. */
 export interface CursorStore {

@@ -48,17 +48,10 @@ import { spreadTimes, TrafficGenerator, type GenerateOptions, type SystemLogEven
 import { parseIsoInstant } from '../../lambdas/core/iso-instant';
 
 export type { OktaEvent } from './event-store';
-export type { Fault, SimpleFault, SlowFault, ForeignNextLinkFault } from './faults';
-export { ACCESS_TOKEN_LIFETIME_S, LOGS_SCOPE, type OAuthClientRegistration } from './oauth';
-export {
-  DEFAULT_TRAFFIC_MIX,
-  TrafficGenerator,
-  type GenerateOptions,
-  type SystemLogEvent,
-  type TrafficKind,
-  type TrafficMix,
-} from './traffic';
-export { startTraffic, type LiveTraffic, type LiveTrafficOptions } from './live-traffic';
+export type { Fault } from './faults';
+export type { OAuthClientRegistration } from './oauth';
+export { TrafficGenerator, type GenerateOptions, type SystemLogEvent, type TrafficMix } from './traffic';
+export { startTraffic, type LiveTraffic } from './live-traffic';
 
 /** The plan limit of Okta Workforce orgs on `/api/v1/logs` (https://developer.okta.com/docs/reference/rl-global-mgmt/). */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 120;

@@ -2,7 +2,7 @@
  * The whole pipeline on loopback, in one process: emulated Okta orgs with live traffic, kinesalite,
  * dynalite, the Secrets Manager and S3 stand-ins (from `local/aws`), an SNS stand-in for alerts,
  * and the REAL puller and detections handlers, each in its own emulated Lambda container. What
- * `okta-log-pipeline demo` runs, and what the soak (issue 7) wraps: every part it needs to reach
+ * `okta-log-pipeline demo` runs, and what the soak wraps: every part it needs to reach
  * is exposed (`orgs[].org.inject`, `aws.kinesisProxy` / `aws.dynamoDbProxy`, the secrets file,
  * extra puller containers for overlapping invocations, `kill()` for aborted runs, every log line).
  *

@@ -1,5 +1,5 @@
 /**
- * The chaos soak (issue 7): the whole local pipeline from `startLocalPipeline` (emulated orgs with
+ * The chaos soak: the whole local pipeline from `startLocalPipeline` (emulated orgs with
  * live traffic, kinesalite, dynalite, the Secrets Manager and S3 stand-ins) with the REAL puller
  * handler in emulated Lambda containers on a one-minute schedule, while faults drawn from the
  * seed hit Okta, AWS and the handler itself. Afterwards the faults stop, the pipeline drains, and

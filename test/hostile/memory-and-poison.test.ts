@@ -11,7 +11,8 @@ import { PageBudget, PageBudgetPreemptedError } from '../../lambdas/core/memory/
 import { createOktaClient, type OktaClientLimits } from '../../lambdas/core/okta';
 import { scanJsonArray } from '../../lambdas/core/okta/json-array-scanner';
 import { pullSource, type PullOptions } from '../../lambdas/core/pull/pull-source';
-import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
+import type { EmfDocument } from '../../lambdas/core/metrics/emf';
+import { runPuller } from '../../lambdas/core/puller/run-puller';
 import { eventProcessorFor } from '../../lambdas/core/schema';
 import { InMemoryCursorStore, InMemoryQuarantine, InMemoryRecordSink, testSource } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
@@ -253,28 +254,31 @@ describe('hostile org: paging loops', () => {
     await deps.cursors.save('acme', 'setup', { nextUrl: `${server.origin}/api/v1/logs?after=x&limit=3` });
     clock.advance(10);
 
-    const summary = await pullSource(deps, source, options(clock));
+    // Through the whole run, so that what the SourcePagingLoop alarm reads is what the puller writes.
+    const documents: EmfDocument[] = [];
+    const report = await runPuller(
+      {
+        registry: { list: async () => ({ sources: [source], problems: [] }), refresh: async () => ({ status: 'current', source }) },
+        activity: { activity: async () => new Map() },
+        pull: (config, pullOptions) => pullSource(deps, config, pullOptions),
+        clock,
+        logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        emitMetrics: (document) => documents.push(document),
+      },
+      { invocationId: 'run-1' },
+    );
 
-    expect(summary.outcome).toBe('failed');
-    expect(summary.error?.kind).toBe('paging-loop');
+    const summary = report.sources[0]?.summary;
+    expect(summary?.outcome).toBe('failed');
+    expect(summary?.error?.kind).toBe('paging-loop');
     expect(server.requests).toHaveLength(1);
     expect(deps.sink.uuids()).toEqual(['loop-0', 'loop-1', 'loop-2']);
     expect(deps.cursors.cursorOf('acme')?.nextUrl).toBe(`${server.origin}/api/v1/logs?after=x&limit=3`);
     expect(deps.cursors.cursorOf('acme')?.lastError).toContain('paging is looping');
-    const metrics = computeSourceMetrics(
-      {
-        pages: summary.pages,
-        delivered: summary.delivered,
-        invalid: summary.invalid,
-        rateLimitWaits: 0,
-        failed: true,
-        authFailed: false,
-        pagingLoop: summary.error?.kind === 'paging-loop',
-      },
-      {},
-      60,
-      clock.now(),
+    const perSource = documents.find((document) => document.SourceId === 'acme');
+    expect(perSource).toMatchObject({ PagingLoops: 1 });
+    expect(perSource?._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics.map((metric) => metric.Name))).toContain(
+      'PagingLoops',
     );
-    expect(metrics.PagingLoops).toBe(1);
   });
 });

@@ -271,15 +271,33 @@ describe('the dashboard', () => {
     return body['Fn::Join'][1].filter((part): part is string => typeof part === 'string').join('');
   };
 
-  it('graphs the per-source alarmed metrics with Metrics Insights GROUP BY SourceId queries', () => {
+  /** The Metrics Insights query of every alarm that pages per source, as synthesised. */
+  const perSourceAlarmQueries = (): string[] =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap((alarm) =>
+      ((alarm.Properties.Metrics ?? []) as Array<{ Expression?: string }>).flatMap((metric) =>
+        metric.Expression?.includes('GROUP BY SourceId') === true ? [metric.Expression] : [],
+      ),
+    );
+
+  it('graphs every metric a per-source alarm reads, with the alarm’s own Metrics Insights GROUP BY SourceId query', () => {
     const text = dashboardText();
-    for (const [fn, metric] of [
-      ['MAX', 'DropOffBreached'],
-      ['SUM', 'AuthFailures'],
-      ['SUM', 'EventsInvalid'],
-    ] as const) {
-      expect(text).toContain(JSON.stringify(perSource(fn, metric)));
-    }
+    const queries = perSourceAlarmQueries();
+    expect(queries.sort()).toEqual(
+      [
+        perSource('MAX', 'DropOffBreached'),
+        perSource('SUM', 'AuthFailures'),
+        perSource('SUM', 'PagingLoops'),
+        perSource('SUM', 'EventsInvalid'),
+      ].sort(),
+    );
+    for (const query of queries) expect(text).toContain(JSON.stringify(query));
+  });
+
+  it('lists, per source, every failure count a per-source alarm sums, in the errors table of the puller log lines', () => {
+    const summed = perSourceAlarmQueries().flatMap((query) => [...query.matchAll(/^SELECT SUM\((\w+)\)/g)].map((match) => match[1]));
+    expect(summed.sort()).toEqual(['AuthFailures', 'EventsInvalid', 'PagingLoops']);
+    const table = dashboardText().match(/stats [^"]*sum\(PullErrors\)[^"]* by SourceId/)?.[0] ?? '';
+    for (const metric of summed) expect(table).toContain(`sum(${metric})`);
   });
 
   it('reads every per-source value that is no longer a per-source metric from the puller log lines (Logs Insights), never from a per-source metric', () => {
@@ -299,7 +317,7 @@ describe('the dashboard', () => {
     const fields = new Set(
       [...dashboardText().matchAll(/\b(?:ispresent|sum|max|min|avg|latest)\((\w+)\)|\bby (\w+)/g)].map((match) => match[1] ?? match[2]),
     );
-    // The lines as runPuller writes them (its `Outcome` property is pinned in test/aws/run-puller.test.ts).
+    // The lines as runPuller writes them (its `Outcome` property is pinned in test/puller/run-puller.test.ts).
     const metrics = computeSourceMetrics(
       { pages: 1, delivered: 1, invalid: 0, rateLimitWaits: 0, failed: false, authFailed: false },
       {},

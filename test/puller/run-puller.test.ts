@@ -1,3 +1,4 @@
+import { PageBudgetPreemptedError, type PageBudget, type PageReservation } from '../../lambdas/core/memory/page-budget';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import { computeSourceMetrics } from '../../lambdas/core/metrics/source-metrics';
 import type { PullOptions, PullSummary } from '../../lambdas/core/pull/pull-source';
@@ -221,6 +222,32 @@ describe('runPuller', () => {
       ).toEqual(['DropOffBreached{SourceId=acme}', 'AuthFailures{SourceId=acme}']);
     });
 
+    // okta-client.ts turns a 403 from /api/v1/logs (E0000006: the admin role is gone) and
+    // authenticator.ts a token endpoint's 403 or `invalid_scope` (okta.logs.read is no longer
+    // granted) into kind `permission`; SourceAuthFailures promises to page for them as for a 401.
+    it.each([
+      ['a 403 from the System Log (admin role lost)', 'source acme: Okta refused to read the System Log (403 E0000006)'],
+      [
+        'a token endpoint that no longer grants okta.logs.read',
+        'source acme: the token endpoint refused the scope okta.logs.read (invalid_scope)',
+      ],
+    ])('%s counts as a refused credential: AuthFailures, which SourceAuthFailures reads', async (_case, message) => {
+      const { perSource } = await pairsFor((config) => summary(config.id, { outcome: 'failed', error: { kind: 'permission', message } }));
+      expect(perSource).toEqual(['DropOffBreached{SourceId=acme}', 'AuthFailures{SourceId=acme}']);
+    });
+
+    it('a source whose paging loops adds PagingLoops, which SourcePagingLoop reads', async () => {
+      const { perSource } = await pairsFor((config) =>
+        summary(config.id, {
+          outcome: 'failed',
+          pages: 1,
+          delivered: 3,
+          error: { kind: 'paging-loop', message: 'source acme: paging is looping: the next link repeats a URL already fetched' },
+        }),
+      );
+      expect(perSource).toEqual(['DropOffBreached{SourceId=acme}', 'PagingLoops{SourceId=acme}']);
+    });
+
     it('every per-source metric is one a per-source alarm reads, and the deployment metrics do not grow with the number of sources', async () => {
       const everything = (config: SourceConfig) =>
         summary(config.id, {
@@ -233,7 +260,7 @@ describe('runPuller', () => {
         });
       const one = await pairsFor(everything);
       const three = await pairsFor(everything, [source('a'), source('b'), source('c')]);
-      const alarmed = new Set(['DropOffBreached', 'AuthFailures', 'EventsInvalid']);
+      const alarmed = new Set(['DropOffBreached', 'AuthFailures', 'PagingLoops', 'EventsInvalid']);
       expect(one.perSource.filter((pair) => !alarmed.has(pair.slice(0, pair.indexOf('{'))))).toEqual([]);
       expect(one.perSource).toHaveLength(3);
       expect(three.perSource).toHaveLength(9);
@@ -409,6 +436,31 @@ describe('runPuller', () => {
       expect(metricsOf(documents, 'paused')).toBeUndefined();
     });
 
+    it('treats a 403 (scope or admin role lost) the same: one re-read, one retry with a rotated secret, a drop when offboarded', async () => {
+      const forbidden = (id: string): PullSummary =>
+        summary(id, {
+          outcome: 'failed',
+          error: { kind: 'permission', message: `source ${id}: Okta refused to read the System Log (403 E0000006)` },
+        });
+      const { deps, documents, registry, pulls } = harness({
+        sources: [source('acme'), source('gone')],
+        pull: async (config) =>
+          config.credential.kind === 'apiToken' && config.credential.token === TEST_API_TOKEN ? forbidden(config.id) : summary(config.id),
+      });
+      registry.fresh.set('acme', {
+        status: 'current',
+        source: source('acme', { credential: { kind: 'apiToken', token: 'regranted-token' } }),
+      });
+      registry.fresh.set('gone', { status: 'offboarded' });
+
+      await runPuller(deps, { invocationId: 'run-1' });
+
+      expect(registry.refreshed.sort()).toEqual(['acme', 'gone']);
+      expect(pulls.map((pull) => pull.sourceId).sort()).toEqual(['acme', 'acme', 'gone']);
+      expect(metricsOf(documents, 'acme')).toMatchObject({ AuthFailures: 0, PullErrors: 0 });
+      expect(metricsOf(documents, 'gone')).toBeUndefined();
+    });
+
     it('counts the auth failure when the registry itself fails to re-read', async () => {
       const { deps, documents, logs } = harness({ sources: [source('acme')], pull: async () => refused('acme') });
       deps.registry.refresh = async () => {
@@ -459,6 +511,69 @@ describe('runPuller', () => {
     expect(peak).toBe(3);
     expect(pulls.map((pull) => pull.sourceId)).toEqual(sources.map((config) => config.id).reverse());
     expect(pulls[0]?.options).toMatchObject({ owner: 'run-1', deadline: clock.now() + 50_000, leaseMs: 95_000 });
+  });
+
+  it('holds every source’s page bytes within one run-wide budget of pageBytesInFlight, and every source still finishes', async () => {
+    const capacity = 1_000;
+    // Pages as the Okta client reads them: reserved, grown chunk by chunk as the body arrives,
+    // released once delivered; a preempted page gives its bytes back and is fetched again.
+    const pageSizes: Record<string, number[]> = {
+      a: [600, 600, 600],
+      b: [600, 600, 600],
+      c: [600, 600, 600],
+      d: [600, 600, 600],
+      big: [1_500],
+    };
+    const open = new Set<PageReservation>();
+    const held = (): number => [...open].reduce((sum, reservation) => sum + reservation.bytes, 0);
+    let peak = 0;
+    let peakShared = 0;
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    const readPage = async (budget: PageBudget, bytes: number): Promise<void> => {
+      for (;;) {
+        const reservation = budget.reserve();
+        open.add(reservation);
+        try {
+          for (let read = 0; read < bytes; read += 100) {
+            await reservation.grow(Math.min(100, bytes - read));
+            peak = Math.max(peak, held());
+            if ([...open].filter((other) => other.bytes > 0).length > 1) peakShared = Math.max(peakShared, held());
+            await nextTurn();
+          }
+          await nextTurn(); // delivered while the others read
+          return;
+        } catch (error) {
+          if (!(error instanceof PageBudgetPreemptedError)) throw error;
+        } finally {
+          reservation.release();
+          open.delete(reservation);
+        }
+      }
+    };
+    const { deps } = harness({
+      sources: Object.keys(pageSizes).map((id) => source(id)),
+      pull: async (config, options) => {
+        const budget = options.pageBudget;
+        if (budget === undefined) throw new Error('the run gave the source no page budget');
+        for (const bytes of pageSizes[config.id] ?? []) await readPage(budget, bytes);
+        return summary(config.id, { pages: pageSizes[config.id]?.length ?? 0 });
+      },
+    });
+
+    const report = await runPuller(deps, { invocationId: 'run-1', limits: { pageBytesInFlight: capacity } });
+
+    // Unbudgeted, the five sources would hold 4 × 600 + 1,500 bytes at once.
+    expect(peakShared).toBeLessThanOrEqual(capacity);
+    // The documented allowance (page-budget.ts): a page alone may grow past the capacity.
+    expect(peak).toBeLessThanOrEqual(1_500);
+    expect(peak).toBeGreaterThan(capacity);
+    expect(report.sources.map(({ source: config, summary: result }) => [config.id, result.outcome, result.pages]).sort()).toEqual([
+      ['a', 'caught-up', 3],
+      ['b', 'caught-up', 3],
+      ['big', 'caught-up', 1],
+      ['c', 'caught-up', 3],
+      ['d', 'caught-up', 3],
+    ]);
   });
 
   it('stops fetching well before the Lambda timeout even when the budget is longer', async () => {

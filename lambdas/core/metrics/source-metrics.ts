@@ -10,7 +10,7 @@ export interface SourceRunCounts {
   readonly rateLimitWaits: number;
   /** The run failed (any error kind). */
   readonly failed: boolean;
-  /** The failure was the credential being refused (401): on-call must rotate it. */
+  /** The failure was the credential being refused (401, or 403: scope or admin role lost): on-call must fix the secret or the grants. */
   readonly authFailed: boolean;
   /** The failure was Okta's paging looping (a full page's next link repeating a fetched URL). */
   readonly pagingLoop?: boolean;

@@ -197,7 +197,7 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
         invalid: summary.invalid,
         rateLimitWaits: summary.rateLimitWaits,
         failed: summary.outcome === 'failed',
-        authFailed: summary.error?.kind === 'auth',
+        authFailed: credentialRefused(summary),
         pagingLoop: summary.error?.kind === 'paging-loop',
       },
       {
@@ -274,7 +274,7 @@ async function pullOne(deps: PullerDependencies, listed: SourceConfig, options: 
     summary = { sourceId: source.id, outcome: 'deadline', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0 };
   } else {
     summary = await pullGuarded(deps, source, options);
-    if (summary.error?.kind === 'auth') {
+    if (credentialRefused(summary)) {
       const refresh = await refreshSource(deps, source.id);
       if (refresh.status === 'offboarded' || (refresh.status === 'current' && !refresh.source.enabled)) {
         const removed = refresh.status === 'offboarded' ? 'offboarded' : 'disabled';
@@ -309,6 +309,16 @@ async function pullOne(deps: PullerDependencies, listed: SourceConfig, options: 
     logger.error('source pull failed', { ...attributes, errorKind: summary.error.kind, error: summary.error.message });
   }
   return { source, summary, started: !notStarted };
+}
+
+/**
+ * Okta refused the source's credential: a 401 or refused OAuth client (`auth`), or a 403, an
+ * `invalid_scope` answer or a lost admin role (`permission`). Both need someone to fix the
+ * secret or the org's grants, so both count as `AuthFailures` (the metric `SourceAuthFailures`
+ * pages on) and both earn the one re-read of the secret.
+ */
+function credentialRefused(summary: PullSummary): boolean {
+  return summary.error?.kind === 'auth' || summary.error?.kind === 'permission';
 }
 
 /** `deps.pull`, with an unexpected throw turned into a failed summary like any other failure. */
