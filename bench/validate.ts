@@ -128,7 +128,7 @@ export const validateBench: BenchSection = {
         .padStart(8)} |`,
     );
     print(
-      `| parse + validate + normalise + stringify     | ${pipelineMs.toFixed(1).padStart(7)} | ${eventsPerSec.toString().padStart(8)} |`,
+      `| parse + validate + normalise + record text   | ${pipelineMs.toFixed(1).padStart(7)} | ${eventsPerSec.toString().padStart(8)} |`,
     );
     print(`ratioToParseStringify: ${ratio} (goal <= 1.25; median of per-round ratios ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
     return { eventsPerSec, ratioToParseStringify: ratio };
