@@ -89,7 +89,10 @@ export type OutputRecord = Record<string, unknown> & {
 export interface SerializedRecord {
   /** The event's `uuid`: the partition key and the dedupe key. */
   readonly uuid: string;
-  /** `JSON.stringify` of the `OutputRecord`. */
+  /**
+   * The `OutputRecord` as JSON text, on one line: the event's own text with the `p_*` members
+   * appended when that is the same value, otherwise `JSON.stringify` of it (`pull/raw-record.ts`).
+   */
   readonly json: string;
 }
 
