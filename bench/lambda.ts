@@ -3,7 +3,8 @@
  * handler with esbuild using `lib/pipeline-function.ts`' options (minified CJS, source map, SDK
  * bundled, module-first), starts every child `node` with the flags the Lambda Node.js runtime
  * derives from the function's memory (`lambdaNodeFlags`, at the stack's default
- * `pullerMemoryMb`) and the function's NODE_OPTIONS, and reports
+ * `pullerMemoryMb`) and the function's runtime environment (`PIPELINE_RUNTIME_ENVIRONMENT`:
+ * NODE_OPTIONS and glibc's malloc tunables), and reports
  * - `bundleBytes`: the bundle's size;
  * - `initMs` / `emptyInitMs`: median time to load the bundle in a fresh `node` process (the
  *   module-load part of a cold start), next to the same for an empty handler;
@@ -33,7 +34,7 @@ import { startKinesisDiscardServer } from '../local/aws/kinesis-discard-server';
 import { startLocalAws } from '../local/aws/local-aws';
 import { startOktaOrg, type EmulatedOrg } from '../local/okta-emulator';
 import { CONTEXT_DEFAULTS } from '../lib/config';
-import { PIPELINE_BUNDLING, PIPELINE_NODE_OPTIONS } from '../lib/pipeline-function';
+import { PIPELINE_BUNDLING, PIPELINE_RUNTIME_ENVIRONMENT } from '../lib/pipeline-function';
 import type { BenchSection } from './section';
 
 const SOURCES = 10;
@@ -94,7 +95,7 @@ export function lambdaNodeFlags(memoryMb: number): string[] {
 function lambdaLike(env: Record<string, string> = {}): { args: string[]; env: NodeJS.ProcessEnv } {
   return {
     args: lambdaNodeFlags(MEMORY_MB),
-    env: { ...process.env, ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_MB), NODE_OPTIONS: PIPELINE_NODE_OPTIONS },
+    env: { ...process.env, ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(MEMORY_MB), ...PIPELINE_RUNTIME_ENVIRONMENT },
   };
 }
 
@@ -223,7 +224,11 @@ export const lambdaBench: BenchSection = {
           `${SOURCES} sources x ${EVENTS_PER_SOURCE} events: delivered ${report.delivered} (${kinesis.accepted()} accepted by Kinesis), quarantined ${quarantined}, in ${report.runs} run(s), ${report.ms} ms`,
         );
         print(
-          `node flags        ${lambdaNodeFlags(MEMORY_MB).join(' ')} (Lambda's, at ${MEMORY_MB} MB), NODE_OPTIONS=${PIPELINE_NODE_OPTIONS}`,
+          `node flags        ${lambdaNodeFlags(MEMORY_MB).join(' ')} (Lambda's, at ${MEMORY_MB} MB), environment ${Object.entries(
+            PIPELINE_RUNTIME_ENVIRONMENT,
+          )
+            .map(([name, value]) => `${name}=${value}`)
+            .join(' ')}`,
         );
         print(
           `peak RSS          ${report.maxRssMb.toFixed(1)} MB of ${MEMORY_MB} MB: ${report.maxRssMb <= MEMORY_MB ? 'fits' : 'DOES NOT FIT'} ` +

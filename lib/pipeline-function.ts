@@ -30,10 +30,30 @@ export const PIPELINE_BUNDLING: {
 };
 
 /**
- * NODE_OPTIONS of every function: stack traces in the logs point at the TypeScript lines, not at
- * the minified bundle. It costs about 15 ms of cold init (reading the map), measured by the bench.
+ * The environment of every function's runtime process, read by node and glibc when the process
+ * starts. Lambda puts the function's environment variables in the runtime's environment before it
+ * starts it: that is how `NODE_OPTIONS` works (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-modify.html),
+ * and the Node.js runtime's bootstrap is a shell script that `exec`s node with that environment.
+ * `bench/lambda.ts` starts its Lambda-like processes with exactly these.
  */
-export const PIPELINE_NODE_OPTIONS = '--enable-source-maps';
+export const PIPELINE_RUNTIME_ENVIRONMENT: Readonly<Record<string, string>> = {
+  // Stack traces in the logs point at the TypeScript lines, not at the minified bundle. It costs
+  // about 15 ms of cold init (reading the map), measured by the bench.
+  NODE_OPTIONS: '--enable-source-maps',
+  // glibc malloc (mallopt(3), "Memory Allocation Tunables" of the glibc manual): by default it
+  // keeps what node frees (page bodies read off the socket, parse buffers) for reuse, in up to
+  // eight arenas per core, and raises its mmap threshold after each large free, so a 256 MB
+  // Lambda's resident memory keeps the high-water mark of every burst. Two arenas and trimming
+  // above 128 KiB give freed memory back to the OS. The mmap threshold is fixed at 64 KiB because
+  // that is the size of every socket read buffer (libuv's `uv__read` asks node for 64 * 1024
+  // bytes, src/unix/stream.c): a page body arrives as hundreds of them, and mapped on their own
+  // they go back to the OS when collected instead of fragmenting the arenas between longer-lived
+  // allocations. Measured with `npm run bench`, section lambda, on a loaded 2-core machine: see
+  // docs/SCALING.md.
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '65536',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
 
 export interface PipelineFunctionProps {
   /** Handler file relative to the repository root; it exports `handler`. */
@@ -81,7 +101,7 @@ export class PipelineFunction extends Construct {
       logGroup,
       environment: {
         ...props.environment,
-        NODE_OPTIONS: PIPELINE_NODE_OPTIONS,
+        ...PIPELINE_RUNTIME_ENVIRONMENT,
       },
       bundling: {
         ...PIPELINE_BUNDLING,

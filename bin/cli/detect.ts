@@ -13,6 +13,7 @@ import type { AlertMessage, AlertPublisher } from '../../lambdas/core/detections
 import { DetectionEngine } from '../../lambdas/core/detections/engine';
 import { MemoryStateStore } from '../../lambdas/core/detections/memory-state-store';
 import { runDetectionBatch, type BatchItem } from '../../lambdas/core/detections/run-batch';
+import { stripControlCharacters, terminalSafeJson } from '../../lambdas/core/okta/org-text';
 import { CommandLineError, parseCommandLine } from './args';
 
 const USAGE = `usage: okta-log-pipeline detect [FILE|-]
@@ -30,7 +31,8 @@ const LINES_PER_BATCH = 500;
 /** Writes each message as one JSON line, waiting when stdout's buffer is full. */
 const stdoutPublisher: AlertPublisher = {
   async publish(message: AlertMessage): Promise<void> {
-    if (!process.stdout.write(`${JSON.stringify(message)}\n`)) await once(process.stdout, 'drain');
+    // C1 controls and bidi overrides from event data escaped (the same JSON): stdout may be a terminal.
+    if (!process.stdout.write(`${terminalSafeJson(JSON.stringify(message))}\n`)) await once(process.stdout, 'drain');
   },
 };
 
@@ -73,7 +75,8 @@ export default async function detect(args: string[]): Promise<number> {
   const totals = { records: 0, raised: 0, updated: 0, skipped: 0 };
   const run = async (batch: BatchItem[]): Promise<void> => {
     const report = await runDetectionBatch(deps, batch);
-    for (const { id, reason } of report.skipped) process.stderr.write(`okta-log-pipeline detect: line ${id}: ${reason}\n`);
+    for (const { id, reason } of report.skipped)
+      process.stderr.write(`okta-log-pipeline detect: line ${id}: ${stripControlCharacters(reason)}\n`);
     const failure = report.retryFrom ?? report.failedUpdates[0];
     if (failure) throw failure.error;
     totals.records += report.processed;

@@ -6,6 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { ArchiveQuery, ArchiveQueryError } from '../../local/archive/archive-query';
+import { terminalSafeJson } from '../../lambdas/core/okta/org-text';
 import { SavedQueryError, bindSavedQuery, loadSavedQueries, type SavedQuery } from '../../schemas/queries/saved-queries';
 import { parseArgs } from './sources/args';
 import { SourcesUsageError } from './sources/errors';
@@ -92,8 +93,8 @@ export default async function query(args: string[]): Promise<number> {
   try {
     archive = await ArchiveQuery.open(request.archive);
     await archive.run(request.sql, request.values, (row) => {
-      // JSON.stringify escapes control characters, so no value from an event can drive the terminal.
-      process.stdout.write(`${JSON.stringify(row)}\n`);
+      // JSON.stringify escapes C0 controls, terminalSafeJson the C1 ones and bidi overrides: no value from an event can drive the terminal.
+      process.stdout.write(`${terminalSafeJson(JSON.stringify(row))}\n`);
     });
     return EXIT.ok;
   } catch (error) {

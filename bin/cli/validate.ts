@@ -10,7 +10,9 @@ import { systemClock } from '../../lambdas/core/clock';
 import type { EventProcessor, NormaliseContext } from '../../lambdas/core/ports';
 import { UnknownLogTypeError, eventProcessorFor, knownLogTypes } from '../../lambdas/core/schema';
 import { rawEventOfText } from '../../lambdas/core/okta/json-array-scanner';
+import { terminalSafeJson } from '../../lambdas/core/okta/org-text';
 import { DEFAULT_EVENT_LIMITS, examineEvent } from '../../lambdas/core/pull/examine-event';
+import { jsonTextString } from '../../lambdas/core/pull/quarantine-document';
 import { CommandLineError, parseCommandLine } from './args';
 
 const DEFAULT_LOG_TYPE = 'Okta.SystemLog';
@@ -111,7 +113,7 @@ function processLine(processor: EventProcessor, line: string, context: Normalise
   if (trimmed.trim() === '') return undefined;
   const verdict = examineEvent(rawEventOfText(trimmed), processor, context, DEFAULT_EVENT_LIMITS);
   if ('record' in verdict) return { valid: true, text: `${verdict.record.json}\n` };
-  return { valid: false, text: `{"event":${verdict.eventJson},"errors":${JSON.stringify(verdict.errors)}}\n` };
+  return { valid: false, text: `{"event":${jsonTextString(verdict.eventJson)},"errors":${JSON.stringify(verdict.errors)}}\n` };
 }
 
 async function run(options: Options): Promise<number> {
@@ -143,8 +145,10 @@ async function run(options: Options): Promise<number> {
         rejected += outcome.text;
       }
     }
-    await write(out, records);
-    await write(quarantine, rejected);
+    // What may reach a terminal has its C1 controls and bidi overrides escaped (the same JSON);
+    // a file gets the records byte for byte as the stream receives them.
+    await write(out, out === process.stdout ? terminalSafeJson(records) : records);
+    await write(quarantine, quarantine === process.stderr ? terminalSafeJson(rejected) : rejected);
   };
   input.setEncoding('utf8');
   try {

@@ -106,15 +106,19 @@ export interface RecordSink {
   write(records: readonly SerializedRecord[]): Promise<{ rejected: Array<{ record: SerializedRecord; reason: string }> }>;
 }
 
+/** JSON text, as a string or as its UTF-8 bytes. */
+export type JsonText = string | Uint8Array;
+
 /** An event that was not delivered to the stream, kept with the reasons. */
 export interface QuarantinedEvent {
   readonly sourceId: string;
   /**
    * The event as JSON text: the bytes Okta sent when they are JSON within the size and depth
    * bounds; otherwise a JSON string holding its raw text, which was never parsed (the reasons
-   * say why).
+   * say why), as UTF-8 bytes: such an event may be megabytes, and bytes cost no copy of it on
+   * V8's heap nor another when the quarantine writes them.
    */
-  readonly eventJson: string;
+  readonly eventJson: JsonText;
   readonly errors: readonly string[];
   /** Epoch ms. */
   readonly receivedAt: number;

@@ -55,10 +55,20 @@ export function createPullerHandler(options: PullerHandlerOptions = {}): PullerH
       remainingMs: context.getRemainingTimeInMillis(),
       limits: { concurrency: runtime.config.concurrency },
       shard,
+      collectGarbage: exposedGc(),
     });
     return resultOf(report);
   };
   return Object.assign(handle, { runtime: () => runtime });
+}
+
+/**
+ * `gc`, present when node runs with `--expose-gc`, as the Lambda Node.js runtime's bootstrap
+ * starts it (see `lambdaNodeFlags` in bench/lambda.ts).
+ */
+function exposedGc(): (() => void) | undefined {
+  const { gc } = globalThis as { gc?: () => void };
+  return gc;
 }
 
 /** The run's logger port on Powertools Logger (JSON lines; `POWERTOOLS_SERVICE_NAME`, `POWERTOOLS_LOG_LEVEL`). */

@@ -1,5 +1,4 @@
-import { createServer } from 'node:http';
-import { listenOnLoopback, readBody, type LoopbackServer } from './listen';
+import { createStandInServer, listenOnLoopback, readBody, type LoopbackServer } from './listen';
 
 export interface KinesisDiscardServer extends LoopbackServer {
   /** Records accepted so far. */
@@ -14,30 +13,23 @@ export interface KinesisDiscardServer extends LoopbackServer {
 export async function startKinesisDiscardServer(): Promise<KinesisDiscardServer> {
   let accepted = 0;
   let sequence = 0n;
-  const server = createServer((request, response) => {
-    void readBody(request).then(
-      (body) => {
-        const target = String(request.headers['x-amz-target'] ?? '');
-        response.setHeader('content-type', 'application/x-amz-json-1.1');
-        if (target !== 'Kinesis_20131202.PutRecords') {
-          response.statusCode = 400;
-          response.setHeader('x-amzn-errortype', 'UnknownOperationException');
-          response.end(JSON.stringify({ __type: 'UnknownOperationException', message: `only PutRecords, not ${target}` }));
-          return;
-        }
-        const { Records } = JSON.parse(body.toString('utf8')) as { Records: unknown[] };
-        accepted += Records.length;
-        const results = Records.map(() => {
-          sequence += 1n;
-          return { SequenceNumber: sequence.toString(), ShardId: 'shardId-000000000000' };
-        });
-        response.end(JSON.stringify({ FailedRecordCount: 0, Records: results }));
-      },
-      () => {
-        // The client gave up on the request (its timeout, or its process ended): nobody to answer.
-        response.destroy();
-      },
-    );
+  const server = createStandInServer(async (request, response) => {
+    const body = await readBody(request);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    response.setHeader('content-type', 'application/x-amz-json-1.1');
+    if (target !== 'Kinesis_20131202.PutRecords') {
+      response.statusCode = 400;
+      response.setHeader('x-amzn-errortype', 'UnknownOperationException');
+      response.end(JSON.stringify({ __type: 'UnknownOperationException', message: `only PutRecords, not ${target}` }));
+      return;
+    }
+    const { Records } = JSON.parse(body.toString('utf8')) as { Records: unknown[] };
+    accepted += Records.length;
+    const results = Records.map(() => {
+      sequence += 1n;
+      return { SequenceNumber: sequence.toString(), ShardId: 'shardId-000000000000' };
+    });
+    response.end(JSON.stringify({ FailedRecordCount: 0, Records: results }));
   });
   const listening = await listenOnLoopback(server);
   return { ...listening, accepted: () => accepted };

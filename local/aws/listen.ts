@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A loopback server of ours or an emulator, started on a free port. */
@@ -30,11 +30,24 @@ export async function listenOnLoopback(server: Server): Promise<LoopbackServer> 
 }
 
 /** Reads a request body whole (the stand-ins only ever see small JSON or object bodies). */
-export function readBody(request: import('node:http').IncomingMessage): Promise<Buffer> {
+export function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
+  });
+}
+
+/**
+ * An HTTP server for a stand-in whose handler may fail without taking its process down: reading
+ * a body fails with ECONNRESET when the client resets mid-request (it gave up on a large upload,
+ * or its process ended), and an unhandled rejection would end the bench or test that runs the
+ * stand-in. Nobody is left to answer such a request, and any other failure is a stand-in bug the
+ * client sees as a closed connection (which the SDKs retry and report).
+ */
+export function createStandInServer(handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Server {
+  return createServer((request, response) => {
+    handle(request, response).catch(() => response.destroy());
   });
 }

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { systemClock } from '../../lambdas/core/clock';
 import type { Clock } from '../../lambdas/core/ports';
-import { listenOnLoopback, readBody, type LoopbackServer } from './listen';
+import { createStandInServer, listenOnLoopback, readBody, type LoopbackServer } from './listen';
 
 export interface S3ServerOptions {
   /** Buckets that exist from the start (CreateBucket adds more). */
@@ -149,7 +149,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     return notImplemented();
   }
 
-  const server = createServer((request, response) => void handle(request, response));
+  const server = createStandInServer(handle);
   const listening = await listenOnLoopback(server);
   return {
     ...listening,

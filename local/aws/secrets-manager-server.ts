@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../lambdas/core/ports';
 import { systemClock } from '../../lambdas/core/clock';
-import { listenOnLoopback, readBody, type LoopbackServer } from './listen';
+import { createStandInServer, listenOnLoopback, readBody, type LoopbackServer } from './listen';
 
 /**
  * One secret as `aws secretsmanager create-secret --cli-input-json` takes it: the format of the
@@ -358,7 +358,7 @@ export async function startSecretsManagerServer(options: SecretsManagerServerOpt
   }
 
   syncFromFile();
-  const server = createServer((request, response) => void handle(request, response));
+  const server = createStandInServer(handle);
   const listening = await listenOnLoopback(server);
   return {
     ...listening,

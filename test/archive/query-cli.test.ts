@@ -101,6 +101,14 @@ describe('okta-log-pipeline query', () => {
     expect(rows(run)).toEqual([{ n: new Set(fixtures.map((item) => item.uuid)).size + 3, c: fixtures.length + 3 }]);
   });
 
+  it('escapes C1 controls and bidi overrides in the rows it prints, which still parse to the same values', async () => {
+    // chr(155) is U+009B, the 8-bit CSI; chr(8238) U+202E, a right-to-left override: what an event's text can hold.
+    const run = await query(['--archive', archiveDir, "SELECT chr(155) || '31m' || chr(8238) || 'exe.txt' AS s"]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).not.toMatch(/[\u007f-\u009f\p{Cf}]/u);
+    expect(rows(run)).toEqual([{ s: '\u009b31m\u202eexe.txt' }]);
+  });
+
   it('reads the columns generated from the YAML: structs, json fields as JSON text, the dt partition', async () => {
     const run = await query([
       '--archive',

@@ -49,6 +49,19 @@ describe('okta-log-pipeline detect', () => {
     expect(fromFile.stdout).not.toBe('');
   });
 
+  it('escapes C1 controls and bidi overrides from event data in the alert lines, which still parse to the same values', () => {
+    // U+009B is the 8-bit CSI (it recolours a terminal), U+202E a right-to-left override.
+    const user = '\u009b31mjack\u202e@acme.io';
+    const failures = [0, 1, 2, 3, 4].map((minute) => JSON.stringify(failedLogin(T0 + minute * MINUTE, user)));
+
+    const { status, stdout } = detect(['-'], `${failures.join('\n')}\n`);
+
+    expect(status).toBe(0);
+    expect(stdout).not.toMatch(/[\u007f-\u009f\p{Cf}]/u);
+    expect(stdout).toContain('\\u009b31mjack\\u202e@acme.io');
+    expect((JSON.parse(stdout.trim()) as AlertMessage).dedupKey).toBe(user);
+  });
+
   it('exits 2 with one clear line for an unreadable file', () => {
     const { status, stdout, stderr } = detect([join(dir, 'missing.ndjson')]);
     expect(status).toBe(2);

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { ALERT_MESSAGE_MAX_BYTES, alertMessageText } from '../../lambdas/core/detections/alert';
+import { ALERT_FIELD_MAX_BYTES, ALERT_MESSAGE_MAX_BYTES, alertMessageText } from '../../lambdas/core/detections/alert';
 import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { createOktaClient, ForeignOriginError, OktaAuthError, OktaConfigError } from '../../lambdas/core/okta';
 import { CREDENTIAL_PIECE_LENGTH, safeOrgText } from '../../lambdas/core/okta/org-text';
@@ -16,6 +16,7 @@ import { pullSource } from '../../lambdas/core/pull/pull-source';
 import { parseSourceSecret } from '../../lambdas/core/sources/parse-source-secret';
 import { InMemoryCursorStore, InMemoryQuarantine, InMemoryRecordSink, fakeProcessor, testSource } from '../support/fakes';
 import { VirtualClock } from '../support/virtual-clock';
+import { failedLogin, memoryEngine, MINUTE, T0 } from '../detections/support';
 import { startScriptedServer, type ScriptedServer } from '../okta/scripted-server';
 
 const TOKEN = '00aHostileEchoTokenXyz0123456789abcdefGHIJ';
@@ -28,8 +29,18 @@ function pieces(secret: string): string[] {
   return Array.from({ length: secret.length - CREDENTIAL_PIECE_LENGTH + 1 }, (_, at) => secret.slice(at, at + CREDENTIAL_PIECE_LENGTH));
 }
 
+/** In any letter case: a host comes back from a URL parser lowercased, and is still the token. */
 function expectNoPieceOf(secret: string, text: string): void {
-  for (const piece of pieces(secret)) expect(text).not.toContain(piece);
+  const folded = text.toLowerCase();
+  for (const piece of pieces(secret.toLowerCase())) expect(folded).not.toContain(piece);
+}
+
+/** Format characters that render as nothing: soft hyphen, Arabic letter mark, Mongolian vowel separator, ZWJ, word joiner, BOM, a tag character, a bidi override. */
+const INVISIBLE = ['\u00ad', '\u061c', '\u180e', '\u200d', '\u2060', '\ufeff', '\u{e0020}', '\u{e0041}', '\u202e'];
+
+/** Every character percent-encoded, as a link or a form field could carry it. */
+function percentEncodeAll(text: string): string {
+  return [...text].map((character) => `%${character.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
 }
 
 const servers: ScriptedServer[] = [];
@@ -57,7 +68,53 @@ describe('safeOrgText: redaction that cannot be cut around', () => {
       { numRuns: 300 },
     );
   });
+
+  it('redacts the token split by invisible format characters, in any letter case, or percent-encoded, wherever the cut falls', () => {
+    const disguise = fc.oneof(
+      // Invisible characters (\p{Cf}, separators) between the token's characters.
+      fc
+        .array(fc.constantFrom(...INVISIBLE, '\u2028', '\u2029', '\u0085'), { minLength: 1, maxLength: TOKEN.length })
+        .map((separators) => [...TOKEN].map((character, index) => `${character}${separators[index % separators.length] ?? ''}`).join('')),
+      // Any letter upper- or lower-cased.
+      fc
+        .array(fc.boolean(), { minLength: TOKEN.length, maxLength: TOKEN.length })
+        .map((upper) =>
+          [...TOKEN].map((character, index) => (upper[index] === true ? character.toUpperCase() : character.toLowerCase())).join(''),
+        ),
+      // encodeURIComponent of every character, once or twice, with escapes in either case.
+      fc.constantFrom(percentEncodeAll(TOKEN), percentEncodeAll(TOKEN).toUpperCase(), percentEncodeAll(percentEncodeAll(TOKEN))),
+      // Percent-encoded with an invisible character inside each escape.
+      fc.constant(percentEncodeAll(TOKEN).replace(/%(.)(.)/g, '%$1\u00ad$2')),
+    );
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 400 }),
+        fc.string({ maxLength: 40 }),
+        disguise,
+        fc.integer({ min: 1, max: 500 }),
+        (before, after, hidden, maxLength) => {
+          const shown = safeOrgText(`${before}${hidden}${after}`, [TOKEN], maxLength);
+          // What a reader (or a terminal) makes of it: invisible characters gone, escapes decoded.
+          const read = decodeAll(shown.replace(/[\p{Cf}\p{Zl}\p{Zp}]/gu, ''));
+          expectNoPieceOf(TOKEN, read);
+          expect(shown).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+          expect(shown.length).toBeLessThanOrEqual(maxLength + 3);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });
+
+/** `%xx` escapes decoded until none is left (invalid ones kept). */
+function decodeAll(text: string): string {
+  let current = text;
+  for (;;) {
+    const decoded = current.replace(/(?:%[0-9a-f]{2})+/gi, (escapes) => Buffer.from(escapes.replace(/%/g, ''), 'hex').toString('latin1'));
+    if (decoded === current) return current;
+    current = decoded;
+  }
+}
 
 describe('hostile org: credential echo', () => {
   it('keeps every piece of the token out of a 401 error, its code, cause, stack and the cursor, even echoed across the 300-character cut', async () => {
@@ -123,21 +180,43 @@ describe('hostile org: credential echo', () => {
     expectNoPieceOf(assertion, [String(error), (error as Error).stack ?? ''].join('\n'));
   });
 
-  it('redacts the token from a next link that carries it as the host of another origin', async () => {
+  it('redacts a mixed-case token from a next link that carries it as the host of another origin, which the URL parser lowercases', async () => {
     const clock = new VirtualClock();
     const server = await startScriptedServer(() => ({
-      headers: { link: `<https://${TOKEN.toLowerCase()}.example.com/api/v1/logs>; rel="next"` },
+      headers: { link: `<https://${TOKEN}.example.com/api/v1/logs>; rel="next"` },
       body: '[]',
     }));
     servers.push(server);
-    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN.toLowerCase() } });
+    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN } });
 
     const error = await createOktaClient(source, { clock, allowLoopback: true })
       .fetchPage({ since: '2026-01-01T00:00:00.000Z' })
       .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(ForeignOriginError);
-    expectNoPieceOf(TOKEN.toLowerCase(), [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n'));
+    const shown = [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n');
+    expect(shown).toContain('example.com');
+    expectNoPieceOf(TOKEN, shown);
+  });
+
+  it('redacts a token percent-encoded in the path of a same-origin next link from the error about that page', async () => {
+    const clock = new VirtualClock();
+    const server = await startScriptedServer((_request, index) =>
+      index === 0
+        ? { headers: { link: `<${server.origin}/api/v1/${percentEncodeAll(TOKEN)}>; rel="next"` }, body: '[{"uuid":"x"}]' }
+        : { status: 404, body: '{}' },
+    );
+    servers.push(server);
+    const source = testSource({ domain: server.origin, credential: { kind: 'apiToken', token: TOKEN } });
+    const okta = createOktaClient(source, { clock, allowLoopback: true, limits: { pageSize: 1 } });
+
+    const first = await okta.fetchPage({ since: '2026-01-01T00:00:00.000Z' });
+    const error = await okta.fetchPage({ nextUrl: first.nextUrl }).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(OktaConfigError);
+    const shown = [String(error), inspect(error, { depth: 5 }), JSON.stringify(error)].join('\n');
+    expect(shown).toContain('answered 404');
+    expectNoPieceOf(TOKEN, decodeAll(shown));
   });
 
   it('prints no terminal escape and no piece of the token on the pull command line', async () => {
@@ -244,6 +323,61 @@ describe('hostile event: alerts fit SNS', () => {
       context: { actor: 'admin@example.com', privilegeGranted: 'Super administrator' },
     });
     expect(sent.context.targets).toMatchObject({ truncated: true, items: 4_000 });
+  });
+
+  it('bounds the title and dedup key the engine takes from a 300 KB actor name to 1 KiB, two such actors still apart', async () => {
+    const { engine } = memoryEngine();
+    const long = 'a'.repeat(300_000);
+    const actors = [`${long}-first@acme.io`, `${long}-second@acme.io`];
+    const alerts: AlertMessage[] = [];
+    for (const actor of actors)
+      for (const minute of [0, 1, 2, 3, 4]) alerts.push(...(await engine.evaluate(failedLogin(T0 + minute * MINUTE, actor))).alerts);
+
+    expect(alerts).toHaveLength(2);
+    for (const alert of alerts) {
+      expect(Buffer.byteLength(alert.dedupKey)).toBeLessThanOrEqual(ALERT_FIELD_MAX_BYTES);
+      expect(Buffer.byteLength(alert.title)).toBeLessThanOrEqual(ALERT_FIELD_MAX_BYTES);
+      expect(Buffer.byteLength(alertMessageText(alert))).toBeLessThanOrEqual(ALERT_MESSAGE_MAX_BYTES);
+    }
+    expect(alerts[0]?.dedupKey).not.toBe(alerts[1]?.dedupKey);
+    expect(alerts[0]?.dedupKey).toMatch(/^a+\.\.\.sha256:[0-9a-f]{64}$/);
+  });
+
+  it('fits 256 KiB, still valid JSON with its counts, whichever of its fields an event made huge', () => {
+    const huge = fc.oneof(
+      fc.constant('x'.repeat(300_000)),
+      // 10,000 controls are 60 KB of JSON escapes (and slow to write: kept shorter).
+      fc.constant('\u0001'.repeat(10_000)),
+      fc.constant('\u{1F600}'.repeat(80_000)),
+      fc.string({ maxLength: 30 }),
+    );
+    const message = fc.record({
+      status: fc.constantFrom('new' as const, 'updated' as const),
+      alertId: huge,
+      ruleId: huge,
+      severity: fc.constantFrom('LOW' as const, 'MEDIUM' as const, 'HIGH' as const),
+      title: huge,
+      dedupKey: huge,
+      sourceId: huge,
+      firstEventTime: huge,
+      lastEventTime: huge,
+      eventCount: fc.nat(),
+      eventUuids: fc.oneof(
+        fc.array(huge, { maxLength: 8 }),
+        fc.array(fc.constant('\u0001'.repeat(700)), { minLength: 200, maxLength: 200 }),
+      ),
+      context: fc.dictionary(huge, fc.oneof(huge, fc.array(huge, { maxLength: 5 })), { maxKeys: 5 }),
+    });
+    // SNS's bound, and the smallest bound alertMessageText promises to meet (which forces its last step).
+    const bound = fc.constantFrom(ALERT_MESSAGE_MAX_BYTES, 16 * 1024);
+    fc.assert(
+      fc.property(message, bound, (alert: AlertMessage, maxBytes) => {
+        const text = alertMessageText(alert, maxBytes);
+        expect(Buffer.byteLength(text, 'utf8')).toBeLessThanOrEqual(maxBytes);
+        expect(JSON.parse(text)).toMatchObject({ status: alert.status, severity: alert.severity, eventCount: alert.eventCount });
+      }),
+      { numRuns: 15 },
+    );
   });
 });
 

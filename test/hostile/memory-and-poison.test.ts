@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PageBudget, PageBudgetPreemptedError } from '../../lambdas/core/memory/page-budget';
 import { createOktaClient, type OktaClientLimits } from '../../lambdas/core/okta';
+import { exchange } from '../../lambdas/core/okta/http-exchange';
 import { scanJsonArray } from '../../lambdas/core/okta/json-array-scanner';
+import { jsonStringOfBytes } from '../../lambdas/core/pull/examine-event';
 import { pullSource, type PullOptions } from '../../lambdas/core/pull/pull-source';
 import type { EmfDocument } from '../../lambdas/core/metrics/emf';
 import { runPuller } from '../../lambdas/core/puller/run-puller';
@@ -54,15 +56,22 @@ function afterOf(url: string): number {
   return Number(new URL(url, 'http://org').searchParams.get('after') ?? '0');
 }
 
-/** An org in front of `events` that honours `limit` and `after`, like Okta's polling paging. */
-async function pagingOrg(events: readonly string[]): Promise<ScriptedServer> {
+/**
+ * An org in front of `events` that honours `limit` and `after`, like Okta's polling paging; with
+ * `contentLength`, each answer declares its length up front (otherwise it is sent chunked).
+ */
+async function pagingOrg(events: readonly string[], { contentLength = false } = {}): Promise<ScriptedServer> {
   const server = await org((request) => {
     const from = afterOf(request.url);
     const limit = limitOf(request.url) || 1000;
     const page = events.slice(from, from + limit);
+    const body = `[${page.join(',')}]`;
     return {
-      headers: { link: `<${server.origin}/api/v1/logs?after=${from + page.length}&limit=${limit}>; rel="next"` },
-      body: `[${page.join(',')}]`,
+      headers: {
+        link: `<${server.origin}/api/v1/logs?after=${from + page.length}&limit=${limit}>; rel="next"`,
+        ...(contentLength ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+      },
+      body,
     };
   });
   return server;
@@ -165,6 +174,22 @@ describe('hostile org: heap bombs and deep events', () => {
     expect((JSON.parse(twiceRecord) as { eventType: string }).eventType).toBe(TEMPLATE.eventType);
   });
 
+  it('keeps an unparsed event as the same JSON string bytes as JSON.stringify of its text, however its bytes are cut into chunks', () => {
+    // Quotes, backslashes, control characters, a byte order mark, 2-, 3- and 4-byte characters,
+    // and invalid UTF-8 (a lone continuation byte, a cut sequence, an overlong form).
+    const text = Buffer.concat([
+      Buffer.from('\ufeff{"a":"\\ " \n \u0001 \u007f é € 😀"}', 'utf8'),
+      Buffer.from([0x80, 0xe2, 0x82, 0x20, 0xc0, 0xaf, 0xf0, 0x9f, 0x98]),
+    ]);
+    const expected = Buffer.from(JSON.stringify(text.toString('utf8')), 'utf8');
+    for (let size = 1; size <= text.length; size += 1) {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < text.length; at += size) chunks.push(text.subarray(at, at + size));
+      expect(Buffer.from(jsonStringOfBytes(chunks)).equals(expected)).toBe(true);
+    }
+    expect(Buffer.from(jsonStringOfBytes([])).toString('utf8')).toBe('""');
+  });
+
   it('splits the page body into events without parsing it, and refuses more events than the limit asked for', () => {
     const body = Buffer.from(`[ {"a":"x,]}"} , [1,[2]] ,"s\\"]",3]`);
 
@@ -182,25 +207,36 @@ describe('hostile org: heap bombs and deep events', () => {
 });
 
 describe('hostile org: pages over the byte bound', () => {
-  it('asks again with half the limit, down to 1, and pages on past an event that alone is over the bound', async () => {
-    const clock = new VirtualClock();
-    const huge = JSON.stringify(event('huge', { padding: 'x'.repeat(6_000) }));
-    const events = [...Array.from({ length: 6 }, (_, index) => JSON.stringify(event(`e${index}`))), huge, JSON.stringify(event('after'))];
-    const server = await pagingOrg(events);
-    const { deps, source } = pullDeps(server.origin, clock, { maxResponseBytes: 5_000, pageSize: 8 });
+  it.each([
+    ['sent chunked', false],
+    ['declaring its Content-Length', true],
+  ])(
+    'asks again with half the limit, down to 1, and pages on past an event that alone is over the bound (%s), quarantining its head',
+    async (_how, contentLength) => {
+      const clock = new VirtualClock();
+      const huge = JSON.stringify(event('huge-event-uuid', { padding: 'x'.repeat(6_000) }));
+      const events = [...Array.from({ length: 6 }, (_, index) => JSON.stringify(event(`e${index}`))), huge, JSON.stringify(event('after'))];
+      const server = await pagingOrg(events, { contentLength });
+      const { deps, source } = pullDeps(server.origin, clock, { maxResponseBytes: 5_000, pageSize: 8 });
 
-    const summary = await pullSource(deps, source, options(clock));
+      const summary = await pullSource(deps, source, options(clock));
 
-    // No stall: every ordinary event is delivered, the one too large for any page is quarantined cut.
-    expect(summary.outcome).toBe('caught-up');
-    expect(deps.sink.uuids()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'after']);
-    expect(deps.quarantine.items).toHaveLength(1);
-    expect(deps.quarantine.items[0]?.errors[0]).toMatch(
-      /^the event alone is larger than the page bound \(maxResponseBytes\), so only its first \d+ bytes were read/,
-    );
-    expect(summary.pageSplits).toBeGreaterThan(0);
-    expect(Math.min(...server.requests.map((request) => limitOf(request.url)))).toBe(1);
-  });
+      // No stall: every ordinary event is delivered, the one too large for any page is quarantined cut.
+      expect(summary.outcome).toBe('caught-up');
+      expect(deps.sink.uuids()).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'after']);
+      expect(deps.quarantine.items).toHaveLength(1);
+      const [item] = deps.quarantine.items;
+      expect(item?.errors[0]).toMatch(
+        /^the event alone is larger than the page bound \(maxResponseBytes\), so only its first [1-9]\d* bytes were read/,
+      );
+      // Not empty: the head of the page, the event's uuid in it, is what is kept.
+      expect(typeof item?.event).toBe('string');
+      expect(String(item?.event)).toMatch(/^\[\{/);
+      expect(String(item?.event)).toContain('"uuid":"huge-event-uuid"');
+      expect(summary.pageSplits).toBeGreaterThan(0);
+      expect(Math.min(...server.requests.map((request) => limitOf(request.url)))).toBe(1);
+    },
+  );
 
   it('counts every page body of a run against one budget, which a page read ahead would share', async () => {
     const clock = new VirtualClock();
@@ -242,6 +278,50 @@ describe('hostile org: pages over the byte bound', () => {
     await alone.grow(500);
     expect(budget.inFlight).toBe(500);
   });
+
+  it('stops reading a page that gives way (preempted or aborted): the rest of its body is cancelled, not left holding the connection', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new Uint8Array(40)),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const budget = new PageBudget(100);
+    const older = budget.reserve();
+    await older.grow(90);
+    const stop = new AbortController();
+
+    const reading = exchange(
+      async () => new Response(body, { status: 200 }),
+      { method: 'GET', url: 'https://acme.okta.com/api/v1/logs', headers: {}, pageBudget: budget },
+      { requestTimeoutMs: 60_000, maxResponseBytes: 1_000 },
+      stop.signal,
+    );
+    // The first 40 bytes wait for room the older page holds; the run then gives the page up.
+    await new Promise((resolve) => setImmediate(resolve));
+    stop.abort(new Error('the pull stopped'));
+
+    await expect(reading).rejects.toThrow('the pull stopped');
+    expect(cancelled).toBe(true);
+    expect(budget.inFlight).toBe(90);
+  });
+
+  it('asks for a collection each time the capacity in page bytes has been released, not per page', async () => {
+    let collections = 0;
+    const budget = new PageBudget(100, () => (collections += 1));
+    const pages = [40, 40, 40, 150, 10];
+    const released: number[] = [];
+    for (const bytes of pages) {
+      const page = budget.reserve();
+      await page.grow(bytes);
+      page.release();
+      page.release();
+      released.push(collections);
+    }
+    // 40 + 40 + 40 reach 100 at the third page; 150 alone at the fourth; 10 is not enough again.
+    expect(released).toEqual([0, 0, 1, 2, 2]);
+  });
 });
 
 describe('hostile org: paging loops', () => {
@@ -280,5 +360,50 @@ describe('hostile org: paging loops', () => {
     expect(perSource?._aws.CloudWatchMetrics.flatMap((directive) => directive.Metrics.map((metric) => metric.Name))).toContain(
       'PagingLoops',
     );
+  });
+
+  it('fails the source when the next link keeps the cursor but adds a changing parameter: a full page of events already served is a loop', async () => {
+    const clock = new VirtualClock();
+    const page = `[${Array.from({ length: 3 }, (_, index) => JSON.stringify(event(`nonce-${index}`))).join(',')}]`;
+    // Every URL differs (`&n=1`, `&n=2`, ...), so no URL repeats; only the pages' content does.
+    // After 50 pages the org runs dry, so that a pull blind to the loop ends (caught up) and fails the test fast.
+    const server = await org((_request, index) =>
+      index >= 50
+        ? { body: '[]' }
+        : { headers: { link: `<${server.origin}/api/v1/logs?after=x&limit=3&n=${index + 1}>; rel="next"` }, body: page },
+    );
+    const { deps, source } = pullDeps(server.origin, clock, { pageSize: 3 });
+
+    const summary = await pullSource(deps, source, options(clock));
+
+    expect(summary.outcome).toBe('failed');
+    expect(summary.error?.kind).toBe('paging-loop');
+    expect(summary.error?.message).toContain('a full page holds only events already served in this run');
+    // The first page, its repeat, and at most the page fetched ahead meanwhile; not 200 pages.
+    expect(server.requests.length).toBeLessThanOrEqual(3);
+    expect(new Set(deps.sink.uuids())).toEqual(new Set(['nonce-0', 'nonce-1', 'nonce-2']));
+    // The cursor stays on the first page's link: the looping page never moves it.
+    expect(deps.cursors.cursorOf('acme')?.nextUrl).toBe(`${server.origin}/api/v1/logs?after=x&limit=3&n=1`);
+    expect(deps.cursors.cursorOf('acme')?.lastError).toContain('paging is looping');
+  });
+
+  it('pages on through full pages that repeat some events of the run, as long as each brings one not served before', async () => {
+    const clock = new VirtualClock();
+    const uuids = ['a', 'b', 'c', 'd', 'e'];
+    // Overlapping windows: a,b,c then b,c,d then c,d,e, then a short page.
+    const server = await org((request) => {
+      const from = afterOf(request.url);
+      const window = uuids.slice(from, from + 3);
+      return {
+        headers: { link: `<${server.origin}/api/v1/logs?after=${from + 1}&limit=3>; rel="next"` },
+        body: `[${window.map((uuid) => JSON.stringify(event(uuid))).join(',')}]`,
+      };
+    });
+    const { deps, source } = pullDeps(server.origin, clock, { pageSize: 3 });
+
+    const summary = await pullSource(deps, source, options(clock));
+
+    expect(summary.outcome).toBe('caught-up');
+    expect(new Set(deps.sink.uuids())).toEqual(new Set(uuids));
   });
 });

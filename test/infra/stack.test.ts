@@ -127,6 +127,9 @@ describe('the puller', () => {
           POWERTOOLS_SERVICE_NAME: 'okta-log-pipeline-puller',
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
+          MALLOC_ARENA_MAX: '2',
+          MALLOC_MMAP_THRESHOLD_: '65536',
+          MALLOC_TRIM_THRESHOLD_: '131072',
         },
       },
     });

@@ -93,6 +93,52 @@ describe('okta-log-pipeline validate', () => {
     expect(rejected[1]?.errors).toEqual(['the event is not valid JSON; kept as its raw text, not parsed']);
   });
 
+  it('reports a line nested 5,000 deep and a line over 1 MiB as invalid, unparsed, and goes on with the lines after them (exit 3)', async () => {
+    const [valid] = readFileSync(EVENTS, 'utf8').split('\n');
+    const deep = `{"uuid":"deep","debugContext":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`;
+    const large = JSON.stringify({ ...(JSON.parse(valid ?? '') as Record<string, unknown>), uuid: 'large', pad: 'x'.repeat(1024 * 1024) });
+    const out = path.join(dir, 'bounded-out.ndjson');
+    const quarantine = path.join(dir, 'bounded-quarantine.ndjson');
+
+    const result = await run(['-', '--out', out, '--quarantine', quarantine], `${valid}\n${deep}\n${large}\n${valid}\n`);
+
+    expect(result.code).toBe(3);
+    expect(result.stderr).toBe('2 valid, 2 invalid\n');
+    expect(jsonLines(readFileSync(out, 'utf8'))).toHaveLength(2);
+    const [deepItem, largeItem] = jsonLines(readFileSync(quarantine, 'utf8'));
+    expect(deepItem).toEqual({
+      event: deep,
+      errors: ['the event nests 5001 levels deep, over the bound of 64; kept as its raw text, not parsed'],
+    });
+    expect(largeItem).toEqual({
+      event: large,
+      errors: [
+        `the event is ${Buffer.byteLength(large)} bytes, over the bound of 1048576 bytes per event; kept as its raw text, not parsed`,
+      ],
+    });
+  });
+
+  it('escapes C1 controls and bidi overrides on stdout and stderr (the same JSON values), and writes files byte for byte', async () => {
+    const [valid] = readFileSync(EVENTS, 'utf8').split('\n');
+    // U+009B is the 8-bit CSI, U+202E a right-to-left override, U+00AD a soft hyphen, U+2028 a line separator.
+    const hostile = '\u009b31m\u202egnp.exe\u00ad\u2028';
+    const event = { ...(JSON.parse(valid ?? '') as Record<string, unknown>), displayMessage: hostile };
+    const invalid = { uuid: hostile };
+    const input = `${JSON.stringify(event)}\n${JSON.stringify(invalid)}\n`;
+    const out = path.join(dir, 'raw-out.ndjson');
+
+    const shown = await run([], input);
+    const filed = await run(['-', '--out', out], input);
+
+    expect(shown.code).toBe(3);
+    for (const text of [shown.stdout, shown.stderr]) expect(text).not.toMatch(/[\u007f-\u009f\p{Cf}\u2028\u2029]/u);
+    expect(jsonLines(shown.stdout)[0]?.displayMessage).toBe(hostile);
+    expect(JSON.parse(shown.stderr.split('\n')[0] ?? '')).toMatchObject({ event: invalid });
+    // The file is what the stream receives: the characters as they were.
+    expect(filed.code).toBe(3);
+    expect(readFileSync(out, 'utf8')).toContain(hostile);
+  });
+
   it('writes invalid events to stderr by default, before the summary', async () => {
     const result = await run([], '{"uuid":"u"}\n');
 

@@ -17,6 +17,7 @@ import {
   type SourceConfig,
 } from '../../lambdas/core/ports';
 import { scanJsonArray } from '../../lambdas/core/okta/json-array-scanner';
+import { jsonTextString } from '../../lambdas/core/pull/quarantine-document';
 
 /** The API token of every test source: tests assert it appears in no output. */
 export const TEST_API_TOKEN = 'test-token-not-real';
@@ -150,7 +151,7 @@ export class InMemoryQuarantine implements Quarantine {
   readonly items: Array<QuarantinedEvent & { readonly event: unknown }> = [];
 
   async put(items: readonly QuarantinedEvent[]): Promise<void> {
-    this.items.push(...items.map((item) => ({ ...item, event: JSON.parse(item.eventJson) as unknown })));
+    this.items.push(...items.map((item) => ({ ...item, event: JSON.parse(jsonTextString(item.eventJson)) as unknown })));
   }
 }
 

@@ -110,7 +110,7 @@ function renderDetail(status: SourceStatus): string {
     ['last error', status.lastError === undefined ? 'none' : stripControlCharacters(status.lastError)],
     ['lease', status.lease === undefined ? 'free' : `held by ${status.lease.owner} until ${status.lease.expiresAt}`],
   ];
-  if (status.problem !== undefined) lines.push(['secret', status.problem]);
+  if (status.problem !== undefined) lines.push(['secret', stripControlCharacters(status.problem)]);
   const width = Math.max(...lines.map(([name]) => name.length));
   return `${status.sourceId}\n${lines.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`).join('\n')}\n`;
 }

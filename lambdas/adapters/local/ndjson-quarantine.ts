@@ -10,6 +10,6 @@ export class NdjsonQuarantine implements Quarantine {
   constructor(private readonly output: NdjsonOutput) {}
 
   async put(items: readonly QuarantinedEvent[]): Promise<void> {
-    await this.output.appendLines(items.map(quarantineDocument));
+    await this.output.appendLines(items.map((item) => quarantineDocument(item).toString('utf8')));
   }
 }

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AlertMessage } from './ports';
+import { boundedAlertText } from './alert';
 import { commonContext } from './context';
 import { DETECTION_LIMITS, type DetectionLimits } from './limits';
 import { eventTimeOf, recordId, text, type DetectionRecord } from './record';
@@ -263,8 +264,9 @@ export class DetectionEngine {
       alertId,
       ruleId: rule.id,
       severity: group.severity,
-      title: rule.title(input),
-      dedupKey: at.dedupKey,
+      // Both come from event data: cut to 1 KiB with a digest of the whole, so distinct keys stay distinct.
+      title: boundedAlertText(rule.title(input)),
+      dedupKey: boundedAlertText(at.dedupKey),
       sourceId: at.sourceId,
       firstEventTime: iso(group.start),
       lastEventTime: iso(group.last),

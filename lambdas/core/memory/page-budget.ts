@@ -14,6 +14,12 @@
  * must fit, whatever the capacity), and when every open reservation is waiting to grow, the
  * youngest is preempted (`PageBudgetPreemptedError`): it gives its bytes back and its request is
  * sent again later, so the oldest always makes progress.
+ *
+ * Released is not yet freed: a body is held in many small views over the socket's read buffers,
+ * and V8 frees a buffer only when a collection finds its views dead, which under the Lambda's
+ * heap flags can leave as many released bytes again as the budget holds (measured in `npm run
+ * bench`, section lambda). `reclaim`, when given, is called each time a capacity's worth of bytes
+ * has been released, so that what a run holds stays near the budget.
  */
 
 /** A reservation was taken back so that an older one can finish; the request may be sent again. */
@@ -65,9 +71,16 @@ export class PageBudget {
   private opened = 0;
   private readonly open = new Set<Reservation>();
   private readonly waiters: Waiter[] = [];
+  private releasedSinceReclaim = 0;
 
-  /** @param capacity bytes in flight across the run (a lone page may exceed it, see the top). */
-  constructor(readonly capacity: number) {
+  /**
+   * @param capacity bytes in flight across the run (a lone page may exceed it, see the top).
+   * @param reclaim frees what released pages still occupy (a garbage collection), see the top.
+   */
+  constructor(
+    readonly capacity: number,
+    private readonly reclaim?: () => void,
+  ) {
     if (!(capacity > 0)) throw new RangeError(`page budget capacity must be positive, got ${capacity}`);
   }
 
@@ -125,10 +138,15 @@ export class PageBudget {
     reservation.released = true;
     this.open.delete(reservation);
     this.used -= reservation.bytes;
+    this.releasedSinceReclaim += reservation.bytes;
     reservation.bytes = 0;
     for (const waiter of this.waiters.filter((candidate) => candidate.reservation === reservation)) {
       this.removeWaiter(waiter);
       waiter.reject(new PageBudgetPreemptedError('the page reservation was released while waiting'));
+    }
+    if (this.reclaim !== undefined && this.releasedSinceReclaim >= this.capacity) {
+      this.releasedSinceReclaim = 0;
+      this.reclaim();
     }
     this.settle();
   }

@@ -125,11 +125,24 @@ async function readPage(
   try {
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
-      await response.body?.cancel();
+      // The head is read all the same, as when the bound is met while streaming: an event that
+      // alone is too large is quarantined with its first bytes (its uuid among them), not empty.
+      const head: Uint8Array[] = [];
+      let headBytes = 0;
+      if (response.body) {
+        const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+        while (headBytes < OVERSIZED_HEAD_BYTES) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          head.push(value);
+          headBytes += value.byteLength;
+        }
+        await reader.cancel();
+      }
       throw new ResponseTooLargeError(
         `response of ${declared} bytes exceeds maxResponseBytes (${maxBytes})`,
         response.headers,
-        new Uint8Array(0),
+        headOf(head, OVERSIZED_HEAD_BYTES),
       );
     }
     const chunks: Uint8Array[] = [];
@@ -147,7 +160,14 @@ async function readPage(
             headOf([...chunks, value], OVERSIZED_HEAD_BYTES),
           );
         }
-        await reservation.grow(value.byteLength, signal);
+        try {
+          await reservation.grow(value.byteLength, signal);
+        } catch (error) {
+          // Preempted or aborted: the rest of the body is not wanted, and a body left unread
+          // would hold its connection (and what the socket buffered) until it is collected.
+          await reader.cancel().catch(() => undefined);
+          throw error;
+        }
         chunks.push(value);
         size += value.byteLength;
       }

@@ -33,6 +33,8 @@ export interface RawEvent {
   readonly truncated: boolean;
   /** Its JSON text (decoded from UTF-8). */
   text(): string;
+  /** Its bytes, as views over the chunks the body arrived in (no copy). */
+  views(): readonly Uint8Array[];
 }
 
 export type ScanResult = { readonly events: RawEvent[] } | { readonly error: string };
@@ -71,18 +73,30 @@ class ChunkedBytes {
     }
   }
 
+  /**
+   * Decodes the bytes from `start` to `end`. An element spread over several chunks is decoded
+   * chunk by chunk (a character cut between two chunks is completed by the next), not copied into
+   * one buffer first: a 12 MiB event would otherwise cost 12 MiB of native memory on top of its
+   * string. Invalid UTF-8 becomes U+FFFD and a byte order mark is kept, as `Buffer#toString` does.
+   */
   text(start: number, end: number): string {
-    const parts: Buffer[] = [];
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    let text = '';
+    for (const view of this.views(start, end)) text += decoder.decode(view, { stream: true });
+    return text + decoder.decode();
+  }
+
+  /** The bytes from `start` to `end`, as views over the chunks they are in. */
+  views(start: number, end: number): Uint8Array[] {
+    const views: Uint8Array[] = [];
     for (let index = this.chunkAt(start); index < this.chunks.length && this.starts[index]! < end; index += 1) {
       const chunk = this.chunks[index]!;
       const chunkStart = this.starts[index]!;
       const from = Math.max(start, chunkStart) - chunkStart;
       const to = Math.min(end, chunkStart + chunk.byteLength) - chunkStart;
-      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset + from, to - from));
+      views.push(chunk.subarray(from, to));
     }
-    const only = parts[0];
-    if (parts.length === 1 && only !== undefined) return only.toString('utf8');
-    return Buffer.concat(parts).toString('utf8');
+    return views;
   }
 
   private chunkAt(offset: number): number {
@@ -133,6 +147,7 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
       exponents: elementExponents,
       truncated: false,
       text: () => bytes.text(start, end),
+      views: () => bytes.views(start, end),
     });
     return undefined;
   };
@@ -218,7 +233,17 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
   if (truncated && inElement && events.length === 0) {
     const start = elementStart;
     const end = offset;
-    return { events: [{ bytes: end - start, depth: elementDepth, truncated: true, text: () => bytes.text(start, end) }] };
+    return {
+      events: [
+        {
+          bytes: end - start,
+          depth: elementDepth,
+          truncated: true,
+          text: () => bytes.text(start, end),
+          views: () => bytes.views(start, end),
+        },
+      ],
+    };
   }
   return { error: 'the body is not a complete JSON array (truncated?)' };
 }
@@ -237,5 +262,6 @@ export function rawEventOfText(text: string): RawEvent {
     exponents: only?.exponents ?? 0,
     truncated: false,
     text: () => text,
+    views: () => [bytes],
   };
 }

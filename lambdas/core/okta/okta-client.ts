@@ -371,8 +371,14 @@ class HttpOktaClient implements OktaClient, OrgTransport {
    */
   private oversizedEventPage(url: string, error: ResponseTooLargeError): LogPage {
     const nextUrl = this.nextUrlOf(url, error.headers, false);
-    const head = Buffer.from(error.head.buffer, error.head.byteOffset, error.head.byteLength).toString('utf8');
-    const event: RawEvent = { bytes: error.head.byteLength, depth: 0, truncated: true, text: () => head };
+    const { head } = error;
+    const event: RawEvent = {
+      bytes: head.byteLength,
+      depth: 0,
+      truncated: true,
+      text: () => Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('utf8'),
+      views: () => [head],
+    };
     return { url, events: [event], nextUrl, caughtUp: false, bytes: 0, release: () => undefined };
   }
 

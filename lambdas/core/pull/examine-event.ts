@@ -6,7 +6,7 @@
  * appended (`raw-record.ts`); otherwise `JSON.stringify` of the normalised event.
  */
 import type { RawEvent } from '../okta/json-array-scanner';
-import type { EventProcessor, NormaliseContext, SerializedRecord } from '../ports';
+import type { EventProcessor, JsonText, NormaliseContext, SerializedRecord } from '../ports';
 import { RAW_RECORD_MAX_MEMBERS_LENGTH, appendMembers, textStandsForEvent } from './raw-record';
 
 /** What one event may cost before it is quarantined unparsed, and how delivery is batched. */
@@ -38,9 +38,9 @@ export const DEFAULT_EVENT_LIMITS: EventLimits = {
 };
 
 export type EventVerdict =
-  { readonly record: SerializedRecord; readonly published: unknown } | { readonly eventJson: string; readonly errors: string[] };
+  { readonly record: SerializedRecord; readonly published: unknown } | { readonly eventJson: JsonText; readonly errors: string[] };
 
-/** A serialised record, or the event's JSON text (a JSON string of its raw text when unparsed) with the reasons. */
+/** A serialised record, or the event's JSON text (a JSON string of its raw text, as bytes, when unparsed) with the reasons. */
 export function examineEvent(
   raw: RawEvent,
   processor: EventProcessor,
@@ -48,7 +48,7 @@ export function examineEvent(
   limits: Pick<EventLimits, 'maxEventBytes' | 'maxEventDepth'>,
 ): EventVerdict {
   const unparsed = (reason: string): EventVerdict => ({
-    eventJson: JSON.stringify(raw.text()),
+    eventJson: jsonStringOfBytes(raw.views()),
     errors: [`${reason}; kept as its raw text, not parsed`],
   });
   if (raw.truncated)
@@ -90,4 +90,36 @@ export function examineEvent(
 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The JSON string holding `views`' bytes decoded as UTF-8, as UTF-8 bytes: the same bytes as
+ * `Buffer.from(JSON.stringify(text))` of the decoded text (invalid UTF-8 as U+FFFD, a byte order
+ * mark kept), built without that text or its JSON string ever being on V8's heap whole. A 12 MiB
+ * event costs its bytes once more here, not four times (text, JSON string, the quarantine's
+ * encoding of it, the SDK's checksum copy). The text is decoded and escaped a chunk at a time,
+ * twice: once to measure, once to write into a buffer of exactly that size.
+ */
+export function jsonStringOfBytes(views: readonly Uint8Array[]): Uint8Array {
+  let length = 2;
+  for (const piece of escapedPieces(views)) length += Buffer.byteLength(piece, 'utf8');
+  const bytes = Buffer.allocUnsafe(length);
+  let at = bytes.write('"', 0, 'latin1');
+  for (const piece of escapedPieces(views)) at += bytes.write(piece, at, 'utf8');
+  bytes.write('"', at, 'latin1');
+  return bytes;
+}
+
+/**
+ * The decoded text's JSON escapes, a chunk at a time. The decoder never splits a character between
+ * two pieces (it holds back a cut one), so escaping piece by piece equals escaping the whole.
+ */
+function* escapedPieces(views: readonly Uint8Array[]): Generator<string> {
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  for (const view of views) {
+    const piece = decoder.decode(view, { stream: true });
+    if (piece !== '') yield JSON.stringify(piece).slice(1, -1);
+  }
+  const rest = decoder.decode();
+  if (rest !== '') yield JSON.stringify(rest).slice(1, -1);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PageBudget } from '../memory/page-budget';
 import { DEFAULT_EVENT_LIMITS, examineEvent, type EventLimits } from './examine-event';
 import { OktaError, OktaRateLimitError, type OktaErrorKind } from '../okta/errors';
@@ -62,9 +63,11 @@ export type PullOutcome = 'caught-up' | 'deadline' | 'lease-held' | 'failed';
 export type PullErrorKind = OktaErrorKind | 'lease-lost' | 'internal' | 'paging-loop';
 
 /**
- * A full page's next link repeats a URL already fetched in this run: following it would fetch the
- * same events forever (and, as events keep arriving, hide the source's silence from the drop-off
- * alarm). The source fails instead, counted in `PagingLoops`.
+ * Okta's paging is looping: a full page's next link repeats a URL already fetched in this run, or
+ * a full page holds only events this run has already been served (a link that keeps the cursor but
+ * changes some other parameter each time). Following it would fetch the same events forever (and,
+ * as events keep arriving, hide the source's silence from the drop-off alarm). The source fails
+ * instead, counted in `PagingLoops`.
  */
 export class PagingLoopError extends Error {
   override readonly name = 'PagingLoopError';
@@ -180,6 +183,7 @@ class PullRun {
     const fetchSignal = signal === undefined ? dropAhead.signal : AbortSignal.any([signal, dropAhead.signal]);
     let request: PageRequest = this.cursor.nextUrl === undefined ? { since: this.firstSince() } : { nextUrl: this.cursor.nextUrl };
     const fetched = new Set<string>();
+    const served = new ServedEvents(SERVED_EVENTS_REMEMBERED);
     let ahead: Promise<Fetched> | undefined;
     try {
       for (;;) {
@@ -203,11 +207,11 @@ class PullRun {
         // and the looping link is not fetched ahead either.
         const looping = !page.caughtUp && fetched.has(pageKey(page.nextUrl));
         this.stage = 'deliver';
-        let newestPublished: string | undefined;
+        let delivered: Delivered;
         try {
           if (!page.caughtUp && !looping && !signal?.aborted && clock.now() < deadline)
             ahead = this.fetch({ nextUrl: page.nextUrl }, fetchSignal);
-          newestPublished = await this.deliver(page, receivedAt);
+          delivered = await this.deliver(page, receivedAt, served);
         } finally {
           page.release();
         }
@@ -216,6 +220,12 @@ class PullRun {
             `source ${this.source.id}: a full page's next link repeats a URL already fetched in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`,
           );
         }
+        if (!page.caughtUp && page.events.length > 0 && delivered.allServedBefore) {
+          throw new PagingLoopError(
+            `source ${this.source.id}: a full page holds only events already served in this run; Okta's paging is looping, so the source stops instead of fetching the same events again`,
+          );
+        }
+        const newestPublished = delivered.newestPublished;
         this.stage = 'save';
         const newest = newerPublished(this.cursor.newestPublished, newestPublished);
         const lastEventAt = page.events.length > 0 ? receivedAt : this.cursor.lastEventAt;
@@ -275,15 +285,17 @@ class PullRun {
    * Delivers a page: event by event it is parsed (when its size and depth allow), validated,
    * normalised and serialised, each step able to quarantine that event alone with the reason;
    * records and quarantined events are written in small batches, so that what the page holds
-   * besides its raw bytes stays small. Resolves once all of it is durable.
+   * besides its raw bytes stays small. Resolves once all of it is durable, with whether every
+   * event of the page had been served already in this run (noted in `served`).
    */
-  private async deliver(page: LogPage, receivedAt: number): Promise<string | undefined> {
+  private async deliver(page: LogPage, receivedAt: number, served: ServedEvents): Promise<Delivered> {
     const limits = { ...DEFAULT_EVENT_LIMITS, ...this.options.eventLimits };
     const context: NormaliseContext = { sourceId: this.source.id, sourceLabel: this.source.label, parseTime: receivedAt };
     let records: Array<{ record: SerializedRecord; published: unknown }> = [];
     let quarantined: QuarantinedEvent[] = [];
     let batchBytes = 0;
     let newest: string | undefined;
+    let allServedBefore = true;
     const flush = async (): Promise<void> => {
       if (records.length === 0 && quarantined.length === 0) return;
       newest = newerPublished(newest, await this.write(records, quarantined, receivedAt));
@@ -293,6 +305,10 @@ class PullRun {
     };
     for (const raw of page.events) {
       const verdict = examineEvent(raw, this.deps.processor, context, limits);
+      // A valid event is known by its uuid; one without a usable uuid, by its text. An event cut
+      // at the page bound is never known: two huge events may begin alike.
+      if (raw.truncated || !served.note('record' in verdict ? `uuid:${verdict.record.uuid}` : `text:${verdict.eventJson}`))
+        allServedBefore = false;
       if ('record' in verdict) {
         records.push(verdict);
         batchBytes += verdict.record.json.length;
@@ -303,7 +319,7 @@ class PullRun {
       if (records.length + quarantined.length >= limits.deliveryBatchRecords || batchBytes >= limits.deliveryBatchBytes) await flush();
     }
     await flush();
-    return newest;
+    return { newestPublished: newest, allServedBefore };
   }
 
   /** Counts the events (`onQuarantine`) before they are written, so that no kill can skip the count. */
@@ -400,6 +416,45 @@ class PullRun {
 
   private summary(outcome: PullOutcome, error?: { kind: PullErrorKind; message: string }): PullSummary {
     return error === undefined ? { ...this.progress(), outcome } : { ...this.progress(), outcome, error };
+  }
+}
+
+/** What delivering a page found. */
+interface Delivered {
+  /** The newest `published` among the records delivered. */
+  readonly newestPublished: string | undefined;
+  /** Every event of the page had been served already in this run (true for an empty page). */
+  readonly allServedBefore: boolean;
+}
+
+/**
+ * How many events of a run each source remembers to see a paging loop by content: 20 pages of
+ * Okta's default 1,000 events. Each is kept as a 48-bit digest in a Set (about 45 bytes each), so
+ * a source spends at most about 1 MB on it however long its run; a loop that cycles through more
+ * distinct events than this is seen only by its URLs, or ends at the run's deadline.
+ */
+const SERVED_EVENTS_REMEMBERED = 20_000;
+
+/**
+ * The events a run has been served, as digests of their identities, the oldest forgotten first
+ * once `capacity` is reached. A 48-bit digest makes a false "served before" for a page of new
+ * events need every one of its events to collide: below 1 in 10^10 even for a page of one event.
+ */
+class ServedEvents {
+  private readonly digests = new Set<number>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** Remembers the event; true when it had been served before. */
+  note(identity: string): boolean {
+    const digest = createHash('sha256').update(identity).digest().readUIntBE(0, 6);
+    if (this.digests.has(digest)) return true;
+    if (this.digests.size >= this.capacity) {
+      const oldest = this.digests.values().next();
+      if (oldest.done !== true) this.digests.delete(oldest.value);
+    }
+    this.digests.add(digest);
+    return false;
   }
 }
 

@@ -94,6 +94,12 @@ export interface PullerRunOptions {
   readonly limits?: Partial<PullerLimits>;
   /** The part of the sources this invocation pulls. @default SINGLE_SHARD (every source) */
   readonly shard?: PullerShard;
+  /**
+   * A full garbage collection (`gc`, which the Lambda Node.js runtime exposes), run after each
+   * `pageBytesInFlight` of page bodies is released, once the releasing code has let go of them:
+   * see `PageBudget`. @default none (released bodies wait for V8's own collections)
+   */
+  readonly collectGarbage?: () => void;
 }
 
 export interface SourceRunReport {
@@ -167,7 +173,8 @@ export async function runPuller(deps: PullerDependencies, options: PullerRunOpti
         );
   let attempts: SourceAttempt[];
   try {
-    const pageBudget = new PageBudget(limits.pageBytesInFlight);
+    const { collectGarbage } = options;
+    const pageBudget = new PageBudget(limits.pageBytesInFlight, collectGarbage && (() => setImmediate(collectGarbage)));
     attempts = await mapWithConcurrency(ordered, limits.concurrency, (source) =>
       pullOne(deps, source, {
         owner: options.invocationId,
