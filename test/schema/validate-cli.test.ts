@@ -44,6 +44,20 @@ describe('okta-log-pipeline validate', () => {
     }
   });
 
+  it("writes a record as the line's own text plus the p_* fields, and re-serialises one with a duplicate key", async () => {
+    const [line] = readFileSync(EVENTS, 'utf8').split('\n') as [string];
+    // A first `eventType` that JSON.parse drops: a reader keeping the first would see another event.
+    const duplicate = line.replace('{', '{"eventType": "user.session.start", ');
+    const result = await run([], `${line}\n${duplicate}\n`);
+
+    expect(result.code).toBe(0);
+    const [own, reserialised] = result.stdout.split('\n') as [string, string];
+    expect(own.startsWith(line.slice(0, -1))).toBe(true);
+    expect(JSON.parse(own)).toMatchObject(JSON.parse(line) as Record<string, unknown>);
+    expect(reserialised).not.toContain('user.session.start');
+    expect(JSON.parse(reserialised)).toMatchObject(JSON.parse(duplicate) as Record<string, unknown>);
+  });
+
   it('splits valid and invalid lines from stdin, skips blank lines, and exits 3', async () => {
     const [valid] = readFileSync(EVENTS, 'utf8').split('\n');
     const invalid = JSON.stringify({ uuid: 'u1', published: 'redacted', eventType: 'x', version: '0', severity: 'INFO' });
