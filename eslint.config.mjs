@@ -47,6 +47,11 @@ export default defineConfig(
       // Passing on a caught or abort reason (`reject(signal.reason)`) keeps what the caller threw;
       // rejecting with a literal non-Error stays an error. Same defaults as only-throw-error.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      // A switch over a union names every member (or says what the rest do in a default), so that a
+      // new member (a fault kind, an error kind, a log level) is handled where it is switched on.
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      // A deprecated API is on its way out of the library that offers it: move before it goes.
+      '@typescript-eslint/no-deprecated': 'error',
     },
   },
   {

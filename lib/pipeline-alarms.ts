@@ -34,11 +34,13 @@ interface AlarmDefinition {
   /** A Metrics Insights GROUP BY SourceId alarm: each Okta org is a contributor of its own. */
   readonly perSource?: boolean;
   readonly metric: IMetric;
-  readonly comparisonOperator: ComparisonOperator;
+  /** Default: the alarm fires at the threshold or above. */
+  readonly comparisonOperator?: ComparisonOperator;
   readonly threshold: number;
   readonly evaluationPeriods: number;
   readonly datapointsToAlarm: number;
-  readonly treatMissingData: TreatMissingData;
+  /** Default: missing data is not breaching (see `PipelineAlarms`). */
+  readonly treatMissingData?: TreatMissingData;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -83,11 +85,9 @@ export class PipelineAlarms extends Construct {
         // The puller computes DropOffBreached (0/1) against each source's own interval, so the
         // alarm needs no per-source threshold; MAX over 5 minutes tolerates one skipped run.
         metric: props.puller.metricDropOffBreached({ period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'PullerNotRunning',
@@ -110,11 +110,9 @@ export class PipelineAlarms extends Construct {
         // pullSource never throws for one source's failure, so a Lambda error is the whole run
         // failing; 2 of 3 periods skips a single transient blip.
         metric: props.puller.function.metricErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'SourceAuthFailures',
@@ -124,11 +122,9 @@ export class PipelineAlarms extends Construct {
         perSource: true,
         // One contributor per source, so the page names the org whose credential failed.
         metric: props.puller.metricAuthFailures({ period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'SourcePagingLoop',
@@ -140,11 +136,9 @@ export class PipelineAlarms extends Construct {
         // Followed, such a loop re-delivers the same events all run long and keeps the drop-off
         // alarm quiet; the puller stops the source instead, and this is the page that says so.
         metric: props.puller.metricPagingLoops({ period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'SourceConfigErrors',
@@ -152,11 +146,9 @@ export class PipelineAlarms extends Construct {
         summary: 'a source secret under the prefix does not parse or fails validation, so it is not pulled',
         firstCheck: "the puller's log line that names the secret and its wrong field",
         metric: props.puller.metricRunTotal('SourceConfigErrors', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'QuarantinedEvents',
@@ -166,11 +158,9 @@ export class PipelineAlarms extends Construct {
         perSource: true,
         // Every quarantined event is one the stream's consumers will not see until someone acts.
         metric: props.puller.metricEventsInvalid({ period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'StreamWriteThrottled',
@@ -180,11 +170,9 @@ export class PipelineAlarms extends Construct {
         // The sink retries throttled entries and the cursor waits for them, so a burst only delays
         // events; fifteen minutes of throttling means the stream is too small for the load.
         metric: props.stream.metricPutRecordsThrottledRecords({ statistic: Stats.SUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 3,
         datapointsToAlarm: 3,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'DetectionsIteratorAge',
@@ -194,11 +182,9 @@ export class PipelineAlarms extends Construct {
         // Fifteen minutes is the shortest detection window (brute force): beyond it, alerts
         // arrive after the window they describe has closed.
         metric: props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: Duration.minutes(15).toMilliseconds(),
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'DetectionsFunctionErrors',
@@ -206,11 +192,9 @@ export class PipelineAlarms extends Construct {
         summary: 'detections invocations failed in 2 of the last 3 five-minute periods',
         firstCheck: "the detections' log group for the error and the record's uuid",
         metric: props.detections.metricFunctionErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'DetectionErrors',
@@ -220,11 +204,9 @@ export class PipelineAlarms extends Construct {
         summary: 'the detections reported records they could not process (DetectionErrors)',
         firstCheck: "the detections' log group for the error and the record's uuid",
         metric: props.detections.metricDetectionErrors({ statistic: Stats.SUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       {
         id: 'DetectionsDeadLetters',
@@ -232,11 +214,9 @@ export class PipelineAlarms extends Construct {
         summary: 'stream batches the detections gave up on are waiting in the dead-letter queue',
         firstCheck: "the dead-letter queue's message (aws sqs receive-message): the shard and sequence numbers of the batch",
         metric: props.detections.metricDeadLetters({ statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: 1,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
       },
       ...(props.archive === undefined ? [] : archiveAlarms(props.archive)),
     ];
@@ -248,11 +228,11 @@ export class PipelineAlarms extends Construct {
         alarmName: `${prefix}${definition.id}`,
         alarmDescription: alarmDescription(definition, props.runbookBaseUrl),
         metric: definition.metric,
-        comparisonOperator: definition.comparisonOperator,
+        comparisonOperator: definition.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         threshold: definition.threshold,
         evaluationPeriods: definition.evaluationPeriods,
         datapointsToAlarm: definition.datapointsToAlarm,
-        treatMissingData: definition.treatMissingData,
+        treatMissingData: definition.treatMissingData ?? TreatMissingData.NOT_BREACHING,
       });
       // The one place alarms meet the on-call topic: OK too, so a page is followed by its all-clear.
       alarm.addAlarmAction(notify);
@@ -277,11 +257,9 @@ function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
       summary: "the oldest record waiting in the archive's Firehose stream is more than 15 minutes old, for 10 minutes",
       firstCheck: "the delivery stream's error log group (stream S3Delivery) for S3 or partitioning errors",
       metric: deliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: Duration.minutes(15).toSeconds(),
       evaluationPeriods: 2,
       datapointsToAlarm: 2,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     },
     {
       id: 'ArchiveDeliveryFailed',
@@ -294,7 +272,6 @@ function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     },
     {
       id: 'ArchiveReadBehind',
@@ -302,11 +279,9 @@ function archiveAlarms(deliveryStream: DeliveryMetrics): AlarmDefinition[] {
       summary: "the archive's Firehose stream reads more than an hour behind the Kinesis stream, for 15 minutes",
       firstCheck: "that the delivery stream's role can still read the Kinesis stream; records older than its retention are lost from it",
       metric: deliveryStream.metric('KinesisMillisBehindLatest', { statistic: Stats.MAXIMUM, period: FIVE_MINUTES }),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: Duration.hours(1).toMilliseconds(),
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
     },
   ];
 }

@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { Construct } from 'constructs';
+import type { PullerRunMetricName } from '../lambdas/core/metrics/metric-names';
 import type { Detections } from './detections';
 import type { Puller } from './puller';
 
@@ -26,6 +27,8 @@ export interface PipelineDashboardProps {
 }
 
 const MINUTE = Duration.minutes(1);
+/** Most graphs: a count summed per minute. */
+const SUM_PER_MINUTE = { statistic: Stats.SUM, period: MINUTE };
 const WIDTH = 8;
 const HEIGHT = 6;
 
@@ -60,6 +63,9 @@ export class PipelineDashboard extends Construct {
     const graph = (title: string, left: IMetric[], width = WIDTH) => new GraphWidget({ title, left, width, height: HEIGHT });
     // One row holds a graph for each metric a per-source alarm reads.
     const perSourceWidth = 6;
+    /** A deployment total of the puller's runs, summed per minute unless `statistic` says otherwise. */
+    const runTotal = (name: PullerRunMetricName, label: string, statistic: string = Stats.SUM) =>
+      props.puller.metricRunTotal(name, { statistic, period: MINUTE, label });
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: Stack.of(this).stackName,
       defaultInterval: Duration.hours(3),
@@ -115,41 +121,39 @@ export class PipelineDashboard extends Construct {
         ],
         [
           graph('All sources: events and pages', [
-            props.puller.metricRunTotal('EventsDelivered', { statistic: Stats.SUM, period: MINUTE, label: 'Events delivered' }),
-            props.puller.metricRunTotal('EventsInvalid', { statistic: Stats.SUM, period: MINUTE, label: 'Events quarantined' }),
-            props.puller.metricRunTotal('PagesFetched', { statistic: Stats.SUM, period: MINUTE, label: 'Pages fetched' }),
+            runTotal('EventsDelivered', 'Events delivered'),
+            runTotal('EventsInvalid', 'Events quarantined'),
+            runTotal('PagesFetched', 'Pages fetched'),
           ]),
-          graph('All sources: largest lag (seconds behind Okta)', [
-            props.puller.metricRunTotal('LagSeconds', { statistic: Stats.MAXIMUM, period: MINUTE, label: 'Largest lag' }),
-          ]),
+          graph('All sources: largest lag (seconds behind Okta)', [runTotal('LagSeconds', 'Largest lag', Stats.MAXIMUM)]),
           graph('All sources: errors and rate-limit waits', [
-            props.puller.metricRunTotal('PullErrors', { statistic: Stats.SUM, period: MINUTE, label: 'Pull errors' }),
-            props.puller.metricRunTotal('AuthFailures', { statistic: Stats.SUM, period: MINUTE, label: 'Auth failures' }),
-            props.puller.metricRunTotal('PagingLoops', { statistic: Stats.SUM, period: MINUTE, label: 'Paging loops' }),
-            props.puller.metricRunTotal('RateLimited', { statistic: Stats.SUM, period: MINUTE, label: 'Rate-limit waits' }),
+            runTotal('PullErrors', 'Pull errors'),
+            runTotal('AuthFailures', 'Auth failures'),
+            runTotal('PagingLoops', 'Paging loops'),
+            runTotal('RateLimited', 'Rate-limit waits'),
           ]),
         ],
         [
           graph('Sources', [
             // Summed: with pullerShards > 1 each shard's run reports only its own part of the sources.
-            props.puller.metricRunTotal('SourcesPulled', { statistic: Stats.SUM, period: MINUTE, label: 'Sources pulled' }),
-            props.puller.metricRunTotal('SourceConfigErrors', { statistic: Stats.SUM, period: MINUTE, label: 'Invalid source secrets' }),
+            runTotal('SourcesPulled', 'Sources pulled'),
+            runTotal('SourceConfigErrors', 'Invalid source secrets'),
           ]),
           graph('Puller', [
-            props.puller.function.metricInvocations({ statistic: Stats.SUM, period: MINUTE }),
-            props.puller.function.metricErrors({ statistic: Stats.SUM, period: MINUTE }),
-            props.puller.function.metricThrottles({ statistic: Stats.SUM, period: MINUTE }),
+            props.puller.function.metricInvocations(SUM_PER_MINUTE),
+            props.puller.function.metricErrors(SUM_PER_MINUTE),
+            props.puller.function.metricThrottles(SUM_PER_MINUTE),
           ]),
         ],
         [
           graph('Stream writes', [
-            props.stream.metricIncomingRecords({ statistic: Stats.SUM, period: MINUTE }),
-            props.stream.metricPutRecordsThrottledRecords({ statistic: Stats.SUM, period: MINUTE }),
+            props.stream.metricIncomingRecords(SUM_PER_MINUTE),
+            props.stream.metricPutRecordsThrottledRecords(SUM_PER_MINUTE),
           ]),
           graph('Detections', [
-            props.detections.metricAlertsRaised({ statistic: Stats.SUM, period: MINUTE, label: 'Alerts raised' }),
-            props.detections.metricDetectionErrors({ statistic: Stats.SUM, period: MINUTE, label: 'Detection errors' }),
-            props.detections.metricFunctionErrors({ statistic: Stats.SUM, period: MINUTE }),
+            props.detections.metricAlertsRaised({ ...SUM_PER_MINUTE, label: 'Alerts raised' }),
+            props.detections.metricDetectionErrors({ ...SUM_PER_MINUTE, label: 'Detection errors' }),
+            props.detections.metricFunctionErrors(SUM_PER_MINUTE),
             props.detections.metricDeadLetters({ period: MINUTE, statistic: Stats.MAXIMUM }),
           ]),
           graph('Detections iterator age (ms)', [props.detections.metricIteratorAge({ statistic: Stats.MAXIMUM, period: MINUTE })]),

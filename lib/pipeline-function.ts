@@ -5,6 +5,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ruleFilesDefine } from '../lambdas/core/detections/rule-files';
 
 /** The repository root: entries, package-lock.json and tsconfig.json are resolved from it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -113,6 +114,9 @@ export class PipelineFunction extends Construct {
         // not in the runtime at all and is bundled either way.
         bundleAwsSDK: true,
         externalModules: [],
+        // The detection rules' file names, which the bundle cannot read from a directory
+        // (lambdas/core/detections/rules/index.ts); read from the repository at every synth.
+        define: ruleFilesDefine(),
       },
     });
   }

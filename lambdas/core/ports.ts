@@ -89,7 +89,10 @@ export type OutputRecord = Record<string, unknown> & {
 export interface SerializedRecord {
   /** The event's `uuid`: the partition key and the dedupe key. */
   readonly uuid: string;
-  /** `JSON.stringify` of the `OutputRecord`. */
+  /**
+   * The `OutputRecord` as JSON text, on one line: the event's own text with the `p_*` members
+   * appended when that is the same value, otherwise `JSON.stringify` of it (`pull/raw-record.ts`).
+   */
   readonly json: string;
 }
 
@@ -193,7 +196,21 @@ export interface NormaliseContext {
 }
 
 /** The verdict on one event: the record the stream receives, or the validator's reasons. */
-export type ProcessResult = { readonly ok: true; readonly record: OutputRecord } | { readonly ok: false; readonly errors: string[] };
+export type ProcessResult =
+  | {
+      readonly ok: true;
+      readonly record: OutputRecord;
+      /**
+       * The `p_*` fields the record got, as JSON object members (`"p_log_type":"…","p_event_time":…`,
+       * no braces, in the record's order), when no value of the event's own was coerced; absent
+       * otherwise. Setting (or, for an indicator field without values, removing) the `p_*` fields
+       * is then all the processor did: an event without top-level `p_*` keys of its own is the
+       * record minus these members, so its JSON text with them appended is the record's text
+       * (see `pull/raw-record.ts`, which checks the rest).
+       */
+      readonly standardFieldsJson?: string;
+    }
+  | { readonly ok: false; readonly errors: string[] };
 
 /** Validates and normalises events of one log type (see `lambdas/core/schema`). */
 export interface EventProcessor {

@@ -21,8 +21,11 @@ export function lambdaContext(options: {
     logGroupName: `/aws/lambda/${options.functionName}`,
     logStreamName: 'local',
     getRemainingTimeInMillis: options.getRemainingTimeInMillis,
+    // The Context type still requires the callback-era methods, deprecated as they are; they do nothing here.
+    /* eslint-disable @typescript-eslint/no-deprecated */
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
+    /* eslint-enable @typescript-eslint/no-deprecated */
   };
 }

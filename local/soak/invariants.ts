@@ -491,7 +491,19 @@ function checkFaultEvidence(input: InvariantInput): { problems: string[]; faults
       case 'abort-after-save':
         count(fault.kind);
         break;
-      default:
+      // Counted where they were met instead: in the org's requests (Okta) and by the fault proxies (AWS).
+      case 'okta-429':
+      case 'okta-concurrency-429':
+      case 'okta-5xx':
+      case 'okta-5xx-burst':
+      case 'okta-503':
+      case 'okta-truncated':
+      case 'okta-reset':
+      case 'okta-slow':
+      case 'kinesis-partial':
+      case 'kinesis-throttle':
+      case 'dynamodb-error':
+      case 'dynamodb-throttle':
         break;
     }
   }

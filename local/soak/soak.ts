@@ -33,6 +33,7 @@ import type { SecretFileEntry } from '../aws/secrets-manager-server';
 import { startLambdaContainer, startLocalPipeline, type LambdaContainer, type LambdaLogLine, type LocalPipeline } from '../runtime';
 import { SCALED_CLOCK_ENV, scaledClock, type ScaledClockSpec } from '../runtime/scaled-clock';
 import { planFaults, seededRandom, type FaultKind, type PlannedFault } from './fault-plan';
+import type { SimpleFault } from '../okta-emulator/faults';
 import {
   checkInvariants,
   outageMetAt,
@@ -82,6 +83,19 @@ export const SOAK_DEFAULTS = {
    */
   slowAnswerMs: { min: 4_500, max: 18_000 },
 } as const;
+
+/** The planned faults that are `times` failed answers of one kind from the org's emulator. */
+const OKTA_ANSWER_FAULTS = {
+  'okta-429': 'rate-limit',
+  'okta-5xx': 'server-error',
+  'okta-503': 'unavailable',
+  'okta-truncated': 'truncated-body',
+  'okta-reset': 'connection-reset',
+} as const satisfies Partial<Record<FaultKind, SimpleFault>>;
+
+/** The answer Kinesis and DynamoDB give a throttled `operation` (both name the error the same). */
+const throttled = (operation: string) =>
+  ({ kind: 'error', operation, status: 400, type: 'ProvisionedThroughputExceededException' }) as const;
 
 /** The orgs of the soak: different sizes and limits, one small enough to sit at its rate-limit reserve. */
 const SOURCES = [
@@ -350,26 +364,18 @@ class Harness {
     };
     switch (fault.kind) {
       case 'okta-429':
-        org.inject('rate-limit', fault.times);
+      case 'okta-5xx':
+      case 'okta-503':
+      case 'okta-truncated':
+      case 'okta-reset':
+        org.inject(OKTA_ANSWER_FAULTS[fault.kind], fault.times);
         return note(fault.kind);
       case 'okta-concurrency-429':
         org.inject('concurrency-limit', 1);
         return note(fault.kind);
-      case 'okta-5xx':
-        org.inject('server-error', fault.times);
-        return note(fault.kind);
       case 'okta-5xx-burst':
         // More than the client's four attempts: the page fails and the source's run with it.
         org.inject('server-error', 5);
-        return note(fault.kind);
-      case 'okta-503':
-        org.inject('unavailable', fault.times);
-        return note(fault.kind);
-      case 'okta-truncated':
-        org.inject('truncated-body', fault.times);
-        return note(fault.kind);
-      case 'okta-reset':
-        org.inject('connection-reset', fault.times);
         return note(fault.kind);
       case 'okta-slow': {
         const span = SOAK_DEFAULTS.slowAnswerMs.max - SOAK_DEFAULTS.slowAnswerMs.min;
@@ -412,10 +418,7 @@ class Harness {
         this.pipeline.aws.kinesisProxy.inject({ kind: 'kinesis-partial', failEntry: (index) => index % 2 === 0 }, fault.times);
         return note(fault.kind);
       case 'kinesis-throttle':
-        this.pipeline.aws.kinesisProxy.inject(
-          { kind: 'error', operation: 'PutRecords', status: 400, type: 'ProvisionedThroughputExceededException' },
-          fault.times,
-        );
+        this.pipeline.aws.kinesisProxy.inject(throttled('PutRecords'), fault.times);
         return note(fault.kind);
       case 'dynamodb-error':
         this.pipeline.aws.dynamoDbProxy.inject(
@@ -424,10 +427,7 @@ class Harness {
         );
         return note(fault.kind);
       case 'dynamodb-throttle':
-        this.pipeline.aws.dynamoDbProxy.inject(
-          { kind: 'error', operation: 'UpdateItem', status: 400, type: 'ProvisionedThroughputExceededException' },
-          fault.times,
-        );
+        this.pipeline.aws.dynamoDbProxy.inject(throttled('UpdateItem'), fault.times);
         return note(fault.kind);
       case 'lease-race':
         // Happens at the next cursor save of any run: noted then, with the source it hit.

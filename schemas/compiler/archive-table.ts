@@ -122,7 +122,14 @@ function duckdbType(value: ValueSpec): string {
     case 'object':
       // Quoted: field names such as `type` or `interface` are keywords in some positions.
       return `STRUCT(${value.fields.map((field) => `"${field.name}" ${duckdbType(field.value)}`).join(', ')})`;
-    default:
+    case 'string':
+    case 'boolean':
+    case 'int':
+    case 'smallint':
+    case 'bigint':
+    case 'float':
+    case 'timestamp':
+    case 'json':
       return DUCKDB_SCALARS[value.type];
   }
 }

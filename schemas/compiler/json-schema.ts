@@ -50,7 +50,14 @@ function annotation(value: ValueSpec): PantherAnnotation {
       return value.isEventTime
         ? { type: 'timestamp', timeFormats: value.timeFormats, isEventTime: true }
         : { type: 'timestamp', timeFormats: value.timeFormats };
-    default:
+    case 'boolean':
+    case 'int':
+    case 'smallint':
+    case 'bigint':
+    case 'float':
+    case 'json':
+    case 'object':
+    case 'array':
       return { type: value.type };
   }
 }

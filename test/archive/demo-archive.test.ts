@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadSavedQueries } from '../../schemas/queries/saved-queries';
 import { readDoc, REPO_ROOT } from '../readme/markdown';
+import { childOutput } from '../support/child-output';
 
 const BIN = join(REPO_ROOT, 'bin', 'okta-log-pipeline.js');
 /** A cap for a hung child, not a timing assertion. */
@@ -31,15 +32,7 @@ function cli(args: readonly string[]): Promise<Run> {
 }
 
 function demo(args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'demo', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return childOutput(spawn(process.execPath, [BIN, 'demo', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 const rows = (run: Run): Array<Record<string, unknown>> =>

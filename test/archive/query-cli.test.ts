@@ -32,6 +32,17 @@ function query(args: readonly string[]): Promise<Run> {
   });
 }
 
+/** `query --archive <the test archive> --saved NAME --param name=value...`. */
+function savedQuery(name: string, params: Readonly<Record<string, string>>): Promise<Run> {
+  return query([
+    '--archive',
+    archiveDir,
+    '--saved',
+    name,
+    ...Object.entries(params).flatMap(([param, value]) => ['--param', `${param}=${value}`]),
+  ]);
+}
+
 const rows = (run: Run): Array<Record<string, unknown>> =>
   run.stdout
     .split('\n')
@@ -147,56 +158,21 @@ describe('okta-log-pipeline query', () => {
   });
 
   it('runs a saved query with --param values bound to every placeholder of their name', async () => {
-    const run = await query([
-      '--archive',
-      archiveDir,
-      '--saved',
-      'user-activity',
-      '--param',
-      'user=jane@example.com',
-      '--param',
-      'from=2026-03-05 09:00',
-      '--param',
-      'to=2026-03-05T09:30:00Z',
-    ]);
+    const run = await savedQuery('user-activity', { user: 'jane@example.com', from: '2026-03-05 09:00', to: '2026-03-05T09:30:00Z' });
     expect(run).toMatchObject({ code: 0, stderr: '' });
     // [from, to): 09:00:00.123 is in, 09:30:00 is the exclusive end.
     expect(rows(run).map((row) => row.uuid)).toEqual(['u-1']);
   });
 
   it('finds a late event by its own event time, in the partition of its date', async () => {
-    const run = await query([
-      '--archive',
-      archiveDir,
-      '--saved',
-      'user-activity',
-      '--param',
-      'user=jane@example.com',
-      '--param',
-      'from=2026-03-03',
-      '--param',
-      'to=2026-03-04',
-    ]);
+    const run = await savedQuery('user-activity', { user: 'jane@example.com', from: '2026-03-03', to: '2026-03-04' });
     expect(rows(run).map((row) => row.uuid)).toEqual(['u-late']);
-    const failures = rows(
-      await query(['--archive', archiveDir, '--saved', 'failed-logins-by-ip', '--param', 'from=2026-03-01', '--param', 'to=2026-03-06']),
-    );
+    const failures = rows(await savedQuery('failed-logins-by-ip', { from: '2026-03-01', to: '2026-03-06' }));
     expect(failures).toContainEqual(expect.objectContaining({ ip: '198.51.100.7', failures: 3, users: 1, countries: ['France'] }));
   });
 
   it("shows the events around an alert: its actors' and addresses' other events, marked", async () => {
-    const run = await query([
-      '--archive',
-      archiveDir,
-      '--saved',
-      'alert-context',
-      '--param',
-      'uuids=u-1',
-      '--param',
-      'from=2026-03-03',
-      '--param',
-      'to=2026-03-06',
-    ]);
+    const run = await savedQuery('alert-context', { uuids: 'u-1', from: '2026-03-03', to: '2026-03-06' });
     expect(rows(run).map((row) => [row.uuid, row.in_alert])).toEqual([
       ['u-late', false],
       ['u-1', true],

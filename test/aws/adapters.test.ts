@@ -9,7 +9,7 @@ import { KinesisRecordSink } from '../../lambdas/adapters/aws/kinesis-record-sin
 import { S3Quarantine } from '../../lambdas/adapters/aws/s3-quarantine';
 import { SecretsManagerSourceRegistry } from '../../lambdas/adapters/aws/secrets-manager-source-registry';
 import { CursorStoreError, KinesisWriteError, QuarantineWriteError, SourceListingError } from '../../lambdas/adapters/aws/errors';
-import { LeaseLostError, type OutputRecord, type SerializedRecord } from '../../lambdas/core/ports';
+import type { OutputRecord, SerializedRecord } from '../../lambdas/core/ports';
 import { readStream } from '../../local/aws/kinesis';
 import { startLocalAws, type LocalAws } from '../../local/aws/local-aws';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws/local-credentials';
@@ -259,60 +259,14 @@ describe('SecretsManagerSourceRegistry', () => {
   });
 });
 
+// The lease, fencing and cursor rules are the CursorStore contract, run against this store too
+// (test/pull/cursor-stores.test.ts); what is here is DynamoDB's own: batched reads, SDK errors.
 describe('DynamoDbCursorStore', () => {
   function store(clock: VirtualClock, client: DynamoDBClient = aws.clients.dynamoDb): DynamoDbCursorStore {
     return new DynamoDbCursorStore({ client, tableName: aws.names.cursorTableName, clock });
   }
 
-  it('gives the lease to one owner at a time until it expires or is released', async () => {
-    const clock = new VirtualClock();
-    const cursors = store(clock);
-
-    expect(await cursors.acquire('acme', 'run-1', 60_000)).toEqual({ cursor: {} });
-    expect(await cursors.acquire('acme', 'run-2', 60_000)).toBeUndefined();
-    expect(await cursors.acquire('acme', 'run-1', 60_000)).toEqual({ cursor: {} });
-    clock.advance(60_001);
-    expect(await cursors.acquire('acme', 'run-2', 60_000)).toEqual({ cursor: {} });
-    await cursors.release('acme', 'run-1');
-    expect(await cursors.acquire('acme', 'run-3', 60_000)).toBeUndefined();
-    await cursors.release('acme', 'run-2');
-    expect(await cursors.acquire('acme', 'run-3', 60_000)).toEqual({ cursor: {} });
-  });
-
-  it('saves only under the lease (fencing), replacing the cursor, and returns it on the next acquire', async () => {
-    const clock = new VirtualClock();
-    const cursors = store(clock);
-    await cursors.acquire('acme', 'run-1', 1_000);
-    await cursors.save('acme', 'run-1', {
-      nextUrl: 'https://acme.okta.com/api/v1/logs?after=1',
-      lastEventAt: 5,
-      lastError: 'boom',
-      updatedAt: 7,
-    });
-    await cursors.save('acme', 'run-1', {
-      nextUrl: 'https://acme.okta.com/api/v1/logs?after=2',
-      newestPublished: '2026-01-01T00:00:00.000Z',
-      lastEventAt: 6,
-      updatedAt: 8,
-    });
-    clock.advance(2_000);
-    await cursors.acquire('acme', 'run-2', 1_000);
-
-    await expect(cursors.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=stale' })).rejects.toThrow(
-      LeaseLostError,
-    );
-    await cursors.release('acme', 'run-2');
-    expect(await cursors.acquire('acme', 'run-3', 1_000)).toEqual({
-      cursor: {
-        nextUrl: 'https://acme.okta.com/api/v1/logs?after=2',
-        newestPublished: '2026-01-01T00:00:00.000Z',
-        lastEventAt: 6,
-        updatedAt: 8,
-      },
-    });
-  });
-
-  it('reads many sources’ activity at once, with the first time each was seen', async () => {
+  it('reads the activity of more sources than one BatchGetItem takes (100 keys), with the first time each was seen', async () => {
     const clock = new VirtualClock();
     const cursors = store(clock);
     const firstSeen = clock.now();

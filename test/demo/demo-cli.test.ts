@@ -7,14 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import demo from '../../bin/cli/demo';
+import { childOutput, type Finished } from '../support/child-output';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'okta-log-pipeline.js');
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const scratch = mkdtempSync(join(tmpdir(), 'demo-cli-test-'));
 const out = join(scratch, 'records.ndjson');
@@ -44,23 +39,13 @@ function secretsFileOf(stdout: string): string | undefined {
 
 /** Runs the demo; `interruptWhen` sends SIGINT once stdout contains that text. */
 function runDemo(args: string[], interruptWhen?: string): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let interrupted = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      if (interruptWhen !== undefined && !interrupted && stdout.includes(interruptWhen)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  const child = spawn(process.execPath, [BIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let interrupted = false;
+  return childOutput(child, (stdout) => {
+    if (interruptWhen !== undefined && !interrupted && stdout.includes(interruptWhen)) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
   });
 }
 

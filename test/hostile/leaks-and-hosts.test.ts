@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
+import { childOutput } from '../support/child-output';
 import { ALERT_FIELD_MAX_BYTES, ALERT_MESSAGE_MAX_BYTES, alertMessageText } from '../../lambdas/core/detections/alert';
 import type { AlertMessage } from '../../lambdas/core/detections/ports';
 import { createOktaClient, ForeignOriginError, OktaAuthError, OktaConfigError } from '../../lambdas/core/okta';
@@ -386,9 +387,5 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<{ cod
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolveRun) => child.on('close', (code) => resolveRun({ code, stdout, stderr })));
+  return childOutput(child);
 }

@@ -150,6 +150,30 @@ describe('hostile org: heap bombs and deep events', () => {
     ]);
   });
 
+  it('never delivers a value that JSON.parse dropped: an event with a duplicate key is re-serialised, the others go as sent plus p_*', async () => {
+    const clock = new VirtualClock();
+    const plain = JSON.stringify(event('plain')).replace('{', '{ ');
+    // `JSON.parse` keeps the last `eventType`; a reader keeping the first would see a sign-in.
+    const twice = JSON.stringify(event('twice')).replace('{', '{"eventType":"user.session.start",');
+    const server = await pagingOrg([plain, twice]);
+    const { deps, source } = pullDeps(server.origin, clock);
+    const written: string[] = [];
+    const sink = {
+      write: async (records: ReadonlyArray<{ json: string }>) => {
+        written.push(...records.map((record) => record.json));
+        return { rejected: [] };
+      },
+    };
+
+    const summary = await pullSource({ ...deps, sink }, source, options(clock));
+
+    expect(summary).toMatchObject({ outcome: 'caught-up', delivered: 2, invalid: 0 });
+    const [plainRecord, twiceRecord] = written as [string, string];
+    expect(plainRecord.startsWith(plain.slice(0, -1))).toBe(true);
+    expect(twiceRecord).not.toContain('user.session.start');
+    expect((JSON.parse(twiceRecord) as { eventType: string }).eventType).toBe(TEMPLATE.eventType);
+  });
+
   it('keeps an unparsed event as the same JSON string bytes as JSON.stringify of its text, however its bytes are cut into chunks', () => {
     // Quotes, backslashes, control characters, a byte order mark, 2-, 3- and 4-byte characters,
     // and invalid UTF-8 (a lone continuation byte, a cut sequence, an overlong form).

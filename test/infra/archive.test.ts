@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ARCHIVE_TABLE } from '../../lambdas/core/archive/layout';
 import { loadSavedQueries } from '../../schemas/queries/saved-queries';
-import { logicalIdOf, synthPipeline } from './synth-pipeline';
+import { expectTlsOnlyBucket, logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
 const resources = template.toJSON().Resources as Record<
@@ -44,19 +44,7 @@ describe('the archive bucket', () => {
   });
 
   it('refuses every request without TLS', () => {
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: archiveBucketId },
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Deny',
-            Action: 's3:*',
-            Principal: { AWS: '*' },
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-        ]),
-      },
-    });
+    expectTlsOnlyBucket(template, archiveBucketId);
   });
 
   it.each([

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ruleFiles } from '../../lambdas/core/detections/rule-files';
 import { buildPipelineApp } from '../../lib/pipeline-app';
 import { cdkJsonContext } from './synth-pipeline';
 
@@ -23,6 +24,8 @@ describe('Lambda bundles', () => {
     const template = Template.fromStack(stack);
     const functions = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } });
     expect(Object.keys(functions)).toHaveLength(2);
+    // Whether each bundle that holds the detection rules was given their file names (rules/index.ts).
+    const ruleListed: boolean[] = [];
     for (const fn of Object.values(functions)) {
       const key = fn.Properties.Code.S3Key as string;
       const assetDir = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
@@ -37,12 +40,16 @@ describe('Lambda bundles', () => {
       const sdk = sources.filter((source) => /node_modules\/@(aws-sdk|smithy)\//.test(source));
       expect(sdk.length).toBeGreaterThan(0);
       expect(sdk.filter((source) => source.includes('/dist-cjs/'))).toEqual([]);
+      if (sources.some((source) => source.endsWith('lambdas/core/detections/rules/index.ts'))) {
+        ruleListed.push(code.includes(JSON.stringify(ruleFiles().join(','))));
+      }
       const env = { ...process.env, AWS_REGION: 'us-east-1', ...stringEnv(fn.Properties.Environment.Variables) };
       const exported = execFileSync(process.execPath, ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`], {
         env,
       }).toString();
       expect(exported).toBe('function');
     }
+    expect(ruleListed).toEqual([true]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Code: { S3Key: Match.stringLikeRegexp('\\.zip$') },

@@ -5,7 +5,7 @@ import { EventStream } from '../../lib/event-stream';
 import { STACK_OUTPUTS } from '../../lib/okta-log-pipeline-stack';
 import { Puller } from '../../lib/puller';
 import { QuarantineBucket } from '../../lib/quarantine-bucket';
-import { logicalIdOf, synthPipeline } from './synth-pipeline';
+import { expectTlsOnlyBucket, logicalIdOf, synthPipeline } from './synth-pipeline';
 
 const { template } = synthPipeline();
 const pullerId = logicalIdOf(template, 'AWS::Lambda::Function', {
@@ -262,19 +262,7 @@ describe('the quarantine bucket', () => {
   });
 
   it('refuses every request that is not over TLS', () => {
-    template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: quarantineId },
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Deny',
-            Action: 's3:*',
-            Principal: { AWS: '*' },
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-        ]),
-      },
-    });
+    expectTlsOnlyBucket(template, quarantineId);
   });
 });
 

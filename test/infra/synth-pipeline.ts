@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildPipelineApp } from '../../lib/pipeline-app';
 import type { OktaLogPipelineStack } from '../../lib/okta-log-pipeline-stack';
 
@@ -45,4 +45,21 @@ export function logicalIdOf(template: Template, type: string, props: Record<stri
     throw new Error(`expected one ${type} matching ${JSON.stringify(props)}, found ${found.length}: ${found.join(', ')}`);
   }
   return found[0]!;
+}
+
+/** The bucket's policy denies every S3 request that is not over TLS, from anyone. */
+export function expectTlsOnlyBucket(template: Template, bucketLogicalId: string): void {
+  template.hasResourceProperties('AWS::S3::BucketPolicy', {
+    Bucket: { Ref: bucketLogicalId },
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      ]),
+    },
+  });
 }

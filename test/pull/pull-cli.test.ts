@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { startOktaOrg, type EmulatedOrg } from '../../local/okta-emulator';
 import { startScriptedServer } from '../okta/scripted-server';
+import { childOutput, type Finished } from '../support/child-output';
 
 const BIN = resolve(__dirname, '../../bin/okta-log-pipeline.js');
 
@@ -23,23 +24,12 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Finished> } {
   const child = spawn(process.execPath, [BIN, 'pull', ...args], {
     env: { PATH: process.env.PATH ?? '', OKTA_LOG_PIPELINE_ALLOW_LOOPBACK: '1', OKTA_TOKEN: org.apiToken, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const done = new Promise<Finished>((resolveDone) => child.on('close', (code) => resolveDone({ code, stdout, stderr })));
-  return { child, done };
+  return { child, done: childOutput(child) };
 }
 
 const runPull = (args: string[], env: Record<string, string> = {}) => start(args, env).done;

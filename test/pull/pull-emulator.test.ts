@@ -28,6 +28,16 @@ async function emulatedOrg(clock: VirtualClock, rateLimitPerMinute = 1_000): Pro
   return org;
 }
 
+/**
+ * Registers an OAuth service app with a fresh EC key in `org` (`requiresDpop`: the app's "Require
+ * DPoP" setting) and returns the credential of a source that uses it, with the source's own `dpop`.
+ */
+function ecOAuthApp(org: EmulatedOrg, clientId: string, requiresDpop: boolean, sourceDpop: boolean, curve = 'P-256'): OktaCredential {
+  const ec = generateKeyPairSync('ec', { namedCurve: curve });
+  org.registerOAuthClient({ clientId, publicKey: ec.publicKey, dpop: requiresDpop });
+  return { kind: 'oauth', clientId, privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: sourceDpop };
+}
+
 interface Harness {
   readonly deps: PullDependencies;
   readonly sink: InMemoryRecordSink;
@@ -334,15 +344,9 @@ describe('OAuth against the emulated org', () => {
   it('goes through the DPoP nonce flow and sends DPoP-bound requests', async () => {
     const clock = new VirtualClock();
     const org = await emulatedOrg(clock);
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
+    const credential = ecOAuthApp(org, '0oa-dpop', true, true);
     org.generate(250);
-    const pull = harness(
-      org,
-      clock,
-      { pageSize: 100 },
-      { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true },
-    );
+    const pull = harness(org, clock, { pageSize: 100 }, credential);
 
     const summary = await pull.run();
 
@@ -355,15 +359,9 @@ describe('OAuth against the emulated org', () => {
 describe('pull from an org that answers DPoP as real Okta does (400, empty body, reason in WWW-Authenticate)', () => {
   async function dpopPull(clock: VirtualClock) {
     const org = await emulatedOrg(clock);
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
+    const credential = ecOAuthApp(org, '0oa-dpop', true, true, 'P-384');
     org.generate(250);
-    const pull = harness(
-      org,
-      clock,
-      { pageSize: 100 },
-      { kind: 'oauth', clientId: '0oa-dpop', privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), dpop: true },
-    );
+    const pull = harness(org, clock, { pageSize: 100 }, credential);
     return { org, pull };
   }
 
@@ -405,19 +403,7 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
   it('says so when the app requires DPoP and the source has "dpop": false: an auth failure at the token request, never a retry loop', async () => {
     const clock = new VirtualClock();
     const org = await emulatedOrg(clock);
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    org.registerOAuthClient({ clientId: '0oa-dpop', publicKey: ec.publicKey, dpop: true });
-    const pull = harness(
-      org,
-      clock,
-      {},
-      {
-        kind: 'oauth',
-        clientId: '0oa-dpop',
-        privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-        dpop: false,
-      },
-    );
+    const pull = harness(org, clock, {}, ecOAuthApp(org, '0oa-dpop', true, false));
 
     const summary = await pull.run();
 
@@ -431,20 +417,9 @@ describe('pull from an org that answers DPoP as real Okta does (400, empty body,
   it('uses the Bearer token Okta issues when the source has "dpop": true and the app does not require DPoP', async () => {
     const clock = new VirtualClock();
     const org = await emulatedOrg(clock);
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    org.registerOAuthClient({ clientId: '0oa-plain', publicKey: ec.publicKey, dpop: false });
+    const credential = ecOAuthApp(org, '0oa-plain', false, true);
     org.generate(5);
-    const pull = harness(
-      org,
-      clock,
-      {},
-      {
-        kind: 'oauth',
-        clientId: '0oa-plain',
-        privateKeyPem: ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-        dpop: true,
-      },
-    );
+    const pull = harness(org, clock, {}, credential);
 
     const summary = await pull.run();
 

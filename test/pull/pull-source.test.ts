@@ -51,6 +51,19 @@ function countedInBudget(fetchPage: (request: PageRequest, options?: FetchPageOp
   };
 }
 
+/** Makes every page fetch of `okta` take `ms` on the virtual clock. */
+function eachFetchTakes(
+  okta: { fetchPage: (request: PageRequest, options?: FetchPageOptions) => Promise<LogPage> },
+  clock: VirtualClock,
+  ms: number,
+) {
+  const fetchPage = okta.fetchPage.bind(okta);
+  okta.fetchPage = async (...args) => {
+    clock.advance(ms);
+    return fetchPage(...args);
+  };
+}
+
 describe('pullSource', () => {
   it('starts a new source backfillHours back and pulls every page until a short one', async () => {
     const { deps, okta, sink, cursors, clock, options } = setup(range(0, 7));
@@ -288,16 +301,9 @@ describe('pullSource', () => {
     const deadline = clock.now() + 25_000;
     // Each request takes 10 s; page 2 is requested (ahead) at 10 s, page 3 at 20 s, and page 3 is
     // in at 30 s, after the deadline: it is dropped, as a page requested then would not be.
-    const slow = {
-      sourceId: okta.sourceId,
-      origin: okta.origin,
-      fetchPage: async (...args: Parameters<FakeOktaClient['fetchPage']>) => {
-        clock.advance(10_000);
-        return okta.fetchPage(...args);
-      },
-    };
+    eachFetchTakes(okta, clock, 10_000);
 
-    const summary = await pullSource({ ...deps, okta: slow }, testSource(), options({ deadline }));
+    const summary = await pullSource(deps, testSource(), options({ deadline }));
 
     expect(summary).toMatchObject({ outcome: 'deadline', pages: 2, delivered: 6 });
     expect(cursors.cursorOf('acme')?.nextUrl).toBe('https://acme.okta.com/api/v1/logs?after=6');
@@ -513,11 +519,7 @@ describe('pullSource', () => {
 
     it('never starts a fetch ahead at or after the deadline', async () => {
       const { deps, okta, trace, clock } = traced(range(0, 12));
-      const fetchPage = okta.fetchPage.bind(okta);
-      okta.fetchPage = async (...args) => {
-        clock.advance(30_000);
-        return fetchPage(...args);
-      };
+      eachFetchTakes(okta, clock, 30_000);
 
       const summary = await pullSource(deps, testSource(), { owner: 'run-1', deadline: clock.now() + 25_000, leaseMs: 120_000 });
 
@@ -528,11 +530,7 @@ describe('pullSource', () => {
 
     it('drops a page fetched ahead that the deadline overtook while page N was delivered, and aborts its request: the run stops where it would have stopped without fetching ahead', async () => {
       const { deps, cursors, okta, trace, clock, signals } = traced(range(0, 12));
-      const fetchPage = okta.fetchPage.bind(okta);
-      okta.fetchPage = async (...args) => {
-        clock.advance(10_000);
-        return fetchPage(...args);
-      };
+      eachFetchTakes(okta, clock, 10_000);
 
       const summary = await pullSource(deps, testSource(), { owner: 'run-1', deadline: clock.now() + 25_000, leaseMs: 120_000 });
 

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { inlineCode, readDoc, REPO_ROOT } from './markdown';
+import { childOutput, type Finished } from '../support/child-output';
 
 /** Short stand-ins for the README's values: a few pulls, one a second. */
 const SHORT_VALUES: Readonly<Record<string, string>> = { '--for': '3', '--interval': '1' };
@@ -36,26 +37,11 @@ function summaryShape(): { keys: string[]; stated: Record<string, number> } {
   };
 }
 
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function runStartScript(extraArgs: readonly string[]): Promise<Finished> {
   const [command = '', ...args] = startScript.split(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn(command === 'node' ? process.execPath : command, [...args, ...extraArgs], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return childOutput(
+    spawn(command === 'node' ? process.execPath : command, [...args, ...extraArgs], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }
 
 let run: Promise<Finished>;

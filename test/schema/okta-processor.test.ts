@@ -227,6 +227,27 @@ describe('normalisation', () => {
     expect(record.p_row_id).toMatch(/^[0-9a-f]{16}[0-9a-z]+$/);
   });
 
+  it("gives the p_* fields as JSON members, in the record's order, unless it coerced a value", () => {
+    const events = [
+      ...lines('okta-events.ndjson').map((line) => JSON.parse(line) as Record<string, unknown>),
+      { ...baseEvent(), published: '2024-05-01T14:34:56.123+02:00' },
+    ];
+    const context = { ...CONTEXT, sourceLabel: 'Acme "Okta" \u2028 \\ label' };
+    let coerced = 0;
+    for (const event of events) {
+      const result = processor.process(structuredClone(event), context);
+      if (!result.ok) throw new Error(result.errors.join('; '));
+      if (result.standardFieldsJson === undefined) {
+        coerced += 1;
+        continue;
+      }
+      const standard = Object.entries(result.record).filter(([key]) => key.startsWith('p_'));
+      expect(Object.entries(JSON.parse(`{${result.standardFieldsJson}}`) as Record<string, unknown>)).toEqual(standard);
+    }
+    // The three OpenAPI examples (version 0, postalCode 10013).
+    expect(coerced).toBe(3);
+  });
+
   it('gives every record its own p_row_id', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => recordOf(baseEvent()).p_row_id));
 

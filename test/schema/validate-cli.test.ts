@@ -2,28 +2,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { childOutput, type Finished } from '../support/child-output';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'okta-log-pipeline.js');
 const EVENTS = path.join(ROOT, 'test', 'fixtures', 'okta-events.ndjson');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'validate', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function run(args: string[], stdin = ''): Promise<Finished> {
+  const child = spawn(process.execPath, [BIN, 'validate', ...args], { cwd: ROOT });
+  const output = childOutput(child);
+  child.stdin.end(stdin);
+  return output;
 }
 
 function jsonLines(text: string): Array<Record<string, unknown>> {
@@ -53,6 +42,20 @@ describe('okta-log-pipeline validate', () => {
       expect(record).toMatchObject({ p_log_type: 'Okta.SystemLog', p_source_id: 'local' });
       expect(typeof record.p_row_id).toBe('string');
     }
+  });
+
+  it("writes a record as the line's own text plus the p_* fields, and re-serialises one with a duplicate key", async () => {
+    const [line] = readFileSync(EVENTS, 'utf8').split('\n') as [string];
+    // A first `eventType` that JSON.parse drops: a reader keeping the first would see another event.
+    const duplicate = line.replace('{', '{"eventType": "user.session.start", ');
+    const result = await run([], `${line}\n${duplicate}\n`);
+
+    expect(result.code).toBe(0);
+    const [own, reserialised] = result.stdout.split('\n') as [string, string];
+    expect(own.startsWith(line.slice(0, -1))).toBe(true);
+    expect(JSON.parse(own)).toMatchObject(JSON.parse(line) as Record<string, unknown>);
+    expect(reserialised).not.toContain('user.session.start');
+    expect(JSON.parse(reserialised)).toMatchObject(JSON.parse(duplicate) as Record<string, unknown>);
   });
 
   it('splits valid and invalid lines from stdin, skips blank lines, and exits 3', async () => {

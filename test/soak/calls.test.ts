@@ -37,14 +37,19 @@ it('reads every request of the DynamoDB cursor store, as sent on the wire, as th
     await createCursorTable(client, 'cursors');
     const store = new DynamoDbCursorStore({ client, tableName: 'cursors', clock });
     const start = clock.now();
+    const nextUrl = 'https://acme.okta.com/api/v1/logs?after=1';
+    const delivered = { nextUrl, lastEventAt: 5, updatedAt: 6 };
+    const failed = { nextUrl, lastError: 'source acme: fetching a page failed', updatedAt: 7 };
+    /** A save of `cursor` by run-1, as the store sends it and the soak reads it back. */
+    const saved = (cursor: object, status = 200) => ({
+      operation: 'UpdateItem',
+      status,
+      cursor: { kind: 'save', sourceId: 'acme', owner: 'run-1', cursor },
+    });
 
     await store.acquire('acme', 'run-1', 60_000);
-    await store.save('acme', 'run-1', { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5, updatedAt: 6 });
-    await store.save('acme', 'run-1', {
-      nextUrl: 'https://acme.okta.com/api/v1/logs?after=1',
-      lastError: 'source acme: fetching a page failed',
-      updatedAt: 7,
-    });
+    await store.save('acme', 'run-1', delivered);
+    await store.save('acme', 'run-1', failed);
     await store.release('acme', 'run-1');
     await expect(store.save('acme', 'run-1', { updatedAt: 8 })).rejects.toThrow(LeaseLostError);
     await store.activity(['acme']);
@@ -53,28 +58,10 @@ it('reads every request of the DynamoDB cursor store, as sent on the wire, as th
     expect(read).toEqual([
       { operation: 'CreateTable', status: 200, cursor: undefined },
       { operation: 'UpdateItem', status: 200, cursor: { kind: 'acquire', sourceId: 'acme', owner: 'run-1', expiresAt: start + 60_000 } },
-      {
-        operation: 'UpdateItem',
-        status: 200,
-        cursor: {
-          kind: 'save',
-          sourceId: 'acme',
-          owner: 'run-1',
-          cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastEventAt: 5, updatedAt: 6 },
-        },
-      },
-      {
-        operation: 'UpdateItem',
-        status: 200,
-        cursor: {
-          kind: 'save',
-          sourceId: 'acme',
-          owner: 'run-1',
-          cursor: { nextUrl: 'https://acme.okta.com/api/v1/logs?after=1', lastError: 'source acme: fetching a page failed', updatedAt: 7 },
-        },
-      },
+      saved(delivered),
+      saved(failed),
       { operation: 'UpdateItem', status: 200, cursor: { kind: 'release', sourceId: 'acme', owner: 'run-1' } },
-      { operation: 'UpdateItem', status: 400, cursor: { kind: 'save', sourceId: 'acme', owner: 'run-1', cursor: { updatedAt: 8 } } },
+      saved({ updatedAt: 8 }, 400),
       { operation: 'BatchGetItem', status: 200, cursor: undefined },
     ]);
   } finally {

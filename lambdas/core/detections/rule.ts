@@ -1,6 +1,6 @@
 /**
- * What a detection rule is. Adding a rule is one module under `rules/` that exports a `Rule`,
- * listed once in `rules/index.ts`; the engine does thresholds, dedup periods and state.
+ * What a detection rule is. Adding a rule is one module under `rules/` that exports a `Rule`
+ * (`rules/index.ts` finds it); the engine does thresholds, dedup periods and state.
  */
 import type { DetectionRecord } from './record';
 import type { JsonObject } from './json';
@@ -61,4 +61,11 @@ export interface Rule {
   dedupKey?(input: RuleInput): string;
   /** Rule-specific context for the responder, added to the common one. */
   context?(input: RuleInput): Record<string, unknown>;
+}
+
+/** Whether a module's export is a rule: how `rules/index.ts` tells rules from the helpers next to them. */
+export function isRule(value: unknown): value is Rule {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return typeof candidate.id === 'string' && typeof candidate.match === 'function' && typeof candidate.title === 'function';
 }

@@ -45,20 +45,25 @@ export type MetricName = keyof typeof METRIC_UNITS;
 export const SOURCE_METRICS = ['DropOffBreached', 'AuthFailures', 'PagingLoops', 'EventsInvalid'] as const satisfies readonly MetricName[];
 export type SourceMetricName = (typeof SOURCE_METRICS)[number];
 
-/**
- * The puller's run totals, published without dimensions (`[[]]`): its own counts, the sums over
- * the run's sources and the largest `LagSeconds`.
- */
-export const PULLER_RUN_METRICS = [
-  'SourceConfigErrors',
-  'SourcesPulled',
-  'EventsInvalid',
+/** The run totals that are the sum of the same value over the run's sources. */
+export const SUMMED_RUN_METRICS = [
   'EventsDelivered',
   'PagesFetched',
   'RateLimited',
   'PullErrors',
   'AuthFailures',
   'PagingLoops',
+] as const satisfies readonly MetricName[];
+
+/**
+ * The puller's run totals, published without dimensions (`[[]]`), in this order: its own counts,
+ * the sums over the run's sources and the largest `LagSeconds`.
+ */
+export const PULLER_RUN_METRICS = [
+  'SourceConfigErrors',
+  'SourcesPulled',
+  'EventsInvalid',
+  ...SUMMED_RUN_METRICS,
   'LagSeconds',
 ] as const satisfies readonly MetricName[];
 export type PullerRunMetricName = (typeof PULLER_RUN_METRICS)[number];

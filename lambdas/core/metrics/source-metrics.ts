@@ -1,6 +1,6 @@
 import type { CursorActivity } from '../../contracts/cursor-item';
 import { emfDocument, type EmfDocument } from './emf';
-import { METRIC_UNITS, SOURCE_ID_DIMENSION, type PullerRunMetricName, type SourceMetricName } from './metric-names';
+import { METRIC_UNITS, SOURCE_ID_DIMENSION, SUMMED_RUN_METRICS, type PullerRunMetricName, type SourceMetricName } from './metric-names';
 
 /** What one run of one source did, as the pull summary reports it. */
 export interface SourceRunCounts {
@@ -120,14 +120,7 @@ export function quarantineMetricsDocument(sourceId: string, count: number, times
 }
 
 /** The per-source values a run adds up over its sources for the deployment. */
-const SUMMED = [
-  'EventsDelivered',
-  'PagesFetched',
-  'RateLimited',
-  'PullErrors',
-  'AuthFailures',
-  'PagingLoops',
-] as const satisfies ReadonlyArray<PullerRunMetricName & keyof SourceMetrics>;
+const SUMMED = SUMMED_RUN_METRICS satisfies ReadonlyArray<keyof SourceMetrics>;
 
 /** The run's own counts: sources pulled, unusable secrets, and events quarantined over all sources. */
 export interface RunCounts {

@@ -15,6 +15,18 @@ export interface RawEvent {
   /** Deepest nesting of objects and arrays in it (a scalar is 0, `{}` is 1). */
   readonly depth: number;
   /**
+   * What the scanner counted outside strings, for writing the record as the event's own text
+   * (`pull/raw-record.ts`); absent when not counted (a truncated event, never parsed), and then
+   * the record is re-serialised. `members`: members of all its objects, the colons (in valid JSON
+   * each member has exactly one; `JSON.parse` keeps one member per key, so a parsed value with
+   * fewer had a duplicate key). `fractions`: numbers written with a fraction (`1.5`, `1.0`), the
+   * dots. `exponents`: numbers written with an exponent (`1e3`), the `e`s and `E`s less the one of
+   * each `true` and `false`.
+   */
+  readonly members?: number;
+  readonly fractions?: number;
+  readonly exponents?: number;
+  /**
    * True when the body was cut off inside this element (it was larger than the page bound and
    * the page held only it): `text()` is its beginning only.
    */
@@ -49,6 +61,12 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const COLON = 0x3a;
+const DOT = 0x2e;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+const LOWER_T = 0x74;
+const LOWER_F = 0x66;
 
 function isWhitespace(byte: number): boolean {
   return byte === SPACE || byte === LF || byte === CR || byte === TAB;
@@ -131,6 +149,9 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
   let elementStart = 0;
   let elementEnd = 0;
   let elementDepth = 0;
+  let elementMembers = 0;
+  let elementFractions = 0;
+  let elementExponents = 0;
 
   const finishElement = (): string | undefined => {
     inElement = false;
@@ -140,6 +161,9 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
     events.push({
       bytes: end - start,
       depth: elementDepth,
+      members: elementMembers,
+      fractions: elementFractions,
+      exponents: elementExponents,
       truncated: false,
       text: () => bytes.text(start, end),
       views: () => bytes.views(start, end),
@@ -160,6 +184,15 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
       if (inElement) {
         if (byte === QUOTE) {
           inString = true;
+        } else if (byte === COLON) {
+          elementMembers += 1;
+        } else if (byte === DOT) {
+          elementFractions += 1;
+        } else if (byte === LOWER_E || byte === UPPER_E) {
+          elementExponents += 1;
+        } else if (byte === LOWER_T || byte === LOWER_F) {
+          // `true` and `false` each hold one `e`, and the only other letters outside strings are `null`'s.
+          elementExponents -= 1;
         } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
           nesting += 1;
           if (nesting > elementDepth) elementDepth = nesting;
@@ -204,6 +237,9 @@ export function scanJsonArray(chunks: readonly Uint8Array[], maxElements: number
       elementStart = offset;
       elementEnd = offset + 1;
       elementDepth = 0;
+      elementMembers = 0;
+      elementFractions = 0;
+      elementExponents = 0;
       nesting = 0;
       if (byte === QUOTE) inString = true;
       else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
@@ -237,6 +273,15 @@ export function rawEventOfText(text: string): RawEvent {
   const bytes = Buffer.from(text, 'utf8');
   const scanned = scanJsonArray([Buffer.from('['), bytes, Buffer.from(']')], 1);
   // Not exactly one JSON value: nothing deep to fear, and JSON.parse will say what is wrong.
-  const depth = 'events' in scanned && scanned.events.length === 1 ? (scanned.events[0]?.depth ?? 0) : 0;
-  return { bytes: bytes.byteLength, depth, truncated: false, text: () => text, views: () => [bytes] };
+  const only = 'events' in scanned && scanned.events.length === 1 ? scanned.events[0] : undefined;
+  return {
+    bytes: bytes.byteLength,
+    depth: only?.depth ?? 0,
+    members: only?.members ?? 0,
+    fractions: only?.fractions ?? 0,
+    exponents: only?.exponents ?? 0,
+    truncated: false,
+    text: () => text,
+    views: () => [bytes],
+  };
 }

@@ -2,9 +2,12 @@
  * One event's fate, the same in the puller and in the `validate` command: parsed only when its
  * size and depth allow, then validated, normalised and serialised, each step able to quarantine
  * that event alone with the reason. Nothing an event holds can stop the events after it.
+ * A valid event's record is, when that is the same value, its own text with the `p_*` members
+ * appended (`raw-record.ts`); otherwise `JSON.stringify` of the normalised event.
  */
 import type { RawEvent } from '../okta/json-array-scanner';
 import type { EventProcessor, JsonText, NormaliseContext, SerializedRecord } from '../ports';
+import { RAW_RECORD_MAX_MEMBERS_LENGTH, appendMembers, textStandsForEvent } from './raw-record';
 
 /** What one event may cost before it is quarantined unparsed, and how delivery is batched. */
 export interface EventLimits {
@@ -62,6 +65,8 @@ export function examineEvent(
     // The parser's message quotes the text; the reason says enough without it.
     return unparsed('the event is not valid JSON');
   }
+  // Asked before the processor adds to the event.
+  const textStands = textStandsForEvent(raw, text, event);
   let result;
   try {
     result = processor.process(event, context);
@@ -71,6 +76,11 @@ export function examineEvent(
     return { eventJson: text, errors: [`the ${processor.logType} processor failed: ${describeError(error)}`] };
   }
   if (!result.ok) return { eventJson: text, errors: result.errors };
+  const standardFieldsJson = result.standardFieldsJson;
+  if (textStands && standardFieldsJson !== undefined && standardFieldsJson.length <= RAW_RECORD_MAX_MEMBERS_LENGTH) {
+    const json = appendMembers(text, standardFieldsJson);
+    return { record: { uuid: result.record.uuid, json }, published: result.record.published };
+  }
   try {
     return { record: { uuid: result.record.uuid, json: JSON.stringify(result.record) }, published: result.record.published };
   } catch (error) {

@@ -9,6 +9,7 @@ import {
   type Cursor,
   type CursorStore,
   type EventProcessor,
+  type JsonText,
   type NormaliseContext,
   type Quarantine,
   type QuarantinedEvent,
@@ -98,6 +99,11 @@ export interface PullSummary extends PullProgress {
   readonly outcome: PullOutcome;
   /** Why the pull failed; never contains a credential. Also stored as the cursor's `lastError`. */
   readonly error?: { readonly kind: PullErrorKind; readonly message: string };
+}
+
+/** The summary of a pull that failed before it fetched anything: every counter zero. */
+export function failedPullSummary(sourceId: string, error: NonNullable<PullSummary['error']>): PullSummary {
+  return { sourceId, outcome: 'failed', pages: 0, delivered: 0, invalid: 0, rateLimitWaits: 0, rateLimitWaitMs: 0, error };
 }
 
 /**
@@ -307,7 +313,7 @@ class PullRun {
       const verdict = examineEvent(raw, this.deps.processor, context, limits);
       // A valid event is known by its uuid; one without a usable uuid, by its text. An event cut
       // at the page bound is never known: two huge events may begin alike.
-      if (raw.truncated || !served.note('record' in verdict ? `uuid:${verdict.record.uuid}` : `text:${verdict.eventJson}`))
+      if (raw.truncated || !('record' in verdict ? served.note('uuid', verdict.record.uuid) : served.note('text', verdict.eventJson)))
         allServedBefore = false;
       if ('record' in verdict) {
         records.push(verdict);
@@ -445,9 +451,13 @@ class ServedEvents {
 
   constructor(private readonly capacity: number) {}
 
-  /** Remembers the event; true when it had been served before. */
-  note(identity: string): boolean {
-    const digest = createHash('sha256').update(identity).digest().readUIntBE(0, 6);
+  /**
+   * Remembers the event; true when it had been served before. The identity is hashed as it is
+   * (text or UTF-8 bytes alike), never turned into another string: a quarantined event's bytes
+   * may be megabytes long.
+   */
+  note(kind: 'uuid' | 'text', identity: JsonText): boolean {
+    const digest = createHash('sha256').update(`${kind}:`).update(identity).digest().readUIntBE(0, 6);
     if (this.digests.has(digest)) return true;
     if (this.digests.size >= this.capacity) {
       const oldest = this.digests.values().next();

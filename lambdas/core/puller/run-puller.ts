@@ -7,7 +7,7 @@ import {
   type SourceMetrics,
 } from '../metrics/source-metrics';
 import type { EmfDocument } from '../metrics/emf';
-import type { PullOptions, PullSummary } from '../pull/pull-source';
+import { failedPullSummary, type PullOptions, type PullSummary } from '../pull/pull-source';
 import type {
   Clock,
   OktaCredential,
@@ -335,19 +335,10 @@ async function pullGuarded(deps: PullerDependencies, source: SourceConfig, optio
   try {
     return await deps.pull(source, options);
   } catch (error) {
-    return {
-      sourceId: source.id,
-      outcome: 'failed',
-      pages: 0,
-      delivered: 0,
-      invalid: 0,
-      rateLimitWaits: 0,
-      rateLimitWaitMs: 0,
-      error: {
-        kind: 'internal',
-        message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
-      },
-    };
+    return failedPullSummary(source.id, {
+      kind: 'internal',
+      message: `source ${source.id}: the pull failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { createOktaClient, OktaConfigError, type OktaClient, type OktaClientOptions } from '../okta';
-import { pullSource, type PullDependencies, type PullOptions, type PullSummary } from '../pull/pull-source';
+import { failedPullSummary, pullSource, type PullDependencies, type PullOptions, type PullSummary } from '../pull/pull-source';
 import type { SourceConfig } from '../ports';
 
 /**
@@ -19,16 +19,7 @@ export function sourcePuller(
         okta = createOktaClient(source, oktaOptions);
       } catch (error) {
         if (!(error instanceof OktaConfigError)) throw error;
-        return {
-          sourceId: source.id,
-          outcome: 'failed',
-          pages: 0,
-          delivered: 0,
-          invalid: 0,
-          rateLimitWaits: 0,
-          rateLimitWaitMs: 0,
-          error: { kind: 'config', message: error.message },
-        };
+        return failedPullSummary(source.id, { kind: 'config', message: error.message });
       }
       clients.set(source, okta);
     }

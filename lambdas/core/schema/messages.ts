@@ -55,9 +55,13 @@ export function describeValue(value: unknown): string {
       return `${typeof value} ${String(value)}`;
     case 'object':
       return 'an object';
-    default:
-      return typeof value;
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
   }
+  return typeof value;
 }
 
 /** `target[0].type` for `/target/0/type`, reading the data to tell array indexes from keys. */

@@ -48,14 +48,32 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
   let rowCounter = 0;
   let lastParseTime = Number.NaN;
   let lastParseTimeText = '';
+  // The standard fields as JSON members (see `standardFieldsJson`): what one page or one source
+  // shares is written once, not per event.
+  const logTypeMember = `"p_log_type":${JSON.stringify(logType)}`;
+  const indicatorMembers = indicatorFields.map((field) => `,${JSON.stringify(field)}:`);
+  let parseTimeMember = '';
+  let lastSourceId: string | undefined;
+  let lastSourceLabel: string | undefined;
+  let sourceMembers = '';
 
   function parseTimeText(parseTime: number): string {
     // One pull stamps a whole page with the same time: format it once.
     if (parseTime !== lastParseTime) {
       lastParseTime = parseTime;
       lastParseTimeText = new Date(parseTime).toISOString();
+      parseTimeMember = `,"p_parse_time":${JSON.stringify(lastParseTimeText)}`;
     }
     return lastParseTimeText;
+  }
+
+  function sourceMembersOf(context: NormaliseContext): string {
+    if (context.sourceId !== lastSourceId || context.sourceLabel !== lastSourceLabel) {
+      lastSourceId = context.sourceId;
+      lastSourceLabel = context.sourceLabel;
+      sourceMembers = `,"p_source_id":${JSON.stringify(lastSourceId)},"p_source_label":${JSON.stringify(lastSourceLabel)}`;
+    }
+    return sourceMembers;
   }
 
   /** `p_event_time`, the parse time when the event has none, or undefined when it cannot be converted. */
@@ -88,12 +106,19 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
     rowCounter += 1;
     // The event becomes the record (see the ownership note at the top of this file).
     const record = event;
+    const rowId = `${rowIdPrefix}${rowCounter.toString(36)}`;
     record.p_log_type = logType;
     record.p_event_time = eventTimeText;
     record.p_parse_time = parseTime;
-    record.p_row_id = `${rowIdPrefix}${rowCounter.toString(36)}`;
+    record.p_row_id = rowId;
     record.p_source_id = context.sourceId;
     record.p_source_label = context.sourceLabel;
+    // Only an event none of whose values was coerced can be written as its own text plus these.
+    // The row id is hex and base-36 digits: nothing in it needs escaping.
+    let members =
+      undo === undefined
+        ? `${logTypeMember},"p_event_time":${JSON.stringify(eventTimeText)}${parseTimeMember},"p_row_id":"${rowId}"${sourceMembersOf(context)}`
+        : undefined;
     // A value the event brought along in one of these fields (forged, or left from an earlier run)
     // would reach the indicator index unchecked: each holds what this event's own fields say, or nothing.
     if (indicatorFields.length > 0) {
@@ -101,12 +126,15 @@ export function createEventProcessor(logType: string, generated: GeneratedLogTyp
       for (let index = 0; index < indicatorFields.length; index += 1) {
         const field = indicatorFields[index] as string;
         const values = buckets[index];
-        if (values !== undefined) record[field] = uniqueSorted(values);
-        else if (record[field] !== undefined) delete record[field];
+        if (values !== undefined) {
+          const sorted = uniqueSorted(values);
+          record[field] = sorted;
+          if (members !== undefined) members += `${indicatorMembers[index] as string}${JSON.stringify(sorted)}`;
+        } else if (record[field] !== undefined) delete record[field];
       }
     }
     // The schema guarantees the event's own fields; the p_* fields were just set.
-    return { ok: true, record: record as OutputRecord };
+    return { ok: true, record: record as OutputRecord, standardFieldsJson: members };
   }
 
   /** The `x-panther` declaration of the schema node an error's `schemaPath` points into. */

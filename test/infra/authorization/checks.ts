@@ -26,6 +26,16 @@ const KMS_VIA_SERVICE: Partial<Record<Caller, string>> = {
   'event-source-mapping': 'kinesis',
 };
 
+/** A request from another account, which must be denied: the resource's policy lets no other account in. */
+function otherAccountDenied(name: string, action: string, resource: string): AuthorizationCheck {
+  return { name, request: { principal: OTHER_ACCOUNT_ROLE, action, resource }, expected: 'Denied' };
+}
+
+/** A request without TLS, which the resource's TLS-only Deny refuses even to a principal that may otherwise make it. */
+function withoutTlsRefused(name: string, principal: string, action: string, resource: string): AuthorizationCheck {
+  return { name, request: { principal, action, resource, context: { 'aws:SecureTransport': 'false' } }, expected: 'ExplicitlyDenied' };
+}
+
 const serviceContext = (template: ResolvedTemplate, sourceArn: string) => ({
   'aws:SourceArn': sourceArn,
   'aws:SourceAccount': template.env.account,
@@ -204,11 +214,7 @@ function archivePaths(template: ResolvedTemplate, policies: DeploymentPolicies):
       denied(bucketArn.split(':').pop()!, 's3:PutObject', `${bucketArn}/x`),
       denied(bucketArn.split(':').pop()!, 's3:GetObject', `${bucketArn}/x`),
     ]),
-    {
-      name: 'archive Firehose: s3:PutObject without TLS is refused',
-      request: { principal, action: 's3:PutObject', resource: object, context: { 'aws:SecureTransport': 'false' } },
-      expected: 'ExplicitlyDenied',
-    },
+    withoutTlsRefused('archive Firehose: s3:PutObject without TLS is refused', principal, 's3:PutObject', object),
     // The Lambdas never read the archive: investigations go through Athena with the user's own rights.
     ...(Object.keys(LAMBDAS) as LambdaName[]).map((lambda) => ({
       name: `${lambda} cannot read the archive`,
@@ -314,11 +320,7 @@ function denials(template: ResolvedTemplate, policies: DeploymentPolicies): Auth
     const topicArn = template.ref(topic);
     const name = topicArn.split(':').pop();
     checks.push(
-      {
-        name: `another account cannot publish to ${name}`,
-        request: { principal: OTHER_ACCOUNT_ROLE, action: 'sns:Publish', resource: topicArn },
-        expected: 'Denied',
-      },
+      otherAccountDenied(`another account cannot publish to ${name}`, 'sns:Publish', topicArn),
       {
         name: `another account's alarms cannot publish to ${name} through CloudWatch`,
         request: {
@@ -342,85 +344,49 @@ function denials(template: ResolvedTemplate, policies: DeploymentPolicies): Auth
         },
         expected: 'Denied',
       },
-      {
-        name: `publishing to ${name} without TLS is refused`,
-        request: {
-          principal: policies.lambdaPrincipal(detections),
-          action: 'sns:Publish',
-          resource: topicArn,
-          context: { 'aws:SecureTransport': 'false' },
-        },
-        expected: 'ExplicitlyDenied',
-      },
+      withoutTlsRefused(`publishing to ${name} without TLS is refused`, policies.lambdaPrincipal(detections), 'sns:Publish', topicArn),
     );
   }
   // Nothing of the stack is open to another account, and the TLS-only Deny of each bucket and queue holds.
   for (const bucket of template.ofType('AWS::S3::Bucket')) {
     const objects = `${template.attribute(bucket, 'Arn')}/any-object`;
     checks.push(
-      {
-        name: `another account cannot s3:GetObject from ${template.ref(bucket)}`,
-        request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:GetObject', resource: objects },
-        expected: 'Denied',
-      },
-      {
-        name: `another account cannot s3:PutObject into ${template.ref(bucket)}`,
-        request: { principal: OTHER_ACCOUNT_ROLE, action: 's3:PutObject', resource: objects },
-        expected: 'Denied',
-      },
-      {
-        name: `s3:PutObject into ${template.ref(bucket)} without TLS is refused`,
-        request: { principal: pullerPrincipal, action: 's3:PutObject', resource: objects, context: { 'aws:SecureTransport': 'false' } },
-        expected: 'ExplicitlyDenied',
-      },
+      otherAccountDenied(`another account cannot s3:GetObject from ${template.ref(bucket)}`, 's3:GetObject', objects),
+      otherAccountDenied(`another account cannot s3:PutObject into ${template.ref(bucket)}`, 's3:PutObject', objects),
+      withoutTlsRefused(`s3:PutObject into ${template.ref(bucket)} without TLS is refused`, pullerPrincipal, 's3:PutObject', objects),
     );
   }
   for (const queue of template.ofType('AWS::SQS::Queue')) {
     const queueArn = template.attribute(queue, 'Arn');
     checks.push(
-      {
-        name: `another account cannot sqs:SendMessage to ${template.attribute(queue, 'QueueName')}`,
-        request: { principal: OTHER_ACCOUNT_ROLE, action: 'sqs:SendMessage', resource: queueArn },
-        expected: 'Denied',
-      },
-      {
-        name: `sqs:SendMessage to ${template.attribute(queue, 'QueueName')} without TLS is refused`,
-        request: {
-          principal: policies.lambdaPrincipal(detections),
-          action: 'sqs:SendMessage',
-          resource: queueArn,
-          context: { 'aws:SecureTransport': 'false' },
-        },
-        expected: 'ExplicitlyDenied',
-      },
+      otherAccountDenied(
+        `another account cannot sqs:SendMessage to ${template.attribute(queue, 'QueueName')}`,
+        'sqs:SendMessage',
+        queueArn,
+      ),
+      withoutTlsRefused(
+        `sqs:SendMessage to ${template.attribute(queue, 'QueueName')} without TLS is refused`,
+        policies.lambdaPrincipal(detections),
+        'sqs:SendMessage',
+        queueArn,
+      ),
     );
   }
   for (const id of template.ofType('AWS::Lambda::Function')) {
     const functionArn = template.attribute(id, 'Arn');
-    checks.push(
-      {
-        name: `another account cannot invoke ${template.ref(id)}`,
-        request: { principal: OTHER_ACCOUNT_ROLE, action: 'lambda:InvokeFunction', resource: functionArn },
-        expected: 'Denied',
+    checks.push(otherAccountDenied(`another account cannot invoke ${template.ref(id)}`, 'lambda:InvokeFunction', functionArn), {
+      name: `an EventBridge rule of another account cannot invoke ${template.ref(id)}`,
+      request: {
+        principal: 'events.amazonaws.com',
+        action: 'lambda:InvokeFunction',
+        resource: functionArn,
+        context: { 'aws:SourceArn': `arn:${partition}:events:${region}:${OTHER_ACCOUNT}:rule/any`, 'aws:SourceAccount': OTHER_ACCOUNT },
       },
-      {
-        name: `an EventBridge rule of another account cannot invoke ${template.ref(id)}`,
-        request: {
-          principal: 'events.amazonaws.com',
-          action: 'lambda:InvokeFunction',
-          resource: functionArn,
-          context: { 'aws:SourceArn': `arn:${partition}:events:${region}:${OTHER_ACCOUNT}:rule/any`, 'aws:SourceAccount': OTHER_ACCOUNT },
-        },
-        expected: 'Denied',
-      },
-    );
-  }
-  for (const id of template.ofType('AWS::KMS::Key')) {
-    checks.push({
-      name: `another account cannot kms:Decrypt with ${id}`,
-      request: { principal: OTHER_ACCOUNT_ROLE, action: 'kms:Decrypt', resource: template.attribute(id, 'Arn') },
       expected: 'Denied',
     });
+  }
+  for (const id of template.ofType('AWS::KMS::Key')) {
+    checks.push(otherAccountDenied(`another account cannot kms:Decrypt with ${id}`, 'kms:Decrypt', template.attribute(id, 'Arn')));
   }
   return checks;
 }
