@@ -65,8 +65,8 @@ export interface PullerLimits {
    * collection (see `collectGarbage`), they take up to about twice this. 8 MiB holds three
    * sources' ordinary pages (about 1.3 MB for 1,000 events) and their read-ahead at once; in `npm
    * run bench` (section lambda, 10 sources at 256 MB) it took the ordinary run's peak from
-   * 158-178 MB at 16 MiB to 143-151 MB (docs/SCALING.md has the runs and their times); the
-   * hostile one (eight sources of 31 MiB pages plus a heap bomb) stayed at 176-207 MB. One page
+   * 158-179 MB at 16 MiB to 143-157 MB (docs/SCALING.md has the runs and their times); the
+   * hostile one (eight sources of 31 MiB pages plus a heap bomb) stayed at 158-207 MB. One page
    * alone may still reach the Okta client's `maxResponseBytes`.
    */
   readonly pageBytesInFlight: number;
